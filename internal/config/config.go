@@ -1,0 +1,328 @@
+// Package config owns kobo's configuration: one Config struct filled from
+// defaults, then the environment (KOBO_* plus the conventional DATABASE_URL
+// and PORT), then command-line flags, and validated once at start with
+// every problem reported together.
+//
+// There is no global settings object: cli builds a Config and hands the
+// pieces each component needs to its constructor.
+package config
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Config is the whole configuration of a kobo process.
+type Config struct {
+	// Addr is the public listener (API, widget, dashboard).
+	Addr string
+	// AdminAddr is the operator listener (metrics, health, pprof); loopback
+	// by default so metrics are never exposed by accident.
+	AdminAddr string
+	// PublicURL is the externally visible base URL, used to build absolute
+	// links (paging, statement paths, Connect Link). Default: http://Addr.
+	PublicURL string
+	// DatabaseURL selects the engine: empty or sqlite:PATH → SQLite,
+	// postgres:// or postgresql:// → PostgreSQL.
+	DatabaseURL kobo.Secret
+	// DataDir holds the SQLite database and the generated master key file.
+	DataDir string
+	// Migrate lets serve apply pending Postgres migrations at start.
+	Migrate bool
+	// MasterKey encrypts stored bank credentials (base64 of 32 bytes). When
+	// empty, a key file in DataDir is used (and created on first start).
+	MasterKey kobo.Secret
+	// BanksimURL points the sandbox provider at an external banksim; empty
+	// runs banksim in-process.
+	BanksimURL string
+	// BanksimSeed seeds the in-process simulator's data generator.
+	BanksimSeed int64
+	// LogFormat is "text" or "json"; LogLevel is debug|info|warn|error.
+	LogFormat string
+	LogLevel  string
+	// BodyLimit caps request bodies, in bytes.
+	BodyLimit int64
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+	// TokenTTL is the lifetime of Partner API bearer tokens.
+	TokenTTL time.Duration
+	// Workers is the number of concurrent background job workers.
+	Workers int
+	// RateLimitPerKey and RateLimitPerIP cap API requests per second per
+	// API key and per client address (bursts of twice that); 0 disables.
+	RateLimitPerKey float64
+	RateLimitPerIP  float64
+	// Lease is how long a replica holds a claimed job or webhook delivery
+	// without a heartbeat: after a crash, other replicas take its work
+	// over once its leases lapse.
+	Lease time.Duration
+}
+
+// Default returns the defaults: everything local, SQLite in ./kobo-data.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		AdminAddr:       "127.0.0.1:9090",
+		DataDir:         "kobo-data",
+		BanksimSeed:     20260101,
+		LogFormat:       "text",
+		LogLevel:        "info",
+		BodyLimit:       1 << 20,
+		ShutdownTimeout: 15 * time.Second,
+		TokenTTL:        24 * time.Hour,
+		Workers:         8,
+		RateLimitPerKey: 100,
+		RateLimitPerIP:  300,
+		Lease:           time.Minute,
+	}
+}
+
+// FromEnv overlays the environment on c. getenv is os.Getenv in production
+// and a map lookup in tests.
+func (c Config) FromEnv(getenv func(string) string) (Config, error) {
+	var errs []error
+	str := func(dst *string, keys ...string) {
+		for _, k := range keys {
+			if v := getenv(k); v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	str(&c.Addr, "KOBO_ADDR")
+	if getenv("KOBO_ADDR") == "" && getenv("PORT") != "" {
+		// PORT is the platform convention (Heroku, Cloud Run, Render): the
+		// platform routes to it from outside, so listen on every interface.
+		c.Addr = net.JoinHostPort("0.0.0.0", getenv("PORT"))
+	}
+	str(&c.AdminAddr, "KOBO_ADMIN_ADDR")
+	str(&c.PublicURL, "KOBO_PUBLIC_URL")
+	var dsn string
+	str(&dsn, "KOBO_DATABASE_URL", "DATABASE_URL")
+	if dsn != "" {
+		c.DatabaseURL = kobo.Secret(dsn)
+	}
+	str(&c.DataDir, "KOBO_DATA_DIR")
+	var mk string
+	str(&mk, "KOBO_MASTER_KEY")
+	if mk != "" {
+		c.MasterKey = kobo.Secret(mk)
+	}
+	str(&c.BanksimURL, "KOBO_BANKSIM_URL")
+	str(&c.LogFormat, "KOBO_LOG_FORMAT")
+	str(&c.LogLevel, "KOBO_LOG_LEVEL")
+	if v := getenv("KOBO_MIGRATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KOBO_MIGRATE: %q is not a boolean", v))
+		}
+		c.Migrate = b
+	}
+	ints := []struct {
+		key string
+		dst *int64
+	}{{"KOBO_BODY_LIMIT", &c.BodyLimit}, {"KOBO_BANKSIM_SEED", &c.BanksimSeed}}
+	for _, x := range ints {
+		if v := getenv(x.key); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not an integer", x.key, v))
+				continue
+			}
+			*x.dst = n
+		}
+	}
+	if v := getenv("KOBO_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KOBO_WORKERS: %q is not an integer", v))
+		}
+		c.Workers = n
+	}
+	for _, x := range []struct {
+		key string
+		dst *float64
+	}{{"KOBO_RATE_LIMIT_PER_KEY", &c.RateLimitPerKey}, {"KOBO_RATE_LIMIT_PER_IP", &c.RateLimitPerIP}} {
+		if v := getenv(x.key); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a rate (requests per second, 0 for no limit)", x.key, v))
+				continue
+			}
+			*x.dst = f
+		}
+	}
+	durs := []struct {
+		key string
+		dst *time.Duration
+	}{{"KOBO_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"KOBO_TOKEN_TTL", &c.TokenTTL}, {"KOBO_LEASE", &c.Lease}}
+	for _, x := range durs {
+		if v := getenv(x.key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration (e.g. 30s, 24h)", x.key, v))
+				continue
+			}
+			*x.dst = d
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// Flags registers c's fields on fs; parsing fs overlays the flags on c.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "public listen address (API, widget, dashboard)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", c.AdminAddr, "operator listen address (metrics, health); empty disables it")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "external base URL used in links (default http://ADDR)")
+	fs.Func("database-url", "database: empty for embedded SQLite in --data-dir, or postgres://...", func(s string) error {
+		c.DatabaseURL = kobo.Secret(s)
+		return nil
+	})
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database and key file")
+	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply pending PostgreSQL migrations at start")
+	fs.StringVar(&c.BanksimURL, "banksim-url", c.BanksimURL, "use an external banksim at this URL instead of the in-process one")
+	fs.Int64Var(&c.BanksimSeed, "banksim-seed", c.BanksimSeed, "seed of the in-process banksim data generator")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	fs.Int64Var(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body size in bytes")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long graceful shutdown may take")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent background job workers")
+	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a replica holds a job or delivery without a heartbeat (crash takeover time)")
+	fs.Float64Var(&c.RateLimitPerKey, "rate-limit-per-key", c.RateLimitPerKey, "API requests per second per API key (bursts of twice that); 0 disables")
+	fs.Float64Var(&c.RateLimitPerIP, "rate-limit-per-ip", c.RateLimitPerIP, "API requests per second per client address; 0 disables")
+}
+
+// WithDerived fills values that depend on others.
+func (c Config) WithDerived() Config {
+	if c.PublicURL == "" {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err == nil {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "localhost"
+			}
+			c.PublicURL = "http://" + net.JoinHostPort(host, port)
+		}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.DataDir = cmp.Or(c.DataDir, "kobo-data")
+	return c
+}
+
+// Engine returns "postgres" or "sqlite" according to DatabaseURL.
+func (c Config) Engine() string {
+	d := c.DatabaseURL.Reveal()
+	if strings.HasPrefix(d, "postgres://") || strings.HasPrefix(d, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// SQLitePath is the database file for the SQLite engine.
+func (c Config) SQLitePath() string {
+	d := c.DatabaseURL.Reveal()
+	if p, ok := strings.CutPrefix(d, "sqlite:"); ok && p != "" {
+		return strings.TrimPrefix(p, "//")
+	}
+	if d != "" && c.Engine() == "sqlite" {
+		return d
+	}
+	return strings.TrimRight(c.DataDir, "/") + "/kobo.db"
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %q is not host:port", c.Addr))
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("admin-addr: %q is not host:port", c.AdminAddr))
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public-url: %q is not an http(s) URL", c.PublicURL))
+		}
+	}
+	if d := c.DatabaseURL.Reveal(); d != "" && strings.Contains(d, "://") && c.Engine() != "postgres" {
+		errs = append(errs, fmt.Errorf("database-url: unsupported scheme (use postgres://... or leave it empty for SQLite)"))
+	}
+	if c.BanksimURL != "" {
+		if u, err := url.Parse(c.BanksimURL); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Errorf("banksim-url: %q is not a URL", c.BanksimURL))
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format: %q is not text or json", c.LogFormat))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	if c.BodyLimit < 1024 || c.BodyLimit > 64<<20 {
+		errs = append(errs, fmt.Errorf("body-limit: %d is outside 1 KiB..64 MiB", c.BodyLimit))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown-timeout: must be positive"))
+	}
+	if c.TokenTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("token-ttl: must be at least 1m"))
+	}
+	if c.Workers < 1 || c.Workers > 256 {
+		errs = append(errs, fmt.Errorf("workers: %d is outside 1..256", c.Workers))
+	}
+	if c.Lease < 3*time.Second || c.Lease > time.Hour {
+		errs = append(errs, fmt.Errorf("lease: %v is outside 3s..1h (heartbeats run every third of it)", c.Lease))
+	}
+	return errors.Join(errs...)
+}
+
+// Level returns the parsed log level (Validate first).
+func (c Config) Level() slog.Level {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	return lvl
+}
+
+// LogValue prints the effective configuration with secrets redacted.
+func (c Config) LogValue() slog.Value {
+	db := "sqlite:" + c.SQLitePath()
+	if c.Engine() == "postgres" {
+		db = redactURL(c.DatabaseURL.Reveal())
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("admin_addr", c.AdminAddr),
+		slog.String("public_url", c.PublicURL),
+		slog.String("database", db),
+		slog.Bool("migrate", c.Migrate),
+		slog.Bool("master_key_from_env", c.MasterKey != ""),
+		slog.String("banksim", cmp.Or(c.BanksimURL, "in-process")),
+		slog.String("log", c.LogFormat+"/"+c.LogLevel),
+		slog.Int64("body_limit", c.BodyLimit),
+		slog.Int("workers", c.Workers),
+		slog.Float64("rate_limit_per_key", c.RateLimitPerKey),
+		slog.Float64("rate_limit_per_ip", c.RateLimitPerIP),
+	)
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[unparseable, redacted]"
+	}
+	return u.Redacted()
+}

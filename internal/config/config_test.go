@@ -1,0 +1,79 @@
+package config
+
+import (
+	"flag"
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLayering(t *testing.T) {
+	t.Parallel()
+	c, err := Default().FromEnv(env(map[string]string{
+		"DATABASE_URL":   "postgres://kobo:hunter2@db:5432/kobo",
+		"PORT":           "9000",
+		"KOBO_LOG_LEVEL": "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" {
+		t.Errorf("PORT: addr = %q", c.Addr)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.Flags(fs)
+	if err := fs.Parse([]string{"--log-level", "warn", "--migrate"}); err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithDerived()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.LogLevel != "warn" || !c.Migrate || c.Engine() != "postgres" {
+		t.Errorf("flags did not win over env: %+v", c)
+	}
+	if c.PublicURL != "http://localhost:9000" {
+		t.Errorf("public url = %q", c.PublicURL)
+	}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
+	if strings.Contains(b.String(), "hunter2") {
+		t.Errorf("password leaked in %s", b.String())
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
+	c, err := Default().FromEnv(env(map[string]string{"KOBO_WORKERS": "x", "KOBO_TOKEN_TTL": "forever"}))
+	if err == nil || !strings.Contains(err.Error(), "KOBO_WORKERS") || !strings.Contains(err.Error(), "KOBO_TOKEN_TTL") {
+		t.Fatalf("env errors = %v", err)
+	}
+	c.Addr = "nope"
+	c.LogFormat = "xml"
+	c.BodyLimit = 1
+	c.DatabaseURL = "mysql://x"
+	err = c.Validate()
+	for _, want := range []string{"addr", "log-format", "body-limit", "database-url"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want mention of %s", err, want)
+		}
+	}
+}
+
+func TestSQLitePath(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ dsn, dir, want string }{
+		{"", "kobo-data", "kobo-data/kobo.db"},
+		{"sqlite:/tmp/x.db", "kobo-data", "/tmp/x.db"},
+		{"/var/lib/kobo.db", "d", "/var/lib/kobo.db"},
+	} {
+		c := Default()
+		c.DatabaseURL, c.DataDir = kobo.Secret(tc.dsn), tc.dir
+		if got := c.SQLitePath(); got != tc.want {
+			t.Errorf("SQLitePath(%q) = %q, want %q", tc.dsn, got, tc.want)
+		}
+	}
+}
