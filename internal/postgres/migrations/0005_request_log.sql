@@ -1,0 +1,22 @@
+-- The per-app API request log the dashboard shows (method, path, status,
+-- latency; never bodies or keys), an index for listing an app's accounts
+-- newest first, and the mark on connect sessions opened by a Connect Link
+-- (kobo exchanges their code itself, and the partner may exchange it again).
+
+CREATE TABLE api_requests (
+    id         text PRIMARY KEY,
+    app_id     text NOT NULL,
+    live       boolean NOT NULL,
+    method     text NOT NULL,
+    path       text NOT NULL,
+    route      text NOT NULL,
+    status     integer NOT NULL,
+    latency_us bigint NOT NULL,
+    request_id text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX api_requests_app ON api_requests (app_id, live, created_at DESC);
+CREATE INDEX api_requests_created ON api_requests (created_at);
+CREATE INDEX accounts_app_created ON accounts (app_id, live, created_at DESC);
+
+ALTER TABLE connect_sessions ADD COLUMN via_link boolean NOT NULL DEFAULT false;

@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+const deliveryCols = `id, event_id, event_seq, event_type, app_id, live, account_id, status, attempts, next_attempt_at, locked_by,
+	locked_until, url, last_status_code, last_error, created_at, updated_at, delivered_at`
+
+func scanDelivery(s scanner) (*kobo.Delivery, error) {
+	var d kobo.Delivery
+	var status string
+	if err := s.Scan(&d.ID, &d.EventID, &d.EventSeq, &d.EventType, &d.AppID, &d.Live, &d.AccountID, &status, &d.Attempts, &d.NextAttemptAt, &d.LockedBy,
+		&d.LockedUntil, &d.URL, &d.LastStatusCode, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt); err != nil {
+		return nil, err
+	}
+	d.Status = kobo.DeliveryStatus(status)
+	d.NextAttemptAt, d.LockedUntil, d.DeliveredAt = fromPtr(d.NextAttemptAt), fromPtr(d.LockedUntil), fromPtr(d.DeliveredAt)
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return &d, nil
+}
+
+func (t *tx) CreateDelivery(ctx context.Context, d *kobo.Delivery) error {
+	_, err := t.exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		d.ID, d.EventID, d.EventSeq, d.EventType, d.AppID, d.Live, d.AccountID, string(d.Status), d.Attempts, utcPtr(d.NextAttemptAt),
+		d.LockedBy, utcPtr(d.LockedUntil), d.URL, d.LastStatusCode, d.LastError, utc(d.CreatedAt), utc(d.UpdatedAt), utcPtr(d.DeliveredAt))
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `SELECT pg_notify($1, '')`, WebhooksChannel)
+	return err
+}
+
+// WebhooksChannel wakes webhook dispatchers on other replicas.
+const WebhooksChannel = "kobo_webhooks"
+
+func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Delivery, error) {
+	if len(ds) == 0 {
+		return ds, nil
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.EventID
+	}
+	evs, err := many(ctx, t, scanEvent, `SELECT `+eventCols+` FROM events WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*kobo.Event, len(evs))
+	for _, e := range evs {
+		byID[e.ID] = e
+	}
+	for _, d := range ds {
+		d.Event = byID[d.EventID]
+	}
+	return ds, nil
+}
+
+// ClaimDeliveries: see the SQLite adapter for the ordering rule; SKIP
+// LOCKED keeps replicas from claiming the same delivery.
+// claimWindow bounds how many due deliveries one claim looks at.
+const claimWindow = 1024
+
+func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Delivery, error) {
+	// As on SQLite: candidates from the two partial indexes, bounded, then
+	// the per-account order check; SKIP LOCKED lets replicas claim side by
+	// side.
+	ds, err := many(ctx, t, scanDelivery, `UPDATE webhook_deliveries SET status = 'delivering', locked_by = $1, locked_until = $2,
+		attempts = attempts + 1, updated_at = $3
+		WHERE id IN (
+			SELECT d.id FROM webhook_deliveries d
+			WHERE d.id IN (
+				(SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5)
+				UNION ALL
+				(SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND locked_until <= $3 ORDER BY locked_until LIMIT $5))
+			  AND d.status IN ('pending', 'delivering')
+			  AND d.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
+			  AND NOT EXISTS (
+				SELECT 1 FROM webhook_deliveries e
+				WHERE e.app_id = d.app_id AND e.account_id = d.account_id AND e.event_seq < d.event_seq
+				  AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0))
+			ORDER BY d.next_attempt_at
+			LIMIT $4
+			FOR UPDATE OF d SKIP LOCKED
+		) RETURNING `+deliveryCols, worker, utc(now.Add(lease)), utc(now), n, claimWindow)
+	if err != nil {
+		return nil, err
+	}
+	return t.withEvents(ctx, ds)
+}
+
+// FinishDeliveries sends every statement in one round trip (pgx batch).
+func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kobo.DeliveryOutcome, now time.Time) error {
+	b := &pgx.Batch{}
+	for _, o := range outcomes {
+		a := o.Attempt
+		b.Queue(`INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, url, status_code, latency_us, response_body, error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.ID, o.DeliveryID, a.Attempt, utc(a.AttemptedAt), a.URL, a.StatusCode, a.Latency.Microseconds(),
+			a.ResponseBody, a.Error)
+		var delivered *time.Time
+		if o.Status == kobo.DeliverySucceeded {
+			n := utc(now)
+			delivered = &n
+		}
+		b.Queue(`UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, locked_by = '', locked_until = NULL, url = $3,
+			last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = coalesce($7, delivered_at)
+			WHERE id = $8 AND locked_by = $9`, string(o.Status), utcPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, utc(now), delivered,
+			o.DeliveryID, worker)
+	}
+	br := t.q.SendBatch(ctx, b)
+	for i := 0; i < b.Len(); i++ {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return classify(err)
+		}
+	}
+	return classify(br.Close())
+}
+
+func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1, locked_by = '',
+		locked_until = NULL WHERE id = ANY($2) AND locked_by = $3 AND status = 'delivering'`, utc(at), ids, worker)
+	return err
+}
+
+func (t *tx) NextDeliveryAt(ctx context.Context) (*time.Time, error) {
+	var next *time.Time
+	err := t.q.QueryRow(ctx, `SELECT least((SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'),
+		(SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering'))`).Scan(&next)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return fromPtr(next), nil
+}
+
+func (t *tx) Delivery(ctx context.Context, id string) (*kobo.Delivery, error) {
+	d, err := one(ctx, t, "delivery", scanDelivery, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := t.withEvents(ctx, []*kobo.Delivery{d})
+	if err != nil {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+func (t *tx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*kobo.Delivery, error) {
+	args := []any{f.AppID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries WHERE app_id = $1`
+	if f.Status != "" {
+		q += " AND status = " + arg(string(f.Status))
+	}
+	if f.EventType != "" {
+		q += " AND event_type = " + arg(f.EventType)
+	}
+	if f.AccountID != "" {
+		q += " AND account_id = " + arg(f.AccountID)
+	}
+	if f.BeforeCreated != nil {
+		q += " AND (created_at, id) < (" + arg(utc(*f.BeforeCreated)) + ", " + arg(f.BeforeID) + ")"
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(max(f.Limit, 1))
+	ds, err := many(ctx, t, scanDelivery, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return t.withEvents(ctx, ds)
+}
+
+func (t *tx) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*kobo.DeliveryAttempt, error) {
+	return many(ctx, t, func(s scanner) (*kobo.DeliveryAttempt, error) {
+		var a kobo.DeliveryAttempt
+		var lat int64
+		if err := s.Scan(&a.ID, &a.DeliveryID, &a.Attempt, &a.AttemptedAt, &a.URL, &a.StatusCode, &lat, &a.ResponseBody, &a.Error); err != nil {
+			return nil, err
+		}
+		a.AttemptedAt, a.Latency = a.AttemptedAt.UTC(), time.Duration(lat)*time.Microsecond
+		return &a, nil
+	}, `SELECT id, delivery_id, attempt, attempted_at, url, status_code, latency_us, response_body, error FROM webhook_attempts
+		WHERE delivery_id = $1 ORDER BY attempt, attempted_at`, deliveryID)
+}
+
+func (t *tx) RequeueDelivery(ctx context.Context, id string, now time.Time) error {
+	return t.execOne(ctx, "delivery", `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, locked_by = '', locked_until = NULL,
+		updated_at = $1 WHERE id = $2 AND status <> 'delivering'`, utc(now), id)
+}
+
+func (t *tx) SetWebhookHealth(ctx context.Context, appID string, failingSince, disabledAt *time.Time) error {
+	return t.execOne(ctx, "app", `UPDATE apps SET webhook_failing_since = $1, webhook_disabled_at = $2 WHERE id = $3`,
+		utcPtr(failingSince), utcPtr(disabledAt), appID)
+}

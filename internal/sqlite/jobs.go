@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+const jobCols = `id, kind, args, unique_key, status, priority, attempt, max_attempts, run_at, locked_by, locked_until, last_error,
+	created_at, updated_at, finished_at, account_id, result`
+
+func scanJob(s scanner) (*kobo.Job, error) {
+	var j kobo.Job
+	var args string
+	var unique sql.NullString
+	var status string
+	var runAt, created, updated int64
+	var locked, finished sql.NullInt64
+	var result string
+	if err := s.Scan(&j.ID, &j.Kind, &args, &unique, &status, &j.Priority, &j.Attempt, &j.MaxAttempts, &runAt, &j.LockedBy, &locked,
+		&j.LastError, &created, &updated, &finished, &j.AccountID, &result); err != nil {
+		return nil, err
+	}
+	if result != "" {
+		j.Result = []byte(result)
+	}
+	j.Args, j.UniqueKey, j.Status = []byte(args), unique.String, kobo.JobStatus(status)
+	j.RunAt, j.CreatedAt, j.UpdatedAt = fromTS(runAt), fromTS(created), fromTS(updated)
+	j.LockedUntil, j.FinishedAt = fromNullTS(locked), fromNullTS(finished)
+	return &j, nil
+}
+
+func (t *tx) EnqueueJob(ctx context.Context, j *kobo.Job) (bool, error) {
+	res, err := t.exec(ctx, `INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('available', 'running') DO NOTHING`,
+		j.ID, j.Kind, string(j.Args), nullString(j.UniqueKey), string(kobo.JobAvailable), j.Priority, 0, j.MaxAttempts, ts(j.RunAt),
+		"", nil, "", ts(j.CreatedAt), ts(j.UpdatedAt), nil, j.AccountID, string(j.Result))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Job, error) {
+	return many(ctx, t, scanJob, `UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempt = attempt + 1, updated_at = ?
+		WHERE id IN (
+			SELECT id FROM (
+				SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= ?4
+				UNION ALL
+				SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= ?4
+			) ORDER BY priority, run_at LIMIT ?5
+		) RETURNING `+jobCols,
+		worker, ts(now.Add(lease)), ts(now), ts(now), n)
+}
+
+func (t *tx) CompleteJob(ctx context.Context, id, worker string, now time.Time) error {
+	return t.execOne(ctx, "job", `UPDATE jobs SET status = 'completed', locked_until = NULL, finished_at = ?, updated_at = ?
+		WHERE id = ? AND locked_by = ? AND status = 'running'`, ts(now), ts(now), id, worker)
+}
+
+func (t *tx) RetryJob(ctx context.Context, id, worker string, runAt time.Time, lastError string, now time.Time) error {
+	return t.execOne(ctx, "job", `UPDATE jobs SET status = 'available', locked_by = '', locked_until = NULL, run_at = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND locked_by = ? AND status = 'running'`, ts(runAt), lastError, ts(now), id, worker)
+}
+
+func (t *tx) FailJob(ctx context.Context, id, worker, lastError string, now time.Time) error {
+	return t.execOne(ctx, "job", `UPDATE jobs SET status = 'failed', locked_until = NULL, last_error = ?, finished_at = ?, updated_at = ?
+		WHERE id = ? AND locked_by = ? AND status = 'running'`, lastError, ts(now), ts(now), id, worker)
+}
+
+func (t *tx) ExtendJobLease(ctx context.Context, id, worker string, until time.Time) error {
+	return t.execOne(ctx, "job", `UPDATE jobs SET locked_until = ? WHERE id = ? AND locked_by = ? AND status = 'running'`, ts(until), id, worker)
+}
+
+func (t *tx) Job(ctx context.Context, id string) (*kobo.Job, error) {
+	return one(ctx, t, "job", scanJob, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id)
+}
+
+func (t *tx) NextJobAt(ctx context.Context) (*time.Time, error) {
+	var next sql.NullInt64
+	err := t.q.QueryRowContext(ctx, `SELECT min(at) FROM (
+		SELECT min(run_at) AS at FROM jobs WHERE status = 'available'
+		UNION ALL SELECT min(locked_until) FROM jobs WHERE status = 'running')`).Scan(&next)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return fromNullTS(next), nil
+}
+
+func (t *tx) PruneJobs(ctx context.Context, before time.Time) (int, error) {
+	res, err := t.exec(ctx, `DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?`, ts(before))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

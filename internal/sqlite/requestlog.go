@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, offset int) ([]*kobo.Account, int, error) {
+	var total int
+	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE app_id = ? AND live = ?`, appID, boolInt(live)).Scan(&total); err != nil {
+		return nil, 0, classify(err)
+	}
+	list, err := many(ctx, t, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE app_id = ? AND live = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+		appID, boolInt(live), max(limit, 1), max(offset, 0))
+	return list, total, err
+}
+
+// InsertAPIRequests writes a batch in one multi-row statement.
+func (t *tx) InsertAPIRequests(ctx context.Context, rs []kobo.APIRequest) error {
+	const cols = 10
+	for start := 0; start < len(rs); start += 999 / cols {
+		end := min(start+999/cols, len(rs))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, created_at) VALUES `)
+		args := make([]any, 0, (end-start)*cols)
+		for i, r := range rs[start:end] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, r.ID, r.AppID, boolInt(r.Live), r.Method, r.Path, r.Route, r.Status, r.LatencyUS, r.RequestID, ts(r.CreatedAt))
+		}
+		if _, err := t.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanAPIRequest(s scanner) (kobo.APIRequest, error) {
+	var r kobo.APIRequest
+	var live int
+	var at int64
+	err := s.Scan(&r.ID, &r.AppID, &live, &r.Method, &r.Path, &r.Route, &r.Status, &r.LatencyUS, &r.RequestID, &at)
+	r.Live, r.CreatedAt = live == 1, fromTS(at)
+	return r, err
+}
+
+func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]kobo.APIRequest, error) {
+	q := `SELECT id, app_id, live, method, path, route, status, latency_us, request_id, created_at FROM api_requests WHERE app_id = ?`
+	args := []any{f.AppID}
+	if f.Live != nil {
+		q, args = q+` AND live = ?`, append(args, boolInt(*f.Live))
+	}
+	if f.Method != "" {
+		q, args = q+` AND method = ?`, append(args, f.Method)
+	}
+	if f.StatusClass >= 1 && f.StatusClass <= 5 {
+		q, args = q+` AND status >= ? AND status < ?`, append(args, f.StatusClass*100, f.StatusClass*100+100)
+	}
+	if f.PathPrefix != "" {
+		q, args = q+` AND substr(path, 1, ?) = ?`, append(args, len(f.PathPrefix), f.PathPrefix)
+	}
+	if f.Before != nil {
+		q, args = q+` AND created_at < ?`, append(args, ts(*f.Before))
+	}
+	q, args = q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, max(f.Limit, 1))
+	return many(ctx, t, scanAPIRequest, q, args...)
+}
+
+func (t *tx) PruneAPIRequests(ctx context.Context, before time.Time, limit int) (int, error) {
+	res, err := t.exec(ctx, `DELETE FROM api_requests WHERE id IN (SELECT id FROM api_requests WHERE created_at < ? LIMIT ?)`, ts(before), max(limit, 1))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,241 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store is kobo.Store on SQLite.
+type Store struct {
+	path  string
+	write *sql.DB // exactly one connection; BEGIN IMMEDIATE
+	gate  *writeGate
+	read  *sql.DB // read-only connections
+}
+
+var _ kobo.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	// Create the file owner-only before SQLite does: it holds password
+	// hashes, key hashes and sealed bank credentials. SQLite gives its WAL
+	// and shared-memory files the database file's permissions.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	pragmas := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"busy_timeout(10000)",
+		"foreign_keys(1)",
+		"synchronous(NORMAL)", // durable across process crashes in WAL; an OS crash may lose the last commits
+		"temp_store(MEMORY)",
+	} {
+		pragmas.Add("_pragma", p)
+	}
+	w := pragmas
+	w.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite", "file:"+path+"?"+w.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "query_only(1)", "temp_store(MEMORY)"} {
+		r.Add("_pragma", p)
+	}
+	read, err := sql.Open("sqlite", "file:"+path+"?"+r.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite read pool: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(5 * time.Minute)
+	return &Store{path: path, write: write, read: read, gate: newWriteGate()}, nil
+}
+
+// Engine returns "sqlite".
+func (s *Store) Engine() string { return "sqlite" }
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping checks both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.read.PingContext(ctx)
+}
+
+// View runs fn on the read pool. Each statement sees a consistent snapshot;
+// fn that needs one snapshot across statements should use Update.
+func (s *Store) View(ctx context.Context, fn func(kobo.Tx) error) error {
+	return fn(&tx{q: s.read})
+}
+
+// Update runs fn in one IMMEDIATE transaction on the writer.
+func (s *Store) Update(ctx context.Context, fn func(kobo.Tx) error) (err error) {
+	if err := s.gate.enter(ctx, kobo.IsBackground(ctx)); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer s.gate.leave()
+	t, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", classify(err))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = t.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = t.Rollback()
+		}
+	}()
+	if err = fn(&tx{q: t}); err != nil {
+		return err
+	}
+	if err = t.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", classify(err))
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx implements kobo.Tx over a querier.
+type tx struct {
+	q querier
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := t.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return res, nil
+}
+
+// execOne runs a statement that must touch one row; none is ENOTFOUND.
+func (t *tx) execOne(ctx context.Context, what, query string, args ...any) error {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return kobo.Errorf(kobo.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// one runs a single-row query and scans it with fn.
+func one[T any](ctx context.Context, t *tx, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(t.q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, kobo.Errorf(kobo.ENOTFOUND, "%s not found", what)
+	}
+	if err != nil {
+		var zero T
+		return zero, classify(err)
+	}
+	return v, nil
+}
+
+// many runs a query and scans every row with fn.
+func many[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := t.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err)
+	}
+	return out, nil
+}
+
+// ts converts a time to stored microseconds.
+func ts(t time.Time) int64 { return t.UTC().UnixMicro() }
+
+// tsPtr converts an optional time.
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ts(*t)
+}
+
+// fromTS converts stored microseconds to a UTC time.
+func fromTS(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// fromNullTS converts an optional stored time.
+func fromNullTS(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromTS(n.Int64)
+	return &t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+const deliveryCols = `id, event_id, event_seq, event_type, app_id, live, account_id, status, attempts, next_attempt_at, locked_by,
+	locked_until, url, last_status_code, last_error, created_at, updated_at, delivered_at`
+
+func scanDelivery(s scanner) (*kobo.Delivery, error) {
+	var d kobo.Delivery
+	var live int
+	var status string
+	var next, locked, delivered sql.NullInt64
+	var created, updated int64
+	if err := s.Scan(&d.ID, &d.EventID, &d.EventSeq, &d.EventType, &d.AppID, &live, &d.AccountID, &status, &d.Attempts, &next, &d.LockedBy,
+		&locked, &d.URL, &d.LastStatusCode, &d.LastError, &created, &updated, &delivered); err != nil {
+		return nil, err
+	}
+	d.Live, d.Status = live != 0, kobo.DeliveryStatus(status)
+	d.NextAttemptAt, d.LockedUntil, d.DeliveredAt = fromNullTS(next), fromNullTS(locked), fromNullTS(delivered)
+	d.CreatedAt, d.UpdatedAt = fromTS(created), fromTS(updated)
+	return &d, nil
+}
+
+func (t *tx) CreateDelivery(ctx context.Context, d *kobo.Delivery) error {
+	_, err := t.exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.EventID, d.EventSeq, d.EventType, d.AppID, boolInt(d.Live), d.AccountID, string(d.Status), d.Attempts, tsPtr(d.NextAttemptAt),
+		d.LockedBy, tsPtr(d.LockedUntil), d.URL, d.LastStatusCode, d.LastError, ts(d.CreatedAt), ts(d.UpdatedAt), tsPtr(d.DeliveredAt))
+	return err
+}
+
+// withEvents fills each delivery's Event.
+func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Delivery, error) {
+	if len(ds) == 0 {
+		return ds, nil
+	}
+	args := make([]any, len(ds))
+	for i, d := range ds {
+		args[i] = d.EventID
+	}
+	evs, err := many(ctx, t, scanEvent, `SELECT `+eventCols+` FROM events WHERE id IN (`+placeholders(len(ds))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*kobo.Event, len(evs))
+	for _, e := range evs {
+		byID[e.ID] = e
+	}
+	for _, d := range ds {
+		d.Event = byID[d.EventID]
+	}
+	return ds, nil
+}
+
+// ClaimDeliveries: a delivery is held back while an earlier event of the
+// same account is in flight or not yet tried, which keeps an account's
+// events in order while its endpoint answers; once an earlier delivery has
+// failed and waits for a retry, later ones go ahead, so one poisoned event
+// cannot block an account for two days.
+// claimWindow bounds how many due deliveries one claim looks at: a backlog
+// of a million costs a claim no more than one of a thousand.
+const claimWindow = 1024
+
+func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Delivery, error) {
+	// Candidates come from the two partial indexes (due, and leases that
+	// lapsed), at most claimWindow of each, oldest first; only then is the
+	// per-account order checked, through the deliveries_order index. An OR
+	// across the two states would scan every delivery ever made.
+	ds, err := many(ctx, t, scanDelivery, `UPDATE webhook_deliveries SET status = 'delivering', locked_by = ?1, locked_until = ?2,
+		attempts = attempts + 1, updated_at = ?3
+		WHERE id IN (
+			SELECT c.id FROM (
+				SELECT * FROM (SELECT id, app_id, account_id, event_seq, next_attempt_at AS due FROM webhook_deliveries
+					WHERE status = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?5)
+				UNION ALL
+				SELECT * FROM (SELECT id, app_id, account_id, event_seq, locked_until AS due FROM webhook_deliveries
+					WHERE status = 'delivering' AND locked_until <= ?3 ORDER BY locked_until LIMIT ?5)
+			) c
+			WHERE c.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
+			  AND NOT EXISTS (
+				SELECT 1 FROM webhook_deliveries e
+				WHERE e.app_id = c.app_id AND e.account_id = c.account_id AND e.event_seq < c.event_seq
+				  AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0))
+			ORDER BY c.due
+			LIMIT ?4
+		) RETURNING `+deliveryCols, worker, ts(now.Add(lease)), ts(now), n, claimWindow)
+	if err != nil {
+		return nil, err
+	}
+	return t.withEvents(ctx, ds)
+}
+
+func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kobo.DeliveryOutcome, now time.Time) error {
+	for _, o := range outcomes {
+		a := o.Attempt
+		if _, err := t.exec(ctx, `INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, url, status_code, latency_us, response_body, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, o.DeliveryID, a.Attempt, ts(a.AttemptedAt), a.URL, a.StatusCode, a.Latency.Microseconds(),
+			a.ResponseBody, a.Error); err != nil {
+			return err
+		}
+		var delivered any
+		if o.Status == kobo.DeliverySucceeded {
+			delivered = ts(now)
+		}
+		if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, locked_by = '', locked_until = NULL, url = ?,
+			last_status_code = ?, last_error = ?, updated_at = ?, delivered_at = coalesce(?, delivered_at)
+			WHERE id = ? AND locked_by = ?`, string(o.Status), tsPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, ts(now), delivered,
+			o.DeliveryID, worker); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string, at time.Time) error {
+	for _, id := range ids {
+		if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?, locked_by = '',
+			locked_until = NULL WHERE id = ? AND locked_by = ? AND status = 'delivering'`, ts(at), id, worker); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) NextDeliveryAt(ctx context.Context) (*time.Time, error) {
+	var next sql.NullInt64
+	err := t.q.QueryRowContext(ctx, `SELECT min(at) FROM (
+		SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'
+		UNION ALL SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering')`).Scan(&next)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return fromNullTS(next), nil
+}
+
+func (t *tx) Delivery(ctx context.Context, id string) (*kobo.Delivery, error) {
+	d, err := one(ctx, t, "delivery", scanDelivery, `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := t.withEvents(ctx, []*kobo.Delivery{d})
+	if err != nil {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+func (t *tx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*kobo.Delivery, error) {
+	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries WHERE app_id = ?`
+	args := []any{f.AppID}
+	if f.Status != "" {
+		q, args = q+" AND status = ?", append(args, string(f.Status))
+	}
+	if f.EventType != "" {
+		q, args = q+" AND event_type = ?", append(args, f.EventType)
+	}
+	if f.AccountID != "" {
+		q, args = q+" AND account_id = ?", append(args, f.AccountID)
+	}
+	if f.BeforeCreated != nil {
+		q, args = q+" AND (created_at < ? OR (created_at = ? AND id < ?))", append(args, ts(*f.BeforeCreated), ts(*f.BeforeCreated), f.BeforeID)
+	}
+	q, args = q+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, max(f.Limit, 1))
+	ds, err := many(ctx, t, scanDelivery, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return t.withEvents(ctx, ds)
+}
+
+func (t *tx) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*kobo.DeliveryAttempt, error) {
+	return many(ctx, t, func(s scanner) (*kobo.DeliveryAttempt, error) {
+		var a kobo.DeliveryAttempt
+		var at, lat int64
+		if err := s.Scan(&a.ID, &a.DeliveryID, &a.Attempt, &at, &a.URL, &a.StatusCode, &lat, &a.ResponseBody, &a.Error); err != nil {
+			return nil, err
+		}
+		a.AttemptedAt, a.Latency = fromTS(at), time.Duration(lat)*time.Microsecond
+		return &a, nil
+	}, `SELECT id, delivery_id, attempt, attempted_at, url, status_code, latency_us, response_body, error FROM webhook_attempts
+		WHERE delivery_id = ? ORDER BY attempt, attempted_at`, deliveryID)
+}
+
+func (t *tx) RequeueDelivery(ctx context.Context, id string, now time.Time) error {
+	return t.execOne(ctx, "delivery", `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, locked_by = '', locked_until = NULL,
+		updated_at = ? WHERE id = ? AND status <> 'delivering'`, ts(now), ts(now), id)
+}
+
+func (t *tx) SetWebhookHealth(ctx context.Context, appID string, failingSince, disabledAt *time.Time) error {
+	return t.execOne(ctx, "app", `UPDATE apps SET webhook_failing_since = ?, webhook_disabled_at = ? WHERE id = ?`,
+		tsPtr(failingSince), tsPtr(disabledAt), appID)
+}
