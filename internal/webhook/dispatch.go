@@ -1,0 +1,329 @@
+package webhook
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Message is one POST to a partner's endpoint.
+type Message struct {
+	URL          string
+	Secret       kobo.Secret // the app's webhook secret: sent as mono-webhook-secret, keys the signature
+	ID           string      // the event id: webhook-id, stable across retries
+	Timestamp    time.Time   // the attempt time: webhook-timestamp
+	Body         []byte
+	AllowPrivate bool // sandbox apps may target localhost
+}
+
+// Result is what one POST got back.
+type Result struct {
+	StatusCode int
+	Latency    time.Duration
+	Body       string // the first KiB
+	Err        error  // transport failure (timeout, refused, blocked address)
+}
+
+// OK reports a 2xx answer.
+func (r Result) OK() bool { return r.Err == nil && r.StatusCode >= 200 && r.StatusCode < 300 }
+
+// DispatcherConfig configures a Dispatcher.
+type DispatcherConfig struct {
+	Store  kobo.Store
+	Clock  kobo.Clock
+	Logger *slog.Logger
+	// Send performs one POST (Client.Send in production).
+	Send func(ctx context.Context, m Message) Result
+	// Health is told, per app and flush, whether its endpoint answered; it
+	// returns true when it has just disabled the endpoint.
+	Health func(ctx context.Context, appID string, ok bool) (bool, error)
+	// Backoff is the wait before attempt n+1 after n failed attempts, and
+	// MaxAttempts the attempt budget (see the package doc for the schedule).
+	Backoff     func(attempt int) time.Duration
+	MaxAttempts int
+	Concurrency int           // POSTs in flight at once (default 128)
+	PerApp      int           // of which at most this many for one app (default 16)
+	Lease       time.Duration // how long a claimed delivery is held (default 1m)
+	Poll        time.Duration // longest sleep without a wake-up (default 1s)
+	WorkerID    string
+	// Metrics, when set, observes each attempt.
+	Metrics func(event string, ok bool, latency time.Duration)
+}
+
+// Dispatcher delivers webhook deliveries from the store: it claims due
+// deliveries in batches, POSTs them concurrently with a cap per app (so a
+// slow or dead endpoint cannot take every slot), and records outcomes in
+// batches (one transaction per flush), which is what lets one SQLite writer
+// keep up with thousands of deliveries a second.
+type Dispatcher struct {
+	c    DispatcherConfig
+	wake chan struct{}
+}
+
+// NewDispatcher returns a Dispatcher.
+func NewDispatcher(c DispatcherConfig) *Dispatcher {
+	c.Clock = cmp.Or[kobo.Clock](c.Clock, kobo.SystemClock{})
+	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
+	c.Concurrency = cmp.Or(c.Concurrency, 128)
+	c.PerApp = cmp.Or(c.PerApp, 16)
+	c.Lease = cmp.Or(c.Lease, time.Minute)
+	c.Poll = cmp.Or(c.Poll, time.Second)
+	c.WorkerID = cmp.Or(c.WorkerID, "d_"+kobo.RandomToken(10))
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 20)
+	if c.Backoff == nil {
+		c.Backoff = func(n int) time.Duration { return time.Duration(n) * time.Minute }
+	}
+	return &Dispatcher{c: c, wake: make(chan struct{}, 1)}
+}
+
+// Notify wakes the dispatcher: a delivery may be waiting. Never blocks.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// envelope is the body every delivery carries: Mono's
+// {event, event_id, timestamp, data}.
+type envelope struct {
+	Event     string          `json:"event"`
+	EventID   string          `json:"event_id"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Body renders an event as the JSON body of its webhook.
+func Body(e *kobo.Event) ([]byte, error) {
+	return json.Marshal(envelope{Event: e.Type, EventID: e.ID, Timestamp: e.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"), Data: e.Payload})
+}
+
+type attemptResult struct {
+	d   *kobo.Delivery
+	out kobo.DeliveryOutcome
+	ok  bool
+}
+
+// Run delivers until ctx ends, then waits for POSTs in flight and records
+// their outcomes.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	ctx = kobo.Background(ctx)
+	results := make(chan attemptResult, d.c.Concurrency)
+	sem := make(chan struct{}, d.c.Concurrency)
+	var inflight sync.WaitGroup
+	var mu sync.Mutex
+	perApp := map[string]int{}
+
+	flushed := make(chan struct{})
+	go func() { defer close(flushed); d.collect(results) }()
+	defer func() {
+		inflight.Wait()
+		close(results)
+		<-flushed
+	}()
+
+	for ctx.Err() == nil {
+		free := d.c.Concurrency - len(sem)
+		var claimed []*kobo.Delivery
+		if free > 0 {
+			err := d.c.Store.Update(ctx, func(tx kobo.Tx) error {
+				var err error
+				claimed, err = tx.ClaimDeliveries(ctx, d.c.WorkerID, free, d.c.Clock.Now(), d.c.Lease)
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				d.c.Logger.Warn("claiming webhook deliveries failed", "err", err)
+			}
+		}
+		apps := map[string]*kobo.App{}
+		var release []string
+		for _, dl := range claimed {
+			app, ok := apps[dl.AppID]
+			if !ok {
+				_ = d.c.Store.View(ctx, func(tx kobo.Tx) error {
+					var err error
+					app, err = tx.App(ctx, dl.AppID)
+					return err
+				})
+				apps[dl.AppID] = app
+			}
+			mu.Lock()
+			over := perApp[dl.AppID] >= d.c.PerApp
+			if !over {
+				perApp[dl.AppID]++
+			}
+			mu.Unlock()
+			if over {
+				release = append(release, dl.ID)
+				continue
+			}
+			sem <- struct{}{}
+			inflight.Add(1)
+			go func(dl *kobo.Delivery, app *kobo.App) {
+				defer func() {
+					mu.Lock()
+					perApp[dl.AppID]--
+					mu.Unlock()
+					<-sem
+					inflight.Done()
+					d.Notify() // a slot is free
+				}()
+				results <- d.attempt(context.WithoutCancel(ctx), dl, app)
+			}(dl, app)
+		}
+		if len(release) > 0 {
+			at := d.c.Clock.Now().Add(time.Second)
+			_ = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(ctx, d.c.WorkerID, release, at) })
+		}
+		if len(claimed) > 0 && len(claimed) == free && len(release) == 0 {
+			continue
+		}
+		d.sleep(ctx)
+	}
+	return nil
+}
+
+func (d *Dispatcher) sleep(ctx context.Context) {
+	wait := d.c.Poll
+	var next *time.Time
+	_ = d.c.Store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		next, err = tx.NextDeliveryAt(ctx)
+		return err
+	})
+	if next != nil {
+		if until := next.Sub(d.c.Clock.Now()); until < wait {
+			wait = max(until, time.Millisecond)
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-d.wake:
+	case <-t.C:
+	}
+}
+
+// attempt POSTs one delivery and decides what happens next.
+func (d *Dispatcher) attempt(ctx context.Context, dl *kobo.Delivery, app *kobo.App) attemptResult {
+	now := d.c.Clock.Now()
+	res := attemptResult{d: dl, out: kobo.DeliveryOutcome{DeliveryID: dl.ID,
+		Attempt: kobo.DeliveryAttempt{ID: kobo.NewID(now) + kobo.RandomToken(6), DeliveryID: dl.ID, Attempt: dl.Attempts, AttemptedAt: now}}}
+	var r Result
+	switch {
+	case app == nil || app.WebhookURL == "":
+		r = Result{Err: errNoEndpoint}
+	case dl.Event == nil:
+		r = Result{Err: errNoEvent}
+	default:
+		res.out.Attempt.URL = app.WebhookURL
+		body, err := Body(dl.Event)
+		if err != nil {
+			r = Result{Err: err}
+			break
+		}
+		r = d.c.Send(ctx, Message{URL: app.WebhookURL, Secret: app.WebhookSecret, ID: dl.EventID, Timestamp: now, Body: body, AllowPrivate: !dl.Live})
+	}
+	a := &res.out.Attempt
+	a.StatusCode, a.Latency, a.ResponseBody = r.StatusCode, r.Latency, r.Body
+	if r.Err != nil {
+		a.Error = r.Err.Error()
+	} else if !r.OK() {
+		a.Error = "endpoint answered " + httpStatus(r.StatusCode)
+	}
+	res.ok = r.OK()
+	switch {
+	case res.ok:
+		res.out.Status = kobo.DeliverySucceeded
+	case dl.Attempts >= d.c.MaxAttempts || r.Err == errNoEndpoint || r.Err == errNoEvent:
+		res.out.Status = kobo.DeliveryFailed
+	default:
+		next := d.c.Clock.Now().Add(d.c.Backoff(dl.Attempts))
+		res.out.Status, res.out.NextAttemptAt = kobo.DeliveryPending, &next
+	}
+	if d.c.Metrics != nil {
+		d.c.Metrics(dl.EventType, res.ok, r.Latency)
+	}
+	return res
+}
+
+type dispatchError string
+
+func (e dispatchError) Error() string { return string(e) }
+
+const (
+	errNoEndpoint = dispatchError("the app has no webhook URL")
+	errNoEvent    = dispatchError("the event is gone")
+)
+
+func httpStatus(code int) string {
+	if code == 0 {
+		return "nothing"
+	}
+	return "HTTP " + itoa(code)
+}
+
+func itoa(n int) string {
+	b := []byte{}
+	for n > 0 || len(b) == 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+// collect records outcomes in batches: whatever arrived, at most every few
+// milliseconds, in one transaction.
+func (d *Dispatcher) collect(results <-chan attemptResult) {
+	ctx := kobo.Background(context.Background())
+	var batch []attemptResult
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		outs := make([]kobo.DeliveryOutcome, len(batch))
+		health := map[string]bool{}
+		for i, r := range batch {
+			outs[i] = r.out
+			health[r.d.AppID] = health[r.d.AppID] || r.ok
+		}
+		err := d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
+		if err != nil {
+			// the leases will expire and the deliveries go out again: at least once
+			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
+		}
+		if d.c.Health != nil {
+			for app, ok := range health {
+				if _, err := d.c.Health(ctx, app, ok); err != nil {
+					d.c.Logger.Warn("recording webhook health failed", "app_id", app, "err", err)
+				}
+			}
+		}
+		batch = batch[:0]
+		// the next delivery of each account just finished can go now
+		d.Notify()
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, r)
+			if len(batch) >= 256 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}

@@ -1,0 +1,32 @@
+// Package webhook delivers kobo's events to partners' endpoints: it renders
+// Mono's webhook payloads, signs them, POSTs them safely, and runs the
+// delivery engine over the deliveries table.
+//
+// Every delivery is a POST of {event, event_id, timestamp, data} with:
+//   - mono-webhook-secret: the app's webhook secret, verbatim (Mono's scheme:
+//     the receiver compares it to its copy);
+//   - Standard Webhooks headers webhook-id (the event id, the same on every
+//     retry and redelivery), webhook-timestamp (unix seconds of the attempt)
+//     and webhook-signature ("v1," + base64 HMAC-SHA256 of
+//     "id.timestamp.body" keyed with the base64 part of the whsec_ secret),
+//     so receivers can use the standardwebhooks libraries and reject
+//     replays.
+//
+// Delivery rules: 10 s timeout; any non-2xx, redirect, timeout or
+// connection error is retried; redirects are not followed. Live apps may not
+// reach loopback, private, link-local (cloud metadata), CGNAT, multicast or
+// unspecified addresses; the check runs on the resolved address at dial
+// time, so DNS rebinding cannot slip past it. Sandbox apps may target
+// localhost for local development.
+//
+// Retry schedule (Backoff; ±20% jitter), about two days in all (48 h 52 m
+// nominal, 39 h to 59 h with jitter):
+//
+//	attempt:     1   2    3   4   5    6    7   8   9   10  11  12  13  14
+//	wait before: —   30s  2m  5m  15m  30m  1h  2h  4h  6h  8h  8h  9h  10h
+//
+// After MaxAttempts the delivery is failed (it stays in the log and can be
+// redelivered). An endpoint that fails every delivery for three days is
+// disabled until the partner re-enables it; events keep accruing in the
+// pull feed meanwhile.
+package webhook
