@@ -1,0 +1,141 @@
+// Package app holds kobo's business rules: every use case (partner signup
+// and login, app and key management, key authentication, the institutions
+// catalog, and later the connect flow, data reads, sync, webhooks) written
+// once, above the storage seam, and shared by the HTTP API, the widget, the
+// dashboard, the jobs and the CLI.
+//
+// It depends on the domain package (storage is a kobo.Store, time is a
+// kobo.Clock, banks are kobo.Providers) and on two pure libraries with no
+// I/O of their own: enrich (categories, income) and statement (PDF
+// rendering). Validation happens here, so every entry point rejects the
+// same bad input with the same message.
+package app
+
+import (
+	"cmp"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/enrich"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Config is what a Service needs.
+type Config struct {
+	Store    kobo.Store
+	Clock    kobo.Clock
+	Logger   *slog.Logger
+	TokenTTL time.Duration // Partner API bearer token lifetime (default 24h)
+	// KeyCacheTTL bounds how long a resolved API key is trusted without a
+	// database read. Rotation purges the local cache at once; other
+	// replicas see a revocation within this window.
+	KeyCacheTTL time.Duration
+	// PasswordParams tunes argon2id; zero uses OWASP's recommendation.
+	PasswordParams PasswordParams
+
+	// Providers are the bank connectors, by kobo.Institution.Provider.
+	Providers map[string]kobo.Provider
+	// Sandbox controls the simulated bank for sandbox endpoints (may be nil).
+	Sandbox kobo.Sandbox
+	// Sealer encrypts bank credentials and sessions at rest.
+	Sealer kobo.Sealer
+	// FingerprintKey keys the HMAC that recognises a re-linked bank account
+	// without storing anything derived from the raw number in the clear.
+	FingerprintKey []byte
+	// Renderer renders webhook payloads when events are recorded.
+	Renderer kobo.EventRenderer
+	// Categorize assigns a transaction its category at ingest.
+	Categorize func(narration string, typ kobo.TxnType, amount int64) string
+	// Notify is called after a commit that enqueued jobs, to wake workers.
+	Notify func()
+	// KeyRateLimit and IPRateLimit cap API requests per second per API key
+	// and per client address (bursts of twice that); zero turns a limit off.
+	KeyRateLimit, IPRateLimit float64
+	// URLSigningKey signs statement download links.
+	URLSigningKey []byte
+}
+
+// Service implements the use cases.
+type Service struct {
+	store    kobo.Store
+	clock    kobo.Clock
+	log      *slog.Logger
+	tokenTTL time.Duration
+	pw       PasswordParams
+	// dummyPW is a hash to verify against when the email is unknown, so
+	// timing does not reveal which accounts exist. It is made on first use:
+	// argon2id's 19 MiB would otherwise cost every start time and memory.
+	dummyPW func() string
+
+	emailLimiter *keyedLimiter
+	ipLimiter    *keyedLimiter
+	keys         *keyCache
+	catalog      *catalogCache
+
+	providers    map[string]kobo.Provider
+	sandbox      kobo.Sandbox
+	sealer       kobo.Sealer
+	fpKey        []byte
+	renderer     kobo.EventRenderer
+	categorize   func(string, kobo.TxnType, int64) string
+	notify       func()
+	urlKey       []byte
+	reqlog       *requestLog
+	keyLimiter   *keyedLimiter // nil: unlimited
+	apiIPLimiter *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	s := &Service{
+		store:    c.Store,
+		clock:    cmp.Or[kobo.Clock](c.Clock, kobo.SystemClock{}),
+		log:      cmp.Or(c.Logger, slog.New(slog.DiscardHandler)),
+		tokenTTL: cmp.Or(c.TokenTTL, 24*time.Hour),
+		pw:       c.PasswordParams.withDefaults(),
+	}
+	s.dummyPW = sync.OnceValue(func() string { return hashPassword("kobo-dummy-password", s.pw) })
+	// Login throttling: 10 attempts per email per 15 minutes with a burst of
+	// 5, and 60 per IP per minute, generous for people and hostile to
+	// credential stuffing.
+	s.emailLimiter = newKeyedLimiter(s.clock, 10.0/(15*60), 5)
+	s.ipLimiter = newKeyedLimiter(s.clock, 1, 60)
+	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
+	s.catalog = &catalogCache{}
+	s.reqlog = newRequestLog()
+	if c.KeyRateLimit > 0 {
+		s.keyLimiter = newKeyedLimiter(s.clock, c.KeyRateLimit, int(2*c.KeyRateLimit))
+	}
+	if c.IPRateLimit > 0 {
+		s.apiIPLimiter = newKeyedLimiter(s.clock, c.IPRateLimit, int(2*c.IPRateLimit))
+	}
+	s.providers, s.sandbox, s.sealer, s.fpKey = c.Providers, c.Sandbox, c.Sealer, c.FingerprintKey
+	s.renderer = c.Renderer
+	if s.renderer == nil {
+		s.renderer = minimalRenderer{}
+	}
+	s.categorize = c.Categorize
+	if s.categorize == nil {
+		s.categorize = enrich.Categorize
+	}
+	s.urlKey = c.URLSigningKey
+	if len(s.urlKey) == 0 {
+		s.urlKey = []byte(kobo.RandomToken(32)) // links then last only as long as this process
+	}
+	s.notify = c.Notify
+	if s.notify == nil {
+		s.notify = func() {}
+	}
+	return s
+}
+
+// Clock returns the service's clock.
+func (s *Service) Clock() kobo.Clock { return s.clock }
+
+// Store returns the service's store.
+func (s *Service) Store() kobo.Store { return s.store }
+
+// now returns the current time at microsecond precision, which is what both
+// engines store, so values read back compare equal.
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,347 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// AppInput is the body of create and update. On update nil fields are left
+// alone; on create Name is required.
+type AppInput struct {
+	Name          *string
+	DisplayName   *string
+	Icon          *string
+	Live          *bool
+	WebhookURL    *string
+	SyncFrequency *int
+	Relink        *string
+}
+
+// AppDetails is an app with its current public keys, and the secrets
+// issued by the call that returned it (shown once, never stored in the
+// clear).
+type AppDetails struct {
+	App        *kobo.App
+	PublicKeys map[kobo.Mode]string
+	// SecretKeys holds secret keys issued by this call, by mode.
+	SecretKeys map[kobo.Mode]kobo.Secret
+	// WebhookSecret is set when this call created or rotated it.
+	WebhookSecret kobo.Secret
+}
+
+func newWebhookSecret() kobo.Secret {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	return kobo.Secret("whsec_" + base64.StdEncoding.EncodeToString(b))
+}
+
+// validateApp checks in against the app it would produce.
+func validateApp(in AppInput, a *kobo.App, creating bool) error {
+	v := kobo.Invalid{}
+	if in.Name != nil || creating {
+		name := ""
+		if in.Name != nil {
+			name = strings.TrimSpace(*in.Name)
+		}
+		switch {
+		case name == "":
+			v.Add("name", "is required")
+		case utf8.RuneCountInString(name) > 100:
+			v.Add("name", "must be at most 100 characters")
+		}
+		a.Name = name
+	}
+	if in.DisplayName != nil {
+		d := strings.TrimSpace(*in.DisplayName)
+		if utf8.RuneCountInString(d) > 100 {
+			v.Add("display_name", "must be at most 100 characters")
+		}
+		a.DisplayName = d
+	}
+	if in.Icon != nil {
+		icon := strings.TrimSpace(*in.Icon)
+		if icon != "" {
+			if u, err := url.Parse(icon); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(icon) > 2048 {
+				v.Add("icon", "must be an http(s) URL of an image")
+			}
+		}
+		a.Icon = icon
+	}
+	if in.Live != nil {
+		a.Live = *in.Live
+	}
+	if in.SyncFrequency != nil {
+		f := kobo.SyncFrequency(*in.SyncFrequency)
+		if !f.Valid() {
+			v.Add("sync_frequency", "must be 24, 12 or 6 (hours)")
+		}
+		a.SyncFrequency = f
+	}
+	if in.Relink != nil {
+		r := kobo.RelinkPolicy(*in.Relink)
+		if r != kobo.RelinkNew && r != kobo.RelinkReuse {
+			v.Add("relink", `must be "new" or "reuse"`)
+		}
+		a.Relink = r
+	}
+	if in.WebhookURL != nil {
+		a.WebhookURL = strings.TrimSpace(*in.WebhookURL)
+	}
+	if a.WebhookURL != "" && (in.WebhookURL != nil || in.Live != nil) {
+		if msg := checkWebhookURL(a.WebhookURL, a.Live); msg != "" {
+			v.Add("webhook_url", msg)
+		}
+	}
+	return v.Err()
+}
+
+// checkWebhookURL is the save-time check of a webhook URL. The delivery
+// client checks the resolved address again at dial time, which is what
+// defeats DNS rebinding; this check gives the partner an early, clear
+// answer for the obvious cases.
+func checkWebhookURL(raw string, live bool) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || len(raw) > 2048 {
+		return "must be an absolute http(s) URL"
+	}
+	if u.User != nil {
+		return "must not contain credentials"
+	}
+	if !live {
+		return "" // sandbox apps may target localhost for local development
+	}
+	if u.Scheme != "https" {
+		return "must use https for a live app"
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") {
+		return "must not point at a local or internal host for a live app"
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		ip = ip.Unmap()
+		if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsMulticast() ||
+			netip.MustParsePrefix("100.64.0.0/10").Contains(ip) || netip.MustParsePrefix("0.0.0.0/8").Contains(ip) {
+			return "must not point at a private, loopback or link-local address for a live app"
+		}
+	} else if net.ParseIP(host) != nil {
+		return "must not be an IP address in an unusual form"
+	}
+	return ""
+}
+
+// CreateApp creates an app in sandbox mode (or live, if asked) with its
+// keys and webhook secret.
+func (s *Service) CreateApp(ctx context.Context, partnerID string, in AppInput) (*AppDetails, error) {
+	now := s.now()
+	a := &kobo.App{ID: kobo.NewID(now), PartnerID: partnerID, SyncFrequency: kobo.SyncEvery24h, Relink: kobo.RelinkNew,
+		WebhookSecret: newWebhookSecret(), CreatedAt: now, UpdatedAt: now}
+	if err := validateApp(in, a, true); err != nil {
+		return nil, err
+	}
+	d := &AppDetails{App: a, PublicKeys: map[kobo.Mode]string{}, SecretKeys: map[kobo.Mode]kobo.Secret{}, WebhookSecret: a.WebhookSecret}
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.CreateApp(ctx, a); err != nil {
+			return err
+		}
+		modes := []kobo.Mode{kobo.ModeTest}
+		if a.Live {
+			modes = append(modes, kobo.ModeLive)
+		}
+		for _, m := range modes {
+			if err := s.issueKeys(ctx, tx, a.ID, m, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "app created", "app_id", a.ID, "partner_id", partnerID, "live", a.Live)
+	return d, nil
+}
+
+// ownedApp loads an app and checks the partner owns it; another partner's
+// app is ENOTFOUND, so ids cannot be probed.
+func ownedApp(ctx context.Context, tx kobo.Tx, partnerID, appID string) (*kobo.App, error) {
+	a, err := tx.App(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	if a.PartnerID != partnerID {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "app not found")
+	}
+	return a, nil
+}
+
+func publicKeys(ctx context.Context, tx kobo.Tx, appID string) (map[kobo.Mode]string, error) {
+	keys, err := tx.APIKeysByApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[kobo.Mode]string{}
+	for _, k := range keys {
+		if k.Kind == kobo.PublicKey {
+			out[k.Mode] = k.Hash // public keys are stored whole
+		}
+	}
+	return out, nil
+}
+
+// GetApp returns one of the partner's apps.
+func (s *Service) GetApp(ctx context.Context, partnerID, appID string) (*AppDetails, error) {
+	var d *AppDetails
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		a, err := ownedApp(ctx, tx, partnerID, appID)
+		if err != nil {
+			return err
+		}
+		pks, err := publicKeys(ctx, tx, a.ID)
+		d = &AppDetails{App: a, PublicKeys: pks}
+		return err
+	})
+	return d, err
+}
+
+// ListApps returns the partner's apps, oldest first.
+func (s *Service) ListApps(ctx context.Context, partnerID string) ([]*AppDetails, error) {
+	var out []*AppDetails
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		apps, err := tx.AppsByPartner(ctx, partnerID)
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			pks, err := publicKeys(ctx, tx, a.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, &AppDetails{App: a, PublicKeys: pks})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateApp patches an app. Switching to live issues live keys (returned
+// once); switching back to sandbox revokes them.
+func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in AppInput) (*AppDetails, error) {
+	var d *AppDetails
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		a, err := ownedApp(ctx, tx, partnerID, appID)
+		if err != nil {
+			return err
+		}
+		wasLive := a.Live
+		if err := validateApp(in, a, false); err != nil {
+			return err
+		}
+		a.UpdatedAt = s.now()
+		if err := tx.UpdateApp(ctx, a); err != nil {
+			return err
+		}
+		d = &AppDetails{App: a, SecretKeys: map[kobo.Mode]kobo.Secret{}}
+		switch {
+		case a.Live && !wasLive:
+			if err := s.issueKeys(ctx, tx, a.ID, kobo.ModeLive, d); err != nil {
+				return err
+			}
+		case !a.Live && wasLive:
+			if err := tx.RevokeAPIKeys(ctx, a.ID, kobo.ModeLive, a.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		d.PublicKeys, err = publicKeys(ctx, tx, a.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.keys.purgeApp(appID)
+	return d, nil
+}
+
+// DeleteApp deletes an app and revokes its keys.
+func (s *Service) DeleteApp(ctx context.Context, partnerID, appID string) error {
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		if _, err := ownedApp(ctx, tx, partnerID, appID); err != nil {
+			return err
+		}
+		return tx.DeleteApp(ctx, appID, s.now())
+	})
+	if err == nil {
+		s.keys.purgeApp(appID)
+		s.log.InfoContext(ctx, "app deleted", "app_id", appID)
+	}
+	return err
+}
+
+// RotateKeys revokes the app's keys of a mode and issues new ones. An
+// empty mode means the app's current mode.
+func (s *Service) RotateKeys(ctx context.Context, partnerID, appID string, mode kobo.Mode) (*AppDetails, error) {
+	var d *AppDetails
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		a, err := ownedApp(ctx, tx, partnerID, appID)
+		if err != nil {
+			return err
+		}
+		if mode == "" {
+			mode = kobo.ModeOf(a.Live)
+		}
+		if mode != kobo.ModeTest && mode != kobo.ModeLive {
+			return &kobo.Error{Code: kobo.EINVALID, Message: `mode must be "test" or "live"`, Fields: map[string]string{"mode": `must be "test" or "live"`}}
+		}
+		if mode == kobo.ModeLive && !a.Live {
+			return kobo.Errorf(kobo.ECONFLICT, "the app is in sandbox mode; set live to true to get live keys")
+		}
+		if err := tx.RevokeAPIKeys(ctx, a.ID, mode, s.now()); err != nil {
+			return err
+		}
+		d = &AppDetails{App: a, SecretKeys: map[kobo.Mode]kobo.Secret{}}
+		if err := s.issueKeys(ctx, tx, a.ID, mode, d); err != nil {
+			return err
+		}
+		d.PublicKeys, err = publicKeys(ctx, tx, a.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.keys.purgeApp(appID)
+	s.log.InfoContext(ctx, "app keys rotated", "app_id", appID, "mode", mode)
+	return d, nil
+}
+
+// RotateWebhookSecret issues a new webhook secret.
+func (s *Service) RotateWebhookSecret(ctx context.Context, partnerID, appID string) (*AppDetails, error) {
+	var d *AppDetails
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		a, err := ownedApp(ctx, tx, partnerID, appID)
+		if err != nil {
+			return err
+		}
+		a.WebhookSecret = newWebhookSecret()
+		a.UpdatedAt = s.now()
+		if err := tx.UpdateApp(ctx, a); err != nil {
+			return err
+		}
+		pks, err := publicKeys(ctx, tx, a.ID)
+		d = &AppDetails{App: a, PublicKeys: pks, WebhookSecret: a.WebhookSecret}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.keys.purgeApp(appID)
+	return d, nil
+}

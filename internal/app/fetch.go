@@ -1,0 +1,391 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Job kinds app handles. All three run FetchAccount and share one unique
+// key per account, so an account's fetches never overlap; the kinds tell
+// manual syncs and real-time jobs apart for their rate limits.
+const (
+	JobFetchAccount    = "account.fetch"    // first fetch, re-auth fetch, scheduled sync
+	JobSyncAccount     = "account.sync"     // POST /accounts/{id}/sync
+	JobRealtimeAccount = "account.realtime" // v2 x-realtime
+)
+
+// FetchJobKinds lists the kinds FetchAccount handles.
+var FetchJobKinds = []string{JobFetchAccount, JobSyncAccount, JobRealtimeAccount}
+
+// FetchArgs are the arguments of an account.fetch job.
+type FetchArgs struct {
+	AccountID       string `json:"account_id"`
+	Reason          string `json:"reason"` // "link", "reauth", "sync" (scheduled or manual), "realtime"
+	AllowIncomplete bool   `json:"allow_incomplete,omitempty"`
+}
+
+// HistoryWindow is how far back the first fetch reads (Mono: 12 months).
+const HistoryWindow = 12 * 30 * 24 * time.Hour
+
+// enqueueFetch queues a fetch of an account's data. Fetches of one account
+// never overlap: the unique key keeps one queued or running at a time.
+func (s *Service) enqueueFetch(ctx context.Context, tx kobo.Tx, accountID, reason string, allowIncomplete bool) error {
+	_, _, err := s.enqueueFetchJob(ctx, tx, accountID, reason, allowIncomplete)
+	return err
+}
+
+func (s *Service) enqueueFetchJob(ctx context.Context, tx kobo.Tx, accountID, reason string, allowIncomplete bool) (*kobo.Job, bool, error) {
+	args, _ := json.Marshal(FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete})
+	now := s.now()
+	kind := JobFetchAccount
+	switch reason {
+	case "manual":
+		kind, reason = JobSyncAccount, "sync"
+	case "realtime":
+		kind = JobRealtimeAccount
+	}
+	args, _ = json.Marshal(FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete})
+	j := &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: kind, Args: args, AccountID: accountID,
+		UniqueKey: "fetch:" + accountID, MaxAttempts: 6, RunAt: now, CreatedAt: now, UpdatedAt: now}
+	ok, err := tx.EnqueueJob(ctx, j)
+	return j, ok, err
+}
+
+// txnID derives a transaction's id from its account and bank reference:
+// the same bank row always gets the same id, ids sort roughly by date (the
+// first 4 bytes are the date's seconds), and they look like Mono's.
+func txnID(accountID, ref string, date time.Time) string {
+	var b [12]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(date.Unix()))
+	sum := sha256.Sum256([]byte(accountID + "/" + ref))
+	copy(b[4:], sum[:8])
+	return hex.EncodeToString(b[:])
+}
+
+// bankSession opens the account's stored bank session, logging in again
+// with the stored credentials when its token has expired. A bank that
+// wants a human at that point is re-authorisation.
+func (s *Service) bankSession(ctx context.Context, p kobo.Provider, inst *kobo.Institution, acct *kobo.Account, force bool) (kobo.BankSession, bool, error) {
+	var bs sealedBankSession
+	if err := s.unseal(acct.Credentials, "account:"+acct.ID, &bs); err != nil {
+		return kobo.BankSession{}, false, fmt.Errorf("open credentials: %w", err)
+	}
+	sess := kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant}
+	if !force && (bs.ExpiresAt.IsZero() || s.clock.Now().Add(30*time.Second).Before(bs.ExpiresAt)) {
+		return sess, false, nil
+	}
+	step, err := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: acct.AuthMethod, Interactive: false, Tenant: bs.Tenant, Persist: sess.Persist})
+	if err != nil {
+		return kobo.BankSession{}, false, err
+	}
+	if step.Session == nil {
+		return kobo.BankSession{}, false, &kobo.BankError{Kind: kobo.BankMFARequired, Message: "the bank asked for verification"}
+	}
+	return *step.Session, true, nil
+}
+
+// Sync result codes (Mono's).
+const (
+	SyncSuccessful        = "SYNC_SUCCESSFUL"
+	SyncReauthRequired    = "REAUTHORISATION_REQUIRED"
+	SyncError             = "SYNC_ERROR"
+	SyncIncompleteStmtErr = "INCOMPLETE_STATEMENT_ERROR"
+)
+
+// SyncOutcome is what a fetch job reports in its result.
+type SyncOutcome struct {
+	Status     string `json:"status"` // "successful" or "failed"
+	Code       string `json:"code"`
+	HasNewData bool   `json:"has_new_data"`
+	Message    string `json:"message,omitempty"`
+}
+
+// FetchAccount is the account.fetch job: it reads balance, transactions
+// and identity through the provider, stores them, settles the account's
+// data status (Mono's rules) and announces it with account_updated. The
+// first fetch reads HistoryWindow; a sync reads from a week before the last
+// sync, so rows the bank posts late are merged and repeats dropped.
+// Re-running it is safe: transactions merge by the bank's reference.
+func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
+	var args FetchArgs
+	if err := json.Unmarshal(j.Args, &args); err != nil {
+		return fmt.Errorf("bad job args: %w", err)
+	}
+	acct, err := s.accountByID(ctx, args.AccountID)
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil // unlinked meanwhile: nothing to do
+	}
+	if err != nil {
+		return err
+	}
+	if acct.ReauthRequired && args.Reason != "link" && args.Reason != "reauth" {
+		return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
+	}
+	inst := &acct.Institution
+	p, err := s.provider(inst)
+	if err != nil {
+		return err
+	}
+	lastAttempt := j.Attempt >= j.MaxAttempts
+	sess, refreshed, err := s.bankSession(ctx, p, inst, acct, false)
+	bal, balErr := kobo.BankBalance{}, error(nil)
+	if err == nil {
+		bal, balErr = p.Balance(ctx, sess, acct.ProviderRef)
+		if kobo.BankErrorKindOf(balErr) == kobo.BankTokenExpired {
+			// the bank ended the session early: log in again once
+			sess, refreshed, err = s.bankSession(ctx, p, inst, acct, true)
+			if err == nil {
+				bal, balErr = p.Balance(ctx, sess, acct.ProviderRef)
+			}
+		}
+	}
+	if err != nil {
+		if kobo.BankErrorKindOf(err) == kobo.BankMFARequired {
+			return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
+		}
+		if isTransient(err) && !lastAttempt {
+			return err // retry with backoff
+		}
+		return s.settleFetch(ctx, j, acct, args, fetchResult{bankFailed: true})
+	}
+	if refreshed {
+		var old sealedBankSession
+		_ = s.unseal(acct.Credentials, "account:"+acct.ID, &old)
+		bs := sealedBankSession{Token: sess.Token.Reveal(), ExpiresAt: sess.ExpiresAt, Persist: cmpStr(sess.Persist.Reveal(), old.Persist), Tenant: cmpStr(sess.Tenant, old.Tenant)}
+		if acct.Credentials, err = s.seal(bs, "account:"+acct.ID); err != nil {
+			return err
+		}
+	}
+
+	var res fetchResult
+	var transient error
+	switch {
+	case balErr == nil:
+		res.gotBalance, res.balance = true, bal.Balance
+	case isTransient(balErr):
+		transient = balErr
+	case kobo.BankErrorKindOf(balErr) == kobo.BankMFARequired:
+		res.reauth = true
+	}
+	syncing := acct.LastSyncedAt != nil && args.Reason != "link"
+	from := s.clock.Now().Add(-HistoryWindow)
+	if syncing {
+		from = acct.LastSyncedAt.Add(-7 * 24 * time.Hour)
+	}
+	now := s.now()
+	toTxns := func(page []kobo.BankTransaction) []kobo.Transaction {
+		txns := make([]kobo.Transaction, 0, len(page))
+		for _, bt := range page {
+			txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, bt.Ref, bt.Date), AccountID: acct.ID, ProviderRef: bt.Ref, Type: bt.Type,
+				Amount: bt.Amount, Narration: bt.Narration, Date: bt.Date.UTC().Truncate(time.Microsecond), Balance: bt.Balance,
+				Currency: cmpStr(bt.Currency, acct.Currency), Category: s.categorize(bt.Narration, bt.Type, bt.Amount), CreatedAt: now, UpdatedAt: now})
+		}
+		return txns
+	}
+	insert := func(txns []kobo.Transaction) error {
+		return s.store.Update(ctx, func(tx kobo.Tx) error {
+			m, err := tx.InsertTransactions(ctx, acct.ID, txns)
+			res.newTxns += m.Added + m.Modified
+			return err
+		})
+	}
+	var buffered []kobo.Transaction
+	err = p.Transactions(ctx, sess, acct.ProviderRef, kobo.TxnQuery{From: from, PageSize: 1000}, func(page []kobo.BankTransaction) error {
+		if syncing {
+			// a sync window is small: hold it until the bank's answer is
+			// checked against what we have (INCOMPLETE_STATEMENT_ERROR)
+			buffered = append(buffered, toTxns(page)...)
+			return nil
+		}
+		return insert(toTxns(page)) // the first fetch commits page by page
+	})
+	switch {
+	case err == nil:
+		res.gotTxns = true
+	case kobo.BankErrorKindOf(err) == kobo.BankMFARequired:
+		res.reauth = true
+	case isTransient(err) && transient == nil:
+		transient = err
+	}
+	if transient != nil && !lastAttempt && (!res.gotBalance || !res.gotTxns) && !res.reauth {
+		return transient // what the first fetch committed stays; the retry fills the rest
+	}
+	if syncing && res.gotTxns {
+		end := *acct.LastSyncedAt
+		bankOverlap := 0
+		for _, t := range buffered {
+			if !t.Date.After(end) {
+				bankOverlap++
+			}
+		}
+		var stored int
+		if err := s.store.View(ctx, func(tx kobo.Tx) error {
+			var err error
+			stored, err = tx.CountTransactionsBetween(ctx, acct.ID, from, end)
+			return err
+		}); err != nil {
+			return err
+		}
+		if bankOverlap < stored && !args.AllowIncomplete {
+			res.incomplete = true
+			return s.settleFetch(ctx, j, acct, args, res)
+		}
+		if err := insert(buffered); err != nil {
+			return err
+		}
+	}
+	if id, err := p.Identity(ctx, sess, acct.ProviderRef); err == nil {
+		res.identity = &id
+	}
+	return s.settleFetch(ctx, j, acct, args, res)
+}
+
+func isTransient(err error) bool {
+	var be *kobo.BankError
+	return errors.As(err, &be) && be.Transient()
+}
+
+type fetchResult struct {
+	gotBalance, gotTxns bool
+	balance             int64
+	newTxns             int
+	identity            *kobo.BankIdentity
+	reauth, bankFailed  bool
+	incomplete          bool
+}
+
+func (r fetchResult) outcome() SyncOutcome {
+	switch {
+	case r.reauth:
+		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "The bank needs the customer to log in again; re-authorise the account."}
+	case r.incomplete:
+		return SyncOutcome{Status: "failed", Code: SyncIncompleteStmtErr,
+			Message: "The bank returned fewer transactions than kobo has on record; retry later or pass allow_incomplete_statement=true."}
+	case !r.gotBalance && !r.gotTxns:
+		return SyncOutcome{Status: "failed", Code: SyncError, Message: "The bank is not responding; try again later."}
+	}
+	return SyncOutcome{Status: "successful", Code: SyncSuccessful, HasNewData: r.newTxns > 0}
+}
+
+// settleFetch writes the outcome of a fetch, its job result and its events
+// in one transaction.
+func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Account, args FetchArgs, r fetchResult) error {
+	now := s.now()
+	out := r.outcome()
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		cur, err := tx.Account(ctx, acct.ID)
+		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		app, err := tx.App(ctx, cur.AppID)
+		if err != nil {
+			return err
+		}
+		if j.ID != "" {
+			res, _ := json.Marshal(out)
+			if err := tx.SetJobResult(ctx, j.ID, res); err != nil && kobo.ErrorCode(err) != kobo.ENOTFOUND {
+				return err
+			}
+		}
+		cur.Institution = acct.Institution
+		if acct.Credentials != "" {
+			cur.Credentials = acct.Credentials
+		}
+		if r.incomplete {
+			return nil // nothing changed
+		}
+		if r.gotBalance {
+			cur.Balance = r.balance
+		}
+		retrieved := map[string]bool{}
+		for _, d := range cur.RetrievedData {
+			retrieved[d] = true
+		}
+		retrieved["balance"] = retrieved["balance"] || r.gotBalance
+		retrieved["transactions"] = retrieved["transactions"] || r.gotTxns
+		if r.identity != nil {
+			id := r.identity
+			if err := tx.UpsertIdentity(ctx, &kobo.Identity{AccountID: cur.ID, FullName: id.FullName, Email: id.Email, Phone: id.Phone, Gender: id.Gender,
+				DOB: id.DOB, BVN: id.BVN, MaritalStatus: id.MaritalStatus, AddressLine1: id.AddressLine1, AddressLine2: id.AddressLine2,
+				StateOfOrigin: id.StateOfOrigin, LGAOfOrigin: id.LGAOfOrigin, CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+			retrieved["identity"] = true
+			if cur.BVNLast4 == "" {
+				cur.BVNLast4 = kobo.Last4(string(id.BVN))
+			}
+		}
+		cur.RetrievedData = cur.RetrievedData[:0]
+		for _, d := range []string{"identity", "balance", "transactions"} {
+			if retrieved[d] {
+				cur.RetrievedData = append(cur.RetrievedData, d)
+			}
+		}
+		cur.DataStatus = kobo.NextDataStatus(cur.DataStatus, r.gotBalance, r.gotTxns, false)
+		cur.UpdatedAt = now
+		wasReauth := cur.ReauthRequired
+		cur.ReauthRequired = r.reauth
+		if r.gotBalance || r.gotTxns {
+			cur.LastSyncedAt = &now
+		}
+		if !r.reauth {
+			next := now.Add(time.Duration(app.SyncFrequency) * time.Hour)
+			cur.NextSyncAt = &next
+		} else {
+			cur.NextSyncAt = nil // sync stops until the customer re-authorises
+		}
+		if err := tx.UpdateAccount(ctx, cur); err != nil {
+			return err
+		}
+		if args.Reason == "realtime" {
+			status := "finished"
+			if out.Status == "failed" {
+				status = "failed"
+			}
+			if err := s.recordEvent(ctx, tx, app, cur, kobo.EventFacts{Type: kobo.EventJobUpdate, JobID: j.ID, JobName: RealtimeJobName, JobStatus: status}); err != nil {
+				return err
+			}
+		}
+		if r.reauth && !wasReauth {
+			if err := s.recordEvent(ctx, tx, app, cur, kobo.EventFacts{Type: kobo.EventReauthRequired}); err != nil {
+				return err
+			}
+		}
+		if r.bankFailed && args.Reason == "sync" {
+			if err := s.recordEvent(ctx, tx, app, cur, kobo.EventFacts{Type: kobo.EventSyncFailed, DataStatus: cur.DataStatus, SyncStatus: "FAILED"}); err != nil {
+				return err
+			}
+		}
+		f := kobo.EventFacts{Type: kobo.EventAccountUpdated, DataStatus: cur.DataStatus, RetrievedData: cur.RetrievedData, JobID: j.ID}
+		if args.Reason != "link" {
+			hasNew := r.newTxns > 0
+			f.SyncStatus, f.HasNewData = syncStatusOf(out), &hasNew
+		}
+		return s.recordEvent(ctx, tx, app, cur, f)
+	})
+	if err == nil {
+		s.notify()
+	}
+	return err
+}
+
+func syncStatusOf(o SyncOutcome) string {
+	switch o.Code {
+	case SyncSuccessful:
+		return "SUCCESSFUL"
+	case SyncReauthRequired:
+		return "REAUTHORISATION_REQUIRED"
+	}
+	return "FAILED"
+}

@@ -1,0 +1,216 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// SignupInput is a new partner's details.
+type SignupInput struct {
+	Name     string
+	Email    string
+	Password kobo.Secret
+}
+
+// commonPasswords are refused whatever their length (NIST SP 800-63B asks
+// for a blocklist instead of composition rules).
+var commonPasswords = map[string]bool{
+	"password123": true, "password1234": true, "1234567890": true, "12345678910": true, "qwertyuiop": true,
+	"iloveyou123": true, "0123456789": true, "passw0rd123": true, "letmein1234": true, "administrator": true,
+	"welcome1234": true, "abcdefghij": true, "1111111111": true, "0000000000": true, "changeme123": true,
+}
+
+func validEmail(email string) bool {
+	if len(email) > 254 || strings.ContainsAny(email, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	return at > 0 && strings.Contains(email[at+1:], ".") && !strings.HasSuffix(email, ".")
+}
+
+func checkPassword(v kobo.Invalid, field, pw, email string) {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case pw == "":
+		v.Add(field, "is required")
+	case n < 10:
+		v.Add(field, "must be at least 10 characters")
+	case len(pw) > 128:
+		v.Add(field, "must be at most 128 bytes")
+	case commonPasswords[strings.ToLower(pw)] || strings.Count(pw, pw[:1]) == len(pw):
+		v.Add(field, "is too common; choose a passphrase only you would use")
+	case email != "" && strings.EqualFold(pw, email):
+		v.Add(field, "must not be your email address")
+	}
+}
+
+// Signup creates a partner. Errors: EINVALID naming each bad field,
+// ECONFLICT when the email is taken.
+func (s *Service) Signup(ctx context.Context, in SignupInput) (*kobo.Partner, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	v := kobo.Invalid{}
+	switch {
+	case in.Name == "":
+		v.Add("name", "is required")
+	case utf8.RuneCountInString(in.Name) > 100:
+		v.Add("name", "must be at most 100 characters")
+	}
+	switch {
+	case in.Email == "":
+		v.Add("email", "is required")
+	case !validEmail(in.Email):
+		v.Add("email", "must be a valid email address like you@company.com")
+	}
+	checkPassword(v, "password", in.Password.Reveal(), in.Email)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	p := &kobo.Partner{ID: kobo.NewID(now), Name: in.Name, Email: in.Email, PasswordHash: hashPassword(in.Password.Reveal(), s.pw), CreatedAt: now, UpdatedAt: now}
+	err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreatePartner(ctx, p) })
+	if kobo.ErrorCode(err) == kobo.ECONFLICT {
+		return nil, &kobo.Error{Code: kobo.ECONFLICT, Message: "email is already registered; log in instead", Fields: map[string]string{"email": "is already registered"}, Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "partner signed up", "partner_id", p.ID)
+	return p, nil
+}
+
+// Token is a freshly issued bearer token; Value is shown once.
+type Token struct {
+	Value     kobo.Secret
+	ExpiresAt time.Time
+	Partner   *kobo.Partner
+}
+
+// Login checks an email and password and issues a bearer token of the
+// given kind ("api" or "dashboard"). clientIP feeds the per-IP throttle.
+// Errors: EINVALID, EUNAUTHORIZED (same message for unknown email and
+// wrong password), ERATELIMIT.
+func (s *Service) Login(ctx context.Context, email string, password kobo.Secret, clientIP, kind string) (*Token, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	v := kobo.Invalid{}
+	if email == "" {
+		v.Add("email", "is required")
+	}
+	if password == "" {
+		v.Add("password", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if ok, wait := s.ipLimiter.Allow("ip:" + clientIP); !ok {
+		return nil, &kobo.Error{Code: kobo.ERATELIMIT, Message: "too many login attempts from this address; try again later", RetryAfter: wait}
+	}
+	if ok, wait := s.emailLimiter.Allow("email:" + email); !ok {
+		return nil, &kobo.Error{Code: kobo.ERATELIMIT, Message: "too many login attempts for this account; try again later", RetryAfter: wait}
+	}
+	var p *kobo.Partner
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		p, err = tx.PartnerByEmail(ctx, email)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		verifyPassword(password.Reveal(), s.dummyPW()) // same work as a real check
+		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid email or password")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !verifyPassword(password.Reveal(), p.PasswordHash) {
+		s.log.InfoContext(ctx, "partner login failed", "partner_id", p.ID)
+		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid email or password")
+	}
+	return s.issueToken(ctx, p, kind)
+}
+
+func (s *Service) issueToken(ctx context.Context, p *kobo.Partner, kind string) (*Token, error) {
+	raw := "kobo_pat_" + kobo.RandomToken(40)
+	now := s.now()
+	t := &kobo.PartnerToken{Hash: hashToken(raw), PartnerID: p.ID, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(s.tokenTTL)}
+	if err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreatePartnerToken(ctx, t) }); err != nil {
+		return nil, err
+	}
+	return &Token{Value: kobo.Secret(raw), ExpiresAt: t.ExpiresAt, Partner: p}, nil
+}
+
+func hashToken(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+// AuthenticatePartner resolves a bearer token. Errors: EUNAUTHORIZED for a
+// missing, unknown or expired token.
+func (s *Service) AuthenticatePartner(ctx context.Context, bearer string) (*kobo.Partner, error) {
+	if bearer == "" {
+		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer <token> from POST /v1/auth/login")
+	}
+	var p *kobo.Partner
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		t, err := tx.PartnerTokenByHash(ctx, hashToken(bearer))
+		if err != nil {
+			return err
+		}
+		if !s.clock.Now().Before(t.ExpiresAt) {
+			return kobo.Errorf(kobo.EUNAUTHORIZED, "token expired: log in again")
+		}
+		p, err = tx.PartnerByID(ctx, t.PartnerID)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid bearer token")
+	}
+	return p, err
+}
+
+// Logout revokes a bearer token.
+func (s *Service) Logout(ctx context.Context, bearer string) error {
+	return s.store.Update(ctx, func(tx kobo.Tx) error { return tx.DeletePartnerToken(ctx, hashToken(bearer)) })
+}
+
+// ChangePassword checks the current password, sets a new one and signs out
+// every session; it returns a fresh token of the given kind.
+func (s *Service) ChangePassword(ctx context.Context, partnerID string, current, next kobo.Secret, kind string) (*Token, error) {
+	var p *kobo.Partner
+	if err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		p, err = tx.PartnerByID(ctx, partnerID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	v := kobo.Invalid{}
+	if !verifyPassword(current.Reveal(), p.PasswordHash) {
+		v.Add("current_password", "is not your current password")
+	}
+	checkPassword(v, "new_password", next.Reveal(), p.Email)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.UpdatePartnerPassword(ctx, p.ID, hashPassword(next.Reveal(), s.pw), now); err != nil {
+			return err
+		}
+		return tx.DeletePartnerTokens(ctx, p.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.issueToken(ctx, p, kind)
+}

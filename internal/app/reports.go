@@ -1,0 +1,313 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kobo-oss/kobo/internal/enrich"
+	"github.com/kobo-oss/kobo/internal/jobs"
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/statement"
+)
+
+// BuildStatement is the statement.build job: it renders the period's
+// transactions into a PDF stored with the statement, and announces it.
+func (s *Service) BuildStatement(ctx context.Context, j *kobo.Job) error {
+	var args struct {
+		StatementID string `json:"statement_id"`
+	}
+	if err := json.Unmarshal(j.Args, &args); err != nil {
+		return jobs.Permanent(err)
+	}
+	var st *kobo.Statement
+	var acct *kobo.Account
+	var app *kobo.App
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		if st, err = tx.Statement(ctx, args.StatementID, false); err != nil {
+			return err
+		}
+		if acct, err = tx.Account(ctx, st.AccountID); err != nil {
+			return err
+		}
+		app, err = tx.App(ctx, acct.AppID)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil // unlinked meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if in, err := s.Institution(ctx, acct.InstitutionID); err == nil {
+		acct.Institution = *in
+	}
+	doc := statement.Document{Brand: cmpStr(app.DisplayName, app.Name), BrandColor: acct.Institution.PrimaryColor, GeneratedAt: s.clock.Now(),
+		From: st.From, To: st.To, HolderName: acct.Name, Institution: acct.Institution.Name, BankCode: acct.Institution.BankCode,
+		AccountNumber: string(acct.AccountNumber), AccountType: acct.Type, Currency: acct.Currency}
+	err = s.eachTxn(ctx, kobo.TxnFilter{AccountID: acct.ID, From: &st.From, To: &st.To, Ascending: true}, func(rows []kobo.Transaction) error {
+		doc.Transactions = append(doc.Transactions, rows...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	now := s.now()
+	if err := statement.Render(&buf, doc); err != nil {
+		st.Status, st.Error = "FAILED", err.Error()
+	} else {
+		st.Status, st.PDF = "BUILT", buf.Bytes()
+	}
+	st.BuiltAt = &now
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.UpdateStatement(ctx, st); err != nil {
+			return err
+		}
+		return s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventStatementJobCompleted,
+			Extra: map[string]any{"id": st.ID, "status": st.Status, "period": st.Period}})
+	})
+	if err == nil {
+		s.notify()
+	}
+	return err
+}
+
+// IncomeFrom analyses an account's stored credits over months.
+func (s *Service) incomeOf(ctx context.Context, a *kobo.Account, months int) (enrich.IncomeReport, error) {
+	now := s.clock.Now()
+	from := now.AddDate(0, -months, 0)
+	var credits []kobo.Transaction
+	err := s.eachTxn(ctx, kobo.TxnFilter{AccountID: a.ID, From: &from, Type: kobo.Credit}, func(rows []kobo.Transaction) error {
+		credits = append(credits, rows...)
+		return nil
+	})
+	if err != nil {
+		return enrich.IncomeReport{}, err
+	}
+	return enrich.AnalyzeIncome(credits, now, months), nil
+}
+
+// Income is v1's synchronous income estimate over the last 12 months.
+func (s *Service) Income(ctx context.Context, c *kobo.Caller, id string) (enrich.IncomeReport, error) {
+	a, err := s.readyAccount(ctx, c, id)
+	if err != nil {
+		return enrich.IncomeReport{}, err
+	}
+	return s.incomeOf(ctx, a, 12)
+}
+
+// StartIncome is v2's asynchronous analysis: it queues an income.analyze
+// job and returns its record.
+func (s *Service) StartIncome(ctx context.Context, c *kobo.Caller, id string, months int) (*kobo.IncomeRecord, error) {
+	if months == 0 {
+		months = 12
+	}
+	if months < 1 || months > 24 {
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "period must be a number of months from 1 to 24", Fields: map[string]string{"period": "is out of range"}}
+	}
+	a, err := s.readyAccount(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r := &kobo.IncomeRecord{ID: kobo.NewID(now), AccountID: a.ID, AppID: a.AppID, Status: "PROCESSING", Months: months, CreatedAt: now}
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.CreateIncomeRecord(ctx, r); err != nil {
+			return err
+		}
+		args, _ := json.Marshal(map[string]string{"record_id": r.ID})
+		_, err := tx.EnqueueJob(ctx, &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: JobAnalyzeIncome, Args: args, AccountID: a.ID,
+			MaxAttempts: 3, RunAt: now, CreatedAt: now, UpdatedAt: now})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	return r, nil
+}
+
+// IncomeResult is the stored result of an analysis (v2 records).
+type IncomeResult struct {
+	Summary IncomeSummary  `json:"income_summary"`
+	Streams []IncomeStream `json:"income_streams"`
+}
+
+// IncomeSummary is the headline of an analysis.
+type IncomeSummary struct {
+	Type                              string  `json:"type"`
+	Employer                          string  `json:"employer"`
+	Amount                            int64   `json:"amount"`
+	Confidence                        float64 `json:"confidence"`
+	AverageIncome                     int64   `json:"average_income"`
+	MonthlyIncome                     int64   `json:"monthly_income"`
+	YearlyIncome                      int64   `json:"yearly_income"`
+	IncomeSources                     int     `json:"income_sources"`
+	MonthsAnalysed                    int     `json:"months_analysed"`
+	AggregatedMonthlyAverage          int64   `json:"aggregated_monthly_average"`
+	AggregatedMonthlyAverageRegular   int64   `json:"aggregated_monthly_average_regular"`
+	AggregatedMonthlyAverageIrregular int64   `json:"aggregated_monthly_average_irregular"`
+}
+
+// IncomeStream is one source of income in a result.
+type IncomeStream struct {
+	Payer         string  `json:"payer"`
+	Regular       bool    `json:"regular"`
+	MonthlyAmount int64   `json:"monthly_amount"`
+	Payments      int     `json:"payments"`
+	FirstPayment  string  `json:"first_payment"`
+	LastPayment   string  `json:"last_payment"`
+	Confidence    float64 `json:"confidence"`
+}
+
+// NewIncomeResult shapes a report for storage and the v2 API.
+func NewIncomeResult(r enrich.IncomeReport) IncomeResult {
+	out := IncomeResult{Summary: IncomeSummary{Type: r.Type, Employer: r.Employer, Amount: r.Amount, Confidence: r.Confidence, AverageIncome: r.AverageIncome,
+		MonthlyIncome: r.MonthlyIncome, YearlyIncome: r.YearlyIncome, IncomeSources: r.IncomeSources, MonthsAnalysed: r.MonthsAnalysed,
+		AggregatedMonthlyAverage: r.AggregatedMonthlyAverage, AggregatedMonthlyAverageRegular: r.AggregatedMonthlyAverageRegular,
+		AggregatedMonthlyAverageIrregular: r.AggregatedMonthlyAverageIrregular}, Streams: []IncomeStream{}}
+	for _, st := range r.Streams {
+		out.Streams = append(out.Streams, IncomeStream{Payer: st.Payer, Regular: st.Regular, MonthlyAmount: st.MonthlyAmount, Payments: st.Payments,
+			FirstPayment: st.First.UTC().Format("2006-01-02"), LastPayment: st.Last.UTC().Format("2006-01-02"), Confidence: float64(int(st.Confidence*100)) / 100})
+	}
+	return out
+}
+
+// AnalyzeIncomeJob is the income.analyze job.
+func (s *Service) AnalyzeIncomeJob(ctx context.Context, j *kobo.Job) error {
+	var args struct {
+		RecordID string `json:"record_id"`
+	}
+	if err := json.Unmarshal(j.Args, &args); err != nil {
+		return jobs.Permanent(err)
+	}
+	var rec *kobo.IncomeRecord
+	var acct *kobo.Account
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		if rec, err = tx.IncomeRecord(ctx, args.RecordID); err != nil {
+			return err
+		}
+		acct, err = tx.Account(ctx, rec.AccountID)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	report, err := s.incomeOf(ctx, acct, rec.Months)
+	if err != nil {
+		return err
+	}
+	res := NewIncomeResult(report)
+	rec.Result, _ = json.Marshal(res)
+	now := s.now()
+	rec.Status, rec.DoneAt = "COMPLETED", &now
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.UpdateIncomeRecord(ctx, rec); err != nil {
+			return err
+		}
+		app, err := tx.App(ctx, acct.AppID)
+		if err != nil {
+			return err
+		}
+		return s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventIncomeAnalysisComplete,
+			Extra: map[string]any{"id": rec.ID, "status": rec.Status, "income": res}})
+	})
+	if err == nil {
+		s.notify()
+	}
+	return err
+}
+
+// IncomeRecords lists an account's analyses.
+func (s *Service) IncomeRecords(ctx context.Context, c *kobo.Caller, id string) ([]*kobo.IncomeRecord, error) {
+	a, err := s.ownedAccount(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []*kobo.IncomeRecord
+	err = s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		out, err = tx.IncomeRecords(ctx, a.ID)
+		return err
+	})
+	return out, err
+}
+
+// SyncPage is a page of changes since a cursor (Plaid's /transactions/sync).
+type SyncPage struct {
+	Added, Modified []kobo.Transaction
+	Removed         []string
+	NextCursor      string
+	HasMore         bool
+}
+
+// TransactionsSince returns what changed in an account's history after
+// cursor: partners keep a copy in step without downloading it again.
+func (s *Service) TransactionsSince(ctx context.Context, c *kobo.Caller, id, cursor string, count int) (*SyncPage, error) {
+	a, err := s.readyAccount(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case count == 0:
+		count = 100
+	case count < 1 || count > 500:
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "count must be between 1 and 500", Fields: map[string]string{"count": "is out of range"}}
+	}
+	var after int64
+	if cursor != "" {
+		var id string
+		var seq int64
+		b, err := decodeB64(cursor)
+		if _, scanErr := fmt.Sscanf(b, "sync|%d|%s", &seq, &id); err != nil || scanErr != nil || id != a.ID || seq < 0 {
+			return nil, &kobo.Error{Code: kobo.EINVALID, Message: "cursor is not one kobo issued for this account (start with an empty cursor)", Fields: map[string]string{"cursor": "is invalid"}}
+		}
+		after = seq
+	}
+	var rows []kobo.Transaction
+	err = s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		rows, err = tx.TransactionChanges(ctx, a.ID, after, count+1)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	page := &SyncPage{Added: []kobo.Transaction{}, Modified: []kobo.Transaction{}, Removed: []string{}}
+	if len(rows) > count {
+		rows, page.HasMore = rows[:count], true
+	}
+	last := after
+	for _, r := range rows {
+		switch {
+		case r.Removed:
+			if r.CreatedSeq <= after { // added and removed since the cursor: never seen
+				page.Removed = append(page.Removed, r.ID)
+			}
+		case r.CreatedSeq > after:
+			page.Added = append(page.Added, r)
+		default:
+			page.Modified = append(page.Modified, r)
+		}
+		last = r.Seq
+	}
+	page.NextCursor = encodeB64(fmt.Sprintf("sync|%d|%s", last, a.ID))
+	return page, nil
+}
+
+func encodeB64(s string) string { return base64URL.EncodeToString([]byte(s)) }
+
+func decodeB64(s string) (string, error) {
+	b, err := base64URL.DecodeString(s)
+	return string(b), err
+}
+
+var base64URL = base64.RawURLEncoding

@@ -1,0 +1,322 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Sync limits (Mono's).
+const (
+	ManualSyncInterval = 2 * time.Minute  // one manual sync per account per 2 minutes
+	RealtimeInterval   = 5 * time.Minute  // one real-time job per account per 5 minutes
+	ReauthTokenTTL     = 10 * time.Minute // a re-authorisation token's lifetime
+	// RealtimeJobName is the job name Mono reports for real-time fetches.
+	RealtimeJobName = "jobs.accounts.sync_statement"
+)
+
+// ErrCannotReauthorise is Mono's answer for an account that does not need
+// re-authorisation (S-kenway compares this exact text).
+const ErrCannotReauthorise = "This account can not be re-authorised."
+
+// waitJob polls a job until it finishes or wait runs out.
+func (s *Service) waitJob(ctx context.Context, id string, wait time.Duration) (*kobo.Job, error) {
+	deadline := time.Now().Add(wait)
+	delay := 5 * time.Millisecond
+	for {
+		var j *kobo.Job
+		err := s.store.View(ctx, func(tx kobo.Tx) error {
+			var err error
+			j, err = tx.Job(ctx, id)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if j.Status == kobo.JobCompleted || j.Status == kobo.JobFailed || j.Status == kobo.JobCancelled || time.Now().After(deadline) {
+			return j, nil
+		}
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 200*time.Millisecond)
+	}
+}
+
+// startFetch enqueues a fetch of the account, or finds the one already
+// queued or running (fetches of an account never overlap).
+func (s *Service) startFetch(ctx context.Context, acct *kobo.Account, reason string, allowIncomplete bool) (*kobo.Job, error) {
+	var j *kobo.Job
+	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		var ok bool
+		var err error
+		j, ok, err = s.enqueueFetchJob(ctx, tx, acct.ID, reason, allowIncomplete)
+		if err != nil || ok {
+			return err
+		}
+		j, err = tx.LatestJob(ctx, acct.ID, "", time.Time{}) // the fetch already queued or running
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	return j, nil
+}
+
+// SyncNow is POST /accounts/{id}/sync: it fetches new data now and answers
+// with Mono's codes. It waits up to wait for the fetch; a longer one keeps
+// running and ends in account_updated.
+func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowIncomplete bool, wait time.Duration) (*SyncOutcome, error) {
+	acct, err := s.ownedAccount(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if acct.ReauthRequired {
+		return &SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "This account needs re-authorisation before it can sync; call /accounts/{id}/reauthorise."}, nil
+	}
+	var last *kobo.Job
+	err = s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		last, err = tx.LatestJob(ctx, acct.ID, JobSyncAccount, s.clock.Now().Add(-ManualSyncInterval))
+		return err
+	})
+	if err == nil {
+		wait := ManualSyncInterval - s.clock.Now().Sub(last.CreatedAt)
+		return nil, &kobo.Error{Code: kobo.ERATELIMIT, RetryAfter: wait,
+			Message: fmt.Sprintf("An account can be synced once every %d minutes; try again in %d seconds.", int(ManualSyncInterval.Minutes()), int(wait.Seconds())+1)}
+	} else if kobo.ErrorCode(err) != kobo.ENOTFOUND {
+		return nil, err
+	}
+	j, err := s.startFetch(ctx, acct, "manual", allowIncomplete)
+	if err != nil {
+		return nil, err
+	}
+	if j, err = s.waitJob(ctx, j.ID, wait); err != nil {
+		return nil, err
+	}
+	var out SyncOutcome
+	if len(j.Result) == 0 || json.Unmarshal(j.Result, &out) != nil {
+		return &SyncOutcome{Status: "failed", Code: SyncError, Message: "The sync is still running; you will receive mono.events.account_updated when it finishes."}, nil
+	}
+	return &out, nil
+}
+
+// Realtime starts (or, within RealtimeInterval, returns) the account's
+// real-time fetch job and waits up to wait for it (v2 x-realtime).
+func (s *Service) Realtime(ctx context.Context, c *kobo.Caller, id string, wait time.Duration) (*kobo.Job, error) {
+	acct, err := s.ownedAccount(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	var last *kobo.Job
+	err = s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		last, err = tx.LatestJob(ctx, acct.ID, JobRealtimeAccount, s.clock.Now().Add(-RealtimeInterval))
+		return err
+	})
+	if err == nil {
+		return last, nil // Mono: the same job id and status, unchanged, inside the window
+	} else if kobo.ErrorCode(err) != kobo.ENOTFOUND {
+		return nil, err
+	}
+	if acct.ReauthRequired {
+		return nil, kobo.Errorf(kobo.EREAUTH, "This account needs re-authorisation; call /accounts/{id}/reauthorise.")
+	}
+	j, err := s.startFetch(ctx, acct, "realtime", false)
+	if err != nil {
+		return nil, err
+	}
+	return s.waitJob(ctx, j.ID, wait)
+}
+
+// AccountJob returns a fetch job of the account (GET /v2/accounts/{id}/jobs/{job}).
+func (s *Service) AccountJob(ctx context.Context, c *kobo.Caller, accountID, jobID string) (*kobo.Job, error) {
+	if _, err := s.ownedAccount(ctx, c, accountID); err != nil {
+		return nil, err
+	}
+	var j *kobo.Job
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		j, err = tx.Job(ctx, jobID)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND || (err == nil && j.AccountID != accountID) {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "job not found")
+	}
+	return j, err
+}
+
+// JobState maps a job to Mono's job status words.
+func JobState(j *kobo.Job) (status string, hasNewData bool) {
+	var out SyncOutcome
+	_ = json.Unmarshal(j.Result, &out)
+	switch j.Status {
+	case kobo.JobCompleted:
+		if out.Status == "failed" {
+			return "failed", false
+		}
+		return "finished", out.HasNewData
+	case kobo.JobFailed, kobo.JobCancelled:
+		return "failed", false
+	}
+	return "processing", false
+}
+
+// ScheduleSyncs enqueues a sync for every account whose next sync is due
+// (per app: every 24, 12 or 6 hours). Schedulers on several replicas share
+// the work without overlap: claiming an account clears its due time.
+func (s *Service) ScheduleSyncs(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := s.store.Update(ctx, func(tx kobo.Tx) error {
+			due, err := tx.ClaimDueAccounts(ctx, s.clock.Now(), 200)
+			if err != nil {
+				return err
+			}
+			n = len(due)
+			for _, a := range due {
+				if err := s.enqueueFetch(ctx, tx, a.ID, "sync", false); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n > 0 {
+			s.notify()
+		}
+		if n < 200 {
+			return total, nil
+		}
+	}
+}
+
+// Reauthorise issues a 10-minute token the widget opens with
+// (connect.reauthorise(token)).
+func (s *Service) Reauthorise(ctx context.Context, c *kobo.Caller, id string) (string, error) {
+	acct, err := s.ownedAccount(ctx, c, id)
+	if err != nil {
+		return "", err
+	}
+	if !acct.ReauthRequired {
+		return "", kobo.Errorf(kobo.EINVALID, "%s", ErrCannotReauthorise)
+	}
+	token := kobo.RandomMixedToken(20)
+	now := s.now()
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		return tx.CreateReauthToken(ctx, &kobo.ReauthToken{Hash: hashToken(token), AccountID: acct.ID, AppID: acct.AppID, Live: acct.Live,
+			ExpiresAt: now.Add(ReauthTokenTTL), CreatedAt: now})
+	})
+	return token, err
+}
+
+// ResolveReauthToken returns the account a re-authorisation token names.
+func (s *Service) ResolveReauthToken(ctx context.Context, c *kobo.Caller, token string) (string, error) {
+	var rt *kobo.ReauthToken
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		rt, err = tx.ReauthToken(ctx, hashToken(strings.TrimSpace(token)))
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND || (err == nil && (rt.AppID != c.App.ID || rt.Live != c.Mode.IsLive())) {
+		return "", kobo.Errorf(kobo.EINVALID, "invalid re-authorisation token")
+	}
+	if err != nil {
+		return "", err
+	}
+	if !s.clock.Now().Before(rt.ExpiresAt) {
+		return "", kobo.Errorf(kobo.EGONE, "this re-authorisation token has expired (tokens last %d minutes); request a new one", int(ReauthTokenTTL.Minutes()))
+	}
+	return rt.AccountID, nil
+}
+
+// StartReauth opens a re-authorisation session and logs in with the stored
+// credentials, so the customer is asked only for what the bank wants now:
+// usually an OTP, PIN or answer (102). If the bank no longer accepts the
+// stored credentials (a changed password), the institution's login form
+// comes back (102 with its fields) and ReauthLogin submits it.
+func (s *Service) StartReauth(ctx context.Context, c *kobo.Caller, accountID string, in SessionInput) (*ConnectStep, error) {
+	acct, err := s.ownedAccount(ctx, c, accountID)
+	if err != nil {
+		return nil, err
+	}
+	in.AccountID, in.Scope = acct.ID, "reauth"
+	cs, inst, err := s.CreateSession(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.provider(inst)
+	if err != nil {
+		return nil, err
+	}
+	var bs sealedBankSession
+	if err := s.unseal(acct.Credentials, "account:"+acct.ID, &bs); err != nil {
+		return nil, fmt.Errorf("open credentials: %w", err)
+	}
+	if err := s.hold(ctx, cs); err != nil {
+		return nil, err
+	}
+	step, berr := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Persist: kobo.Secret(bs.Persist), Interactive: true, Tenant: cs.AppID})
+	var be *kobo.BankError
+	if errors.As(berr, &be) && (be.Kind == kobo.BankBadCredentials || be.Kind == kobo.BankNotFound) {
+		// stored credentials no longer work: ask for them
+		if err := s.save(ctx, cs); err != nil {
+			return nil, err
+		}
+		form := cs.Form
+		return &ConnectStep{ResponseCode: CodeMoreInput, Message: "Log in to your bank again", Form: &form, Session: cs}, nil
+	}
+	return s.advance(ctx, cs, inst, p, step, berr, -1, "")
+}
+
+// ReauthLogin continues a re-authorisation session with what the customer
+// typed: the bank's login form or its second factor.
+func (s *Service) ReauthLogin(ctx context.Context, c *kobo.Caller, sessionID string, fields map[string]string) (*ConnectStep, error) {
+	cs, err := s.liveSession(ctx, c, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if cs.Scope != kobo.ScopeReauth {
+		return nil, kobo.Errorf(kobo.EINVALID, "this is not a re-authorisation session; use /v2/connect/login")
+	}
+	if cs.State == kobo.SessionCreated {
+		return s.ConnectLogin(ctx, c, sessionID, fields)
+	}
+	return s.ConnectCommit(ctx, c, sessionID, fields)
+}
+
+// Unlink deletes an account's data and credentials and announces it.
+func (s *Service) Unlink(ctx context.Context, c *kobo.Caller, id string) error {
+	acct, err := s.ownedAccount(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		app, err := tx.App(ctx, acct.AppID)
+		if err != nil {
+			return err
+		}
+		if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountUnlinked}); err != nil {
+			return err
+		}
+		return tx.DeleteAccount(ctx, acct.ID)
+	})
+	if err != nil {
+		return err
+	}
+	s.notify()
+	s.log.InfoContext(ctx, "account unlinked", "account_id", id, "app_id", c.App.ID)
+	return nil
+}
