@@ -1,0 +1,160 @@
+// Package browsertest starts a real headless Chromium for the widget and
+// dashboard tests, and keeps their screenshots.
+//
+// Tests skip, saying why, when no Chromium is installed (.ci/run installs
+// Debian's). Screenshots go to $KOBO_ARTIFACTS_DIR when set (CI keeps
+// them), else to the test's temporary directory, and each is checked to
+// show something: a blank page is a failure, not a picture.
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chromium returns the browser binary, or "" when there is none.
+func Chromium() string {
+	if p := os.Getenv("KOBO_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// StepTimeout bounds each Run, so a missing element fails in seconds with
+// the step's name rather than at the test's deadline.
+const StepTimeout = 30 * time.Second
+
+// Browser is one headless Chromium for a test.
+type Browser struct {
+	t   testing.TB
+	Ctx context.Context
+	dir string
+}
+
+// New starts Chromium (or skips the test). Site isolation is off so the
+// tests can reach into the cross-origin widget iframe from the host page,
+// which is how a person sees it; nothing else about the browser changes.
+func New(t testing.TB, timeout time.Duration) *Browser {
+	t.Helper()
+	bin := Chromium()
+	if bin == "" {
+		t.Skip("Chromium is not installed (apt-get install -y chromium, or set KOBO_CHROMIUM): skipping the browser test")
+	}
+	// Chromium may still be writing its profile as the test ends, so the
+	// profile is removed best-effort rather than by t.TempDir.
+	profile, err := os.MkdirTemp("", "kobo-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
+	opts = append(opts,
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate"),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1100, 800),
+		chromedp.UserDataDir(profile),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelC := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium %s: %v", bin, err)
+	}
+	dir := os.Getenv("KOBO_ARTIFACTS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	dir = filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &Browser{t: t, Ctx: ctx, dir: dir}
+}
+
+// Run runs actions, failing the test with what was being done.
+func (b *Browser) Run(what string, actions ...chromedp.Action) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, StepTimeout)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		b.Screenshot("failed-" + what)
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Screenshot saves the viewport as name.png and fails the test when the
+// picture is blank (one colour, or nearly).
+func (b *Browser) Screenshot(name string) string {
+	b.t.Helper()
+	var buf []byte
+	if err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot(&buf)); err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return ""
+	}
+	path := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	if n, err := Colours(buf); err != nil || n < 8 {
+		b.t.Errorf("screenshot %s looks blank (%d colours, %v): %s", name, n, err, path)
+	}
+	return path
+}
+
+// Screenshots saves name-desktop.png and name-phone.png (360 px wide,
+// the narrowest phone the widget and dashboard must work at).
+func (b *Browser) Screenshots(name string) {
+	b.t.Helper()
+	b.Screenshot(name + "-desktop")
+	if err := chromedp.Run(b.Ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2))); err != nil {
+		b.t.Errorf("phone viewport: %v", err)
+		return
+	}
+	time.Sleep(50 * time.Millisecond) // let the layout settle
+	b.Screenshot(name + "-phone")
+	if err := chromedp.Run(b.Ctx, chromedp.EmulateViewport(1100, 800)); err != nil {
+		b.t.Errorf("desktop viewport: %v", err)
+	}
+}
+
+// Colours counts the distinct colours of a PNG (up to 1000).
+func Colours(pngData []byte) (int, error) {
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		return 0, err
+	}
+	seen := map[[4]uint32]bool{}
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y += 3 {
+		for x := bounds.Min.X; x < bounds.Max.X; x += 3 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r >> 8, g >> 8, bl >> 8, a >> 8}] = true
+			if len(seen) >= 1000 {
+				return len(seen), nil
+			}
+		}
+	}
+	return len(seen), nil
+}

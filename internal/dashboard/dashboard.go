@@ -1,0 +1,388 @@
+// Package dashboard owns the partner dashboard at /dashboard/: sign up and
+// log in, apps and their keys, webhooks and their delivery log, linked
+// accounts with their data and actions, the sandbox, and the API request
+// log. It is server-rendered with html/template and a little progressive
+// JavaScript, embedded in the binary, no build step.
+//
+// Sessions are the Partner API's bearer tokens (kind "dashboard") carried
+// in an HttpOnly, SameSite=Lax cookie (Secure when kobo is served over
+// https). Every form carries a CSRF token: double-submit, the value of an
+// HttpOnly SameSite=Strict cookie that a cross-site page can neither read
+// nor set, compared in constant time; POSTs with a foreign Origin are
+// refused as well. Every page sends a strict CSP (no inline script, no
+// framing).
+package dashboard
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+//go:embed templates static
+var files embed.FS
+
+const (
+	sessionCookie = "kobo_session"
+	csrfCookie    = "kobo_csrf"
+)
+
+// Config is what the dashboard needs.
+type Config struct {
+	App       *app.Service
+	Logger    *slog.Logger
+	Clock     kobo.Clock
+	PublicURL string
+}
+
+// Dashboard serves /dashboard/.
+type Dashboard struct {
+	app    *app.Service
+	log    *slog.Logger
+	clock  kobo.Clock
+	secure bool
+	pages  map[string]*template.Template
+	static http.Handler
+}
+
+// New parses the templates.
+func New(c Config) *Dashboard {
+	d := &Dashboard{app: c.App, log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), clock: cmp.Or[kobo.Clock](c.Clock, kobo.SystemClock{}),
+		secure: strings.HasPrefix(c.PublicURL, "https://"), pages: map[string]*template.Template{}}
+	funcs := template.FuncMap{"naira": naira, "when": when, "ago": d.ago, "mask": mask, "lower": strings.ToLower, "upper": strings.ToUpper,
+		"statusClass": statusClass, "add": func(a, b int) int { return a + b }, "query": query, "list": func(s ...string) []string { return s }}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
+	entries, _ := fs.Glob(files, "templates/*.html")
+	for _, e := range entries {
+		name := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		d.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(files, e))
+	}
+	sub, _ := fs.Sub(files, "static")
+	d.static = http.StripPrefix("/dashboard/static/", http.FileServer(http.FS(sub)))
+	return d
+}
+
+// Routes are the dashboard's paths, for the API server's mux.
+func (d *Dashboard) Routes() map[string]http.Handler {
+	r := map[string]http.Handler{
+		"GET /dashboard":                                           http.RedirectHandler("/dashboard/", http.StatusMovedPermanently),
+		"GET /dashboard/static/":                                   d.headers(d.static),
+		"GET /dashboard/{$}":                                       d.page(d.home),
+		"GET /dashboard/signup":                                    d.page(d.signupForm),
+		"POST /dashboard/signup":                                   d.page(d.signup),
+		"GET /dashboard/login":                                     d.page(d.loginForm),
+		"POST /dashboard/login":                                    d.page(d.login),
+		"POST /dashboard/logout":                                   d.page(d.logout),
+		"GET /dashboard/password":                                  d.page(d.authed(d.passwordForm)),
+		"POST /dashboard/password":                                 d.page(d.authed(d.changePassword)),
+		"POST /dashboard/apps":                                     d.page(d.authed(d.createApp)),
+		"GET /dashboard/apps/{app}/{$}":                            d.page(d.authed(d.withApp(d.appOverview))),
+		"POST /dashboard/apps/{app}/settings":                      d.page(d.authed(d.withApp(d.updateApp))),
+		"POST /dashboard/apps/{app}/keys/rotate":                   d.page(d.authed(d.withApp(d.rotateKeys))),
+		"POST /dashboard/apps/{app}/webhook/rotate":                d.page(d.authed(d.withApp(d.rotateWebhook))),
+		"GET /dashboard/apps/{app}/accounts":                       d.page(d.authed(d.withApp(d.accounts))),
+		"GET /dashboard/apps/{app}/accounts/{acct}":                d.page(d.authed(d.withApp(d.account))),
+		"POST /dashboard/apps/{app}/accounts/{acct}/sync":          d.page(d.authed(d.withApp(d.syncAccount))),
+		"POST /dashboard/apps/{app}/accounts/{acct}/reauth":        d.page(d.authed(d.withApp(d.reauthLink))),
+		"POST /dashboard/apps/{app}/accounts/{acct}/unlink":        d.page(d.authed(d.withApp(d.unlink))),
+		"POST /dashboard/apps/{app}/accounts/{acct}/statement":     d.page(d.authed(d.withApp(d.statement))),
+		"GET /dashboard/apps/{app}/accounts/{acct}/statement/{st}": d.page(d.authed(d.withApp(d.statementStatus))),
+		"GET /dashboard/apps/{app}/webhooks":                       d.page(d.authed(d.withApp(d.webhooks))),
+		"GET /dashboard/apps/{app}/webhooks/{d}":                   d.page(d.authed(d.withApp(d.delivery))),
+		"POST /dashboard/apps/{app}/webhooks/{d}/redeliver":        d.page(d.authed(d.withApp(d.redeliver))),
+		"POST /dashboard/apps/{app}/webhooks/test":                 d.page(d.authed(d.withApp(d.testEvent))),
+		"POST /dashboard/apps/{app}/webhooks/enable":               d.page(d.authed(d.withApp(d.enableWebhooks))),
+		"GET /dashboard/apps/{app}/sandbox":                        d.page(d.authed(d.withApp(d.sandbox))),
+		"POST /dashboard/apps/{app}/sandbox/exchange":              d.page(d.authed(d.withApp(d.sandboxExchange))),
+		"GET /dashboard/apps/{app}/logs":                           d.page(d.authed(d.withApp(d.logs))),
+	}
+	return r
+}
+
+// view is what every page template gets.
+type view struct {
+	Title   string
+	Nav     string
+	Partner *kobo.Partner
+	App     *app.AppDetails
+	Apps    []*app.AppDetails
+	Live    bool // showing live data
+	CSRF    string
+	Flash   string
+	Error   string
+	Fields  map[string]string // field errors, by form field
+	Form    url.Values        // what was typed, to show it again
+	Data    map[string]any
+}
+
+// request is one dashboard request in progress.
+type request struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	v       *view
+	token   string
+	partner *kobo.Partner
+	app     *app.AppDetails
+	caller  *kobo.Caller
+}
+
+type handler func(q *request) error
+
+// page wraps a handler: security headers, the CSRF cookie, CSRF checks on
+// POST, and errors shown as pages.
+func (d *Dashboard) page(h handler) http.Handler {
+	return d.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := &request{w: w, r: r, v: &view{Data: map[string]any{}, Fields: map[string]string{}}}
+		q.v.CSRF = d.csrfToken(w, r)
+		if r.Method == http.MethodPost {
+			if err := d.checkCSRF(r); err != nil {
+				w.WriteHeader(http.StatusForbidden)
+				q.v.Title, q.v.Error = "Request refused", err.Error()
+				d.render(q, "error")
+				return
+			}
+		}
+		if flash := r.URL.Query().Get("flash"); flash != "" && len(flash) < 200 {
+			q.v.Flash = flash
+		}
+		if err := h(q); err != nil {
+			d.fail(q, err)
+		}
+	}))
+}
+
+func (d *Dashboard) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if !strings.HasPrefix(r.URL.Path, "/dashboard/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		if d.secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// csrfToken returns the request's CSRF token, setting the cookie when the
+// browser has none.
+func (d *Dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 32 {
+		return c.Value
+	}
+	tok := kobo.RandomToken(32)
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/dashboard", HttpOnly: true, Secure: d.secure, SameSite: http.SameSiteStrictMode})
+	return tok
+}
+
+var errCSRF = errors.New("This form has expired or did not come from kobo. Go back, reload the page and try again.")
+
+func (d *Dashboard) checkCSRF(r *http.Request) error {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			return errCSRF
+		}
+	}
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || len(c.Value) != 32 {
+		return errCSRF
+	}
+	if subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		return errCSRF
+	}
+	return nil
+}
+
+// authed loads the partner from the session cookie, or sends the browser
+// to the login page (saying so when the session expired).
+func (d *Dashboard) authed(h handler) handler {
+	return func(q *request) error {
+		c, err := q.r.Cookie(sessionCookie)
+		if err != nil || c.Value == "" {
+			return d.toLogin(q, "")
+		}
+		p, err := d.app.AuthenticatePartner(q.r.Context(), c.Value)
+		if err != nil {
+			d.clearSession(q.w)
+			return d.toLogin(q, "Your session has expired. Please log in again.")
+		}
+		q.partner, q.token, q.v.Partner = p, c.Value, p
+		apps, err := d.app.ListApps(q.r.Context(), p.ID)
+		if err != nil {
+			return err
+		}
+		q.v.Apps = apps
+		return h(q)
+	}
+}
+
+func (d *Dashboard) toLogin(q *request, msg string) error {
+	u := "/dashboard/login"
+	v := url.Values{}
+	if msg != "" {
+		v.Set("flash", msg)
+	}
+	if q.r.Method == http.MethodGet && q.r.URL.Path != "/dashboard/" {
+		v.Set("next", q.r.URL.RequestURI())
+	}
+	if len(v) > 0 {
+		u += "?" + v.Encode()
+	}
+	http.Redirect(q.w, q.r, u, http.StatusSeeOther)
+	return nil
+}
+
+// withApp loads the app named in the path and the mode being viewed.
+func (d *Dashboard) withApp(h handler) handler {
+	return func(q *request) error {
+		a, err := d.app.GetApp(q.r.Context(), q.partner.ID, q.r.PathValue("app"))
+		if err != nil {
+			return err
+		}
+		q.app, q.v.App = a, a
+		q.v.Live = a.App.Live && q.r.URL.Query().Get("mode") == "live"
+		q.caller = &kobo.Caller{App: *a.App, Mode: kobo.ModeOf(q.v.Live)}
+		return h(q)
+	}
+}
+
+func (d *Dashboard) render(q *request, name string) {
+	t, ok := d.pages[name]
+	if !ok {
+		http.Error(q.w, "no such page", http.StatusInternalServerError)
+		return
+	}
+	// render fully before writing, so a template error is a clean 500
+	// instead of half a page
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", q.v); err != nil {
+		d.log.Error("render dashboard page", "page", name, "err", err)
+		http.Error(q.w, "This page could not be shown. The error has been logged.", http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = q.w.Write(buf.Bytes())
+}
+
+// fail shows an error page in plain words.
+func (d *Dashboard) fail(q *request, err error) {
+	status := http.StatusInternalServerError
+	msg := "Something went wrong on our side. Try again in a moment."
+	switch kobo.ErrorCode(err) {
+	case kobo.ENOTFOUND:
+		status, msg = http.StatusNotFound, "We could not find that. It may have been deleted, or the link is wrong."
+	case kobo.EINVALID, kobo.EGONE, kobo.EPROCESSING, kobo.EREAUTH, kobo.ECONFLICT:
+		status, msg = http.StatusBadRequest, kobo.ErrorMessage(err)
+	case kobo.EFORBIDDEN, kobo.EUNAUTHORIZED:
+		status, msg = http.StatusForbidden, kobo.ErrorMessage(err)
+	case kobo.ERATELIMIT:
+		status, msg = http.StatusTooManyRequests, kobo.ErrorMessage(err)
+	default:
+		d.log.Error("dashboard request failed", "path", q.r.URL.Path, "err", err)
+	}
+	q.w.WriteHeader(status)
+	q.v.Title, q.v.Error = "Something went wrong", msg
+	d.render(q, "error")
+}
+
+// redirect answers a POST with a redirect to path (post/redirect/get),
+// carrying a flash message.
+func redirect(q *request, path, flash string) error {
+	if flash != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "flash=" + url.QueryEscape(flash)
+	}
+	http.Redirect(q.w, q.r, path, http.StatusSeeOther)
+	return nil
+}
+
+// fieldErrors copies an EINVALID's fields onto the view.
+func fieldErrors(q *request, err error) bool {
+	var e *kobo.Error
+	if !errors.As(err, &e) || e.Code != kobo.EINVALID {
+		return false
+	}
+	for k, v := range e.Fields {
+		q.v.Fields[k] = v
+	}
+	q.v.Error = e.Message
+	q.w.WriteHeader(http.StatusBadRequest)
+	return true
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (d *Dashboard) setSession(w http.ResponseWriter, tok *app.Token) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: string(tok.Value), Path: "/dashboard", HttpOnly: true, Secure: d.secure,
+		// the cookie outlives the session by a day so that, once the session
+		// ends, kobo can say it expired rather than ask a stranger to log in
+		SameSite: http.SameSiteLaxMode, Expires: tok.ExpiresAt.Add(24 * time.Hour)})
+}
+
+func (d *Dashboard) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/dashboard", HttpOnly: true, Secure: d.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// ago is a rough "5 minutes ago".
+func (d *Dashboard) ago(t any) string {
+	var tt time.Time
+	switch x := t.(type) {
+	case time.Time:
+		tt = x
+	case *time.Time:
+		if x == nil {
+			return "never"
+		}
+		tt = *x
+	default:
+		return ""
+	}
+	el := d.clock.Now().Sub(tt)
+	switch {
+	case el < time.Minute:
+		return "just now"
+	case el < time.Hour:
+		return plural(int(el.Minutes()), "minute") + " ago"
+	case el < 48*time.Hour:
+		return plural(int(el.Hours()), "hour") + " ago"
+	default:
+		return plural(int(el.Hours()/24), "day") + " ago"
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return itoa(n) + " " + unit + "s"
+}

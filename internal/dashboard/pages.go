@@ -1,0 +1,644 @@
+package dashboard
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// ---- accounts of partners -----------------------------------------------
+
+func (d *Dashboard) signupForm(q *request) error {
+	q.v.Title = "Create your kobo account"
+	d.render(q, "signup")
+	return nil
+}
+
+func (d *Dashboard) signup(q *request) error {
+	f := q.r.PostForm
+	q.v.Form = f
+	_, err := d.app.Signup(q.r.Context(), app.SignupInput{Name: f.Get("name"), Email: f.Get("email"), Password: kobo.Secret(f.Get("password"))})
+	if err == nil {
+		var tok *app.Token
+		tok, err = d.app.Login(q.r.Context(), f.Get("email"), kobo.Secret(f.Get("password")), clientIP(q.r), "dashboard")
+		if err == nil {
+			d.setSession(q.w, tok)
+			return redirect(q, "/dashboard/", "Welcome to kobo. Create your first app to get sandbox keys.")
+		}
+	}
+	if kobo.ErrorCode(err) == kobo.ECONFLICT {
+		q.v.Fields["email"] = "already has an account; log in instead"
+		q.v.Error = "That email already has an account."
+		q.w.WriteHeader(http.StatusConflict)
+	} else if !fieldErrors(q, err) {
+		return err
+	}
+	q.v.Title = "Create your kobo account"
+	d.render(q, "signup")
+	return nil
+}
+
+func (d *Dashboard) loginForm(q *request) error {
+	q.v.Title = "Log in to kobo"
+	q.v.Data["Next"] = safeNext(q.r.URL.Query().Get("next"))
+	d.render(q, "login")
+	return nil
+}
+
+// safeNext keeps post-login redirects inside the dashboard.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/dashboard/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return next
+	}
+	return "/dashboard/"
+}
+
+func (d *Dashboard) login(q *request) error {
+	f := q.r.PostForm
+	q.v.Form = f
+	tok, err := d.app.Login(q.r.Context(), f.Get("email"), kobo.Secret(f.Get("password")), clientIP(q.r), "dashboard")
+	if err == nil {
+		d.setSession(q.w, tok)
+		return redirect(q, safeNext(f.Get("next")), "")
+	}
+	switch kobo.ErrorCode(err) {
+	case kobo.EUNAUTHORIZED:
+		q.v.Error = "That email and password do not match an account."
+		q.w.WriteHeader(http.StatusUnauthorized)
+	case kobo.ERATELIMIT:
+		q.v.Error = kobo.ErrorMessage(err)
+		q.w.WriteHeader(http.StatusTooManyRequests)
+	default:
+		if !fieldErrors(q, err) {
+			return err
+		}
+	}
+	q.v.Title = "Log in to kobo"
+	q.v.Data["Next"] = safeNext(f.Get("next"))
+	d.render(q, "login")
+	return nil
+}
+
+func (d *Dashboard) logout(q *request) error {
+	if c, err := q.r.Cookie(sessionCookie); err == nil {
+		_ = d.app.Logout(q.r.Context(), c.Value)
+	}
+	d.clearSession(q.w)
+	return redirect(q, "/dashboard/login", "You are logged out.")
+}
+
+func (d *Dashboard) passwordForm(q *request) error {
+	q.v.Title, q.v.Nav = "Change password", "account"
+	d.render(q, "password")
+	return nil
+}
+
+func (d *Dashboard) changePassword(q *request) error {
+	f := q.r.PostForm
+	tok, err := d.app.ChangePassword(q.r.Context(), q.partner.ID, kobo.Secret(f.Get("current")), kobo.Secret(f.Get("password")), "dashboard")
+	if err == nil {
+		d.setSession(q.w, tok) // every other session was signed out
+		return redirect(q, "/dashboard/", "Password changed. Other sessions were logged out.")
+	}
+	if kobo.ErrorCode(err) == kobo.EUNAUTHORIZED {
+		q.v.Fields["current"] = "is not your current password"
+		q.v.Error = "Your current password is not right."
+		q.w.WriteHeader(http.StatusBadRequest)
+	} else if !fieldErrors(q, err) {
+		return err
+	}
+	q.v.Title, q.v.Nav = "Change password", "account"
+	d.render(q, "password")
+	return nil
+}
+
+// ---- apps ----------------------------------------------------------------
+
+func (d *Dashboard) home(q *request) error {
+	c, err := q.r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return redirect(q, "/dashboard/login", "")
+	}
+	return d.authed(func(q *request) error {
+		q.v.Title, q.v.Nav = "Your apps", "apps"
+		d.render(q, "home")
+		return nil
+	})(q)
+}
+
+func (d *Dashboard) createApp(q *request) error {
+	name := q.r.PostFormValue("name")
+	a, err := d.app.CreateApp(q.r.Context(), q.partner.ID, app.AppInput{Name: &name})
+	if err != nil {
+		if fieldErrors(q, err) {
+			q.v.Title, q.v.Nav, q.v.Form = "Your apps", "apps", q.r.PostForm
+			d.render(q, "home")
+			return nil
+		}
+		return err
+	}
+	// The secret key and webhook secret exist only in this response, so
+	// the page is rendered here, not redirected to.
+	q.app, q.v.App = a, a
+	q.caller = &kobo.Caller{App: *a.App, Mode: kobo.ModeTest}
+	q.v.Flash = "App created. Copy the secret key now: kobo keeps only a hash of it."
+	q.v.Data["NewSecrets"] = secrets(a)
+	return d.appOverview(q)
+}
+
+func secrets(a *app.AppDetails) map[string]string {
+	out := map[string]string{}
+	for m, k := range a.SecretKeys {
+		out[string(m)] = string(k)
+	}
+	if a.WebhookSecret != "" {
+		out["webhook"] = string(a.WebhookSecret)
+	}
+	return out
+}
+
+func (d *Dashboard) appOverview(q *request) error {
+	q.v.Title, q.v.Nav = q.app.App.Name, "overview"
+	list, err := d.app.ListAccounts(q.r.Context(), q.caller, 1, 0)
+	if err != nil {
+		return err
+	}
+	q.v.Data["AccountCount"] = list.Total
+	d.render(q, "app")
+	return nil
+}
+
+func (d *Dashboard) updateApp(q *request) error {
+	f := q.r.PostForm
+	in := app.AppInput{}
+	name, display, hook := strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("display_name")), strings.TrimSpace(f.Get("webhook_url"))
+	in.Name, in.DisplayName, in.WebhookURL = &name, &display, &hook
+	if s := f.Get("sync_frequency"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			n = -1
+		}
+		in.SyncFrequency = &n
+	}
+	if f.Get("go_live") == "yes" && !q.app.App.Live {
+		live := true
+		in.Live = &live
+	}
+	a, err := d.app.UpdateApp(q.r.Context(), q.partner.ID, q.app.App.ID, in)
+	if err != nil {
+		if fieldErrors(q, err) {
+			q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
+			d.render(q, "app")
+			return nil
+		}
+		return err
+	}
+	if len(a.SecretKeys) > 0 {
+		q.app, q.v.App = a, a
+		q.v.Flash = "Your app is live. Copy the live secret key now: kobo keeps only a hash of it."
+		q.v.Data["NewSecrets"] = secrets(a)
+		return d.appOverview(q)
+	}
+	return redirect(q, "/dashboard/apps/"+a.App.ID+"/", "Settings saved.")
+}
+
+func (d *Dashboard) rotateKeys(q *request) error {
+	if q.r.PostFormValue("confirm") != "yes" {
+		return kobo.Errorf(kobo.EINVALID, "Tick the box to confirm: the old secret key stops working at once.")
+	}
+	mode := kobo.ModeTest
+	if q.r.PostFormValue("mode") == "live" {
+		mode = kobo.ModeLive
+	}
+	a, err := d.app.RotateKeys(q.r.Context(), q.partner.ID, q.app.App.ID, mode)
+	if err != nil {
+		return err
+	}
+	q.app, q.v.App = a, a
+	q.v.Flash = "New keys issued; the old ones no longer work. Copy the secret key now."
+	q.v.Data["NewSecrets"] = secrets(a)
+	return d.appOverview(q)
+}
+
+func (d *Dashboard) rotateWebhook(q *request) error {
+	a, err := d.app.RotateWebhookSecret(q.r.Context(), q.partner.ID, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	q.app, q.v.App = a, a
+	q.v.Flash = "New webhook secret issued. Update your receiver now: deliveries are signed with it from this moment."
+	q.v.Data["NewSecrets"] = secrets(a)
+	return d.appOverview(q)
+}
+
+// ---- linked accounts -----------------------------------------------------
+
+const accountsPerPage = 25
+
+func (d *Dashboard) accounts(q *request) error {
+	page, _ := strconv.Atoi(q.r.URL.Query().Get("page"))
+	page = max(page, 1)
+	list, err := d.app.ListAccounts(q.r.Context(), q.caller, accountsPerPage, (page-1)*accountsPerPage)
+	if err != nil {
+		return err
+	}
+	q.v.Title, q.v.Nav = "Linked accounts", "accounts"
+	q.v.Data["Accounts"], q.v.Data["Total"], q.v.Data["Page"] = list.Accounts, list.Total, page
+	q.v.Data["HasNext"] = page*accountsPerPage < list.Total
+	d.render(q, "accounts")
+	return nil
+}
+
+func (d *Dashboard) account(q *request) error {
+	ctx := q.r.Context()
+	a, err := d.app.Account(ctx, q.caller, q.r.PathValue("acct"))
+	if err != nil {
+		return err
+	}
+	q.v.Title, q.v.Nav = a.Name, "accounts"
+	q.v.Data["Account"] = a
+	if a.DataStatus == kobo.DataProcessing {
+		q.v.Data["Processing"] = true
+		d.render(q, "account")
+		return nil
+	}
+	if idt, err := d.app.Identity(ctx, q.caller, a.ID); err == nil {
+		q.v.Data["Identity"] = idt
+	}
+	vals := q.r.URL.Query()
+	tq, err := app.ParseTxnQuery(url.Values{"narration": {vals.Get("search")}, "page": {cmpOr(vals.Get("page"), "1")}, "limit": {"25"}, "type": {vals.Get("type")}})
+	if err != nil {
+		q.v.Error = kobo.ErrorMessage(err)
+		tq, _ = app.ParseTxnQuery(url.Values{"limit": {"25"}})
+	}
+	page, err := d.app.Transactions(ctx, q.caller, a.ID, tq)
+	if err != nil && kobo.ErrorCode(err) != kobo.EINVALID {
+		return err
+	}
+	if page != nil {
+		q.v.Data["Txns"], q.v.Data["TxnTotal"], q.v.Data["TxnPage"] = page.Transactions, page.Total, page.Page
+		q.v.Data["TxnNext"] = page.Next != ""
+	}
+	q.v.Data["Search"], q.v.Data["Type"] = vals.Get("search"), vals.Get("type")
+	// the chart: daily closing balance over the last 90 days
+	since := d.clock.Now().AddDate(0, 0, -90)
+	var pts []kobo.Transaction
+	cq, _ := app.ParseTxnQuery(url.Values{"start": {since.In(app.Lagos).Format("02-01-2006")}, "paginate": {"false"}})
+	_, _ = d.app.EachTransaction(ctx, q.caller, a.ID, cq, func(rows []kobo.Transaction) error {
+		pts = append(pts, rows...)
+		return nil
+	})
+	q.v.Data["Chart"] = balanceChart(pts, a.Balance, since, d.clock.Now())
+	if u := q.r.URL.Query().Get("reauth_url"); strings.HasPrefix(u, "http") {
+		q.v.Data["ReauthURL"] = u
+	}
+	d.render(q, "account")
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (d *Dashboard) accountPath(q *request) string {
+	p := "/dashboard/apps/" + q.app.App.ID + "/accounts/" + q.r.PathValue("acct")
+	if q.v.Live {
+		p += "?mode=live"
+	}
+	return p
+}
+
+func (d *Dashboard) syncAccount(q *request) error {
+	out, err := d.app.SyncNow(q.r.Context(), q.caller, q.r.PathValue("acct"), false, 20*time.Second)
+	if err != nil {
+		if kobo.ErrorCode(err) == kobo.ERATELIMIT {
+			return redirect(q, d.accountPath(q), kobo.ErrorMessage(err))
+		}
+		return err
+	}
+	msg := "Synced: no new data."
+	switch {
+	case out.Code == "REAUTHORISATION_REQUIRED":
+		msg = "The bank wants the customer to log in again. Get a re-auth link below and send it to them."
+	case out.Status != "successful":
+		msg = "The sync failed: " + cmpOr(out.Message, out.Code)
+	case out.HasNewData:
+		msg = "Synced: new data arrived."
+	}
+	return redirect(q, d.accountPath(q), msg)
+}
+
+func (d *Dashboard) reauthLink(q *request) error {
+	l, err := d.app.CreateLink(q.r.Context(), q.caller, app.LinkRequest{Scope: "reauth", AccountID: q.r.PathValue("acct"), Reference: "dashboard"})
+	if err != nil {
+		return err
+	}
+	base := "http://" + q.r.Host
+	if q.r.TLS != nil || d.secure {
+		base = "https://" + q.r.Host
+	}
+	p := d.accountPath(q)
+	sep := "?"
+	if strings.Contains(p, "?") {
+		sep = "&"
+	}
+	return redirect(q, p+sep+"reauth_url="+url.QueryEscape(base+"/connect/?link="+l.Token), "Re-auth link created: send it to the customer. It works for 24 hours.")
+}
+
+func (d *Dashboard) unlink(q *request) error {
+	if q.r.PostFormValue("confirm") != "yes" {
+		return kobo.Errorf(kobo.EINVALID, "Tick the box to confirm: unlinking deletes the account's data and cannot be undone.")
+	}
+	if err := d.app.Unlink(q.r.Context(), q.caller, q.r.PathValue("acct")); err != nil {
+		return err
+	}
+	p := "/dashboard/apps/" + q.app.App.ID + "/accounts"
+	if q.v.Live {
+		p += "?mode=live"
+	}
+	return redirect(q, p, "Account unlinked and its data deleted.")
+}
+
+func (d *Dashboard) statement(q *request) error {
+	p, err := d.app.ParsePeriod(cmpOr(q.r.PostFormValue("period"), "last12months"))
+	if err != nil {
+		return err
+	}
+	st, err := d.app.StartStatementPDF(q.r.Context(), q.caller, q.r.PathValue("acct"), p)
+	if err != nil {
+		return err
+	}
+	http.Redirect(q.w, q.r, "/dashboard/apps/"+q.app.App.ID+"/accounts/"+q.r.PathValue("acct")+"/statement/"+st.ID+modeQuery(q), http.StatusSeeOther)
+	return nil
+}
+
+func modeQuery(q *request) string {
+	if q.v.Live {
+		return "?mode=live"
+	}
+	return ""
+}
+
+func (d *Dashboard) statementStatus(q *request) error {
+	st, err := d.app.StatementJob(q.r.Context(), q.caller, q.r.PathValue("acct"), q.r.PathValue("st"))
+	if err != nil {
+		return err
+	}
+	q.v.Title, q.v.Nav = "Statement", "accounts"
+	q.v.Data["Statement"] = st
+	q.v.Data["AccountID"] = q.r.PathValue("acct")
+	if st.Status == "BUILT" {
+		q.v.Data["URL"] = d.app.StatementURL("", st.ID)
+	}
+	d.render(q, "statement")
+	return nil
+}
+
+// ---- webhooks ------------------------------------------------------------
+
+func (d *Dashboard) webhooks(q *request) error {
+	v := q.r.URL.Query()
+	page, err := d.app.ListDeliveries(q.r.Context(), q.partner.ID, q.app.App.ID, app.DeliveryQuery{Status: v.Get("status"), EventType: v.Get("event"), Cursor: v.Get("cursor"), Limit: 25})
+	if err != nil && kobo.ErrorCode(err) != kobo.EINVALID {
+		return err
+	}
+	if err != nil {
+		q.v.Error = kobo.ErrorMessage(err)
+		page, _ = d.app.ListDeliveries(q.r.Context(), q.partner.ID, q.app.App.ID, app.DeliveryQuery{Limit: 25})
+	}
+	q.v.Title, q.v.Nav = "Webhooks", "webhooks"
+	q.v.Data["Deliveries"], q.v.Data["Next"] = page.Deliveries, page.Next
+	q.v.Data["Status"], q.v.Data["Event"] = v.Get("status"), v.Get("event")
+	q.v.Data["Events"] = []string{kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,
+		kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventStatementJobCompleted, kobo.EventIncomeAnalysisComplete, kobo.EventWebhookTest}
+	d.render(q, "webhooks")
+	return nil
+}
+
+func (d *Dashboard) delivery(q *request) error {
+	del, attempts, err := d.app.GetDelivery(q.r.Context(), q.partner.ID, q.app.App.ID, q.r.PathValue("d"))
+	if err != nil {
+		return err
+	}
+	q.v.Title, q.v.Nav = "Delivery", "webhooks"
+	q.v.Data["Delivery"], q.v.Data["Attempts"] = del, attempts
+	if del.Event != nil {
+		q.v.Data["Payload"] = string(del.Event.Payload)
+	}
+	d.render(q, "delivery")
+	return nil
+}
+
+func (d *Dashboard) redeliver(q *request) error {
+	del, err := d.app.Redeliver(q.r.Context(), q.partner.ID, q.app.App.ID, q.r.PathValue("d"))
+	if err != nil {
+		return err
+	}
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks/"+del.ID, "Queued for redelivery with the same event id.")
+}
+
+func (d *Dashboard) testEvent(q *request) error {
+	if _, err := d.app.SendTestEvent(q.r.Context(), q.partner.ID, q.app.App.ID, q.v.Live); err != nil {
+		return err
+	}
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "Test event sent. It appears below within a second or two.")
+}
+
+func (d *Dashboard) enableWebhooks(q *request) error {
+	if err := d.app.EnableWebhooks(q.r.Context(), q.partner.ID, q.app.App.ID); err != nil {
+		return err
+	}
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "Webhooks re-enabled.")
+}
+
+// ---- sandbox and logs ------------------------------------------------------
+
+func (d *Dashboard) sandbox(q *request) error {
+	users, err := d.app.SandboxUsers(q.r.Context())
+	if err != nil && kobo.ErrorCode(err) != kobo.EUNAVAILABLE {
+		return err
+	}
+	q.v.Title, q.v.Nav = "Sandbox", "sandbox"
+	q.v.Data["Users"] = users
+	q.v.Data["PK"] = q.app.PublicKeys[kobo.ModeTest]
+	q.v.Data["Base"] = "http://" + q.r.Host
+	if q.r.TLS != nil || d.secure {
+		q.v.Data["Base"] = "https://" + q.r.Host
+	}
+	d.render(q, "sandbox")
+	return nil
+}
+
+// sandboxExchange takes the code the widget gave the dashboard's "link a
+// test account" button and exchanges it, as a partner's server would.
+func (d *Dashboard) sandboxExchange(q *request) error {
+	sandbox := &kobo.Caller{App: *q.app.App, Mode: kobo.ModeTest}
+	a, err := d.app.Exchange(q.r.Context(), sandbox, q.r.PostFormValue("code"))
+	if err != nil {
+		return err
+	}
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/accounts/"+a.ID, "Test account linked. Its data is being fetched.")
+}
+
+func (d *Dashboard) logs(q *request) error {
+	v := q.r.URL.Query()
+	rq := app.RequestLogQuery{Live: q.v.Live, Method: strings.ToUpper(v.Get("method")), PathPrefix: v.Get("path"), Limit: 100}
+	if c, err := strconv.Atoi(v.Get("status")); err == nil {
+		rq.StatusClass = c
+	}
+	if b, err := strconv.ParseInt(v.Get("before"), 10, 64); err == nil {
+		t := time.UnixMicro(b).UTC()
+		rq.Before = &t
+	}
+	list, err := d.app.ListRequests(q.r.Context(), q.partner.ID, q.app.App.ID, rq)
+	if err != nil {
+		return err
+	}
+	q.v.Title, q.v.Nav = "API logs", "logs"
+	q.v.Data["Requests"] = list
+	q.v.Data["Method"], q.v.Data["Status"], q.v.Data["Path"] = rq.Method, v.Get("status"), rq.PathPrefix
+	if len(list) == rq.Limit {
+		q.v.Data["Before"] = list[len(list)-1].CreatedAt.UnixMicro()
+	}
+	d.render(q, "logs")
+	return nil
+}
+
+// ---- formatting ------------------------------------------------------------
+
+// naira formats kobo as ₦1,234.56.
+func naira(k int64) string {
+	neg := k < 0
+	if neg {
+		k = -k
+	}
+	whole, frac := k/100, k%100
+	s := strconv.FormatInt(whole, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := fmt.Sprintf("₦%s.%02d", b.String(), frac)
+	if neg {
+		return "-" + out
+	}
+	return out
+}
+
+func when(t any) string {
+	switch x := t.(type) {
+	case time.Time:
+		return x.In(app.Lagos).Format("02 Jan 2006, 15:04")
+	case *time.Time:
+		if x == nil {
+			return "—"
+		}
+		return x.In(app.Lagos).Format("02 Jan 2006, 15:04")
+	}
+	return ""
+}
+
+// mask shows the last four digits of an account number.
+func mask(n kobo.AccountNumber) string {
+	s := string(n)
+	if len(s) <= 4 {
+		return s
+	}
+	return strings.Repeat("•", 6) + s[len(s)-4:]
+}
+
+func statusClass(code int) string {
+	switch {
+	case code >= 500 || code == 0:
+		return "bad"
+	case code >= 400:
+		return "warn"
+	default:
+		return "ok"
+	}
+}
+
+// query builds a query string from pairs, skipping empty values.
+func query(pairs ...string) template.URL {
+	v := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			v.Set(pairs[i], pairs[i+1])
+		}
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return template.URL("?" + v.Encode())
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// balanceChart draws the daily closing balance as an inline SVG. Only
+// numbers the server computed go into the markup.
+func balanceChart(txns []kobo.Transaction, current int64, from, to time.Time) template.HTML {
+	const w, h, pad = 640.0, 180.0, 8.0
+	days := int(to.Sub(from).Hours()/24) + 1
+	if days < 2 {
+		return ""
+	}
+	closing := make([]*int64, days)
+	for i := len(txns) - 1; i >= 0; i-- { // oldest first: the last of a day wins
+		t := txns[i]
+		if t.Balance == nil {
+			continue
+		}
+		day := int(t.Date.Sub(from).Hours() / 24)
+		if day >= 0 && day < days {
+			b := *t.Balance
+			closing[day] = &b
+		}
+	}
+	var vals []float64
+	var last *int64
+	for i := range closing {
+		if closing[i] != nil {
+			last = closing[i]
+		}
+		if last != nil {
+			vals = append(vals, float64(*last))
+		} else {
+			vals = append(vals, float64(current))
+		}
+	}
+	if last == nil {
+		return template.HTML(`<p class="muted">No balance history in the last 90 days.</p>`)
+	}
+	lo, hi := vals[0], vals[0]
+	for _, v := range vals {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	var pts strings.Builder
+	for i, v := range vals {
+		x := pad + (w-2*pad)*float64(i)/float64(len(vals)-1)
+		y := h - pad - (h-2*pad)*(v-lo)/(hi-lo)
+		fmt.Fprintf(&pts, "%.1f,%.1f ", x, y)
+	}
+	svg := fmt.Sprintf(`<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="Daily balance over the last 90 days, from %s to %s">`+
+		`<polyline fill="none" stroke="currentColor" stroke-width="2" points="%s"/>`+
+		`<text x="%.0f" y="14" class="axis">%s</text><text x="%.0f" y="%.0f" class="axis">%s</text></svg>`,
+		w, h, template.HTMLEscapeString(naira(int64(vals[0]))), template.HTMLEscapeString(naira(int64(vals[len(vals)-1]))),
+		strings.TrimSpace(pts.String()), pad, template.HTMLEscapeString(naira(int64(hi))), pad, h-2, template.HTMLEscapeString(naira(int64(lo))))
+	return template.HTML(svg)
+}

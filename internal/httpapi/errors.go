@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// flavour is the API generation a route belongs to; it decides the error
+// body shape.
+type flavour int
+
+const (
+	flavourV1      flavour = iota // Mono legacy: {"message": "..."}
+	flavourV2                     // Mono v2 envelope
+	flavourPartner                // our Partner API: {"message", "errors"}
+)
+
+// statusOf is the one table from error codes to HTTP statuses. Mono
+// documents 400, 401, 402, 403, 404, 409, 429 and 5xx, so codes without a
+// Mono equivalent (gone, processing, reauth) map to 400 with a message
+// that says what happened.
+var statusOf = map[kobo.Code]int{
+	kobo.EINVALID:      http.StatusBadRequest,
+	kobo.EUNAUTHORIZED: http.StatusUnauthorized,
+	kobo.EFORBIDDEN:    http.StatusForbidden,
+	kobo.ENOTFOUND:     http.StatusNotFound,
+	kobo.EMETHOD:       http.StatusMethodNotAllowed,
+	kobo.ECONFLICT:     http.StatusConflict,
+	kobo.EGONE:         http.StatusBadRequest,
+	kobo.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	kobo.ERATELIMIT:    http.StatusTooManyRequests,
+	kobo.EPROCESSING:   http.StatusBadRequest,
+	kobo.EREAUTH:       http.StatusBadRequest,
+	kobo.EPROVIDER:     http.StatusBadGateway,
+	kobo.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	kobo.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for err.
+func StatusOf(err error) int {
+	if st, ok := statusOf[kobo.ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+type v1Error struct {
+	Message string `json:"message"`
+}
+
+type v2Error struct {
+	Status    string       `json:"status"`
+	Message   string       `json:"message"`
+	Timestamp string       `json:"timestamp"`
+	Data      []fieldError `json:"data"`
+}
+
+type partnerError struct {
+	Message string       `json:"message"`
+	Errors  []fieldError `json:"errors,omitempty"`
+}
+
+func fieldErrors(err error) []fieldError {
+	var e *kobo.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return nil
+	}
+	out := make([]fieldError, 0, len(e.Fields))
+	for f, m := range e.Fields {
+		out = append(out, fieldError{Field: f, Message: f + " " + m})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// writeError writes err in the route's flavour. Internal errors are logged
+// by the caller with their cause; the body only ever carries the public
+// message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fl flavour, err error) {
+	status := StatusOf(err)
+	var e *kobo.Error
+	if errors.As(err, &e) && e.Code == kobo.ERATELIMIT && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
+	msg := kobo.ErrorMessage(err)
+	if status >= 500 {
+		msg += " (request id " + requestID(r.Context()) + ")"
+	}
+	switch fl {
+	case flavourV2:
+		writeJSON(w, status, v2Error{Status: "failed", Message: msg, Timestamp: s.timestamp(), Data: fieldErrors(err)})
+	case flavourPartner:
+		writeJSON(w, status, partnerError{Message: msg, Errors: fieldErrors(err)})
+	default:
+		writeJSON(w, status, v1Error{Message: msg})
+	}
+}

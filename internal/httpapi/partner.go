@@ -1,0 +1,270 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+type signupRequest struct {
+	Name     *string `json:"name"`
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
+	var req signupRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	p, err := s.app.Signup(r.Context(), app.SignupInput{Name: deref(req.Name), Email: deref(req.Email), Password: kobo.Secret(deref(req.Password))})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, partnerJSON(p))
+	return nil
+}
+
+type partnerView struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	CreatedAt string `json:"created_at,omitempty"`
+}
+
+func partnerJSON(p *kobo.Partner) partnerView {
+	return partnerView{ID: p.ID, Name: p.Name, Email: p.Email, CreatedAt: monoTime(p.CreatedAt)}
+}
+
+type loginRequest struct {
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+}
+
+type tokenView struct {
+	Token     string      `json:"token"`
+	TokenType string      `json:"token_type"`
+	ExpiresAt string      `json:"expires_at"`
+	Partner   partnerView `json:"partner"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	t, err := s.app.Login(r.Context(), deref(req.Email), kobo.Secret(deref(req.Password)), clientIP(r), "api")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tokenView{Token: t.Value.Reveal(), TokenType: "Bearer", ExpiresAt: monoTime(t.ExpiresAt), Partner: partnerJSON(t.Partner)})
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.Logout(r.Context(), bearerToken(r)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": "Logged out"})
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, partnerJSON(partnerFrom(r.Context())))
+	return nil
+}
+
+type passwordRequest struct {
+	CurrentPassword *string `json:"current_password"`
+	NewPassword     *string `json:"new_password"`
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var req passwordRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	t, err := s.app.ChangePassword(r.Context(), partnerFrom(r.Context()).ID, kobo.Secret(deref(req.CurrentPassword)), kobo.Secret(deref(req.NewPassword)), "api")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tokenView{Token: t.Value.Reveal(), TokenType: "Bearer", ExpiresAt: monoTime(t.ExpiresAt), Partner: partnerJSON(t.Partner)})
+	return nil
+}
+
+// appRequest accepts the blog's camelCase spellings (displayName,
+// webhookUrl) beside our snake_case ones.
+type appRequest struct {
+	Name           *string `json:"name"`
+	DisplayName    *string `json:"display_name"`
+	DisplayNameAlt *string `json:"displayName"`
+	Icon           *string `json:"icon"`
+	Live           *bool   `json:"live"`
+	WebhookURL     *string `json:"webhook_url"`
+	WebhookURLAlt  *string `json:"webhookUrl"`
+	SyncFrequency  *int    `json:"sync_frequency"`
+	Relink         *string `json:"relink"`
+}
+
+func (q appRequest) input() app.AppInput {
+	in := app.AppInput{Name: q.Name, DisplayName: q.DisplayName, Icon: q.Icon, Live: q.Live, WebhookURL: q.WebhookURL, SyncFrequency: q.SyncFrequency, Relink: q.Relink}
+	if in.DisplayName == nil {
+		in.DisplayName = q.DisplayNameAlt
+	}
+	if in.WebhookURL == nil {
+		in.WebhookURL = q.WebhookURLAlt
+	}
+	return in
+}
+
+type keyView struct {
+	PublicKey string `json:"public_key"`
+	SecretKey string `json:"secret_key,omitempty"`
+}
+
+type appView struct {
+	ID            string              `json:"id"`
+	Name          string              `json:"name"`
+	DisplayName   string              `json:"display_name"`
+	Icon          string              `json:"icon"`
+	Live          bool                `json:"live"`
+	PublicKey     string              `json:"public_key"`
+	SecretKey     string              `json:"secret_key,omitempty"`
+	WebhookURL    string              `json:"webhook_url"`
+	WebhookSecret string              `json:"webhook_secret,omitempty"`
+	WebhookStatus string              `json:"webhook_status"`
+	WebhookSince  *string             `json:"webhook_failing_since"`
+	SyncFrequency int                 `json:"sync_frequency"`
+	Relink        string              `json:"relink"`
+	Keys          map[string]*keyView `json:"keys"`
+	CreatedAt     string              `json:"created_at"`
+	UpdatedAt     string              `json:"updated_at"`
+}
+
+// appJSON renders an app; secrets appear only when this call issued them.
+func appJSON(d *app.AppDetails) appView {
+	a := d.App
+	mode := kobo.ModeOf(a.Live)
+	v := appView{
+		ID: a.ID, Name: a.Name, DisplayName: a.DisplayName, Icon: a.Icon, Live: a.Live,
+		PublicKey: d.PublicKeys[mode], SecretKey: d.SecretKeys[mode].Reveal(),
+		WebhookURL: a.WebhookURL, WebhookSecret: d.WebhookSecret.Reveal(),
+		SyncFrequency: int(a.SyncFrequency), Relink: string(a.Relink), Keys: map[string]*keyView{},
+		CreatedAt: monoTime(a.CreatedAt), UpdatedAt: monoTime(a.UpdatedAt),
+	}
+	switch {
+	case a.WebhookDisabledAt != nil:
+		v.WebhookStatus = "disabled"
+	case a.WebhookFailingSince != nil:
+		v.WebhookStatus = "failing"
+	case a.WebhookURL == "":
+		v.WebhookStatus = "none"
+	default:
+		v.WebhookStatus = "active"
+	}
+	v.WebhookSince = timePtr(a.WebhookFailingSince)
+	for m, pk := range d.PublicKeys {
+		v.Keys[string(m)] = &keyView{PublicKey: pk, SecretKey: d.SecretKeys[m].Reveal()}
+	}
+	return v
+}
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
+	if id := r.URL.Query().Get("id"); id != "" {
+		r.SetPathValue("id", id)
+		return s.getApp(w, r)
+	}
+	list, err := s.app.ListApps(r.Context(), partnerFrom(r.Context()).ID)
+	if err != nil {
+		return err
+	}
+	out := make([]appView, 0, len(list))
+	for _, d := range list {
+		out = append(out, appJSON(d))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
+	var req appRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	d, err := s.app.CreateApp(r.Context(), partnerFrom(r.Context()).ID, req.input())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, appJSON(d))
+	return nil
+}
+
+// appByQuery serves the blog's form, where the app id is a query parameter
+// of the app endpoint.
+func (s *Server) appByQuery(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.URL.Query().Get("id")
+		if id == "" {
+			return &kobo.Error{Code: kobo.EINVALID, Message: "id query parameter is required (or use /v1/apps/{id})", Fields: map[string]string{"id": "is required"}}
+		}
+		r.SetPathValue("id", id)
+		return h(w, r)
+	}
+}
+
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.app.GetApp(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, appJSON(d))
+	return nil
+}
+
+func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
+	var req appRequest
+	if err := decodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	d, err := s.app.UpdateApp(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), req.input())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, appJSON(d))
+	return nil
+}
+
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := s.app.DeleteApp(r.Context(), partnerFrom(r.Context()).ID, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true, "message": "App deleted; its keys no longer work"})
+	return nil
+}
+
+func (s *Server) rotateKeys(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.app.RotateKeys(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), kobo.Mode(r.URL.Query().Get("mode")))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, appJSON(d))
+	return nil
+}
+
+func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.app.RotateWebhookSecret(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, appJSON(d))
+	return nil
+}

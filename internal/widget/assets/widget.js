@@ -1,0 +1,305 @@
+// kobo Connect widget. It runs inside the iframe connect.js (Mono's or
+// kobo's) opens, drives the connect state machine through /connect/api/,
+// and tells the parent page what happens with connect.js's postMessage
+// protocol. Everything is built with DOM calls and textContent: bank names,
+// form hints and messages never become HTML.
+(function () {
+  "use strict";
+  var params = new URLSearchParams(location.search);
+
+  // data and selectedInstitution arrive as JSON, single- or
+  // double-URI-encoded depending on the connect.js version.
+  function jsonParam(name) {
+    var v = params.get(name);
+    for (var i = 0; v && i < 3; i++) {
+      try { var x = JSON.parse(v); return typeof x === "string" ? JSON.parse(x) : x; } catch (e) {}
+      try { var d = decodeURIComponent(v); if (d === v) break; v = d; } catch (e) { break; }
+    }
+    return null;
+  }
+
+  var cfg = {
+    key: params.get("key") || "",
+    reference: params.get("reference") || "",
+    scope: params.get("scope") || "auth",
+    data: jsonParam("data") || {},
+    selected: jsonParam("selectedInstitution"),
+    reauthToken: params.get("reauth_token") || "",
+    link: params.get("link") || ""
+  };
+  var state = { app: null, institutions: [], inst: null, method: null, session: "", reauth: false, history: [] };
+  var screen = document.getElementById("screen");
+  var backBtn = document.getElementById("back");
+  var pageName = "LOADING";
+
+  // ---- protocol ----------------------------------------------------------
+  function post(type, data) {
+    var msg = { type: type, data: Object.assign({ reference: cfg.reference || null, timestamp: Date.now() }, data || {}) };
+    if (window.parent && window.parent !== window) window.parent.postMessage(msg, "*");
+    if (window.MonoClientInterface && typeof window.MonoClientInterface.postMessage === "function") {
+      try { window.MonoClientInterface.postMessage(JSON.stringify(msg)); } catch (e) {}
+    }
+  }
+  function close() {
+    post("mono.connect.on_exit", { pageName: pageName });
+    post("mono.connect.widget.closed", {});
+    if (!cfg.link) return;
+    if (pageName === "SUCCESS") return finishLink(state.redirect);
+    api("POST", "link/cancel", {}).then(function (r) { finishLink(r.redirect); }).catch(function () { finishLink(null); });
+  }
+  // finishLink ends a Connect Link flow: back to the partner, or a last page.
+  function finishLink(redirect) {
+    if (redirect) { location.assign(redirect); return; }
+    render("CLOSED", [el("h1", { text: "All done" }), p("You can close this window now.", "muted")]);
+  }
+
+  // ---- API ---------------------------------------------------------------
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    if (cfg.link) headers["x-link-token"] = cfg.link; else headers["x-public-key"] = cfg.key;
+    if (state.session) headers["x-session-id"] = state.session;
+    if (body) headers["Content-Type"] = "application/json";
+    return fetch("/connect/api/" + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, credentials: "omit" })
+      .then(function (r) {
+        return r.json().catch(function () { return { message: "Unexpected response (" + r.status + ")" }; }).then(function (j) {
+          if (!r.ok) { var e = new Error(j.message || ("Request failed (" + r.status + ")")); e.status = r.status; e.body = j; throw e; }
+          return j;
+        });
+      });
+  }
+
+  // ---- DOM helpers -------------------------------------------------------
+  function el(tag, attrs) {
+    var n = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") n.textContent = attrs[k];
+      else if (k.slice(0, 2) === "on") n.addEventListener(k.slice(2), attrs[k]);
+      else if (attrs[k] !== undefined && attrs[k] !== null && attrs[k] !== false) n.setAttribute(k, attrs[k]);
+    }
+    for (var i = 2; i < arguments.length; i++) if (arguments[i]) n.appendChild(arguments[i]);
+    return n;
+  }
+  function p(text, cls) { return el("p", { text: text, "class": cls }); }
+  function render(name, nodes, canGoBack) {
+    pageName = name;
+    screen.replaceChildren.apply(screen, nodes.filter(Boolean));
+    screen.setAttribute("data-screen", name);
+    backBtn.hidden = !canGoBack;
+    var f = screen.querySelector("input,button.item,button.btn");
+    if (f && name !== "CONSENT") f.focus();
+  }
+  function busy(btn, on) { btn.disabled = on; if (on) { btn.dataset.label = btn.textContent; btn.textContent = "Please wait…"; } else if (btn.dataset.label) { btn.textContent = btn.dataset.label; } }
+  function errorBox(msg) { return el("div", { "class": "error", role: "alert", text: msg }); }
+
+  // ---- screens -----------------------------------------------------------
+  function fatal(message, retry) {
+    post("mono.connect.error_occured", { errorType: "ERROR", errorMessage: message });
+    render("ERROR", [
+      el("h1", { text: "Something went wrong" }), p(message, "muted"),
+      retry ? el("button", { "class": "btn", type: "button", text: "Try again", onclick: retry }) : null,
+      el("button", { "class": "btn secondary", type: "button", text: "Close", onclick: close })
+    ]);
+  }
+
+  function consent() {
+    var name = state.app ? state.app.name : "This app";
+    render("CONSENT", [
+      el("h1", { text: name + " uses kobo to link your bank account" }),
+      p("You will log in to your bank here. " + name + " gets read-only access to your account details, balance, transactions and identity, and never sees your login details.", "muted"),
+      el("button", { "class": "btn", type: "button", id: "continue", text: "Continue", onclick: institutions })
+    ]);
+  }
+
+  function institutions() {
+    var type = "PERSONAL_BANKING";
+    var search = el("input", { type: "search", placeholder: "Search for your bank", "aria-label": "Search for your bank", id: "search" });
+    var list = el("ul", { "class": "list", id: "institutions" });
+    var tabs = el("div", { "class": "tabs", role: "group", "aria-label": "Account type" });
+    function tab(t, label) {
+      var b = el("button", { type: "button", "aria-pressed": String(t === type), text: label, onclick: function () {
+        type = t; tabs.querySelectorAll("button").forEach(function (x) { x.setAttribute("aria-pressed", String(x === b)); }); fill();
+      } });
+      tabs.appendChild(b);
+    }
+    tab("PERSONAL_BANKING", "Personal"); tab("BUSINESS_BANKING", "Business");
+    function fill() {
+      var q = search.value.trim().toLowerCase();
+      var items = state.institutions.filter(function (i) { return i.type === type && (!q || i.name.toLowerCase().indexOf(q) >= 0); });
+      list.replaceChildren.apply(list, items.map(function (i) {
+        return el("li", {}, el("button", { type: "button", "class": "item", "data-institution": i.name, onclick: function () { pick(i); } },
+          el("img", { src: i.icon, alt: "", width: 32, height: 32 }), el("span", { text: i.name })));
+      }));
+      if (!items.length) list.appendChild(el("li", {}, p("No bank matches “" + search.value + "”.", "muted")));
+    }
+    search.addEventListener("input", fill);
+    render("INSTITUTIONS", [el("h1", { text: "Select your bank" }), tabs, search, list], false);
+    fill();
+  }
+
+  function pick(inst, method) {
+    state.inst = inst;
+    var methods = inst.auth_methods || [];
+    if (!method && methods.length > 1) return chooseMethod(inst);
+    state.method = method || (methods[0] && methods[0].type) || "internet_banking";
+    post("mono.connect.institution_selected", { institution: { id: inst.id, name: inst.name }, authMethod: state.method });
+    startSession();
+  }
+
+  function chooseMethod(inst) {
+    var prev = state.method;
+    var ul = el("ul", { "class": "list", id: "methods" });
+    inst.auth_methods.forEach(function (m) {
+      ul.appendChild(el("li", {}, el("button", { type: "button", "class": "item", "data-method": m.type, onclick: function () {
+        if (prev && prev !== m.type) post("mono.connect.auth_method_switched", { prevAuthMethod: prev, authMethod: m.type });
+        pick(inst, m.type);
+      } }, el("span", { text: m.name }))));
+    });
+    render("AUTH_METHOD", [el("h1", { text: "How do you log in to " + inst.name + "?" }), ul], true);
+  }
+
+  function startSession() {
+    render("LOADING", [p("Connecting to " + state.inst.name + "…", "muted")]);
+    var body = { institution: state.inst.id, auth_method: state.method, reference: cfg.reference, scope: "auth" };
+    if (cfg.data && cfg.data.customer) body.customer = cfg.data.customer;
+    api("POST", "session", body).then(function (r) {
+      state.session = r.session_id;
+      loginForm(r.form, "");
+    }).catch(function (e) { fatal(e.message, startSession); });
+  }
+
+  // form renders a bank UI object ({title, form:[{name, hint, contentType, maxLength}]}).
+  function form(ui, message, submitLabel, onSubmit, screenName) {
+    var err = message ? errorBox(message) : null;
+    var f = el("form", { novalidate: true, id: "bank-form" });
+    (ui && ui.form || []).forEach(function (field) {
+      var type = field.contentType === "password" ? "password" : (field.contentType === "number" ? "text" : "text");
+      var input = el("input", { type: type, name: field.name, id: "f-" + field.name, autocomplete: field.contentType === "password" ? "current-password" : "off",
+        maxlength: field.maxLength || null, inputmode: field.contentType === "number" ? "numeric" : null, required: true });
+      f.appendChild(el("label", { "for": "f-" + field.name }, document.createTextNode(labelFor(field)), input,
+        field.hint ? el("span", { "class": "hint", text: field.hint }) : null));
+    });
+    var btn = el("button", { "class": "btn", type: "submit", text: submitLabel, id: "submit" });
+    f.appendChild(btn);
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var values = {}, missing = "";
+      f.querySelectorAll("input").forEach(function (i) { values[i.name] = i.value; if (!i.value.trim() && !missing) missing = labelFor({ name: i.name }); });
+      if (missing) { var e2 = errorBox(missing + " is required"); if (err) err.replaceWith(e2); else f.before(e2); err = e2; return; }
+      busy(btn, true);
+      onSubmit(values).catch(function (e) { busy(btn, false); if (err) err.remove(); err = errorBox(e.message); f.before(err);
+        post("mono.connect.error_occured", { errorType: e.status === 400 ? "LOGIN_ERROR" : "ERROR", errorMessage: e.message }); });
+    });
+    return [el("h1", { text: (ui && ui.title) || "Log in" }), err, f];
+  }
+  function labelFor(field) {
+    var n = String(field.name || "").replace(/_/g, " ");
+    return n.charAt(0).toUpperCase() + n.slice(1);
+  }
+
+  function loginForm(ui, message) {
+    var nodes = form(ui, message, "Log in", function (values) {
+      post("mono.connect.login_attempt", { institution: { id: state.inst.id, name: state.inst.name }, authMethod: state.method });
+      return api("POST", "login" + (state.reauth ? "?reauth=1" : ""), values).then(step);
+    }, "LOGIN");
+    nodes.splice(1, 0, p("Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
+    render("LOGIN", nodes, !state.reauth);
+    if (state.app && !state.app.live && state.session) sandboxHint();
+  }
+
+  function sandboxHint() {
+    api("GET", "sandbox").then(function (r) {
+      var box = el("div", { "class": "sandbox", id: "sandbox-users" }, el("strong", { text: "Sandbox test users" }));
+      (r.users || []).slice(0, 6).forEach(function (u) {
+        var line = el("div", {}, el("code", { text: u.username }), document.createTextNode(" / "), el("code", { text: u.password }),
+          document.createTextNode(" — " + u.description));
+        box.appendChild(line);
+      });
+      if (pageName === "LOGIN") screen.appendChild(box);
+    }).catch(function () {});
+  }
+
+  function step(r) {
+    if (r.session_id) state.session = r.session_id;
+    switch (r.responseCode) {
+      case 99: return linked(r.code);
+      case 101: return chooseAccount(r.accounts || []);
+      case 102: return mfa(r.form);
+      default: throw new Error(r.message || "The bank did not accept that");
+    }
+  }
+
+  function mfa(ui) {
+    var kind = ((ui && ui.form && ui.form[0] && ui.form[0].name) || "otp").toUpperCase();
+    render("MFA", form(ui, "", "Continue", function (values) {
+      post("mono.connect.mfa_submitted", { mfaType: kind === "ANSWER" ? "SECURITY_QUESTION" : kind });
+      return api("POST", (state.reauth ? "login?reauth=1" : "commit"), values).then(step);
+    }, "MFA"));
+  }
+
+  function chooseAccount(accounts) {
+    var ul = el("ul", { "class": "list", id: "accounts" });
+    accounts.forEach(function (a) {
+      ul.appendChild(el("li", {}, el("button", { type: "button", "class": "item", "data-account": a.index, onclick: function (ev) {
+        var b = ev.currentTarget; b.disabled = true;
+        post("mono.connect.account_selected", { selectedAccountsCount: 1 });
+        api("POST", (state.reauth ? "login?reauth=1" : "commit"), { account: a.index }).then(step).catch(function (e) { b.disabled = false; fatal(e.message); });
+      } }, el("span", {}, document.createTextNode(a.name), el("small", { text: a.type + " · " + a.accountNumber })))));
+    });
+    render("ACCOUNT_SELECTION", [el("h1", { text: "Choose the account to link" }), ul]);
+  }
+
+  function linked(code) {
+    var inst = state.inst ? { id: state.inst.id, name: state.inst.name } : null;
+    render("SUCCESS", [el("div", { "class": "success", "aria-hidden": "true", text: "✓" }),
+      el("h1", { text: state.reauth ? "Account re-authorised" : "Account linked" }),
+      p((state.app ? state.app.name : "The app") + " can now read this account.", "muted"),
+      el("button", { "class": "btn", type: "button", text: "Done", onclick: close })]);
+    post("mono.connect.account_linked", { institution: inst });
+    post("mono.connect.widget.account_linked", { code: code });
+    if (cfg.link) {
+      // Connect Link: kobo exchanges the code; the partner gets the account by webhook.
+      api("POST", "link/complete", { code: code }).then(function (r) {
+        state.redirect = r.redirect;
+        if (r.redirect) setTimeout(function () { finishLink(r.redirect); }, 1200);
+      }).catch(function (e) { fatal(e.message); });
+    }
+  }
+
+  function reauthorise() {
+    state.reauth = true;
+    render("LOADING", [p("Reconnecting to your bank…", "muted")]);
+    var body = { scope: "reauth", reference: cfg.reference, reauth_token: cfg.reauthToken, account: (cfg.data && cfg.data.account) || "" };
+    api("POST", "session", body).then(function (r) {
+      state.session = r.session_id;
+      if (r.responseCode === 102 && r.form && r.form.form && r.form.form.some(function (f) { return f.name === "password" || f.name === "username"; })) {
+        state.inst = state.inst || { id: "", name: "your bank" };
+        return loginForm(r.form, "");
+      }
+      return step(r);
+    }).catch(function (e) { fatal(e.message, reauthorise); });
+  }
+
+  backBtn.addEventListener("click", function () { institutions(); });
+  document.getElementById("close").addEventListener("click", close);
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+
+  if (!cfg.key && !cfg.link) { fatal("This widget was opened without a public key. Pass your app's public key to Connect as key."); return; }
+  api("GET", "config").then(function (c) {
+    state.app = c.app;
+    state.institutions = c.institutions || [];
+    document.getElementById("brand").textContent = c.app.name;
+    document.getElementById("sandbox-banner").hidden = !!c.app.live;
+    post("mono.connect.widget_opened", {});
+    if (c.link) {
+      cfg.reference = c.link.reference || "";
+      cfg.scope = c.link.scope;
+      if (c.link.institution) cfg.selected = { id: c.link.institution, auth_method: c.link.auth_method };
+    }
+    if (cfg.scope === "reauth" || cfg.reauthToken || (cfg.data && cfg.data.account)) return reauthorise();
+    if (cfg.selected && cfg.selected.id) {
+      var inst = state.institutions.filter(function (i) { return i.id === cfg.selected.id; })[0];
+      if (inst) return pick(inst, cfg.selected.auth_method);
+    }
+    consent();
+  }).catch(function (e) { fatal(e.message); });
+})();

@@ -1,0 +1,92 @@
+// Package widget owns the hosted Connect widget's front end: the page at
+// /connect/ that runs inside connect.js's iframe (or top-level for Connect
+// Link), its script and styles, and kobo's own loader at /connect.js.
+//
+// The widget is a static page: everything it knows about the customer's
+// journey it gets from the widget API in internal/httpapi (public key plus
+// session id in headers, no cookies, so there is no CSRF surface), and it
+// speaks connect.js's postMessage protocol to the page that opened it. It
+// has no build step: plain files embedded in the binary, so a fresh clone
+// serves the same bytes CI tested.
+package widget
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"path"
+	"time"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// file is an embedded asset with its validator.
+type file struct {
+	body  []byte
+	ctype string
+	etag  string
+}
+
+// Widget serves the widget and the loader.
+type Widget struct {
+	files map[string]file
+	start time.Time
+}
+
+// New loads the embedded assets.
+func New() *Widget {
+	w := &Widget{files: map[string]file{}, start: time.Now()}
+	types := map[string]string{".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+	_ = fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := assets.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		w.files[path.Base(p)] = file{body: b, ctype: types[path.Ext(p)], etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+	return w
+}
+
+// Routes are the widget's paths, for the API server's mux.
+func (w *Widget) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /connect/{$}":        w.serve("index.html", false),
+		"GET /connect/widget.js":  w.serve("widget.js", false),
+		"GET /connect/widget.css": w.serve("widget.css", false),
+		"GET /connect.js":         w.serve("connect.js", true),
+		"GET /connect/connect.js": w.serve("connect.js", true),
+	}
+}
+
+// serve writes one asset. The widget page may be framed by any site (that
+// is its job) but loads nothing from anywhere else; the loader is a
+// script partners include cross-origin.
+func (w *Widget) serve(name string, crossOrigin bool) http.Handler {
+	f := w.files[name]
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		h := rw.Header()
+		h.Set("Content-Type", f.ctype)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("ETag", f.etag)
+		if name == "index.html" {
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors *")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		}
+		if crossOrigin {
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		}
+		http.ServeContent(rw, r, name, w.start, bytes.NewReader(f.body))
+	})
+}
