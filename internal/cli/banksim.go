@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// banksimCmd runs the sandbox bank alone, so kobo (--banksim-url) and
+// tests reach it over real HTTP.
+func banksimCmd(ctx context.Context, e env) error {
+	fs := flag.NewFlagSet("banksim", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	addr := fs.String("addr", "127.0.0.1:9100", "listen address")
+	seed := fs.Int64("seed", 20260101, "data generator seed (same seed, same data)")
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	sim := banksim.New(banksim.Config{Seed: *seed, Clock: kobo.SystemClock{}, Logger: log})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(e.stdout, "banksim (seed %d) listening on http://%s\n  test users: GET /admin/users?institution=<id>\n", *seed, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

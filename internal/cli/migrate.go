@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/kobo-oss/kobo/internal/config"
+)
+
+func migrate(ctx context.Context, e env) error {
+	cfg := config.Default()
+	cfg, err := cfg.FromEnv(e.getenv)
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: kobo migrate [flags] up|status")
+		fs.PrintDefaults()
+	}
+	cfg.Flags(fs)
+	if err := fs.Parse(e.args); err != nil {
+		return err
+	}
+	cfg = cfg.WithDerived()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg, e.stderr)
+	switch fs.Arg(0) {
+	case "up":
+		st, err := openStore(ctx, cfg, log, migrateAlways)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		stt, err := st.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s database is at version %d; nothing pending\n", st.Engine(), len(stt.Applied))
+		return nil
+	case "status":
+		st, err := openStore(ctx, cfg, log, migrateNever)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		stt, err := st.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range stt.Applied {
+			fmt.Fprintf(e.stdout, "applied  %04d_%s  %s  %s\n", m.Version, m.Name, m.Checksum[:12], m.AppliedAt.Format("2006-01-02T15:04:05Z"))
+		}
+		for _, m := range stt.Pending {
+			fmt.Fprintf(e.stdout, "pending  %04d_%s  %s\n", m.Version, m.Name, m.Checksum[:12])
+		}
+		if len(stt.Pending) > 0 {
+			return fmt.Errorf("%d migration(s) pending; run 'kobo migrate up'", len(stt.Pending))
+		}
+		return nil
+	default:
+		fs.Usage()
+		return errUsage
+	}
+}

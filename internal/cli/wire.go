@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/config"
+	"github.com/kobo-oss/kobo/internal/dashboard"
+	"github.com/kobo-oss/kobo/internal/enrich"
+	"github.com/kobo-oss/kobo/internal/httpapi"
+	"github.com/kobo-oss/kobo/internal/jobs"
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/postgres"
+	bankconn "github.com/kobo-oss/kobo/internal/provider/banksim"
+	"github.com/kobo-oss/kobo/internal/webhook"
+	"github.com/kobo-oss/kobo/internal/widget"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// stack is a wired kobo process without its listeners: what serve runs
+// and what end-to-end tests drive through an httptest server.
+type stack struct {
+	cfg        config.Config
+	log        *slog.Logger
+	store      store
+	svc        *app.Service
+	api        *httpapi.Server
+	runner     *jobs.Runner
+	dispatcher *webhook.Dispatcher
+	reg        *prometheus.Registry
+
+	stopWork func()
+	done     []chan struct{}
+}
+
+// build opens the store, wires every component and seeds the catalog.
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.Clock) (*stack, error) {
+	policy := migrateAlways
+	if cfg.Engine() == "postgres" && !cfg.Migrate {
+		policy = migrateRefuse
+	}
+	st, err := openStore(ctx, cfg, log, policy)
+	if err != nil {
+		return nil, err
+	}
+	vlt, err := openVault(cfg, st.Engine())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &stack{cfg: cfg, log: log, store: st}
+	s.reg = prometheus.NewRegistry()
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	jobMetrics, hookMetrics := workMetrics(s.reg)
+	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics})
+	bank := sandboxBank(cfg, clock, log)
+	s.svc = app.New(app.Config{
+		Store: st, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
+		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
+		URLSigningKey: vlt.Derive("statement-links"), KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
+		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
+		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
+	})
+	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
+		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
+		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
+		Metrics: hookMetrics,
+	})
+	if err := s.svc.SeedInstitutions(ctx, banksim.Catalog()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("seed institutions: %w", err)
+	}
+	for _, kind := range app.FetchJobKinds {
+		s.runner.Handle(kind, s.svc.FetchAccount)
+	}
+	s.runner.Handle(app.JobBuildStatement, s.svc.BuildStatement)
+	s.runner.Handle(app.JobAnalyzeIncome, s.svc.AnalyzeIncomeJob)
+	s.api = httpapi.New(httpapi.Config{
+		App: s.svc, Logger: log.With("component", "http"), Clock: clock, PublicURL: cfg.PublicURL,
+		BodyLimit: cfg.BodyLimit, Registry: s.reg, Ready: readiness(st), Version: fullVersion(),
+	})
+	for pattern, h := range widget.New().Routes() {
+		s.api.Handle(pattern, h)
+	}
+	dash := dashboard.New(dashboard.Config{App: s.svc, Logger: log.With("component", "dashboard"), Clock: clock, PublicURL: cfg.PublicURL})
+	for pattern, h := range dash.Routes() {
+		s.api.Handle(pattern, h)
+	}
+	return s, nil
+}
+
+// start runs the background workers until stop.
+func (s *stack) start(ctx context.Context) {
+	workCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopWork = cancel
+	spawn := func(fn func(context.Context)) {
+		done := make(chan struct{})
+		s.done = append(s.done, done)
+		go func() { defer close(done); fn(workCtx) }()
+	}
+	spawn(func(ctx context.Context) { _ = s.runner.Run(ctx) })
+	spawn(func(ctx context.Context) { _ = s.dispatcher.Run(ctx) })
+	spawn(s.svc.RunRequestLog)
+	spawn(func(ctx context.Context) { housekeeping(ctx, s.svc, s.store, s.log.With("component", "scheduler")) })
+	if pg, ok := s.store.(*postgres.Store); ok {
+		spawn(func(ctx context.Context) { pg.Listen(ctx, postgres.JobsChannel, s.log, s.runner.Notify) })
+		spawn(func(ctx context.Context) { pg.Listen(ctx, postgres.WebhooksChannel, s.log, s.dispatcher.Notify) })
+	}
+}
+
+// stop ends the workers and waits for them: jobs in progress finish or go
+// back to the queue, webhook outcomes are recorded.
+func (s *stack) stop() {
+	if s.stopWork != nil {
+		s.stopWork()
+	}
+	for _, d := range s.done {
+		<-d
+	}
+	s.done = nil
+}
+
+func (s *stack) close() {
+	s.stop()
+	s.store.Close()
+}
+
+// sandboxBank is the connector to the sandbox bank: the simulator in this
+// process (through an in-memory transport, no listener) or, with
+// --banksim-url, one running elsewhere (kobo banksim).
+func sandboxBank(cfg config.Config, clock kobo.Clock, log *slog.Logger) *bankconn.Connector {
+	if cfg.BanksimURL != "" {
+		return bankconn.New(bankconn.Config{BaseURL: cfg.BanksimURL, Logger: log.With("component", "banksim-connector")})
+	}
+	sim := banksim.New(banksim.Config{Seed: cfg.BanksimSeed, Clock: clock, Logger: log.With("component", "banksim")})
+	return bankconn.New(bankconn.Config{BaseURL: "http://banksim.internal", HTTPClient: &http.Client{Transport: banksim.Transport(sim.Handler())},
+		Logger: log.With("component", "banksim-connector")})
+}
+
+// workMetrics registers the background work's metrics: jobs by kind and
+// outcome with their durations, webhook attempts by event and result with
+// their latency.
+func workMetrics(reg *prometheus.Registry) (func(kind, outcome string, d time.Duration), func(event string, ok bool, d time.Duration)) {
+	jobsDone := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_jobs_total", Help: "Finished job runs by kind and outcome."}, []string{"kind", "outcome"})
+	jobTime := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kobo_job_duration_seconds", Help: "Job run time by kind.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 3, 10)}, []string{"kind"})
+	hooks := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_webhook_attempts_total", Help: "Webhook delivery attempts by event and result."}, []string{"event", "result"})
+	hookTime := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kobo_webhook_attempt_seconds", Help: "Webhook POST latency.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 3, 9)})
+	reg.MustRegister(jobsDone, jobTime, hooks, hookTime)
+	return func(kind, outcome string, d time.Duration) {
+			jobsDone.WithLabelValues(kind, outcome).Inc()
+			jobTime.WithLabelValues(kind).Observe(d.Seconds())
+		}, func(event string, ok bool, d time.Duration) {
+			result := "ok"
+			if !ok {
+				result = "failed"
+			}
+			hooks.WithLabelValues(event, result).Inc()
+			hookTime.Observe(d.Seconds())
+		}
+}
