@@ -54,6 +54,9 @@ type Config struct {
 	KeyRateLimit, IPRateLimit float64
 	// URLSigningKey signs statement download links.
 	URLSigningKey []byte
+	// PageCacheBytes bounds the cache of recently served transaction
+	// pages; zero uses 32 MiB, negative turns the cache off.
+	PageCacheBytes int64
 }
 
 // Service implements the use cases.
@@ -72,6 +75,7 @@ type Service struct {
 	ipLimiter    *keyedLimiter
 	keys         *keyCache
 	catalog      *catalogCache
+	pages        *pageCache
 
 	providers    map[string]kobo.Provider
 	sandbox      kobo.Sandbox
@@ -103,6 +107,7 @@ func New(c Config) *Service {
 	s.ipLimiter = newKeyedLimiter(s.clock, 1, 60)
 	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
 	s.catalog = &catalogCache{}
+	s.pages = newPageCache(cmp.Or(c.PageCacheBytes, 32<<20))
 	s.reqlog = newRequestLog()
 	if c.KeyRateLimit > 0 {
 		s.keyLimiter = newKeyedLimiter(s.clock, c.KeyRateLimit, int(2*c.KeyRateLimit))

@@ -168,16 +168,54 @@ func (s *Service) readyAccount(ctx context.Context, c *kobo.Caller, id string) (
 		return nil, err
 	}
 	if a.DataStatus == kobo.DataProcessing {
-		return nil, kobo.Errorf(kobo.EPROCESSING, "This account's data is still being processed; try again when mono.events.account_updated reports it (usually within seconds).")
+		return nil, errProcessing()
+	}
+	return a, nil
+}
+
+func errProcessing() error {
+	return kobo.Errorf(kobo.EPROCESSING, "This account's data is still being processed; try again when mono.events.account_updated reports it (usually within seconds).")
+}
+
+// readyAccountState is readyAccount for the transactions hot path: the
+// same checks on the few columns they need, without the account's other
+// twenty or its institution.
+func (s *Service) readyAccountState(ctx context.Context, c *kobo.Caller, id string) (*kobo.AccountState, error) {
+	if id == "" {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "account not found")
+	}
+	var a *kobo.AccountState
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		a, err = tx.AccountState(ctx, id)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "account not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.AppID != c.App.ID || a.Live != c.Mode.IsLive() {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "account not found")
+	}
+	if a.DataStatus == kobo.DataProcessing {
+		return nil, errProcessing()
 	}
 	return a, nil
 }
 
 // Transactions returns a page of an account's transactions, newest first.
+// Pages are cached by the history's version (see pageCache); the page
+// returned is shared and must not be modified.
 func (s *Service) Transactions(ctx context.Context, c *kobo.Caller, id string, q TxnQuery) (*TxnPage, error) {
-	a, err := s.readyAccount(ctx, c, id)
+	a, err := s.readyAccountState(ctx, c, id)
 	if err != nil {
 		return nil, err
+	}
+	key := pageKey(a.ID, a.TxnSeq, q)
+	if p, ok := s.pages.get(key); ok {
+		return p, nil
 	}
 	f := q.filter(a.ID)
 	f.Limit = q.Limit + 1 // one more tells whether there is a next page
@@ -203,8 +241,9 @@ func (s *Service) Transactions(ctx context.Context, c *kobo.Caller, id string, q
 		if err != nil {
 			return err
 		}
-		cf := q.filter(a.ID)
-		if out.Total, err = tx.CountFiltered(ctx, cf); err != nil {
+		if cf := q.filter(a.ID); cf.Unfiltered() {
+			out.Total = a.TxnCount // kept with the rows, read with the account
+		} else if out.Total, err = tx.CountFiltered(ctx, cf); err != nil {
 			return err
 		}
 		hasNext := f.Before != nil // coming back from a later page, there is one
@@ -232,6 +271,7 @@ func (s *Service) Transactions(ctx context.Context, c *kobo.Caller, id string, q
 		return nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("page %d is past the end: there are %d page(s) of %d", page, pages, q.Limit),
 			Fields: map[string]string{"page": "is past the end"}}
 	}
+	s.pages.put(key, out)
 	return out, nil
 }
 

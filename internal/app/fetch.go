@@ -238,7 +238,35 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 			res.incomplete = true
 			return s.settleFetch(ctx, j, acct, args, res)
 		}
-		if err := insert(buffered); err != nil {
+		// The bank's answer is now the truth for the window (it reported at
+		// least what kobo holds, or the partner passed
+		// allow_incomplete_statement): rows it no longer reports are
+		// marked removed in the same transaction as the merge, which is
+		// what /transactions/sync lists under "removed".
+		if err := s.store.Update(ctx, func(tx kobo.Tx) error {
+			m, err := tx.InsertTransactions(ctx, acct.ID, buffered)
+			if err != nil {
+				return err
+			}
+			res.newTxns += m.Added + m.Modified
+			refs, err := tx.TransactionRefsBetween(ctx, acct.ID, from, end)
+			if err != nil {
+				return err
+			}
+			reported := make(map[string]bool, len(buffered))
+			for _, t := range buffered {
+				reported[t.ProviderRef] = true
+			}
+			var gone []string
+			for _, r := range refs {
+				if !reported[r] {
+					gone = append(gone, r)
+				}
+			}
+			n, err := tx.RemoveTransactions(ctx, acct.ID, gone, now)
+			res.newTxns += n
+			return err
+		}); err != nil {
 			return err
 		}
 	}

@@ -64,8 +64,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Store: st, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
 		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
 		URLSigningKey: vlt.Derive("statement-links"), KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
-		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
-		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
+		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB),
+		Notify:         func() { s.runner.Notify(); s.dispatcher.Notify() },
+		Providers:      map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
@@ -129,6 +130,15 @@ func (s *stack) stop() {
 func (s *stack) close() {
 	s.stop()
 	s.store.Close()
+}
+
+// pageCacheBytes turns the configured MiB into app's setting, where zero
+// means the default and a negative size turns the cache off.
+func pageCacheBytes(mb int64) int64 {
+	if mb == 0 {
+		return -1
+	}
+	return mb << 20
 }
 
 // sandboxBank is the connector to the sandbox bank: the simulator in this

@@ -66,6 +66,10 @@ type Config struct {
 	// without a heartbeat: after a crash, other replicas take its work
 	// over once its leases lapse.
 	Lease time.Duration
+	// PageCacheMB bounds the in-memory cache of recently served
+	// transaction pages (kept exact by each account's history version);
+	// 0 turns it off.
+	PageCacheMB int64
 }
 
 // Default returns the defaults: everything local, SQLite in ./kobo-data.
@@ -84,6 +88,7 @@ func Default() Config {
 		RateLimitPerKey: 100,
 		RateLimitPerIP:  300,
 		Lease:           time.Minute,
+		PageCacheMB:     32,
 	}
 }
 
@@ -131,7 +136,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	ints := []struct {
 		key string
 		dst *int64
-	}{{"KOBO_BODY_LIMIT", &c.BodyLimit}, {"KOBO_BANKSIM_SEED", &c.BanksimSeed}}
+	}{{"KOBO_BODY_LIMIT", &c.BodyLimit}, {"KOBO_BANKSIM_SEED", &c.BanksimSeed}, {"KOBO_PAGE_CACHE_MB", &c.PageCacheMB}}
 	for _, x := range ints {
 		if v := getenv(x.key); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -200,6 +205,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a replica holds a job or delivery without a heartbeat (crash takeover time)")
 	fs.Float64Var(&c.RateLimitPerKey, "rate-limit-per-key", c.RateLimitPerKey, "API requests per second per API key (bursts of twice that); 0 disables")
 	fs.Float64Var(&c.RateLimitPerIP, "rate-limit-per-ip", c.RateLimitPerIP, "API requests per second per client address; 0 disables")
+	fs.Int64Var(&c.PageCacheMB, "page-cache-mb", c.PageCacheMB, "memory for recently served transaction pages, in MiB; 0 disables")
 }
 
 // WithDerived fills values that depend on others.
@@ -283,6 +289,9 @@ func (c Config) Validate() error {
 	if c.Workers < 1 || c.Workers > 256 {
 		errs = append(errs, fmt.Errorf("workers: %d is outside 1..256", c.Workers))
 	}
+	if c.PageCacheMB < 0 || c.PageCacheMB > 64<<10 {
+		errs = append(errs, fmt.Errorf("page-cache-mb: %d is outside 0..65536", c.PageCacheMB))
+	}
 	if c.Lease < 3*time.Second || c.Lease > time.Hour {
 		errs = append(errs, fmt.Errorf("lease: %v is outside 3s..1h (heartbeats run every third of it)", c.Lease))
 	}
@@ -315,6 +324,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("workers", c.Workers),
 		slog.Float64("rate_limit_per_key", c.RateLimitPerKey),
 		slog.Float64("rate_limit_per_ip", c.RateLimitPerIP),
+		slog.Int64("page_cache_mb", c.PageCacheMB),
 	)
 }
 

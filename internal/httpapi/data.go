@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -30,9 +29,10 @@ func (s *Server) baseURL(r *http.Request) string {
 // partner's filters are kept, page is set and the keyset cursor rides
 // along so deep pages stay cheap. Clients that parse page= out of the link
 // (as Mono's sample apps do) and drop the cursor still get the right page.
-func (s *Server) pageLink(r *http.Request, page int, cursor string) any {
+// It is "" (JSON null) when there is no such page.
+func (s *Server) pageLink(r *http.Request, page int, cursor string) string {
 	if cursor == "" {
-		return nil
+		return ""
 	}
 	q := url.Values{}
 	for k, v := range r.URL.Query() {
@@ -45,16 +45,13 @@ func (s *Server) pageLink(r *http.Request, page int, cursor string) any {
 	return s.baseURL(r) + r.URL.Path + "?" + q.Encode()
 }
 
-// txnV1 is a transaction in v1 and webhook form (_id).
-func txnV1(t *kobo.Transaction) map[string]any {
-	return map[string]any{"_id": t.ID, "type": t.Type, "amount": t.Amount, "narration": t.Narration, "date": monoTime(t.Date),
-		"balance": t.Balance, "currency": t.Currency, "category": t.Category}
-}
-
-// txnV2 is a transaction in v2 form (id).
-func txnV2(t *kobo.Transaction) map[string]any {
-	return map[string]any{"id": t.ID, "type": t.Type, "amount": t.Amount, "narration": t.Narration, "date": monoTime(t.Date),
-		"balance": t.Balance, "currency": t.Currency, "category": t.Category}
+// txnIDKey is the name of a transaction's id: "_id" in v1 (and webhook)
+// bodies, "id" in v2.
+func txnIDKey(v2 bool) string {
+	if v2 {
+		return "id"
+	}
+	return "_id"
 }
 
 // transactions serves both generations: v1 {paging, data} and v2's
@@ -67,27 +64,40 @@ func (s *Server) transactions(v2 bool) handler {
 		}
 		c := callerFrom(r.Context())
 		id := r.PathValue("id")
-		shape := txnV1
-		if v2 {
-			shape = txnV2
-		}
 		if !q.Paginate {
-			return s.streamTransactions(w, r, c, id, q, v2, shape)
+			return s.streamTransactions(w, r, c, id, q, v2)
 		}
 		p, err := s.app.Transactions(r.Context(), c, id, q)
 		if err != nil {
 			return err
 		}
-		rows := make([]map[string]any, len(p.Transactions))
-		for i := range p.Transactions {
-			rows[i] = shape(&p.Transactions[i])
-		}
-		paging := map[string]any{"total": p.Total, "page": p.Page, "previous": s.pageLink(r, p.Page-1, p.Prev), "next": s.pageLink(r, p.Page+1, p.Next)}
+		bp := s.bodies.Get().(*[]byte)
+		b := (*bp)[:0]
 		if v2 {
-			s.writeV2(w, http.StatusOK, "Transaction retrieved successfully", rows, paging)
-			return nil
+			b = appendV2Head(b, "Transaction retrieved successfully", s.clock.Now())
+		} else {
+			b = append(b, `{"data":`...)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"paging": paging, "data": rows})
+		b = append(b, '[')
+		key := txnIDKey(v2)
+		for i := range p.Transactions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendTxn(b, &p.Transactions[i], key)
+		}
+		if v2 {
+			b = append(b, `],"meta":`...)
+		} else {
+			b = append(b, `],"paging":`...)
+		}
+		b = appendPaging(b, p.Total, p.Page, s.pageLink(r, p.Page-1, p.Prev), s.pageLink(r, p.Page+1, p.Next))
+		b = append(b, "}\n"...)
+		writeRaw(w, http.StatusOK, b)
+		if cap(b) <= 1<<20 { // keep the grown buffer for the next page, unless a huge one
+			*bp = b
+		}
+		s.bodies.Put(bp)
 		return nil
 	}
 }
@@ -97,57 +107,56 @@ func (s *Server) transactions(v2 bool) handler {
 // total is not known before the rows are read, so it is written last (JSON
 // key order is free) and errors after the first byte end the body early,
 // which the client sees as invalid JSON rather than as silent truncation.
-func (s *Server) streamTransactions(w http.ResponseWriter, r *http.Request, c *kobo.Caller, id string, q app.TxnQuery, v2 bool, shape func(*kobo.Transaction) map[string]any) error {
-	bw := bufio.NewWriterSize(w, 32<<10)
+func (s *Server) streamTransactions(w http.ResponseWriter, r *http.Request, c *kobo.Caller, id string, q app.TxnQuery, v2 bool) error {
+	var b []byte // one chunk of rows at a time
 	started := false
 	n := 0
-	enc := json.NewEncoder(bw)
+	key := txnIDKey(v2)
+	head := func() {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		if v2 {
+			b = appendV2Head(b, "Transaction retrieved successfully", s.clock.Now())
+			b = append(b, '[')
+		} else {
+			b = append(b, `{"data":[`...)
+		}
+		started = true
+	}
 	_, err := s.app.EachTransaction(r.Context(), c, id, q, func(rows []kobo.Transaction) error {
 		if !started {
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(http.StatusOK)
-			if v2 {
-				bw.WriteString(`{"status":"successful","message":"Transaction retrieved successfully","timestamp":"` + s.timestamp() + `","data":[`)
-			} else {
-				bw.WriteString(`{"data":[`)
-			}
-			started = true
+			head()
 		}
 		for i := range rows {
 			if n > 0 {
-				bw.WriteByte(',')
+				b = append(b, ',')
 			}
-			if err := enc.Encode(shape(&rows[i])); err != nil {
-				return err
-			}
+			b = appendTxn(b, &rows[i], key)
 			n++
 		}
-		return nil
+		_, err := w.Write(b)
+		b = b[:0]
+		return err
 	})
 	if err != nil {
 		if !started {
 			return err
 		}
 		s.log.ErrorContext(r.Context(), "transaction stream failed", "err", err, "request_id", requestID(r.Context()))
-		bw.Flush()
 		panic(http.ErrAbortHandler) // cut the connection: the body must not look complete
 	}
 	if !started {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		if v2 {
-			bw.WriteString(`{"status":"successful","message":"Transaction retrieved successfully","timestamp":"` + s.timestamp() + `","data":[`)
-		} else {
-			bw.WriteString(`{"data":[`)
-		}
+		head()
 	}
-	paging := `{"total":` + strconv.Itoa(n) + `,"page":1,"previous":null,"next":null}`
 	if v2 {
-		bw.WriteString(`],"meta":` + paging + "}\n")
+		b = append(b, `],"meta":`...)
 	} else {
-		bw.WriteString(`],"paging":` + paging + "}\n")
+		b = append(b, `],"paging":`...)
 	}
-	return bw.Flush()
+	b = appendPaging(b, n, 1, "", "")
+	b = append(b, "}\n"...)
+	_, err = w.Write(b)
+	return err
 }
 
 // monthTotals is GET /accounts/{id}/credits and /debits: the total and a
@@ -426,10 +435,10 @@ func (s *Server) transactionsSync(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	conv := func(ts []kobo.Transaction) []map[string]any {
-		out := make([]map[string]any, len(ts))
+	conv := func(ts []kobo.Transaction) []json.RawMessage {
+		out := make([]json.RawMessage, len(ts))
 		for i := range ts {
-			out[i] = txnV2(&ts[i])
+			out[i] = appendTxn(nil, &ts[i], "id")
 		}
 		return out
 	}

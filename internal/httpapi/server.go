@@ -46,6 +46,8 @@ type Server struct {
 	catMu    sync.Mutex
 	catCache map[string]*encoded // encoded institution responses, by catalog version and query
 	catVer   int64
+
+	bodies sync.Pool // *[]byte response buffers for transaction pages
 }
 
 // New builds the server and registers its routes.
@@ -61,6 +63,7 @@ func New(c Config) *Server {
 		mux:       http.NewServeMux(),
 		catCache:  map[string]*encoded{},
 	}
+	s.bodies.New = func() any { b := make([]byte, 0, 32<<10); return &b }
 	reg := c.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()

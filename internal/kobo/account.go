@@ -66,6 +66,23 @@ type Account struct {
 	NextSyncAt     *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// TxnSeq and TxnCount are kept by the store as transactions merge:
+	// the history's change counter (it moves on every add, change and
+	// removal, so it versions the history) and how many rows it has.
+	// Read-only: UpdateAccount does not write them.
+	TxnSeq   int64
+	TxnCount int
+}
+
+// AccountState is the part of an Account that decides whether, and at
+// which version, its data can be read.
+type AccountState struct {
+	ID         string
+	AppID      string
+	Live       bool
+	DataStatus DataStatus
+	TxnSeq     int64
+	TxnCount   int
 }
 
 // TxnType is the direction of a transaction. Amounts are always positive.

@@ -178,6 +178,10 @@ type AccountStore interface {
 	CreateAccount(ctx context.Context, a *Account) error
 	// Account returns ENOTFOUND if missing (or unlinked).
 	Account(ctx context.Context, id string) (*Account, error)
+	// AccountState returns the few columns a read of the account's data
+	// checks (owner, mode, status, history version and size): the hot
+	// path of every transactions page. ENOTFOUND if missing.
+	AccountState(ctx context.Context, id string) (*AccountState, error)
 	// UpdateAccount writes every mutable field, Credentials included.
 	UpdateAccount(ctx context.Context, a *Account) error
 	// AccountsByFingerprint lists an app's linked accounts with a fingerprint.

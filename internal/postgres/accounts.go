@@ -14,12 +14,16 @@ const accountCols = `id, app_id, live, customer_id, institution_id, auth_method,
 	type, currency, balance, bvn_last4, data_status, retrieved_data, reauth_required, reference, session_id, credentials,
 	last_synced_at, next_sync_at, created_at, updated_at`
 
+// accountReadCols adds what the store keeps itself: the transaction
+// change counter and count.
+const accountReadCols = accountCols + `, txn_seq, txn_count`
+
 func scanAccount(s scanner) (*kobo.Account, error) {
 	var a kobo.Account
 	var number, status, creds string
 	if err := s.Scan(&a.ID, &a.AppID, &a.Live, &a.CustomerID, &a.InstitutionID, &a.AuthMethod, &a.ProviderRef, &a.Name, &number,
 		&a.Fingerprint, &a.Type, &a.Currency, &a.Balance, &a.BVNLast4, &status, &a.RetrievedData, &a.ReauthRequired, &a.Reference, &a.SessionID,
-		&creds, &a.LastSyncedAt, &a.NextSyncAt, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		&creds, &a.LastSyncedAt, &a.NextSyncAt, &a.CreatedAt, &a.UpdatedAt, &a.TxnSeq, &a.TxnCount); err != nil {
 		return nil, err
 	}
 	a.AccountNumber, a.DataStatus, a.Credentials = kobo.AccountNumber(number), kobo.DataStatus(status), kobo.Sealed(creds)
@@ -38,7 +42,7 @@ func (t *tx) CreateAccount(ctx context.Context, a *kobo.Account) error {
 }
 
 func (t *tx) Account(ctx context.Context, id string) (*kobo.Account, error) {
-	return one(ctx, t, "account", scanAccount, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id)
+	return one(ctx, t, "account", scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE id = $1`, id)
 }
 
 func (t *tx) UpdateAccount(ctx context.Context, a *kobo.Account) error {
@@ -50,8 +54,18 @@ func (t *tx) UpdateAccount(ctx context.Context, a *kobo.Account) error {
 		string(a.Credentials), utcPtr(a.LastSyncedAt), utcPtr(a.NextSyncAt), utc(a.UpdatedAt), a.ID)
 }
 
+func (t *tx) AccountState(ctx context.Context, id string) (*kobo.AccountState, error) {
+	return one(ctx, t, "account", func(s scanner) (*kobo.AccountState, error) {
+		var a kobo.AccountState
+		var status string
+		err := s.Scan(&a.ID, &a.AppID, &a.Live, &status, &a.TxnSeq, &a.TxnCount)
+		a.DataStatus = kobo.DataStatus(status)
+		return &a, err
+	}, `SELECT id, app_id, live, data_status, txn_seq, txn_count FROM accounts WHERE id = $1`, id)
+}
+
 func (t *tx) AccountsByFingerprint(ctx context.Context, appID string, live bool, fingerprint string) ([]*kobo.Account, error) {
-	return many(ctx, t, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE app_id = $1 AND live = $2 AND fingerprint = $3 ORDER BY created_at`,
+	return many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = $1 AND live = $2 AND fingerprint = $3 ORDER BY created_at`,
 		appID, live, fingerprint)
 }
 

@@ -14,7 +14,7 @@ func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, o
 	if err := t.q.QueryRow(ctx, `SELECT count(*) FROM accounts WHERE app_id = $1 AND live = $2`, appID, live).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
-	list, err := many(ctx, t, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE app_id = $1 AND live = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`,
+	list, err := many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = $1 AND live = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`,
 		appID, live, max(limit, 1), max(offset, 0))
 	return list, total, err
 }

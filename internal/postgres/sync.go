@@ -13,7 +13,7 @@ func (t *tx) ClaimDueAccounts(ctx context.Context, now time.Time, limit int) ([]
 	return many(ctx, t, scanAccount, `UPDATE accounts SET next_sync_at = NULL
 		WHERE id IN (SELECT id FROM accounts WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1 AND NOT reauth_required
 			ORDER BY next_sync_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING `+accountCols, utc(now), limit)
+		RETURNING `+accountReadCols, utc(now), limit)
 }
 
 func (t *tx) DeleteAccount(ctx context.Context, id string) error {

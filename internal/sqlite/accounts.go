@@ -13,6 +13,10 @@ const accountCols = `id, app_id, live, customer_id, institution_id, auth_method,
 	type, currency, balance, bvn_last4, data_status, retrieved_data, reauth_required, reference, session_id, credentials,
 	last_synced_at, next_sync_at, created_at, updated_at`
 
+// accountReadCols adds what the store keeps itself: the transaction
+// change counter and count.
+const accountReadCols = accountCols + `, txn_seq, txn_count`
+
 func scanAccount(s scanner) (*kobo.Account, error) {
 	var a kobo.Account
 	var live, reauth int
@@ -21,7 +25,7 @@ func scanAccount(s scanner) (*kobo.Account, error) {
 	var created, updated int64
 	if err := s.Scan(&a.ID, &a.AppID, &live, &a.CustomerID, &a.InstitutionID, &a.AuthMethod, &a.ProviderRef, &a.Name, &number,
 		&a.Fingerprint, &a.Type, &a.Currency, &a.Balance, &a.BVNLast4, &status, &retrieved, &reauth, &a.Reference, &a.SessionID,
-		&creds, &lastSync, &nextSync, &created, &updated); err != nil {
+		&creds, &lastSync, &nextSync, &created, &updated, &a.TxnSeq, &a.TxnCount); err != nil {
 		return nil, err
 	}
 	a.Live, a.ReauthRequired = live != 0, reauth != 0
@@ -49,7 +53,7 @@ func (t *tx) CreateAccount(ctx context.Context, a *kobo.Account) error {
 }
 
 func (t *tx) Account(ctx context.Context, id string) (*kobo.Account, error) {
-	return one(ctx, t, "account", scanAccount, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id)
+	return one(ctx, t, "account", scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE id = ?`, id)
 }
 
 func (t *tx) UpdateAccount(ctx context.Context, a *kobo.Account) error {
@@ -61,8 +65,19 @@ func (t *tx) UpdateAccount(ctx context.Context, a *kobo.Account) error {
 		string(a.Credentials), tsPtr(a.LastSyncedAt), tsPtr(a.NextSyncAt), ts(a.UpdatedAt), a.ID)
 }
 
+func (t *tx) AccountState(ctx context.Context, id string) (*kobo.AccountState, error) {
+	return one(ctx, t, "account", func(s scanner) (*kobo.AccountState, error) {
+		var a kobo.AccountState
+		var live int
+		var status string
+		err := s.Scan(&a.ID, &a.AppID, &live, &status, &a.TxnSeq, &a.TxnCount)
+		a.Live, a.DataStatus = live != 0, kobo.DataStatus(status)
+		return &a, err
+	}, `SELECT id, app_id, live, data_status, txn_seq, txn_count FROM accounts WHERE id = ?`, id)
+}
+
 func (t *tx) AccountsByFingerprint(ctx context.Context, appID string, live bool, fingerprint string) ([]*kobo.Account, error) {
-	return many(ctx, t, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE app_id = ? AND live = ? AND fingerprint = ? ORDER BY created_at`,
+	return many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = ? AND live = ? AND fingerprint = ? ORDER BY created_at`,
 		appID, boolInt(live), fingerprint)
 }
 

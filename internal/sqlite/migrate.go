@@ -36,7 +36,7 @@ func (s *Store) Migrate(ctx context.Context, clock kobo.Clock) ([]kobo.Migration
 			continue
 		}
 		err := s.Update(ctx, func(t kobo.Tx) error {
-			q := t.(*tx).q
+			q := t.(*tx).raw // scripts of several statements: not preparable
 			if _, err := q.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}

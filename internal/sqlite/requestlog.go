@@ -13,7 +13,7 @@ func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, o
 	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE app_id = ? AND live = ?`, appID, boolInt(live)).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
-	list, err := many(ctx, t, scanAccount, `SELECT `+accountCols+` FROM accounts WHERE app_id = ? AND live = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+	list, err := many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = ? AND live = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
 		appID, boolInt(live), max(limit, 1), max(offset, 0))
 	return list, total, err
 }
@@ -72,7 +72,8 @@ func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]ko
 }
 
 func (t *tx) PruneAPIRequests(ctx context.Context, before time.Time, limit int) (int, error) {
-	res, err := t.exec(ctx, `DELETE FROM api_requests WHERE id IN (SELECT id FROM api_requests WHERE created_at < ? LIMIT ?)`, ts(before), max(limit, 1))
+	res, err := t.exec(ctx, `DELETE FROM api_requests WHERE (app_id, live, created_at, id) IN
+		(SELECT app_id, live, created_at, id FROM api_requests WHERE created_at < ? LIMIT ?)`, ts(before), max(limit, 1))
 	if err != nil {
 		return 0, err
 	}

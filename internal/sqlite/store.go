@@ -21,10 +21,12 @@ var migrationFS embed.FS
 
 // Store is kobo.Store on SQLite.
 type Store struct {
-	path  string
-	write *sql.DB // exactly one connection; BEGIN IMMEDIATE
-	gate  *writeGate
-	read  *sql.DB // read-only connections
+	path   string
+	write  *sql.DB // exactly one connection; BEGIN IMMEDIATE
+	gate   *writeGate
+	read   *sql.DB // read-only connections
+	wStmts *stmtCache
+	rStmts *stmtCache
 }
 
 var _ kobo.Store = (*Store)(nil)
@@ -80,7 +82,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{path: path, write: write, read: read, gate: newWriteGate()}, nil
+	return &Store{path: path, write: write, read: read, gate: newWriteGate(), wStmts: newStmtCache(write), rStmts: newStmtCache(read)}, nil
 }
 
 // Engine returns "sqlite".
@@ -91,6 +93,8 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.rStmts.close()
+	s.wStmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
@@ -105,7 +109,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // View runs fn on the read pool. Each statement sees a consistent snapshot;
 // fn that needs one snapshot across statements should use Update.
 func (s *Store) View(ctx context.Context, fn func(kobo.Tx) error) error {
-	return fn(&tx{q: s.read})
+	return fn(&tx{q: preparedDB{db: s.read, stmts: s.rStmts}})
 }
 
 // Update runs fn in one IMMEDIATE transaction on the writer.
@@ -114,6 +118,11 @@ func (s *Store) Update(ctx context.Context, fn func(kobo.Tx) error) (err error) 
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer s.gate.leave()
+	defer func() {
+		if s.wStmts.hasPending() {
+			s.wStmts.preparePending(ctx)
+		}
+	}()
 	t, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", classify(err))
@@ -127,7 +136,7 @@ func (s *Store) Update(ctx context.Context, fn func(kobo.Tx) error) (err error) 
 			_ = t.Rollback()
 		}
 	}()
-	if err = fn(&tx{q: t}); err != nil {
+	if err = fn(&tx{q: preparedTx{tx: t, stmts: s.wStmts}, raw: t}); err != nil {
 		return err
 	}
 	if err = t.Commit(); err != nil {
@@ -145,7 +154,8 @@ type querier interface {
 
 // tx implements kobo.Tx over a querier.
 type tx struct {
-	q querier
+	q   querier
+	raw *sql.Tx // the transaction itself in Update (migrations run scripts on it)
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

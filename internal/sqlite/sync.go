@@ -11,7 +11,7 @@ func (t *tx) ClaimDueAccounts(ctx context.Context, now time.Time, limit int) ([]
 	return many(ctx, t, scanAccount, `UPDATE accounts SET next_sync_at = NULL
 		WHERE id IN (SELECT id FROM accounts WHERE next_sync_at IS NOT NULL AND next_sync_at <= ? AND reauth_required = 0
 			ORDER BY next_sync_at LIMIT ?)
-		RETURNING `+accountCols, ts(now), limit)
+		RETURNING `+accountReadCols, ts(now), limit)
 }
 
 func (t *tx) DeleteAccount(ctx context.Context, id string) error {

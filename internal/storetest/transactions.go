@@ -159,6 +159,33 @@ func testTransactionQueries(t *testing.T, s kobo.Store) {
 	if m.Modified != 1 || count(kobo.TxnFilter{}) != 300 {
 		t.Fatalf("revival = %+v, count %d", m, count(kobo.TxnFilter{}))
 	}
+	// the account carries the history's version and size: the seq of the
+	// latest change, so a cache keyed by it sees every add, change and removal
+	view(t, s, func(tx kobo.Tx) error {
+		got, err := tx.Account(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		ch, err := tx.TransactionChanges(ctx, acct.ID, 0, 1000)
+		if err != nil {
+			return err
+		}
+		if got.TxnCount != 300 || got.TxnSeq < ch[len(ch)-1].Seq || got.TxnSeq <= last {
+			return fmt.Errorf("account txn count %d seq %d; want 300 and ≥ %d (latest change)", got.TxnCount, got.TxnSeq, ch[len(ch)-1].Seq)
+		}
+		st, err := tx.AccountState(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		want := kobo.AccountState{ID: got.ID, AppID: got.AppID, Live: got.Live, DataStatus: got.DataStatus, TxnSeq: got.TxnSeq, TxnCount: got.TxnCount}
+		if *st != want {
+			return fmt.Errorf("AccountState = %+v, want %+v", *st, want)
+		}
+		if _, err := tx.AccountState(ctx, "missing"); kobo.ErrorCode(err) != kobo.ENOTFOUND {
+			return fmt.Errorf("AccountState of a missing account: %v", err)
+		}
+		return nil
+	})
 	view(t, s, func(tx kobo.Tx) error {
 		refs, err := tx.TransactionRefsBetween(ctx, acct.ID, from, to)
 		if err == nil && len(refs) != 10 {
