@@ -41,10 +41,53 @@ type generator struct {
 
 	mu       sync.Mutex
 	closings map[string][]int64 // account key → closing balance of each month since opening
+	recent   []genMonth         // the last few months made, most recent first
 }
+
+// genMonth is a month kept for the pages that follow: a bank client reads
+// a month in pages of a thousand rows, and a busy business account has
+// tens of thousands in a month, so without it every page would make the
+// whole month again. Kept by rows, not months, so memory stays bounded.
+type genMonth struct {
+	key     string
+	month   int
+	opening int64
+	txns    []Txn
+}
+
+const recentMaxRows = 200_000
 
 func newGenerator(seed int64, epoch time.Time) *generator {
 	return &generator{seed: uint64(seed), epoch: epoch, closings: map[string][]int64{}}
+}
+
+// monthCached is month through the recent-months cache. The slice
+// returned is shared: callers read it only.
+func (g *generator) monthCached(a acctRef, m int, opening int64) []Txn {
+	key := a.key()
+	g.mu.Lock()
+	for i, e := range g.recent {
+		if e.key == key && e.month == m && e.opening == opening {
+			copy(g.recent[1:i+1], g.recent[:i])
+			g.recent[0] = e
+			g.mu.Unlock()
+			return e.txns
+		}
+	}
+	g.mu.Unlock()
+	txns := g.month(a, m, opening, nil)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.recent = append([]genMonth{{key: key, month: m, opening: opening, txns: txns}}, g.recent...)
+	rows := 0
+	for i, e := range g.recent {
+		if rows += len(e.txns); rows > recentMaxRows && i > 0 {
+			clear(g.recent[i:])
+			g.recent = g.recent[:i]
+			break
+		}
+	}
+	return txns
 }
 
 // acctRef identifies a simulated account.
@@ -133,7 +176,7 @@ func (g *generator) each(a acctRef, from, to time.Time, fn func(month int, txns 
 		return
 	}
 	for m := monthIndex(from); m <= monthIndex(to); m++ {
-		txns := g.month(a, m, g.openingOf(a, m), nil)
+		txns := g.monthCached(a, m, g.openingOf(a, m))
 		lo, _ := slices.BinarySearchFunc(txns, from, func(t Txn, at time.Time) int { return t.Date.Compare(at) })
 		hi, found := slices.BinarySearchFunc(txns, to, func(t Txn, at time.Time) int { return t.Date.Compare(at) })
 		if found {

@@ -750,8 +750,8 @@ func (s *Sim) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		a := &sc.Accounts[i]
 		a.Type = cmp.Or(a.Type, "SAVINGS ACCOUNT")
 		a.HistoryDays = cmp.Or(a.HistoryDays, 400)
-		if a.HistoryDays < 1 || a.HistoryDays > 3660 || a.PerDay < 0 || a.PerDay > 500 || a.Salary < 0 || a.OpeningKobo < 0 {
-			bankError(w, 400, "bad_request", "account "+strconv.Itoa(i)+": history_days 1..3660, per_day 0..500, amounts ≥ 0")
+		if a.HistoryDays < 1 || a.HistoryDays > 3660 || a.PerDay < 0 || a.PerDay > 5000 || a.Salary < 0 || a.OpeningKobo < 0 {
+			bankError(w, 400, "bad_request", "account "+strconv.Itoa(i)+": history_days 1..3660, per_day 0..5000, amounts ≥ 0")
 			return
 		}
 	}

@@ -56,7 +56,7 @@ func benchSuites() []benchSuite {
 	return []benchSuite{
 		{"foundation", "cold start, idle RSS, GET /v1/institutions vs hello world", benchFoundation},
 		{"connect", "headless connect flows per second, flow latency, first fetch time", benchConnect},
-		{"data", "55k-transaction account: page reads vs hello world, full stream, PDF statement", benchData},
+		{"data", "pages of 10k- and 1M-row histories vs hello world, latency growth, PDF statement, stream, RSS", benchData},
 		{"ingest", "sync ingest (merge) vs plain INSERT on SQLite", benchIngest},
 		{"webhooks", "signed webhook deliveries per second, event-to-delivery latency", benchWebhooks},
 		{"load", "steady mixed workload: throughput, latency, errors, RSS over time", benchLoad},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
@@ -69,6 +70,16 @@ type listening struct {
 // shutdown timeout, stops the workers, and closes the database last.
 func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Logger, ready func(listening)) error {
 	started := time.Now()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	// Asked for any free port, links (paging, statements, Connect Link)
+	// must name the port the kernel gave, not ":0".
+	if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" && strings.HasSuffix(cfg.PublicURL, ":0") {
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
 	stk, err := build(ctx, cfg, log, kobo.SystemClock{})
 	if err != nil {
 		return err
@@ -76,10 +87,6 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 	defer stk.close()
 	stk.start(ctx)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           stk.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

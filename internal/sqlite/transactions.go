@@ -46,17 +46,21 @@ func txnWhere(f kobo.TxnFilter) (string, []any) {
 		// instr on lower() needs no escaping, unlike LIKE
 		w, args = append(w, "instr(lower(narration), lower(?)) > 0"), append(args, f.Narration)
 	}
+	// Row values, not (date < ? OR (date = ? AND id < ?)): SQLite seeks the
+	// primary key to a row-value bound, while the OR form starts each page
+	// at the account's newest row and skips forward, so streaming a long
+	// history cost time quadratic in its length.
 	if f.After != nil {
 		if f.Ascending {
-			w = append(w, "(date > ? OR (date = ? AND id > ?))")
+			w = append(w, "(date, id) > (?, ?)")
 		} else {
-			w = append(w, "(date < ? OR (date = ? AND id < ?))")
+			w = append(w, "(date, id) < (?, ?)")
 		}
-		args = append(args, ts(f.After.Date), ts(f.After.Date), f.After.ID)
+		args = append(args, ts(f.After.Date), f.After.ID)
 	}
 	if f.Before != nil {
-		w = append(w, "(date > ? OR (date = ? AND id > ?))")
-		args = append(args, ts(f.Before.Date), ts(f.Before.Date), f.Before.ID)
+		w = append(w, "(date, id) > (?, ?)")
+		args = append(args, ts(f.Before.Date), f.Before.ID)
 	}
 	return strings.Join(w, " AND "), args
 }
