@@ -224,6 +224,9 @@ func (s *Service) Replay(ctx context.Context, partnerID, appID string, in Replay
 			return kobo.Errorf(kobo.EINVALID, "the range holds more than %d events; replay a shorter range", MaxReplay)
 		}
 		now := s.now()
+		// account by account: stores that lock an account's queue take the
+		// locks in one order everywhere (see postgres.lockAccountQueue)
+		slices.SortStableFunc(evs, func(a, b *kobo.Event) int { return strings.Compare(a.AccountID, b.AccountID) })
 		for _, e := range evs {
 			if err := tx.CreateDelivery(ctx, &kobo.Delivery{ID: kobo.NewID(now) + kobo.RandomToken(4), EventID: e.ID, EventSeq: e.Seq, EventType: e.Type,
 				AppID: app.ID, Live: e.Live, AccountID: e.AccountID, Status: kobo.DeliveryPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}); err != nil {

@@ -710,23 +710,51 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		}(w)
 	}
 	wg.Wait()
+	fireTime := time.Since(t0)
 	for sink.n.Load()-before < int64(total) {
 		if time.Since(t0) > 120*time.Second {
 			return nil, fmt.Errorf("only %d of %d webhooks arrived in 2 minutes", sink.n.Load()-before, total)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	el := time.Since(t0)
 	rate := float64(total) / el.Seconds()
 	sink.mu.Lock()
-	lag := slices.Clone(sink.lag)
+	burstLag := slices.Clone(sink.lag)
+	sink.lag = nil
 	sink.mu.Unlock()
-	p99 := pct(lag, .99)
+
+	// idle: one event at a time, the next fired only once the last has
+	// arrived and a little while has passed, so the dispatcher is asleep
+	// each time and the figure is its wake-up and delivery latency
+	idle := 200
+	if o.quick {
+		idle = 60
+	}
+	for i := 0; i < idle; i++ {
+		want := sink.n.Load() + 1
+		if _, err := k.call("POST", "/v2/sandbox/accounts/"+ids[i%len(ids)]+"/webhooks/fire", k.sk, map[string]string{"event": "mono.events.account_updated"}, nil); err != nil {
+			return nil, err
+		}
+		for deadline := time.Now().Add(10 * time.Second); sink.n.Load() < want; {
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("an event fired on an idle queue did not arrive in 10 s")
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		time.Sleep(time.Duration(5+i%20) * time.Millisecond)
+	}
+	sink.mu.Lock()
+	idleLag := slices.Clone(sink.lag)
+	sink.mu.Unlock()
+	p99 := pct(idleLag, .99)
 	return []benchResult{
-		{Suite: "webhooks", Name: fmt.Sprintf("%d events fired and delivered (signed, logged)", total), Value: rate, Unit: "deliveries/s", Baseline: base, BaseName: "plain POSTs/s to the same receiver",
-			Ratio: rate / base, Target: "≥ 2000/s", Pass: rate >= 2000},
-		{Suite: "webhooks", Name: "event recorded to first delivery, p99", Value: ms(p99), Unit: "ms", Target: "< 1000 ms", Pass: p99 < time.Second,
-			Note: fmt.Sprintf("p50 %v over %d events", pct(lag, .5).Round(time.Millisecond), len(lag))},
+		{Suite: "webhooks", Name: fmt.Sprintf("%d events fired and delivered (signed, logged, 32 accounts)", total), Value: rate, Unit: "deliveries/s", Baseline: base, BaseName: "plain POSTs/s to the same receiver",
+			Ratio: rate / base, Target: "≥ 2000/s", Pass: rate >= 2000,
+			Note: fmt.Sprintf("firing took %v (16 clients); event to first delivery under the burst p50 %v p99 %v", fireTime.Round(time.Millisecond),
+				pct(burstLag, .5).Round(time.Millisecond), pct(burstLag, .99).Round(time.Millisecond))},
+		{Suite: "webhooks", Name: "event recorded to first delivery, idle queue, p99", Value: ms(p99), Unit: "ms", Target: "< 250 ms", Pass: p99 < 250*time.Millisecond,
+			Note: fmt.Sprintf("p50 %v over %d events", pct(idleLag, .5).Round(100*time.Microsecond), len(idleLag))},
 	}, nil
 }
 
@@ -784,7 +812,8 @@ func benchIngest(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	}
 	koboRate := float64(rows) / time.Since(t0).Seconds()
 	// plain inserts into a bare table, same driver, same pragmas, same batches
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "raw.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	// the same pragmas as kobo's writer, checkpoints included: none in the commit path
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "raw.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, err
 	}

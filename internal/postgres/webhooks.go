@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,8 +27,33 @@ func scanDelivery(s scanner) (*kobo.Delivery, error) {
 	return &d, nil
 }
 
+// lockAccountQueue serialises, per (app, account), recording a delivery
+// and promoting the next one after a delivery finishes: without it a
+// delivery recorded on one replica while the one before it finishes on
+// another could be left waiting (each transaction would miss the other's
+// row). Transactions take these locks in key order (FinishDeliveries sorts
+// them), so they cannot deadlock on each other.
+func (t *tx) lockAccountQueue(ctx context.Context, appID, accountID string) error {
+	_, err := t.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7210))`, appID+"/"+accountID)
+	return err
+}
+
+// blocker matches a delivery that holds back a later one of the same
+// account (d): in flight, or not tried yet (see the SQLite adapter).
+const blocker = `SELECT 1 FROM webhook_deliveries e
+	WHERE e.app_id = d.app_id AND e.account_id = d.account_id AND e.event_seq < d.event_seq
+	  AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0)`
+
+// CreateDelivery records d, ready unless an earlier delivery of its
+// account blocks it.
 func (t *tx) CreateDelivery(ctx context.Context, d *kobo.Delivery) error {
-	_, err := t.exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+	if err := t.lockAccountQueue(ctx, d.AppID, d.AccountID); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryCols+`, ready)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+			NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.app_id = $5 AND e.account_id = $7 AND e.event_seq < $3
+				AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0))`,
 		d.ID, d.EventID, d.EventSeq, d.EventType, d.AppID, d.Live, d.AccountID, string(d.Status), d.Attempts, utcPtr(d.NextAttemptAt),
 		d.LockedBy, utcPtr(d.LockedUntil), d.URL, d.LastStatusCode, d.LastError, utc(d.CreatedAt), utc(d.UpdatedAt), utcPtr(d.DeliveredAt))
 	if err != nil {
@@ -61,29 +88,22 @@ func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Deliv
 	return ds, nil
 }
 
-// ClaimDeliveries: see the SQLite adapter for the ordering rule; SKIP
-// LOCKED keeps replicas from claiming the same delivery.
+// ClaimDeliveries: see the SQLite adapter for the ordering rule (carried
+// by ready); SKIP LOCKED keeps replicas from claiming the same delivery.
 // claimWindow bounds how many due deliveries one claim looks at.
 const claimWindow = 1024
 
 func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Delivery, error) {
-	// As on SQLite: candidates from the two partial indexes, bounded, then
-	// the per-account order check; SKIP LOCKED lets replicas claim side by
-	// side.
 	ds, err := many(ctx, t, scanDelivery, `UPDATE webhook_deliveries SET status = 'delivering', locked_by = $1, locked_until = $2,
 		attempts = attempts + 1, updated_at = $3
 		WHERE id IN (
 			SELECT d.id FROM webhook_deliveries d
 			WHERE d.id IN (
-				(SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5)
+				(SELECT id FROM webhook_deliveries WHERE status = 'pending' AND ready AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5)
 				UNION ALL
 				(SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND locked_until <= $3 ORDER BY locked_until LIMIT $5))
 			  AND d.status IN ('pending', 'delivering')
 			  AND d.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
-			  AND NOT EXISTS (
-				SELECT 1 FROM webhook_deliveries e
-				WHERE e.app_id = d.app_id AND e.account_id = d.account_id AND e.event_seq < d.event_seq
-				  AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0))
 			ORDER BY d.next_attempt_at
 			LIMIT $4
 			FOR UPDATE OF d SKIP LOCKED
@@ -94,7 +114,8 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 	return t.withEvents(ctx, ds)
 }
 
-// FinishDeliveries sends every statement in one round trip (pgx batch).
+// FinishDeliveries sends the outcomes in one round trip (pgx batch), then
+// promotes each account's next delivery under its queue lock, in key order.
 func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kobo.DeliveryOutcome, now time.Time) error {
 	b := &pgx.Batch{}
 	for _, o := range outcomes {
@@ -109,17 +130,48 @@ func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kob
 		}
 		b.Queue(`UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, locked_by = '', locked_until = NULL, url = $3,
 			last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = coalesce($7, delivered_at)
-			WHERE id = $8 AND locked_by = $9`, string(o.Status), utcPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, utc(now), delivered,
+			WHERE id = $8 AND locked_by = $9 RETURNING app_id, account_id`, string(o.Status), utcPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, utc(now), delivered,
 			o.DeliveryID, worker)
 	}
 	br := t.q.SendBatch(ctx, b)
-	for i := 0; i < b.Len(); i++ {
+	queues := map[[2]string]bool{}
+	for range outcomes {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return classify(err)
 		}
+		var q [2]string
+		switch err := br.QueryRow().Scan(&q[0], &q[1]); {
+		case err == pgx.ErrNoRows: // the lease was lost; the new holder records its own outcome
+		case err != nil:
+			br.Close()
+			return classify(err)
+		default:
+			queues[q] = true
+		}
 	}
-	return classify(br.Close())
+	if err := br.Close(); err != nil {
+		return classify(err)
+	}
+	keys := make([][2]string, 0, len(queues))
+	for q := range queues {
+		keys = append(keys, q)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	for _, q := range keys {
+		if err := t.lockAccountQueue(ctx, q[0], q[1]); err != nil {
+			return err
+		}
+		// tried, it no longer holds its account back: the earliest waiting
+		// delivery may go unless something else before it still blocks it
+		if _, err := t.exec(ctx, `UPDATE webhook_deliveries d SET ready = true
+			WHERE d.id = (SELECT id FROM webhook_deliveries WHERE app_id = $1 AND account_id = $2 AND status IN ('pending', 'delivering') AND NOT ready
+				ORDER BY event_seq LIMIT 1)
+			  AND NOT EXISTS (`+blocker+`)`, q[0], q[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string, at time.Time) error {
@@ -130,7 +182,7 @@ func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string,
 
 func (t *tx) NextDeliveryAt(ctx context.Context) (*time.Time, error) {
 	var next *time.Time
-	err := t.q.QueryRow(ctx, `SELECT least((SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'),
+	err := t.q.QueryRow(ctx, `SELECT least((SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending' AND ready),
 		(SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering'))`).Scan(&next)
 	if err != nil {
 		return nil, classify(err)
@@ -191,7 +243,7 @@ func (t *tx) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*kobo.D
 }
 
 func (t *tx) RequeueDelivery(ctx context.Context, id string, now time.Time) error {
-	return t.execOne(ctx, "delivery", `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, locked_by = '', locked_until = NULL,
+	return t.execOne(ctx, "delivery", `UPDATE webhook_deliveries SET status = 'pending', ready = true, next_attempt_at = $1, locked_by = '', locked_until = NULL,
 		updated_at = $1 WHERE id = $2 AND status <> 'delivering'`, utc(now), id)
 }
 

@@ -10,14 +10,21 @@ import (
 // (first fetches writing thousands of transactions, webhook bookkeeping,
 // the request log): without it a connect flow's four small writes queue
 // behind every job's batch, and their latency is the sum of the queue.
-// Background work still runs whenever no request is waiting, and each
-// background transaction is short, so nothing starves for long.
+// Background work runs whenever no request is waiting, and under a
+// sustained stream of requests it still gets every fairShare-th turn, so
+// webhooks and syncs keep moving (each background transaction is short,
+// so a request waits for at most one of them).
 type writeGate struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	busy    bool
-	waiting int // interactive writers waiting
+	mu        sync.Mutex
+	cond      *sync.Cond
+	busy      bool
+	waiting   int // interactive writers waiting
+	bgWaiting int // background writers waiting
+	streak    int // interactive turns taken while background work waited
 }
+
+// fairShare: one turn in this many goes to waiting background work.
+const fairShare = 4
 
 func newWriteGate() *writeGate {
 	g := &writeGate{}
@@ -35,18 +42,37 @@ func (g *writeGate) enter(ctx context.Context, background bool) error {
 	defer stop()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !background {
+	if background {
+		g.bgWaiting++
+		defer func() { g.bgWaiting-- }()
+	} else {
 		g.waiting++
 		defer func() { g.waiting-- }()
 	}
-	for g.busy || (background && g.waiting > 0) {
+	for g.busy || g.yield(background) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		g.cond.Wait()
 	}
 	g.busy = true
+	if background {
+		g.streak = 0
+	} else if g.bgWaiting > 0 {
+		g.streak++
+	}
 	return nil
+}
+
+// yield reports whether a writer must let the other kind go first: a
+// background writer while requests wait (until they have had their
+// share), a request when background work has waited out its share.
+func (g *writeGate) yield(background bool) bool {
+	owed := g.bgWaiting > 0 && g.streak >= fairShare-1
+	if background {
+		return g.waiting > 0 && !owed
+	}
+	return owed
 }
 
 func (g *writeGate) leave() {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -27,6 +28,11 @@ type Store struct {
 	read   *sql.DB // read-only connections
 	wStmts *stmtCache
 	rStmts *stmtCache
+
+	ckpt          *sql.DB       // the checkpointer's connection
+	dirty         chan struct{} // a commit happened since the last checkpoint
+	stop, stopped chan struct{}
+	closeOnce     sync.Once
 }
 
 var _ kobo.Store = (*Store)(nil)
@@ -55,7 +61,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	} {
 		pragmas.Add("_pragma", p)
 	}
-	w := pragmas
+	w := url.Values{}
+	for k, v := range pragmas {
+		w[k] = append([]string(nil), v...)
+	}
+	// The writer never checkpoints: SQLite would do it inside whichever
+	// commit crosses the threshold, copying pages and fsyncing the file
+	// while a request waits. The checkpointer does it beside the writer.
+	w.Add("_pragma", "wal_autocheckpoint(0)")
 	w.Set("_txlock", "immediate")
 	write, err := sql.Open("sqlite", "file:"+path+"?"+w.Encode())
 	if err != nil {
@@ -82,7 +95,46 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(5 * time.Minute)
-	return &Store{path: path, write: write, read: read, gate: newWriteGate(), wStmts: newStmtCache(write), rStmts: newStmtCache(read)}, nil
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{path: path, write: write, read: read, gate: newWriteGate(), wStmts: newStmtCache(write), rStmts: newStmtCache(read),
+		ckpt: ckpt, dirty: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go s.checkpointer()
+	return s, nil
+}
+
+// checkpointInterval is how often the checkpointer copies committed WAL
+// frames into the database file (when there were commits).
+const checkpointInterval = 250 * time.Millisecond
+
+// checkpointer runs PASSIVE checkpoints on its own connection: they copy
+// what no reader still needs and never wait for the writer or readers, so
+// commits stay cheap and the WAL stays small. TRUNCATE at Close leaves a
+// clean file behind.
+func (s *Store) checkpointer() {
+	defer close(s.stopped)
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	pending := false
+	for {
+		select {
+		case <-s.stop:
+			_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+			return
+		case <-s.dirty:
+			pending = true
+		case <-tick.C:
+			if pending {
+				pending = false
+				_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}
 }
 
 // Engine returns "sqlite".
@@ -93,9 +145,10 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop); <-s.stopped })
 	s.rStmts.close()
 	s.wStmts.close()
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.read.Close(), s.write.Close(), s.ckpt.Close())
 }
 
 // Ping checks both pools answer.
@@ -141,6 +194,10 @@ func (s *Store) Update(ctx context.Context, fn func(kobo.Tx) error) (err error) 
 	}
 	if err = t.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", classify(err))
+	}
+	select {
+	case s.dirty <- struct{}{}:
+	default:
 	}
 	return nil
 }

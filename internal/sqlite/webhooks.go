@@ -27,10 +27,34 @@ func scanDelivery(s scanner) (*kobo.Delivery, error) {
 	return &d, nil
 }
 
+// blocker matches a delivery that holds back a later one of the same
+// account (d): in flight, or not tried yet. One that failed and waits for
+// a retry does not, so one poisoned event cannot block an account for the
+// two days of its retries.
+const blocker = `SELECT 1 FROM webhook_deliveries e
+	WHERE e.app_id = d.app_id AND e.account_id = d.account_id AND e.event_seq < d.event_seq
+	  AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0)`
+
+// CreateDelivery records d, ready unless an earlier delivery of its
+// account blocks it.
 func (t *tx) CreateDelivery(ctx context.Context, d *kobo.Delivery) error {
-	_, err := t.exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO webhook_deliveries (`+deliveryCols+`, ready)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+			NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.app_id = ?5 AND e.account_id = ?7 AND e.event_seq < ?3
+				AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0))`,
 		d.ID, d.EventID, d.EventSeq, d.EventType, d.AppID, boolInt(d.Live), d.AccountID, string(d.Status), d.Attempts, tsPtr(d.NextAttemptAt),
 		d.LockedBy, tsPtr(d.LockedUntil), d.URL, d.LastStatusCode, d.LastError, ts(d.CreatedAt), ts(d.UpdatedAt), tsPtr(d.DeliveredAt))
+	return err
+}
+
+// promoteNext makes the next delivery of an account ready once nothing
+// before it blocks it. Only the earliest waiting one can be: it has not
+// been tried, so it blocks every later one itself.
+func (t *tx) promoteNext(ctx context.Context, appID, accountID string) error {
+	_, err := t.exec(ctx, `UPDATE webhook_deliveries AS d SET ready = 1
+		WHERE d.id = (SELECT id FROM webhook_deliveries WHERE app_id = ?1 AND account_id = ?2 AND status IN ('pending', 'delivering') AND ready = 0
+			ORDER BY event_seq LIMIT 1)
+		  AND NOT EXISTS (`+blocker+`)`, appID, accountID)
 	return err
 }
 
@@ -57,35 +81,24 @@ func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Deliv
 	return ds, nil
 }
 
-// ClaimDeliveries: a delivery is held back while an earlier event of the
-// same account is in flight or not yet tried, which keeps an account's
-// events in order while its endpoint answers; once an earlier delivery has
-// failed and waits for a retry, later ones go ahead, so one poisoned event
-// cannot block an account for two days.
-// claimWindow bounds how many due deliveries one claim looks at: a backlog
-// of a million costs a claim no more than one of a thousand.
+// ClaimDeliveries takes ready deliveries that are due, and deliveries
+// whose lease lapsed (a worker died), oldest first. Readiness carries the
+// per-account order (see blocker), so a claim reads only what it takes.
+// claimWindow bounds the rows of disabled apps a claim may pass over.
 const claimWindow = 1024
 
 func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Delivery, error) {
-	// Candidates come from the two partial indexes (due, and leases that
-	// lapsed), at most claimWindow of each, oldest first; only then is the
-	// per-account order checked, through the deliveries_order index. An OR
-	// across the two states would scan every delivery ever made.
 	ds, err := many(ctx, t, scanDelivery, `UPDATE webhook_deliveries SET status = 'delivering', locked_by = ?1, locked_until = ?2,
 		attempts = attempts + 1, updated_at = ?3
 		WHERE id IN (
 			SELECT c.id FROM (
-				SELECT * FROM (SELECT id, app_id, account_id, event_seq, next_attempt_at AS due FROM webhook_deliveries
-					WHERE status = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?5)
+				SELECT * FROM (SELECT id, app_id, next_attempt_at AS due FROM webhook_deliveries
+					WHERE status = 'pending' AND ready = 1 AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?5)
 				UNION ALL
-				SELECT * FROM (SELECT id, app_id, account_id, event_seq, locked_until AS due FROM webhook_deliveries
+				SELECT * FROM (SELECT id, app_id, locked_until AS due FROM webhook_deliveries
 					WHERE status = 'delivering' AND locked_until <= ?3 ORDER BY locked_until LIMIT ?5)
 			) c
 			WHERE c.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
-			  AND NOT EXISTS (
-				SELECT 1 FROM webhook_deliveries e
-				WHERE e.app_id = c.app_id AND e.account_id = c.account_id AND e.event_seq < c.event_seq
-				  AND e.status IN ('pending', 'delivering') AND (e.status = 'delivering' OR e.attempts = 0))
 			ORDER BY c.due
 			LIMIT ?4
 		) RETURNING `+deliveryCols, worker, ts(now.Add(lease)), ts(now), n, claimWindow)
@@ -107,10 +120,19 @@ func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kob
 		if o.Status == kobo.DeliverySucceeded {
 			delivered = ts(now)
 		}
-		if _, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, locked_by = '', locked_until = NULL, url = ?,
+		var appID, accountID string
+		err := t.q.QueryRowContext(ctx, `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, locked_by = '', locked_until = NULL, url = ?,
 			last_status_code = ?, last_error = ?, updated_at = ?, delivered_at = coalesce(?, delivered_at)
-			WHERE id = ? AND locked_by = ?`, string(o.Status), tsPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, ts(now), delivered,
-			o.DeliveryID, worker); err != nil {
+			WHERE id = ? AND locked_by = ? RETURNING app_id, account_id`, string(o.Status), tsPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, ts(now), delivered,
+			o.DeliveryID, worker).Scan(&appID, &accountID)
+		if err == sql.ErrNoRows {
+			continue // the lease was lost; the new holder records its own outcome
+		}
+		if err != nil {
+			return classify(err)
+		}
+		// tried, it no longer holds its account back
+		if err := t.promoteNext(ctx, appID, accountID); err != nil {
 			return err
 		}
 	}
@@ -130,7 +152,7 @@ func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string,
 func (t *tx) NextDeliveryAt(ctx context.Context) (*time.Time, error) {
 	var next sql.NullInt64
 	err := t.q.QueryRowContext(ctx, `SELECT min(at) FROM (
-		SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'
+		SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending' AND ready = 1
 		UNION ALL SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering')`).Scan(&next)
 	if err != nil {
 		return nil, classify(err)
@@ -187,7 +209,7 @@ func (t *tx) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*kobo.D
 }
 
 func (t *tx) RequeueDelivery(ctx context.Context, id string, now time.Time) error {
-	return t.execOne(ctx, "delivery", `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, locked_by = '', locked_until = NULL,
+	return t.execOne(ctx, "delivery", `UPDATE webhook_deliveries SET status = 'pending', ready = 1, next_attempt_at = ?, locked_by = '', locked_until = NULL,
 		updated_at = ? WHERE id = ? AND status <> 'delivering'`, ts(now), ts(now), id)
 }
 

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sync", testSync},
 		{"EventFeed", testEventFeed},
 		{"Deliveries", testDeliveries},
+		{"DeliveryOrder", testDeliveryOrder},
 		{"TransactionQueries", testTransactionQueries},
 		{"StatementsAndIncome", testStatementsAndIncome},
 		{"ListAccounts", testListAccounts},

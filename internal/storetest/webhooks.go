@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -299,4 +300,74 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// testDeliveryOrder walks one account's queue: each delivery waits for the
+// one before it while that one is in flight or untried, a failed one stops
+// holding the rest back while it waits for its retry, and deliveries of
+// other accounts are never held up.
+func testDeliveryOrder(t *testing.T, s kobo.Store) {
+	ctx := context.Background()
+	a := NewApp(t, s, NewPartner(t, s, "order@b.ng").ID)
+	var ds []*kobo.Delivery
+	for i := 0; i < 4; i++ {
+		ds = append(ds, newDelivery(t, s, recordEvent(t, s, a.ID, "acct1", kobo.EventAccountUpdated, T0)))
+	}
+	lone := newDelivery(t, s, recordEvent(t, s, a.ID, "acct2", kobo.EventAccountUpdated, T0))
+	claim := func(now time.Time) []string {
+		t.Helper()
+		var got []*kobo.Delivery
+		update(t, s, func(tx kobo.Tx) error {
+			var err error
+			got, err = tx.ClaimDeliveries(ctx, "w", 100, now, time.Hour) // no lease lapses here
+			return err
+		})
+		var ids []string
+		for _, d := range got {
+			ids = append(ids, d.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	finish := func(id string, st kobo.DeliveryStatus, next *time.Time) {
+		t.Helper()
+		update(t, s, func(tx kobo.Tx) error {
+			return tx.FinishDeliveries(ctx, "w", []kobo.DeliveryOutcome{{DeliveryID: id, Status: st, NextAttemptAt: next,
+				Attempt: kobo.DeliveryAttempt{ID: kobo.RandomToken(8), Attempt: 1, AttemptedAt: T0, URL: "https://x", StatusCode: 200}}}, T0)
+		})
+	}
+	want := func(got []string, ids ...string) {
+		t.Helper()
+		slices.Sort(ids)
+		if !slices.Equal(got, ids) {
+			t.Fatalf("claimed %v, want %v", got, ids)
+		}
+	}
+	want(claim(T0), ds[0].ID, lone.ID)
+	want(claim(T0)) // both in flight: nothing else may go
+	finish(lone.ID, kobo.DeliverySucceeded, nil)
+	want(claim(T0)) // account 2 finishing frees nothing of account 1
+	retry := T0.Add(time.Minute)
+	finish(ds[0].ID, kobo.DeliveryPending, &retry) // failed: it waits for its retry and lets the next go
+	want(claim(T0), ds[1].ID)
+	finish(ds[1].ID, kobo.DeliverySucceeded, nil)
+	want(claim(T0), ds[2].ID)
+	var next *time.Time
+	view(t, s, func(tx kobo.Tx) error {
+		var err error
+		next, err = tx.NextDeliveryAt(ctx)
+		return err
+	})
+	if next == nil || next.After(retry) {
+		t.Fatalf("NextDeliveryAt = %v, want at most the retry at %v", next, retry)
+	}
+	want(claim(retry), ds[0].ID) // the retry is due; the fourth still waits for the third
+	finish(ds[2].ID, kobo.DeliverySucceeded, nil)
+	want(claim(retry)) // the retry in flight holds the fourth back, as any delivery in flight does
+	finish(ds[0].ID, kobo.DeliverySucceeded, nil)
+	want(claim(retry), ds[3].ID)
+	// a delivery recorded while the queue is empty goes at once
+	finish(ds[3].ID, kobo.DeliverySucceeded, nil)
+	late := newDelivery(t, s, recordEvent(t, s, a.ID, "acct1", kobo.EventAccountUpdated, T0))
+	want(claim(retry), late.ID)
 }

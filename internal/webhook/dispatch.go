@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -118,6 +119,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var inflight sync.WaitGroup
 	var mu sync.Mutex
 	perApp := map[string]int{}
+	var starved atomic.Bool // the last claim found every slot taken
 
 	flushed := make(chan struct{})
 	go func() { defer close(flushed); d.collect(results) }()
@@ -129,6 +131,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	for ctx.Err() == nil {
 		free := d.c.Concurrency - len(sem)
+		starved.Store(free == 0)
 		var claimed []*kobo.Delivery
 		if free > 0 {
 			err := d.c.Store.Update(ctx, func(tx kobo.Tx) error {
@@ -171,7 +174,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					mu.Unlock()
 					<-sem
 					inflight.Done()
-					d.Notify() // a slot is free
+					if starved.Load() {
+						d.Notify() // a slot is free for work that waited for one
+					}
 				}()
 				results <- d.attempt(context.WithoutCancel(ctx), dl, app)
 			}(dl, app)
@@ -278,8 +283,7 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// collect records outcomes in batches: whatever arrived, at most every few
-// milliseconds, in one transaction.
+// collect records outcomes in batches, one transaction each.
 func (d *Dispatcher) collect(results <-chan attemptResult) {
 	ctx := kobo.Background(context.Background())
 	var batch []attemptResult
@@ -309,21 +313,30 @@ func (d *Dispatcher) collect(results <-chan attemptResult) {
 		// the next delivery of each account just finished can go now
 		d.Notify()
 	}
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
+	// Flush as soon as an outcome arrives, with whatever else has arrived
+	// by then: idle, an outcome is recorded (and the account's next
+	// delivery released) at once; busy, outcomes pile up while a flush
+	// waits for the writer and the next flush takes them all.
 	for {
-		select {
-		case r, ok := <-results:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, r)
-			if len(batch) >= 256 {
-				flush()
-			}
-		case <-tick.C:
+		r, ok := <-results
+		if !ok {
 			flush()
+			return
 		}
+		batch = append(batch, r)
+	drain:
+		for len(batch) < 512 {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					flush()
+					return
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		flush()
 	}
 }

@@ -57,3 +57,22 @@ SELECT app_id, live, created_at, id, method, path, route, status, latency_us, re
 DROP TABLE api_requests;
 ALTER TABLE api_requests_new RENAME TO api_requests;
 CREATE INDEX api_requests_created ON api_requests (created_at);
+
+-- Webhook deliveries carry whether they may go (ready): an account's
+-- delivery waits while an earlier one of the same account is in flight or
+-- not yet tried. Claiming used to check that rule for every due delivery
+-- it looked at, so a burst of thousands of events on a few accounts made
+-- each claim read a thousand rows to find a few dozen it could send. Now
+-- the rule is applied when a delivery is recorded and when the one before
+-- it finishes, and a claim reads only deliveries that may go.
+ALTER TABLE webhook_deliveries ADD COLUMN ready INTEGER NOT NULL DEFAULT 1;
+UPDATE webhook_deliveries SET ready = 0
+WHERE status = 'pending' AND attempts = 0 AND EXISTS (
+    SELECT 1 FROM webhook_deliveries e
+    WHERE e.app_id = webhook_deliveries.app_id AND e.account_id = webhook_deliveries.account_id
+      AND e.event_seq < webhook_deliveries.event_seq AND e.status IN ('pending', 'delivering')
+      AND (e.status = 'delivering' OR e.attempts = 0));
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_ready ON webhook_deliveries (next_attempt_at) WHERE status = 'pending' AND ready = 1;
+-- Nothing looks deliveries up by event; the index only cost every insert.
+DROP INDEX deliveries_event;
