@@ -99,7 +99,19 @@ func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowI
 	if err != nil {
 		return nil, err
 	}
-	if j, err = s.waitJob(ctx, j.ID, wait); err != nil {
+	deadline := time.Now().Add(wait) // a real wait, like waitJob's, whatever the clock says
+	if j.Kind != JobSyncAccount {
+		// the first fetch (its account_updated may be out already) or a
+		// real-time fetch is still finishing: the sync asked for is a read
+		// of the bank after it, not its outcome
+		if _, err := s.waitJob(ctx, j.ID, wait); err != nil {
+			return nil, err
+		}
+		if j, err = s.startFetch(ctx, acct, "manual", allowIncomplete); err != nil {
+			return nil, err
+		}
+	}
+	if j, err = s.waitJob(ctx, j.ID, max(time.Until(deadline), 0)); err != nil {
 		return nil, err
 	}
 	var out SyncOutcome

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // writeGate orders access to SQLite's single writer. Requests that someone
@@ -10,74 +11,124 @@ import (
 // (first fetches writing thousands of transactions, webhook bookkeeping,
 // the request log): without it a connect flow's four small writes queue
 // behind every job's batch, and their latency is the sum of the queue.
-// Background work runs whenever no request is waiting, and under a
-// sustained stream of requests it still gets every fairShare-th turn, so
-// webhooks and syncs keep moving (each background transaction is short,
-// so a request waits for at most one of them).
+// Background work runs whenever no request is waiting; under a sustained
+// stream of requests it still gets a bounded share of the writer's time
+// (bgShare), so webhooks and syncs keep moving. The share is of time, not
+// turns: a first fetch's batch holds the writer a hundred times longer
+// than a request does, and counting turns would hand it most of the time.
 type writeGate struct {
-	mu        sync.Mutex
-	cond      *sync.Cond
-	busy      bool
-	waiting   int // interactive writers waiting
-	bgWaiting int // background writers waiting
-	streak    int // interactive turns taken while background work waited
+	mu  sync.Mutex
+	now func() time.Time
+
+	busy     bool
+	holderBg bool      // the current holder is background work
+	since    time.Time // when the current holder entered
+	fg, bg   []*gateWaiter
+
+	lastBgEnd      time.Time // when background work last left
+	lastBgHeld     time.Duration
+	bgWaitingSince time.Time // since when background work has waited behind requests
 }
 
-// fairShare: one turn in this many goes to waiting background work.
-const fairShare = 4
-
-func newWriteGate() *writeGate {
-	g := &writeGate{}
-	g.cond = sync.NewCond(&g.mu)
-	return g
+// gateWaiter is one writer in line; the gate is handed to it by closing
+// ready, so a release wakes exactly the writer that goes next.
+type gateWaiter struct {
+	ready chan struct{}
+	bg    bool
 }
+
+// bgShare is the least share of the writer's time background work gets
+// while requests keep it busy: after holding it for d, background work
+// waits (1/bgShare - 1)·d before it may go ahead of requests again.
+const bgShare = 0.1
+
+// bgMaxWait bounds how long background work waits behind requests even
+// after a long turn, so it is never starved for long.
+const bgMaxWait = time.Second
+
+func newWriteGate() *writeGate { return &writeGate{now: time.Now} }
 
 // enter waits for the writer; it gives up when ctx ends.
 func (g *writeGate) enter(ctx context.Context, background bool) error {
-	stop := context.AfterFunc(ctx, func() {
-		g.mu.Lock()
-		g.cond.Broadcast()
-		g.mu.Unlock()
-	})
-	defer stop()
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if background {
-		g.bgWaiting++
-		defer func() { g.bgWaiting-- }()
-	} else {
-		g.waiting++
-		defer func() { g.waiting-- }()
+	if !g.busy && len(g.fg) == 0 && len(g.bg) == 0 {
+		g.take(background)
+		g.mu.Unlock()
+		return nil
 	}
-	for g.busy || g.yield(background) {
-		if err := ctx.Err(); err != nil {
-			return err
+	w := &gateWaiter{ready: make(chan struct{}), bg: background}
+	if background {
+		if len(g.bg) == 0 {
+			g.bgWaitingSince = g.now()
 		}
-		g.cond.Wait()
+		g.bg = append(g.bg, w)
+	} else {
+		g.fg = append(g.fg, w)
 	}
-	g.busy = true
-	if background {
-		g.streak = 0
-	} else if g.bgWaiting > 0 {
-		g.streak++
+	g.mu.Unlock()
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
 	}
-	return nil
+	g.mu.Lock()
+	if g.drop(w) {
+		g.mu.Unlock()
+		return ctx.Err()
+	}
+	g.mu.Unlock()
+	// handed the gate as ctx ended: pass it on
+	<-w.ready
+	g.leave()
+	return ctx.Err()
 }
 
-// yield reports whether a writer must let the other kind go first: a
-// background writer while requests wait (until they have had their
-// share), a request when background work has waited out its share.
-func (g *writeGate) yield(background bool) bool {
-	owed := g.bgWaiting > 0 && g.streak >= fairShare-1
-	if background {
-		return g.waiting > 0 && !owed
+// take makes the caller the holder; g.mu is held.
+func (g *writeGate) take(background bool) {
+	g.busy, g.holderBg, g.since = true, background, g.now()
+}
+
+// drop removes w from its line; false if it was already handed the gate.
+func (g *writeGate) drop(w *gateWaiter) bool {
+	line := &g.fg
+	if w.bg {
+		line = &g.bg
 	}
-	return owed
+	for i, x := range *line {
+		if x == w {
+			*line = append((*line)[:i], (*line)[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// owed reports whether waiting background work may go ahead of requests:
+// it has waited out the rest its last turn earned, or bgMaxWait.
+func (g *writeGate) owed() bool {
+	now := g.now()
+	rest := time.Duration(float64(g.lastBgHeld) * (1/bgShare - 1))
+	return now.Sub(g.lastBgEnd) >= rest || now.Sub(g.bgWaitingSince) >= bgMaxWait
 }
 
 func (g *writeGate) leave() {
 	g.mu.Lock()
-	g.busy = false
-	g.cond.Broadcast()
-	g.mu.Unlock()
+	defer g.mu.Unlock()
+	if g.holderBg {
+		g.lastBgEnd = g.now()
+		g.lastBgHeld = g.lastBgEnd.Sub(g.since)
+		g.bgWaitingSince = g.lastBgEnd
+	}
+	var next *gateWaiter
+	switch {
+	case len(g.bg) > 0 && (len(g.fg) == 0 || g.owed()):
+		next, g.bg = g.bg[0], g.bg[1:]
+	case len(g.fg) > 0:
+		next, g.fg = g.fg[0], g.fg[1:]
+	default:
+		g.busy = false
+		return
+	}
+	g.take(next.bg)
+	close(next.ready)
 }

@@ -36,48 +36,51 @@ func TestWriteGate(t *testing.T) {
 }
 
 // TestWriteGateFairShare: under a steady stream of requests, waiting
-// background work still gets one turn in fairShare.
+// background work still gets about bgShare of the writer's time, whether
+// its turns are as short as a request's or much longer.
 func TestWriteGateFairShare(t *testing.T) {
-	g := newWriteGate()
-	ctx := context.Background()
-	var mu sync.Mutex
-	var turns []bool // true: background
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	worker := func(background bool) {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	for _, bgHold := range []time.Duration{200 * time.Microsecond, 3 * time.Millisecond} {
+		g := newWriteGate()
+		ctx := context.Background()
+		var mu sync.Mutex
+		var bgTime time.Duration
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		worker := func(background bool, hold time.Duration) {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := g.enter(ctx, background); err != nil {
+					return
+				}
+				t0 := time.Now()
+				time.Sleep(hold)
+				if background {
+					mu.Lock()
+					bgTime += time.Since(t0)
+					mu.Unlock()
+				}
+				g.leave()
 			}
-			if err := g.enter(ctx, background); err != nil {
-				return
-			}
-			mu.Lock()
-			turns = append(turns, background)
-			mu.Unlock()
-			time.Sleep(100 * time.Microsecond)
-			g.leave()
 		}
-	}
-	for i := 0; i < 4; i++ { // more requesters than ever leave the gate idle
+		for i := 0; i < 4; i++ { // more requesters than ever leave the gate idle
+			wg.Add(1)
+			go worker(false, 200*time.Microsecond)
+		}
 		wg.Add(1)
-		go worker(false)
-	}
-	wg.Add(1)
-	go worker(true)
-	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	bg := 0
-	for _, b := range turns {
-		if b {
-			bg++
+		go worker(true, bgHold)
+		start := time.Now()
+		time.Sleep(600 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		share := float64(bgTime) / float64(time.Since(start))
+		t.Logf("background turns of %v: %.1f%% of the writer's time", bgHold, 100*share)
+		if share < bgShare/2 || share > 3*bgShare {
+			t.Errorf("background turns of %v held the writer %.0f%% of the time; want about %.0f%%", bgHold, 100*share, 100*bgShare)
 		}
-	}
-	if n := len(turns); bg < n/(fairShare*2) || bg > n/2 {
-		t.Fatalf("background took %d of %d turns; want about one in %d", bg, n, fairShare)
 	}
 }
