@@ -402,6 +402,22 @@ func (g *generator) refPrefix(a acctRef, m int) string {
 	return "T" + strings.ToUpper(hex.EncodeToString(b[:])) + "-"
 }
 
+// MeasureGenerate makes at least n transactions of a busy synthetic
+// account month by month, as the simulator does to serve them, and says how
+// many and how long it took: the generator's figure in kobo bench.
+func MeasureGenerate(n int) (rows int, took time.Duration) {
+	a := acctRef{bank: "b", user: "bench", sp: AcctSp{Type: "CURRENT ACCOUNT", PerDay: 300, HistoryDays: 4000, OpeningKobo: 1 << 50}}
+	g := newGenerator(1, time.Date(2026, 1, 1, 0, 0, 0, 0, lagos))
+	first := monthIndex(g.opened(a))
+	var buf []Txn
+	t0 := time.Now()
+	for m := first; rows < n; m++ {
+		buf = g.month(a, m, 1<<50, buf)
+		rows += len(buf)
+	}
+	return rows, time.Since(t0)
+}
+
 // History returns a test user's first account's transactions at a bank in
 // [from, to], as kobo transactions, straight from the generator: for
 // checking analyses (income, categories) against the simulated truth

@@ -34,6 +34,31 @@ func Chromium() string {
 	return ""
 }
 
+// Start runs headless Chromium (bin) with a profile in dir, the way the
+// tests and kobo bench use it, and returns a chromedp context that ends
+// after timeout; cancel stops the browser.
+func Start(bin, dir string, timeout time.Duration) (ctx context.Context, cancel func(), err error) {
+	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
+	opts = append(opts,
+		chromedp.ExecPath(bin),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate"),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1100, 800),
+		chromedp.UserDataDir(dir),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelC := context.WithTimeout(ctx, timeout)
+	cancel = func() { cancelC(); cancelB(); cancelA() }
+	return ctx, cancel, chromedp.Run(ctx)
+}
+
 // StepTimeout bounds each Run, so a missing element fails in seconds with
 // the step's name rather than at the test's deadline.
 const StepTimeout = 30 * time.Second
@@ -61,25 +86,9 @@ func New(t testing.TB, timeout time.Duration) *Browser {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
-	opts = append(opts,
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-site-isolation-trials", true),
-		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process,Translate"),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1100, 800),
-		chromedp.UserDataDir(profile),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelC := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
-	if err := chromedp.Run(ctx); err != nil {
+	ctx, cancel, err := Start(bin, profile, timeout)
+	t.Cleanup(cancel)
+	if err != nil {
 		t.Fatalf("start chromium %s: %v", bin, err)
 	}
 	dir := os.Getenv("KOBO_ARTIFACTS_DIR")

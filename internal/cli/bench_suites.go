@@ -14,13 +14,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/browsertest"
 	"github.com/kobo-oss/kobo/internal/kobo"
+	bankconn "github.com/kobo-oss/kobo/internal/provider/banksim"
 	"github.com/kobo-oss/kobo/internal/sqlite"
 )
 
@@ -29,6 +34,7 @@ import (
 type benchKobo struct {
 	api    string
 	sk     string
+	pk     string
 	appID  string
 	auth   string
 	pid    int
@@ -90,7 +96,7 @@ func startBenchKoboWith(ctx context.Context, o benchOpts, bs benchServe) (*bench
 		k.stop()
 		return nil, err
 	}
-	k.sk, k.appID = str(a["secret_key"]), str(a["id"])
+	k.sk, k.pk, k.appID = str(a["secret_key"]), str(a["public_key"]), str(a["id"])
 	return k, nil
 }
 
@@ -126,6 +132,7 @@ func (k *benchKobo) stop() {
 // scenario of a given size (its admin API creates custom users).
 type benchBank struct {
 	url  string
+	pid  int
 	stop func()
 }
 
@@ -143,7 +150,7 @@ func startBenchBank(ctx context.Context, exe string) (*benchBank, error) {
 	for sc.Scan() {
 		if _, u, ok := strings.Cut(sc.Text(), "listening on "); ok {
 			go io.Copy(io.Discard, out)
-			return &benchBank{url: strings.TrimSpace(u), stop: func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }}, nil
+			return &benchBank{url: strings.TrimSpace(u), pid: cmd.Process.Pid, stop: func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }}, nil
 		}
 	}
 	cmd.Process.Kill()
@@ -980,5 +987,115 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 				errs.Load(), 100*errRate, limited.Load(), sink.n.Load())},
 		{Suite: "load", Name: "RSS growth, last quarter vs second quarter", Value: 100 * growth, Unit: "%", Target: "< 10%", Pass: growth < 0.10,
 			Note: fmt.Sprintf("RSS %.0f MB → %.0f MB, peak %.0f MB", early/1024, late/1024, float64(slices.Max(rss))/1024)},
+	}, nil
+}
+
+// benchBanksim: the sandbox bank's own figures. The generator making a
+// million rows; user_huge's whole five-year history fetched through kobo's
+// connector from a `kobo banksim` process over loopback HTTP; and that
+// process's RSS afterwards (it generates lazily and keeps only the months
+// it just served).
+func benchBanksim(ctx context.Context, o benchOpts) ([]benchResult, error) {
+	genRows, genTook := banksim.MeasureGenerate(1_000_000)
+	bank, err := startBenchBank(ctx, o.exe)
+	if err != nil {
+		return nil, err
+	}
+	defer bank.stop()
+	var in kobo.Institution
+	for _, x := range banksim.Catalog() {
+		if x.Name == "GTBank" && x.Type == kobo.PersonalBanking {
+			in = x
+		}
+	}
+	m := in.AuthMethods[0]
+	fields := map[string]kobo.Secret{}
+	for _, u := range banksim.SandboxUsers(in, m.Type) {
+		if u.Username == "user_huge" {
+			for k, v := range u.Values {
+				fields[k] = kobo.Secret(v)
+			}
+		}
+	}
+	conn := bankconn.New(bankconn.Config{BaseURL: bank.url})
+	step, err := conn.Login(ctx, kobo.LoginRequest{Institution: in, AuthMethod: m.Type, Fields: fields, Interactive: true, Tenant: "bench"})
+	if err != nil || step.Session == nil {
+		return nil, fmt.Errorf("log in as user_huge: %v", err)
+	}
+	accts, err := conn.Accounts(ctx, *step.Session)
+	if err != nil || len(accts) == 0 {
+		return nil, fmt.Errorf("user_huge's accounts: %v", err)
+	}
+	t0 := time.Now()
+	fetched := 0
+	if err := conn.Transactions(ctx, *step.Session, accts[0].Ref, kobo.TxnQuery{From: time.Now().AddDate(-6, 0, 0)}, func(p []kobo.BankTransaction) error {
+		fetched += len(p)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	fetchTook := time.Since(t0)
+	rss, _ := rssKB(bank.pid)
+	genRate, fetchRate := float64(genRows)/genTook.Seconds(), float64(fetched)/fetchTook.Seconds()
+	return []benchResult{
+		{Suite: "banksim", Name: fmt.Sprintf("generate %d transactions", genRows), Value: genRate, Unit: "rows/s", Target: "≥ 500000 rows/s", Pass: genRate >= 500_000},
+		{Suite: "banksim", Name: fmt.Sprintf("fetch user_huge's %d transactions through the connector, loopback HTTP", fetched), Value: fetchRate, Unit: "rows/s",
+			Target: "≥ 100000 rows/s", Pass: fetched >= 100_000 && fetchRate >= 100_000, Note: fmt.Sprintf("%v", fetchTook.Round(time.Millisecond))},
+		{Suite: "banksim", Name: "kobo banksim RSS with user_huge's history served", Value: float64(rss) / 1024, Unit: "MB", Target: "< 150 MB", Pass: rss > 0 && rss < 150*1024},
+	}, nil
+}
+
+// benchWidget opens the hosted widget in headless Chromium: its first
+// contentful paint (median of 5 fresh loads), what it ships (HTML, JS and
+// CSS, uncompressed) and whether it fetched anything from another origin.
+// Without Chromium the figures are reported as not measured.
+func benchWidget(ctx context.Context, o benchOpts) ([]benchResult, error) {
+	bin := browsertest.Chromium()
+	if bin == "" {
+		return []benchResult{{Suite: "widget", Name: "first contentful paint", Target: "< 300 ms", Skipped: true, Note: "not measured: no Chromium (apt-get install -y chromium)"}}, nil
+	}
+	k, err := startBenchKobo(ctx, o, "")
+	if err != nil {
+		return nil, err
+	}
+	defer k.stop()
+	profile, err := os.MkdirTemp("", "kobo-bench-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(profile)
+	bctx, cancel, err := browsertest.Start(bin, profile, 2*time.Minute)
+	defer cancel()
+	if err != nil {
+		return nil, fmt.Errorf("start chromium: %w", err)
+	}
+	var paints []time.Duration
+	var shipped int
+	var foreign []string
+	for i := 0; i < 5; i++ {
+		var fcp float64
+		var size int
+		err := chromedp.Run(bctx,
+			network.SetCacheDisabled(true),
+			chromedp.Navigate(k.api+"/connect/?key="+k.pk+"&n="+strconv.Itoa(i)),
+			chromedp.WaitVisible(`#screen[data-screen="CONSENT"]`, chromedp.ByQuery),
+			chromedp.Poll(`(performance.getEntriesByName("first-contentful-paint")[0] || {}).startTime`, &fcp, chromedp.WithPollingTimeout(10*time.Second)),
+			chromedp.Evaluate(`performance.getEntriesByType("resource").concat(performance.getEntriesByType("navigation"))
+				.filter(function (e) { return /\.(js|css)(\?|$)/.test(e.name) || e.entryType === "navigation"; })
+				.reduce(function (n, e) { return n + e.decodedBodySize; }, 0)`, &size),
+			chromedp.Evaluate(`performance.getEntriesByType("resource").map(function (e) { return e.name; })
+				.filter(function (u) { return new URL(u).origin !== location.origin; })`, &foreign),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("load the widget: %w", err)
+		}
+		paints = append(paints, time.Duration(fcp*float64(time.Millisecond)))
+		shipped = size
+	}
+	fcp := pct(paints, .5)
+	return []benchResult{
+		{Suite: "widget", Name: "first contentful paint on localhost (median of 5 uncached loads)", Value: ms(fcp), Unit: "ms", Target: "< 300 ms", Pass: fcp > 0 && fcp < 300*time.Millisecond},
+		{Suite: "widget", Name: "HTML, JS and CSS shipped, uncompressed", Value: float64(shipped) / 1024, Unit: "KB", Target: "< 100 KB", Pass: shipped > 0 && shipped < 100<<10},
+		{Suite: "widget", Name: "requests to other origins", Value: float64(len(foreign)), Unit: "", Target: "none", Pass: len(foreign) == 0, Note: strings.Join(foreign, " ")},
 	}, nil
 }

@@ -285,13 +285,14 @@ func TestWidgetWithKoboLoader(t *testing.T) {
 		t.Fatalf("%d webhooks failed signature checks", hooks.bad)
 	}
 
-	// The widget on its own: first paint, and nothing fetched from
-	// anywhere but kobo.
+	// The widget on its own: it paints, and fetches nothing from anywhere
+	// but kobo. (How fast it paints is kobo bench widget's figure, not a
+	// timed assertion here.)
 	b.Run("open the widget page", chromedp.Navigate(r.e.url+"/connect/?key="+r.e.pk), chromedp.WaitVisible(`#screen[data-screen="CONSENT"]`, chromedp.ByQuery))
 	var fcp float64
 	b.Run("first paint", chromedp.Poll(`(performance.getEntriesByName("first-contentful-paint")[0] || {}).startTime`, &fcp, chromedp.WithPollingTimeout(5*time.Second)))
-	if fcp <= 0 || fcp > 300 {
-		t.Errorf("widget first contentful paint %.0f ms, want < 300 ms", fcp)
+	if fcp <= 0 {
+		t.Errorf("the widget never painted")
 	}
 	var foreign []string
 	b.Run("resources", chromedp.Evaluate(`performance.getEntriesByType("resource").map(function (e) { return e.name; }).filter(function (u) { return new URL(u).origin !== location.origin; })`, &foreign))
