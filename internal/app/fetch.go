@@ -156,11 +156,17 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		}
 		return s.settleFetch(ctx, j, acct, args, fetchResult{bankFailed: true})
 	}
-	if refreshed {
+	// keep a session the bank gave afresh, for the next fetch
+	reseal := func() error {
 		var old sealedBankSession
 		_ = s.unseal(acct.Credentials, "account:"+acct.ID, &old)
 		bs := sealedBankSession{Token: sess.Token.Reveal(), ExpiresAt: sess.ExpiresAt, Persist: cmpStr(sess.Persist.Reveal(), old.Persist), Tenant: cmpStr(sess.Tenant, old.Tenant)}
-		if acct.Credentials, err = s.seal(bs, "account:"+acct.ID); err != nil {
+		var err error
+		acct.Credentials, err = s.seal(bs, "account:"+acct.ID)
+		return err
+	}
+	if refreshed {
+		if err := reseal(); err != nil {
 			return err
 		}
 	}
@@ -179,6 +185,16 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	from := s.clock.Now().Add(-HistoryWindow)
 	if syncing {
 		from = acct.LastSyncedAt.Add(-7 * 24 * time.Hour)
+	} else if j.Attempt > 1 {
+		// A first fetch that was cut off (a crash, a bank error) resumes
+		// where its committed rows end: banks send history oldest first
+		// and pages commit in order, so everything before the newest row
+		// stored is stored. A minute of overlap merges away.
+		if newest, err := s.newestTxnDate(ctx, acct.ID); err != nil {
+			return err
+		} else if newest != nil && newest.After(from) {
+			from = newest.Add(-time.Minute)
+		}
 	}
 	now := s.now()
 	toTxns := func(page []kobo.BankTransaction) []kobo.Transaction {
@@ -209,15 +225,38 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		return nil
 	}
 	var buffered []kobo.Transaction
-	err = p.Transactions(ctx, sess, acct.ProviderRef, kobo.TxnQuery{From: from, PageSize: 1000}, func(page []kobo.BankTransaction) error {
-		if syncing {
-			// a sync window is small: hold it until the bank's answer is
-			// checked against what we have (INCOMPLETE_STATEMENT_ERROR)
-			buffered = append(buffered, toTxns(page)...)
-			return nil
+	stream := func(from time.Time) error {
+		return p.Transactions(ctx, sess, acct.ProviderRef, kobo.TxnQuery{From: from, PageSize: 1000}, func(page []kobo.BankTransaction) error {
+			if syncing {
+				// a sync window is small: hold it until the bank's answer is
+				// checked against what we have (INCOMPLETE_STATEMENT_ERROR)
+				buffered = append(buffered, toTxns(page)...)
+				return nil
+			}
+			return insert(toTxns(page)) // the first fetch commits page by page
+		})
+	}
+	err = stream(from)
+	if kobo.BankErrorKindOf(err) == kobo.BankTokenExpired {
+		// The bank ended the session part way through a long history: log
+		// in again once and carry on from what is already committed (a
+		// sync reads its small window again).
+		var again error
+		if sess, _, again = s.bankSession(ctx, p, inst, acct, true); again != nil {
+			err = again
+		} else if again = reseal(); again != nil {
+			return again
+		} else if syncing {
+			buffered = buffered[:0]
+			err = stream(from)
+		} else if newest, again := s.newestTxnDate(ctx, acct.ID); again != nil {
+			return again
+		} else if newest != nil && newest.After(from) {
+			err = stream(newest.Add(-time.Minute))
+		} else {
+			err = stream(from)
 		}
-		return insert(toTxns(page)) // the first fetch commits page by page
-	})
+	}
 	switch {
 	case err == nil:
 		res.gotTxns = true
@@ -285,6 +324,20 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		res.identity = &id
 	}
 	return s.settleFetch(ctx, j, acct, args, res)
+}
+
+// newestTxnDate is the date of the account's newest stored transaction.
+func (s *Service) newestTxnDate(ctx context.Context, accountID string) (*time.Time, error) {
+	var rows []kobo.Transaction
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		rows, err = tx.ListTransactions(ctx, kobo.TxnFilter{AccountID: accountID, Limit: 1})
+		return err
+	})
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return &rows[0].Date, nil
 }
 
 // firstFetchChunk is how many rows one first-fetch transaction writes.

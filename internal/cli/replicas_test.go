@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -75,10 +74,9 @@ func TestReplicasShareWorkAndSurviveACrash(t *testing.T) {
 	}
 	dsn := postgresDSN(t)
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "kobo")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/kobo")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := koboBinary()
+	if err != nil {
+		t.Fatal(err)
 	}
 	rs := []*replica{startReplica(t, bin, dsn, true)}
 	rs = append(rs, startReplica(t, bin, dsn, false), startReplica(t, bin, dsn, false))
