@@ -57,6 +57,13 @@ type Config struct {
 	// PageCacheBytes bounds the cache of recently served transaction
 	// pages; zero uses 32 MiB, negative turns the cache off.
 	PageCacheBytes int64
+	// FetchOutcome is told how each fetch of an account's data ended (the
+	// reason: link, reauth, sync (scheduled or asked for), realtime; the code:
+	// SYNC_SUCCESSFUL, REAUTHORISATION_REQUIRED, ...). May be nil.
+	FetchOutcome func(reason, code string)
+	// BankError is told of every error a bank connector returns, by
+	// institution, call and kind. May be nil.
+	BankError func(institution, call string, kind kobo.BankErrorKind)
 }
 
 // Service implements the use cases.
@@ -76,6 +83,8 @@ type Service struct {
 	keys         *keyCache
 	catalog      *catalogCache
 	pages        *pageCache
+	fetchOutcome func(reason, code string)
+	bankError    func(institution, call string, kind kobo.BankErrorKind)
 
 	providers    map[string]kobo.Provider
 	sandbox      kobo.Sandbox
@@ -108,6 +117,10 @@ func New(c Config) *Service {
 	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
 	s.catalog = &catalogCache{}
 	s.pages = newPageCache(cmp.Or(c.PageCacheBytes, 32<<20))
+	s.fetchOutcome, s.bankError = c.FetchOutcome, c.BankError
+	if s.fetchOutcome == nil {
+		s.fetchOutcome = func(string, string) {}
+	}
 	s.reqlog = newRequestLog()
 	if c.KeyRateLimit > 0 {
 		s.keyLimiter = newKeyedLimiter(s.clock, c.KeyRateLimit, int(2*c.KeyRateLimit))

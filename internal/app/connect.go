@@ -137,6 +137,9 @@ func (s *Service) provider(in *kobo.Institution) (kobo.Provider, error) {
 	if !ok {
 		return nil, kobo.Errorf(kobo.EUNAVAILABLE, "no connector is configured for %s", in.Name)
 	}
+	if s.bankError != nil {
+		return observedProvider{p: p, institution: in.Name, report: s.bankError}, nil
+	}
 	return p, nil
 }
 

@@ -471,6 +471,7 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 	})
 	if err == nil {
 		s.notify()
+		s.fetchOutcome(cmpStr(args.Reason, "link"), out.Code)
 	}
 	return err
 }

@@ -345,7 +345,8 @@ func financialData(t *testing.T, o e2eOpts) {
 	for _, mf := range mfs {
 		names[mf.GetName()] = true
 	}
-	for _, want := range []string{"kobo_jobs_total", "kobo_job_duration_seconds", "kobo_webhook_attempts_total", "kobo_http_requests_total"} {
+	for _, want := range []string{"kobo_jobs_total", "kobo_job_duration_seconds", "kobo_webhook_attempts_total", "kobo_http_requests_total",
+		"kobo_webhook_lag_seconds", "kobo_account_fetches_total", "kobo_queue_depth", "kobo_queue_oldest_seconds"} {
 		if !names[want] {
 			t.Errorf("metric %s is missing", want)
 		}

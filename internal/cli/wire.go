@@ -57,7 +57,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	s := &stack{cfg: cfg, log: log, store: st}
 	s.reg = prometheus.NewRegistry()
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	jobMetrics, hookMetrics := workMetrics(s.reg)
+	jobMetrics, hookMetrics, hookLag, fetchOutcome, bankError := workMetrics(s.reg)
+	s.reg.MustRegister(queueCollector{store: st, clock: clock})
 	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics})
 	bank := sandboxBank(cfg, clock, log)
 	s.svc = app.New(app.Config{
@@ -67,11 +68,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB),
 		Notify:         func() { s.runner.Notify(); s.dispatcher.Notify() },
 		Providers:      map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
+		FetchOutcome: fetchOutcome, BankError: bankError,
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
-		Metrics: hookMetrics,
+		Metrics: hookMetrics, FirstAttemptLag: hookLag,
 	})
 	if err := s.svc.SeedInstitutions(ctx, banksim.Catalog()); err != nil {
 		st.Close()
@@ -155,15 +157,23 @@ func sandboxBank(cfg config.Config, clock kobo.Clock, log *slog.Logger) *bankcon
 
 // workMetrics registers the background work's metrics: jobs by kind and
 // outcome with their durations, webhook attempts by event and result with
-// their latency.
-func workMetrics(reg *prometheus.Registry) (func(kind, outcome string, d time.Duration), func(event string, ok bool, d time.Duration)) {
+// their latency and how long events waited for their first attempt, how
+// fetches of accounts ended, and bank errors by institution.
+func workMetrics(reg *prometheus.Registry) (jobs func(kind, outcome string, d time.Duration), hooks func(event string, ok bool, d time.Duration),
+	hookLag func(time.Duration), fetch func(reason, code string), bank func(institution, call string, kind kobo.BankErrorKind)) {
 	jobsDone := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_jobs_total", Help: "Finished job runs by kind and outcome."}, []string{"kind", "outcome"})
 	jobTime := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kobo_job_duration_seconds", Help: "Job run time by kind.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 3, 10)}, []string{"kind"})
-	hooks := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_webhook_attempts_total", Help: "Webhook delivery attempts by event and result."}, []string{"event", "result"})
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_webhook_attempts_total", Help: "Webhook delivery attempts by event and result."}, []string{"event", "result"})
 	hookTime := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kobo_webhook_attempt_seconds", Help: "Webhook POST latency.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 3, 9)})
-	reg.MustRegister(jobsDone, jobTime, hooks, hookTime)
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kobo_webhook_lag_seconds", Help: "Time from an event to its first delivery attempt.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)})
+	fetches := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_account_fetches_total",
+		Help: "Fetches of an account's data by reason (link, reauth, sync, realtime) and outcome code."}, []string{"reason", "code"})
+	bankErrs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_bank_errors_total",
+		Help: "Errors bank connectors returned, by institution, call and kind."}, []string{"institution", "call", "kind"})
+	reg.MustRegister(jobsDone, jobTime, attempts, hookTime, lag, fetches, bankErrs)
 	return func(kind, outcome string, d time.Duration) {
 			jobsDone.WithLabelValues(kind, outcome).Inc()
 			jobTime.WithLabelValues(kind).Observe(d.Seconds())
@@ -172,7 +182,52 @@ func workMetrics(reg *prometheus.Registry) (func(kind, outcome string, d time.Du
 			if !ok {
 				result = "failed"
 			}
-			hooks.WithLabelValues(event, result).Inc()
+			attempts.WithLabelValues(event, result).Inc()
 			hookTime.Observe(d.Seconds())
+		}, func(d time.Duration) { lag.Observe(d.Seconds()) },
+		func(reason, code string) { fetches.WithLabelValues(reason, code).Inc() },
+		func(institution, call string, kind kobo.BankErrorKind) {
+			bankErrs.WithLabelValues(institution, call, string(kind)).Inc()
 		}
+}
+
+// queueCollector reports the backlog at scrape time: jobs due by kind and
+// webhook deliveries due, with the age of the oldest of each.
+type queueCollector struct {
+	store kobo.Store
+	clock kobo.Clock
+}
+
+func (queueCollector) descs() (depth, age *prometheus.Desc) {
+	return prometheus.NewDesc("kobo_queue_depth", "Background work due now, by queue (job kind, or webhooks).", []string{"queue"}, nil),
+		prometheus.NewDesc("kobo_queue_oldest_seconds", "How long the oldest work due in a queue has waited.", []string{"queue"}, nil)
+}
+
+func (q queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	depth, age := q.descs()
+	ch <- depth
+	ch <- age
+}
+
+func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	now := q.clock.Now()
+	var st kobo.QueueStats
+	if err := q.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		st, err = tx.QueueStats(ctx, now)
+		return err
+	}); err != nil {
+		return // a scrape without the queue figures beats a failed scrape
+	}
+	depthDesc, ageDesc := q.descs()
+	for _, d := range append(st.Jobs, st.Deliveries) {
+		age := 0.0
+		if d.OldestDue != nil {
+			age = max(now.Sub(*d.OldestDue).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(d.Depth), d.Kind)
+		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, age, d.Kind)
+	}
 }

@@ -254,6 +254,23 @@ type JobStore interface {
 	NextJobAt(ctx context.Context) (*time.Time, error)
 	// PruneJobs deletes completed, failed and cancelled jobs finished before t.
 	PruneJobs(ctx context.Context, before time.Time) (int, error)
+	// QueueStats counts the work due at now and how long the oldest of it
+	// has waited: jobs by kind, and webhook deliveries (for /metrics).
+	QueueStats(ctx context.Context, now time.Time) (QueueStats, error)
+}
+
+// QueueStats is the backlog of background work.
+type QueueStats struct {
+	Jobs       []QueueDepth // by kind, jobs available and due
+	Deliveries QueueDepth   // webhook deliveries ready and due
+}
+
+// QueueDepth is one queue's backlog: how much is due and since when the
+// oldest of it has been due (nil when nothing is).
+type QueueDepth struct {
+	Kind      string
+	Depth     int
+	OldestDue *time.Time
 }
 
 // EventStore records events for webhooks and the event feed.

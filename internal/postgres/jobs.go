@@ -106,3 +106,25 @@ func (t *tx) PruneJobs(ctx context.Context, before time.Time) (int, error) {
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// QueueStats reads the backlog off the partial indexes of available jobs
+// and ready deliveries.
+func (t *tx) QueueStats(ctx context.Context, now time.Time) (kobo.QueueStats, error) {
+	var st kobo.QueueStats
+	jobs, err := many(ctx, t, func(s scanner) (kobo.QueueDepth, error) {
+		var q kobo.QueueDepth
+		err := s.Scan(&q.Kind, &q.Depth, &q.OldestDue)
+		q.OldestDue = fromPtr(q.OldestDue)
+		return q, err
+	}, `SELECT kind, count(*), min(run_at) FROM jobs WHERE status = 'available' AND run_at <= $1 GROUP BY kind ORDER BY kind`, utc(now))
+	if err != nil {
+		return st, err
+	}
+	st.Jobs = jobs
+	if err := t.q.QueryRow(ctx, `SELECT count(*), min(next_attempt_at) FROM webhook_deliveries
+		WHERE status = 'pending' AND ready AND next_attempt_at <= $1`, utc(now)).Scan(&st.Deliveries.Depth, &st.Deliveries.OldestDue); err != nil {
+		return st, classify(err)
+	}
+	st.Deliveries.Kind, st.Deliveries.OldestDue = "webhooks", fromPtr(st.Deliveries.OldestDue)
+	return st, nil
+}

@@ -98,3 +98,27 @@ func (t *tx) PruneJobs(ctx context.Context, before time.Time) (int, error) {
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// QueueStats reads the backlog off the partial indexes of available jobs
+// and ready deliveries, so its cost is the backlog's, not the history's.
+func (t *tx) QueueStats(ctx context.Context, now time.Time) (kobo.QueueStats, error) {
+	var st kobo.QueueStats
+	jobs, err := many(ctx, t, func(s scanner) (kobo.QueueDepth, error) {
+		var q kobo.QueueDepth
+		var oldest sql.NullInt64
+		err := s.Scan(&q.Kind, &q.Depth, &oldest)
+		q.OldestDue = fromNullTS(oldest)
+		return q, err
+	}, `SELECT kind, count(*), min(run_at) FROM jobs WHERE status = 'available' AND run_at <= ? GROUP BY kind ORDER BY kind`, ts(now))
+	if err != nil {
+		return st, err
+	}
+	st.Jobs = jobs
+	var oldest sql.NullInt64
+	if err := t.q.QueryRowContext(ctx, `SELECT count(*), min(next_attempt_at) FROM webhook_deliveries
+		WHERE status = 'pending' AND ready = 1 AND next_attempt_at <= ?`, ts(now)).Scan(&st.Deliveries.Depth, &oldest); err != nil {
+		return st, classify(err)
+	}
+	st.Deliveries.Kind, st.Deliveries.OldestDue = "webhooks", fromNullTS(oldest)
+	return st, nil
+}

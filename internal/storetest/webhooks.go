@@ -371,3 +371,44 @@ func testDeliveryOrder(t *testing.T, s kobo.Store) {
 	late := newDelivery(t, s, recordEvent(t, s, a.ID, "acct1", kobo.EventAccountUpdated, T0))
 	want(claim(retry), late.ID)
 }
+
+// testQueueStats: the backlog counts what is due, by kind, with the age of
+// the oldest; future work and finished work do not count.
+func testQueueStats(t *testing.T, s kobo.Store) {
+	ctx := context.Background()
+	stats := func(now time.Time) kobo.QueueStats {
+		t.Helper()
+		var st kobo.QueueStats
+		view(t, s, func(tx kobo.Tx) error {
+			var err error
+			st, err = tx.QueueStats(ctx, now)
+			return err
+		})
+		return st
+	}
+	if st := stats(T0); len(st.Jobs) != 0 || st.Deliveries.Depth != 0 || st.Deliveries.OldestDue != nil {
+		t.Fatalf("empty store: %+v", st)
+	}
+	update(t, s, func(tx kobo.Tx) error {
+		for _, j := range []*kobo.Job{newJob("a.fetch", "", T0.Add(-time.Minute), 0), newJob("a.fetch", "", T0, 0), newJob("b.pdf", "", T0.Add(-time.Hour), 0),
+			newJob("b.pdf", "", T0.Add(time.Hour), 0)} {
+			if _, err := tx.EnqueueJob(ctx, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	a := NewApp(t, s, NewPartner(t, s, "queue@b.ng").ID)
+	e1 := recordEvent(t, s, a.ID, "acct1", kobo.EventAccountUpdated, T0.Add(-2*time.Minute))
+	newDelivery(t, s, e1)
+	newDelivery(t, s, recordEvent(t, s, a.ID, "acct1", kobo.EventAccountUpdated, T0)) // waits for the first: not ready
+	newDelivery(t, s, recordEvent(t, s, a.ID, "acct2", kobo.EventAccountUpdated, T0.Add(time.Minute)))
+	st := stats(T0)
+	if len(st.Jobs) != 2 || st.Jobs[0].Kind != "a.fetch" || st.Jobs[0].Depth != 2 || !st.Jobs[0].OldestDue.Equal(T0.Add(-time.Minute)) ||
+		st.Jobs[1].Kind != "b.pdf" || st.Jobs[1].Depth != 1 || !st.Jobs[1].OldestDue.Equal(T0.Add(-time.Hour)) {
+		t.Fatalf("job queues = %+v", st.Jobs)
+	}
+	if st.Deliveries.Depth != 1 || st.Deliveries.OldestDue == nil || !st.Deliveries.OldestDue.Equal(e1.CreatedAt) {
+		t.Fatalf("delivery queue = %+v", st.Deliveries)
+	}
+}

@@ -54,6 +54,9 @@ type DispatcherConfig struct {
 	WorkerID    string
 	// Metrics, when set, observes each attempt.
 	Metrics func(event string, ok bool, latency time.Duration)
+	// FirstAttemptLag, when set, observes how long each event waited for
+	// its first attempt.
+	FirstAttemptLag func(time.Duration)
 }
 
 // Dispatcher delivers webhook deliveries from the store: it claims due
@@ -254,6 +257,9 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *kobo.Delivery, app *kobo.A
 	}
 	if d.c.Metrics != nil {
 		d.c.Metrics(dl.EventType, res.ok, r.Latency)
+	}
+	if d.c.FirstAttemptLag != nil && dl.Attempts == 1 && dl.Event != nil {
+		d.c.FirstAttemptLag(now.Sub(dl.Event.CreatedAt))
 	}
 	return res
 }
