@@ -271,7 +271,7 @@ func (s *Service) Transactions(ctx context.Context, c *kobo.Caller, id string, q
 		return nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("page %d is past the end: there are %d page(s) of %d", page, pages, q.Limit),
 			Fields: map[string]string{"page": "is past the end"}}
 	}
-	s.pages.put(key, out)
+	s.pages.put(a.ID, a.TxnSeq, key, out)
 	return out, nil
 }
 

@@ -23,20 +23,30 @@ import (
 type pageCache struct {
 	max int64 // bytes; 0 disables
 
-	mu   sync.Mutex
-	size int64
-	lru  *list.List // of *pageEntry, most recent first
-	m    map[string]*list.Element
+	mu        sync.Mutex
+	size      int64
+	lru       *list.List // of *pageEntry, most recent first
+	m         map[string]*list.Element
+	byAccount map[string]*accountPages
+}
+
+// accountPages are the cached pages of one account, all of one history
+// version: a page of an older version can never be asked for again (the
+// version only grows), so it is dropped as soon as a newer one is cached.
+type accountPages struct {
+	seq  int64
+	keys map[string]bool
 }
 
 type pageEntry struct {
-	key  string
-	page *TxnPage
-	size int64
+	key     string
+	account string
+	page    *TxnPage
+	size    int64
 }
 
 func newPageCache(maxBytes int64) *pageCache {
-	return &pageCache{max: maxBytes, lru: list.New(), m: map[string]*list.Element{}}
+	return &pageCache{max: maxBytes, lru: list.New(), m: map[string]*list.Element{}, byAccount: map[string]*accountPages{}}
 }
 
 // pageKey names a page: account, history version and every part of the
@@ -83,9 +93,11 @@ func (c *pageCache) get(key string) (*TxnPage, bool) {
 	return e.Value.(*pageEntry).page, true
 }
 
-// put stores p under key, evicting the least recently used pages until
-// the cache fits. A page larger than a quarter of the cache is not kept.
-func (c *pageCache) put(key string, p *TxnPage) {
+// put stores p, a page of account at history version seq, under key,
+// evicting the account's pages of older versions and then the least
+// recently used pages until the cache fits. A page larger than a quarter
+// of the cache, or of a version older than one already cached, is not kept.
+func (c *pageCache) put(account string, seq int64, key string, p *TxnPage) {
 	size := pageSize(key, p)
 	if c.max <= 0 || size > c.max/4 {
 		return
@@ -96,14 +108,39 @@ func (c *pageCache) put(key string, p *TxnPage) {
 		c.lru.MoveToFront(e)
 		return
 	}
-	c.m[key] = c.lru.PushFront(&pageEntry{key: key, page: p, size: size})
+	ap := c.byAccount[account]
+	switch {
+	case ap == nil:
+		ap = &accountPages{seq: seq, keys: map[string]bool{}}
+		c.byAccount[account] = ap
+	case seq < ap.seq:
+		return // read before a sync that has landed since
+	case seq > ap.seq:
+		for k := range ap.keys {
+			c.remove(c.m[k])
+		}
+		ap = &accountPages{seq: seq, keys: map[string]bool{}}
+		c.byAccount[account] = ap
+	}
+	ap.keys[key] = true
+	c.m[key] = c.lru.PushFront(&pageEntry{key: key, account: account, page: p, size: size})
 	c.size += size
 	for c.size > c.max {
-		last := c.lru.Back()
-		old := last.Value.(*pageEntry)
-		c.lru.Remove(last)
-		delete(c.m, old.key)
-		c.size -= old.size
+		c.remove(c.lru.Back())
+	}
+}
+
+// remove drops one cached page; c.mu is held.
+func (c *pageCache) remove(e *list.Element) {
+	old := e.Value.(*pageEntry)
+	c.lru.Remove(e)
+	delete(c.m, old.key)
+	c.size -= old.size
+	if ap := c.byAccount[old.account]; ap != nil {
+		delete(ap.keys, old.key)
+		if len(ap.keys) == 0 {
+			delete(c.byAccount, old.account)
+		}
 	}
 }
 

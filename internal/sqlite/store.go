@@ -112,10 +112,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // frames into the database file (when there were commits).
 const checkpointInterval = 250 * time.Millisecond
 
-// checkpointer runs PASSIVE checkpoints on its own connection: they copy
-// what no reader still needs and never wait for the writer or readers, so
-// commits stay cheap and the WAL stays small. TRUNCATE at Close leaves a
-// clean file behind.
+// walLimit is the WAL size past which the checkpointer resets the log.
+const walLimit = 64 << 20
+
+// checkpointer runs checkpoints on its own connection. PASSIVE ones copy
+// what no reader still needs and wait for nobody, so commits stay cheap.
+// But under steady writes with readers always active a PASSIVE checkpoint
+// never catches up with the end of the log, and SQLite only starts the log
+// over once one has: the WAL (and its index, mapped into memory) would grow
+// without end. So once the WAL passes walLimit, a TRUNCATE checkpoint waits
+// for the readers of old frames to finish (new writers wait a moment too)
+// and empties it. TRUNCATE at Close leaves a clean file behind.
 func (s *Store) checkpointer() {
 	defer close(s.stopped)
 	tick := time.NewTicker(checkpointInterval)
@@ -129,10 +136,15 @@ func (s *Store) checkpointer() {
 		case <-s.dirty:
 			pending = true
 		case <-tick.C:
-			if pending {
-				pending = false
-				_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			if !pending {
+				continue
 			}
+			pending = false
+			mode := "PASSIVE"
+			if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > walLimit {
+				mode = "TRUNCATE"
+			}
+			_, _ = s.ckpt.Exec(`PRAGMA wal_checkpoint(` + mode + `)`)
 		}
 	}
 }

@@ -25,6 +25,15 @@
 //	attempt:     1   2    3   4   5    6    7   8   9   10  11  12  13  14
 //	wait before: —   30s  2m  5m  15m  30m  1h  2h  4h  6h  8h  8h  9h  10h
 //
+// Order: an account's deliveries go one at a time in event order while its
+// endpoint answers. A delivery is ready when recorded unless an earlier
+// delivery of its account is in flight or untried, and the one after a
+// delivery becomes ready when that one has been tried (succeeded, failed,
+// or waiting for a retry: one failing event does not hold its account's
+// later events back for the two days of its retries). The dispatcher only
+// ever claims ready deliveries, so a backlog of any size costs a claim no
+// more than the deliveries it takes.
+//
 // After MaxAttempts the delivery is failed (it stays in the log and can be
 // redelivered). An endpoint that fails every delivery for three days is
 // disabled until the partner re-enables it; events keep accruing in the
