@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -39,6 +40,15 @@ func TestBankErrorsAndFetchOutcomesAreObserved(t *testing.T) {
 		t.Fatal("a wrong password logged in")
 	}
 	linkAndFetch(t, b)
+	// the outcome is reported just after the fetch's transaction commits
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(fetches)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(bankErrs) != 1 || bankErrs[0] != "GTBank/login/bad_credentials" {

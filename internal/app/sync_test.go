@@ -99,7 +99,7 @@ func linkAndFetch(t *testing.T, b connectBundle) *kobo.Account {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.DataStatus != kobo.DataProcessing {
+		if a.DataStatus != kobo.DataProcessing && fetchDone(t, b, a.ID) {
 			return a
 		}
 		if time.Now().After(deadline) {
@@ -107,6 +107,25 @@ func linkAndFetch(t *testing.T, b connectBundle) *kobo.Account {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// fetchDone reports whether the account's latest fetch job has finished:
+// its account is AVAILABLE a moment before the job is marked completed,
+// and tests that move the clock past the job's lease must wait for that,
+// or the runner takes the job as abandoned and runs it again.
+func fetchDone(t *testing.T, b connectBundle, accountID string) bool {
+	t.Helper()
+	ctx := context.Background()
+	var j *kobo.Job
+	err := b.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		j, err = tx.LatestJob(ctx, accountID, "", time.Time{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j.Status == kobo.JobCompleted || j.Status == kobo.JobFailed
 }
 
 func runJobs(t *testing.T, b connectBundle) {
