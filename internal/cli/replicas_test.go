@@ -70,7 +70,7 @@ func startReplica(t *testing.T, bin, dsn string, migrate bool) *replica {
 // account_connected delivered, and every webhook delivery succeeded.
 func TestReplicasShareWorkAndSurviveACrash(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs three kobo processes; skipped with -short")
+		t.Skip("skipped in short mode (-short): builds and runs three kobo processes")
 	}
 	dsn := postgresDSN(t)
 	t.Parallel()

@@ -194,7 +194,7 @@ func readCommitted(t *testing.T, path string, refs bool) stormSnapshot {
 // and the endpoint received every event at least once.
 func TestKillStorm(t *testing.T) {
 	if testing.Short() {
-		t.Skip("kills and restarts kobo twenty times; skipped with -short")
+		t.Skip("skipped in short mode (-short): kills and restarts kobo twenty times")
 	}
 	t.Parallel()
 	bin, err := koboBinary()
