@@ -233,6 +233,23 @@ func (k *benchKobo) link(inst, user string) (string, error) {
 	return id, err
 }
 
+// linkAvailable links n accounts of user one after another and waits for
+// each first fetch.
+func (k *benchKobo) linkAvailable(inst, user string, n int) ([]string, error) {
+	var ids []string
+	for i := 0; i < n; i++ {
+		id, err := k.link(inst, user)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := k.waitAvailable(id, 30*time.Second); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // flowSteps names the steps linkTimed times.
 var flowSteps = [4]string{"session", "login", "commit", "exchange"}
 
@@ -662,16 +679,9 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for i := 0; i < 32; i++ { // deliveries keep per-account order, so spread events over accounts
-		id, err := k.link(gt, "user_good")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := k.waitAvailable(id, 30*time.Second); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
+	ids, err := k.linkAvailable(gt, "user_good", 32) // deliveries keep per-account order, so spread events over accounts
+	if err != nil {
+		return nil, err
 	}
 	time.Sleep(time.Second)
 	before := sink.n.Load()
@@ -887,16 +897,9 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for i := 0; i < 16; i++ {
-		id, err := k.link(gt, "user_good")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := k.waitAvailable(id, 30*time.Second); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
+	ids, err := k.linkAvailable(gt, "user_good", 16)
+	if err != nil {
+		return nil, err
 	}
 	var reqs, errs, limited atomic.Int64
 	var mu sync.Mutex
