@@ -312,6 +312,23 @@ func (s *Service) EnableWebhooks(ctx context.Context, partnerID, appID string) e
 // whether the endpoint answered 2xx this time. It returns true when the
 // endpoint has just been disabled.
 func (s *Service) RecordWebhookHealth(ctx context.Context, appID string, ok bool) (bool, error) {
+	// Nearly every batch is a healthy endpoint answering 2xx again, which
+	// changes nothing: find that out with a read, so the dispatcher does
+	// not take the (single, on SQLite) writer once per batch for nothing.
+	unchanged := false
+	if ok {
+		err := s.store.View(ctx, func(tx kobo.Tx) error {
+			app, err := tx.App(ctx, appID)
+			if err != nil {
+				return err
+			}
+			unchanged = app.WebhookFailingSince == nil && app.WebhookDisabledAt == nil
+			return nil
+		})
+		if err != nil || unchanged {
+			return false, err
+		}
+	}
 	disabled := false
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
 		app, err := tx.App(ctx, appID)
