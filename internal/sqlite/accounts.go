@@ -99,9 +99,8 @@ func (t *tx) InsertTransactions(ctx context.Context, accountID string, txns []ko
 		return m, classify(err)
 	}
 	const cols = 14
-	const chunk = 999 / cols
-	for start := 0; start < len(txns); start += chunk {
-		end := min(start+chunk, len(txns))
+	for start, end := 0, 0; start < len(txns); start = end {
+		end = start + batchRows(len(txns)-start)
 		q := make([]byte, 0, 600+(end-start)*36)
 		q = append(q, `INSERT INTO transactions (account_id, id, provider_ref, seq, created_seq, type, amount, narration, date, balance, currency, category, created_at, updated_at) VALUES `...)
 		args := make([]any, 0, (end-start)*cols)

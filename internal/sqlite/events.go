@@ -34,10 +34,13 @@ func (t *tx) Events(ctx context.Context, f kobo.EventFilter) ([]*kobo.Event, err
 		q, args = q+" AND created_at < ?", append(args, ts(*f.Before))
 	}
 	if len(f.Types) > 0 {
-		q += " AND type IN (" + placeholders(len(f.Types)) + ")"
+		n := len(args)
 		for _, ty := range f.Types {
 			args = append(args, ty)
 		}
+		var in string
+		in, args = inList(args, len(args)-n)
+		q += " AND type IN (" + in + ")"
 	}
 	q, args = q+" ORDER BY seq LIMIT ?", append(args, max(f.Limit, 1))
 	return many(ctx, t, scanEvent, q, args...)

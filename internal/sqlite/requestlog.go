@@ -21,8 +21,8 @@ func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, o
 // InsertAPIRequests writes a batch in one multi-row statement.
 func (t *tx) InsertAPIRequests(ctx context.Context, rs []kobo.APIRequest) error {
 	const cols = 10
-	for start := 0; start < len(rs); start += 999 / cols {
-		end := min(start+999/cols, len(rs))
+	for start, end := 0, 0; start < len(rs); start = end {
+		end = start + batchRows(len(rs)-start)
 		var b strings.Builder
 		b.WriteString(`INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, created_at) VALUES `)
 		args := make([]any, 0, (end-start)*cols)

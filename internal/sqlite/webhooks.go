@@ -67,7 +67,8 @@ func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Deliv
 	for i, d := range ds {
 		args[i] = d.EventID
 	}
-	evs, err := many(ctx, t, scanEvent, `SELECT `+eventCols+` FROM events WHERE id IN (`+placeholders(len(ds))+`)`, args...)
+	in, args := inList(args, len(args))
+	evs, err := many(ctx, t, scanEvent, `SELECT `+eventCols+` FROM events WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}

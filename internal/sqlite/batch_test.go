@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/storetest"
+)
+
+// TestStatementTextsStayFew: batches of every size from 1 to 150 rows, and
+// IN lists of every length, prepare a handful of statement texts, not one
+// per size (each prepared text stays in memory for the connection's life).
+func TestStatementTextsStayFew(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx, kobo.SystemClock{}); err != nil {
+		t.Fatal(err)
+	}
+	p := storetest.NewPartner(t, s, "batch@ada.ng")
+	a := storetest.NewApp(t, s, p.ID)
+	acct := storetest.NewAccount(t, s, a.ID)
+	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	added, ref := 0, 0
+	for n := 1; n <= 150; n++ {
+		txns := make([]kobo.Transaction, n)
+		reqs := make([]kobo.APIRequest, n)
+		types := make([]string, n%7+1)
+		for i := range txns {
+			ref++
+			txns[i] = kobo.Transaction{ID: fmt.Sprintf("txn_%06d", ref), ProviderRef: fmt.Sprintf("ref_%06d", ref), Type: kobo.Debit, Amount: int64(ref),
+				Narration: "POS", Date: at.Add(time.Duration(ref) * time.Minute), Currency: "NGN", CreatedAt: at, UpdatedAt: at}
+			reqs[i] = kobo.APIRequest{ID: fmt.Sprintf("req_%06d", ref), AppID: a.ID, Method: "GET", Path: "/v2/accounts", Route: "/v2/accounts", Status: 200, CreatedAt: at}
+		}
+		for i := range types {
+			types[i] = fmt.Sprintf("mono.events.type_%d", i)
+		}
+		err := s.Update(ctx, func(tx kobo.Tx) error {
+			m, err := tx.InsertTransactions(ctx, acct.ID, txns)
+			added += m.Added
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertAPIRequests(ctx, reqs); err != nil {
+				return err
+			}
+			_, err = tx.Events(ctx, kobo.EventFilter{AppID: a.ID, Types: types, Limit: 10})
+			return err
+		})
+		if err != nil {
+			t.Fatalf("batch of %d: %v", n, err)
+		}
+	}
+	if added != ref {
+		t.Fatalf("added %d rows, want %d", added, ref)
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM api_requests`).Scan(&n); err != nil || n != ref {
+		t.Fatalf("api_requests has %d rows (%v), want %d", n, err, ref)
+	}
+	// the writer's cache now holds what it met
+	s.wStmts.mu.Lock()
+	defer s.wStmts.mu.Unlock()
+	texts := map[string]int{}
+	for q := range s.wStmts.m {
+		for _, prefix := range []string{"INSERT INTO transactions", "INSERT INTO api_requests", "SELECT " + eventCols + " FROM events WHERE app_id"} {
+			if strings.HasPrefix(q, prefix) {
+				texts[prefix]++
+			}
+		}
+	}
+	for prefix, got := range texts {
+		if got > 4 {
+			t.Errorf("%d texts start %q, want at most 4 (one per batch size)", got, prefix)
+		}
+	}
+	if len(texts) != 3 {
+		t.Errorf("cached families = %v, want all three statements prepared", texts)
+	}
+}
+
+func TestInListPads(t *testing.T) {
+	for n, want := range map[int]int{1: 1, 2: 4, 4: 4, 5: 16, 16: 16, 17: 64, 64: 64, 65: 256} {
+		args := []any{"x"}
+		for i := 0; i < n; i++ {
+			args = append(args, i)
+		}
+		in, got := inList(args, n)
+		if strings.Count(in, "?") != want || len(got) != 1+want || got[len(got)-1] != n-1 {
+			t.Errorf("inList(%d) = %q with %d args, want %d placeholders padded with the last value", n, in, len(got), want)
+		}
+	}
+}
