@@ -719,15 +719,17 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	var wg sync.WaitGroup
 	for w := 0; w < 16; w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			for fired.Add(1) <= int64(total) {
-				_, _ = k.call("POST", "/v2/sandbox/accounts/"+ids[w%len(ids)]+"/webhooks/fire", k.sk, map[string]string{"event": "mono.events.account_updated"}, nil)
+			// round robin over all the accounts (16 clients on 32 accounts)
+			for n := fired.Add(1); n <= int64(total); n = fired.Add(1) {
+				_, _ = k.call("POST", "/v2/sandbox/accounts/"+ids[int(n)%len(ids)]+"/webhooks/fire", k.sk, map[string]string{"event": "mono.events.account_updated"}, nil)
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	fireTime := time.Since(t0)
+	duringFire := sink.n.Load() - before
 	for sink.n.Load()-before < int64(total) {
 		if time.Since(t0) > 120*time.Second {
 			return nil, fmt.Errorf("only %d of %d webhooks arrived in 2 minutes", sink.n.Load()-before, total)
@@ -768,8 +770,8 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	return []benchResult{
 		{Suite: "webhooks", Name: fmt.Sprintf("%d events fired and delivered (signed, logged, 32 accounts)", total), Value: rate, Unit: "deliveries/s", Baseline: base, BaseName: "plain POSTs/s to the same receiver",
 			Ratio: rate / base, Target: "≥ 2000/s", Pass: rate >= 2000,
-			Note: fmt.Sprintf("firing took %v (16 clients); event to first delivery under the burst p50 %v p99 %v", fireTime.Round(time.Millisecond),
-				pct(burstLag, .5).Round(time.Millisecond), pct(burstLag, .99).Round(time.Millisecond))},
+			Note: fmt.Sprintf("firing took %v (16 clients), %d delivered meanwhile; event to first delivery under the burst p50 %v p99 %v", fireTime.Round(time.Millisecond),
+				duringFire, pct(burstLag, .5).Round(time.Millisecond), pct(burstLag, .99).Round(time.Millisecond))},
 		{Suite: "webhooks", Name: "event recorded to first delivery, idle queue, p99", Value: ms(p99), Unit: "ms", Target: "< 250 ms", Pass: p99 < 250*time.Millisecond,
 			Note: fmt.Sprintf("p50 %v over %d events", pct(idleLag, .5).Round(100*time.Microsecond), len(idleLag))},
 	}, nil

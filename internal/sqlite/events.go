@@ -42,7 +42,7 @@ func (t *tx) Events(ctx context.Context, f kobo.EventFilter) ([]*kobo.Event, err
 		in, args = inList(args, len(args)-n)
 		q += " AND type IN (" + in + ")"
 	}
-	q, args = q+" ORDER BY seq LIMIT ?", append(args, max(f.Limit, 1))
+	q, args = q+" ORDER BY seq LIMIT (? + 0)", append(args, max(f.Limit, 1))
 	return many(ctx, t, scanEvent, q, args...)
 }
 

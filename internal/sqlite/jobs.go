@@ -51,7 +51,7 @@ func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time,
 				SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= ?4
 				UNION ALL
 				SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= ?4
-			) ORDER BY priority, run_at LIMIT ?5
+			) ORDER BY priority, run_at LIMIT (?5 + 0)
 		) RETURNING `+jobCols,
 		worker, ts(now.Add(lease)), ts(now), ts(now), n)
 }

@@ -13,7 +13,7 @@ func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, o
 	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE app_id = ? AND live = ?`, appID, boolInt(live)).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
-	list, err := many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = ? AND live = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+	list, err := many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = ? AND live = ? ORDER BY created_at DESC, id DESC LIMIT (? + 0) OFFSET ?`,
 		appID, boolInt(live), max(limit, 1), max(offset, 0))
 	return list, total, err
 }
@@ -67,13 +67,13 @@ func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]ko
 	if f.Before != nil {
 		q, args = q+` AND created_at < ?`, append(args, ts(*f.Before))
 	}
-	q, args = q+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, max(f.Limit, 1))
+	q, args = q+` ORDER BY created_at DESC, id DESC LIMIT (? + 0)`, append(args, max(f.Limit, 1))
 	return many(ctx, t, scanAPIRequest, q, args...)
 }
 
 func (t *tx) PruneAPIRequests(ctx context.Context, before time.Time, limit int) (int, error) {
 	res, err := t.exec(ctx, `DELETE FROM api_requests WHERE (app_id, live, created_at, id) IN
-		(SELECT app_id, live, created_at, id FROM api_requests WHERE created_at < ? LIMIT ?)`, ts(before), max(limit, 1))
+		(SELECT app_id, live, created_at, id FROM api_requests WHERE created_at < ? LIMIT (? + 0))`, ts(before), max(limit, 1))
 	if err != nil {
 		return 0, err
 	}

@@ -10,7 +10,7 @@ import (
 func (t *tx) ClaimDueAccounts(ctx context.Context, now time.Time, limit int) ([]*kobo.Account, error) {
 	return many(ctx, t, scanAccount, `UPDATE accounts SET next_sync_at = NULL
 		WHERE id IN (SELECT id FROM accounts WHERE next_sync_at IS NOT NULL AND next_sync_at <= ? AND reauth_required = 0
-			ORDER BY next_sync_at LIMIT ?)
+			ORDER BY next_sync_at LIMIT (? + 0))
 		RETURNING `+accountReadCols, ts(now), limit)
 }
 

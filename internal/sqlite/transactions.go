@@ -76,7 +76,7 @@ func (t *tx) ListTransactions(ctx context.Context, f kobo.TxnFilter) ([]kobo.Tra
 	}
 	q := `SELECT ` + txnCols + ` FROM transactions WHERE ` + where + order
 	if f.Limit > 0 {
-		q, args = q+" LIMIT ?", append(args, f.Limit)
+		q, args = q+" LIMIT (? + 0)", append(args, f.Limit)
 		if f.Offset > 0 {
 			q, args = q+" OFFSET ?", append(args, f.Offset)
 		}
@@ -140,7 +140,7 @@ func (t *tx) RemoveTransactions(ctx context.Context, accountID string, refs []st
 }
 
 func (t *tx) TransactionChanges(ctx context.Context, accountID string, afterSeq int64, limit int) ([]kobo.Transaction, error) {
-	return many(ctx, t, scanTxn, `SELECT `+txnCols+` FROM transactions WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?`, accountID, afterSeq, limit)
+	return many(ctx, t, scanTxn, `SELECT `+txnCols+` FROM transactions WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT (? + 0)`, accountID, afterSeq, limit)
 }
 
 // MonthlyTotals groups by Lagos month: stored microseconds plus one hour

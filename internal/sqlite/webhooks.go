@@ -94,14 +94,14 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 		WHERE id IN (
 			SELECT c.id FROM (
 				SELECT * FROM (SELECT id, app_id, next_attempt_at AS due FROM webhook_deliveries
-					WHERE status = 'pending' AND ready = 1 AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?5)
+					WHERE status = 'pending' AND ready = 1 AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT (?5 + 0))
 				UNION ALL
 				SELECT * FROM (SELECT id, app_id, locked_until AS due FROM webhook_deliveries
-					WHERE status = 'delivering' AND locked_until <= ?3 ORDER BY locked_until LIMIT ?5)
+					WHERE status = 'delivering' AND locked_until <= ?3 ORDER BY locked_until LIMIT (?5 + 0))
 			) c
 			WHERE c.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
 			ORDER BY c.due
-			LIMIT ?4
+			LIMIT (?4 + 0)
 		) RETURNING `+deliveryCols, worker, ts(now.Add(lease)), ts(now), n, claimWindow)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,9 @@ func (t *tx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*kobo.Del
 	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries WHERE app_id = ?`
 	args := []any{f.AppID}
 	if f.Status != "" {
-		q, args = q+" AND status = ?", append(args, string(f.Status))
+		// (? || ''): the planner would read a bare bound status against
+		// the partial indexes and compile the statement again for each value
+		q, args = q+" AND status = (? || '')", append(args, string(f.Status))
 	}
 	if f.EventType != "" {
 		q, args = q+" AND event_type = ?", append(args, f.EventType)
@@ -186,9 +188,9 @@ func (t *tx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*kobo.Del
 		q, args = q+" AND account_id = ?", append(args, f.AccountID)
 	}
 	if f.BeforeCreated != nil {
-		q, args = q+" AND (created_at < ? OR (created_at = ? AND id < ?))", append(args, ts(*f.BeforeCreated), ts(*f.BeforeCreated), f.BeforeID)
+		q, args = q+" AND (created_at, id) < (?, ?)", append(args, ts(*f.BeforeCreated), f.BeforeID) // a row value seeks the index
 	}
-	q, args = q+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, max(f.Limit, 1))
+	q, args = q+" ORDER BY created_at DESC, id DESC LIMIT (? + 0)", append(args, max(f.Limit, 1))
 	ds, err := many(ctx, t, scanDelivery, q, args...)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -62,8 +61,8 @@ type DispatcherConfig struct {
 // Dispatcher delivers webhook deliveries from the store: it claims due
 // deliveries in batches, POSTs them concurrently with a cap per app (so a
 // slow or dead endpoint cannot take every slot), and records outcomes in
-// batches (one transaction per flush), which is what lets one SQLite writer
-// keep up with thousands of deliveries a second.
+// batches in the same transaction as the next claim, which is what lets one
+// SQLite writer keep up with thousands of deliveries a second.
 type Dispatcher struct {
 	c    DispatcherConfig
 	wake chan struct{}
@@ -115,35 +114,62 @@ type attemptResult struct {
 
 // Run delivers until ctx ends, then waits for POSTs in flight and records
 // their outcomes.
+//
+// One loop does all the store work, and each turn is one write
+// transaction: it records the outcomes that came back since the last turn
+// and claims what is due, the next delivery of each account just finished
+// included (recording it promotes that one). Recording and claiming in
+// separate transactions took the writer twice per turn; on SQLite, with
+// the one writer shared with the API, that was the ceiling of a burst.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	ctx = kobo.Background(ctx)
-	results := make(chan attemptResult, d.c.Concurrency)
+	// the buffer holds every outcome that can be waiting: those of the
+	// POSTs in flight at the last turn and of those it started
+	results := make(chan attemptResult, 2*d.c.Concurrency)
 	sem := make(chan struct{}, d.c.Concurrency)
 	var inflight sync.WaitGroup
 	var mu sync.Mutex
 	perApp := map[string]int{}
-	var starved atomic.Bool // the last claim found every slot taken
-
-	flushed := make(chan struct{})
-	go func() { defer close(flushed); d.collect(results) }()
-	defer func() {
-		inflight.Wait()
-		close(results)
-		<-flushed
-	}()
+	var batch []attemptResult
 
 	for ctx.Err() == nil {
+	drain:
+		for {
+			select {
+			case r := <-results:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
 		free := d.c.Concurrency - len(sem)
-		starved.Store(free == 0)
 		var claimed []*kobo.Delivery
-		if free > 0 {
+		if len(batch) > 0 || free > 0 {
+			outs := outcomes(batch)
 			err := d.c.Store.Update(ctx, func(tx kobo.Tx) error {
+				if len(outs) > 0 {
+					if err := tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()); err != nil {
+						return err
+					}
+				}
+				if free == 0 {
+					return nil
+				}
 				var err error
 				claimed, err = tx.ClaimDeliveries(ctx, d.c.WorkerID, free, d.c.Clock.Now(), d.c.Lease)
 				return err
 			})
+			if err != nil && len(outs) > 0 && ctx.Err() == nil {
+				// a failed claim must not take the outcomes with it
+				err = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
+			}
 			if err != nil && ctx.Err() == nil {
-				d.c.Logger.Warn("claiming webhook deliveries failed", "err", err)
+				// the leases will expire and the deliveries go out again: at least once
+				d.c.Logger.Warn("recording and claiming webhook deliveries failed", "err", err, "outcomes", len(outs))
+			}
+			if err == nil || ctx.Err() == nil {
+				d.health(ctx, batch)
+				batch = batch[:0]
 			}
 		}
 		apps := map[string]*kobo.App{}
@@ -171,17 +197,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			sem <- struct{}{}
 			inflight.Add(1)
 			go func(dl *kobo.Delivery, app *kobo.App) {
-				defer func() {
-					mu.Lock()
-					perApp[dl.AppID]--
-					mu.Unlock()
-					<-sem
-					inflight.Done()
-					if starved.Load() {
-						d.Notify() // a slot is free for work that waited for one
-					}
-				}()
-				results <- d.attempt(context.WithoutCancel(ctx), dl, app)
+				defer inflight.Done()
+				r := d.attempt(context.WithoutCancel(ctx), dl, app)
+				// the slot is free before the outcome wakes the loop, so
+				// the turn it wakes can fill it
+				mu.Lock()
+				perApp[dl.AppID]--
+				mu.Unlock()
+				<-sem
+				results <- r
 			}(dl, app)
 		}
 		if len(release) > 0 {
@@ -189,14 +213,57 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			_ = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(ctx, d.c.WorkerID, release, at) })
 		}
 		if len(claimed) > 0 && len(claimed) == free && len(release) == 0 {
-			continue
+			continue // there may be more due
 		}
-		d.sleep(ctx)
+		if r, ok := d.sleep(ctx, results); ok {
+			batch = append(batch, r)
+		}
+	}
+
+	// record what is still out there, past the end of ctx
+	go func() { inflight.Wait(); close(results) }()
+	for r := range results {
+		batch = append(batch, r)
+	}
+	if len(batch) > 0 {
+		bg := kobo.Background(context.Background())
+		outs := outcomes(batch)
+		if err := d.c.Store.Update(bg, func(tx kobo.Tx) error { return tx.FinishDeliveries(bg, d.c.WorkerID, outs, d.c.Clock.Now()) }); err != nil {
+			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
+		}
+		d.health(bg, batch)
 	}
 	return nil
 }
 
-func (d *Dispatcher) sleep(ctx context.Context) {
+func outcomes(batch []attemptResult) []kobo.DeliveryOutcome {
+	outs := make([]kobo.DeliveryOutcome, len(batch))
+	for i, r := range batch {
+		outs[i] = r.out
+	}
+	return outs
+}
+
+// health tells Health, once per app, whether its endpoint answered 2xx in
+// this batch at least once.
+func (d *Dispatcher) health(ctx context.Context, batch []attemptResult) {
+	if d.c.Health == nil || len(batch) == 0 {
+		return
+	}
+	ok := map[string]bool{}
+	for _, r := range batch {
+		ok[r.d.AppID] = ok[r.d.AppID] || r.ok
+	}
+	for app, up := range ok {
+		if _, err := d.c.Health(ctx, app, up); err != nil {
+			d.c.Logger.Warn("recording webhook health failed", "app_id", app, "err", err)
+		}
+	}
+}
+
+// sleep waits for a wake-up, the next due delivery, the poll interval or
+// an outcome (returned, so the next turn records it).
+func (d *Dispatcher) sleep(ctx context.Context, results <-chan attemptResult) (attemptResult, bool) {
 	wait := d.c.Poll
 	var next *time.Time
 	_ = d.c.Store.View(ctx, func(tx kobo.Tx) error {
@@ -215,7 +282,10 @@ func (d *Dispatcher) sleep(ctx context.Context) {
 	case <-ctx.Done():
 	case <-d.wake:
 	case <-t.C:
+	case r := <-results:
+		return r, true
 	}
+	return attemptResult{}, false
 }
 
 // attempt POSTs one delivery and decides what happens next.
@@ -287,62 +357,4 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b)
-}
-
-// collect records outcomes in batches, one transaction each.
-func (d *Dispatcher) collect(results <-chan attemptResult) {
-	ctx := kobo.Background(context.Background())
-	var batch []attemptResult
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		outs := make([]kobo.DeliveryOutcome, len(batch))
-		health := map[string]bool{}
-		for i, r := range batch {
-			outs[i] = r.out
-			health[r.d.AppID] = health[r.d.AppID] || r.ok
-		}
-		err := d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
-		if err != nil {
-			// the leases will expire and the deliveries go out again: at least once
-			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
-		}
-		if d.c.Health != nil {
-			for app, ok := range health {
-				if _, err := d.c.Health(ctx, app, ok); err != nil {
-					d.c.Logger.Warn("recording webhook health failed", "app_id", app, "err", err)
-				}
-			}
-		}
-		batch = batch[:0]
-		// the next delivery of each account just finished can go now
-		d.Notify()
-	}
-	// Flush as soon as an outcome arrives, with whatever else has arrived
-	// by then: idle, an outcome is recorded (and the account's next
-	// delivery released) at once; busy, outcomes pile up while a flush
-	// waits for the writer and the next flush takes them all.
-	for {
-		r, ok := <-results
-		if !ok {
-			flush()
-			return
-		}
-		batch = append(batch, r)
-	drain:
-		for len(batch) < 512 {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					flush()
-					return
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		flush()
-	}
 }

@@ -285,3 +285,112 @@ func TestMaxAttemptsFailsDelivery(t *testing.T) {
 		t.Fatalf("health calls = %v", healthCalls)
 	}
 }
+
+// TestShutdownRecordsPOSTsInFlight: when Run's context ends mid-POST, Run
+// waits for the answer and records it, so a restart does not send the
+// delivery again.
+func TestShutdownRecordsPOSTsInFlight(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	rcv := newReceiver(t)
+	rcv.delay = 300 * time.Millisecond
+	a := appWithHook(t, s, rcv.srv.URL)
+	emit(t, s, a, "acct1", 1)
+	emit(t, s, a, "acct2", 1)
+	started := make(chan struct{}, 2)
+	send := func(ctx context.Context, m webhook.Message) webhook.Result {
+		started <- struct{}{}
+		return plainSend(ctx, m)
+	}
+	d := webhook.NewDispatcher(webhook.DispatcherConfig{Store: s, Send: send, Poll: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	d.Notify()
+	<-started
+	<-started
+	cancel()
+	<-done
+	if rcv.count() != 2 {
+		t.Fatalf("received %d, want 2", rcv.count())
+	}
+	list, _ := deliveries(t, s, a.ID)
+	for _, dl := range list {
+		if dl.Status != kobo.DeliverySucceeded || dl.LockedBy != "" {
+			t.Fatalf("after shutdown: delivery %s is %s (locked by %q), want succeeded and released", dl.ID, dl.Status, dl.LockedBy)
+		}
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d deliveries, want 2", len(list))
+	}
+}
+
+// BenchmarkDispatchBurst: deliveries per second for a queue already
+// recorded (32 accounts, so 32 in flight at most), to a local receiver.
+func BenchmarkDispatchBurst(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "kobo.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(context.Background(), kobo.SystemClock{}); err != nil {
+		b.Fatal(err)
+	}
+	var got atomicCount
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.add()
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	p := &kobo.Partner{ID: "p_bench", Name: "b", Email: "b@b.ng", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	a := &kobo.App{ID: "app_bench", PartnerID: p.ID, Name: "b", WebhookURL: srv.URL, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := s.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.CreatePartner(ctx, p); err != nil {
+			return err
+		}
+		return tx.CreateApp(ctx, a)
+	}); err != nil {
+		b.Fatal(err)
+	}
+	n := b.N
+	err = s.Update(ctx, func(tx kobo.Tx) error {
+		for i := 0; i < n; i++ {
+			now := time.Now().UTC()
+			e := &kobo.Event{ID: kobo.NewID(now) + kobo.RandomToken(6), AppID: a.ID, Type: kobo.EventAccountUpdated, AccountID: fmt.Sprintf("acct%02d", i%32),
+				Payload: json.RawMessage(`{"n":1}`), CreatedAt: now}
+			if err := tx.RecordEvent(ctx, e); err != nil {
+				return err
+			}
+			if err := tx.CreateDelivery(ctx, &kobo.Delivery{ID: kobo.NewID(now) + kobo.RandomToken(6), EventID: e.ID, EventSeq: e.Seq, EventType: e.Type,
+				AppID: a.ID, AccountID: e.AccountID, Status: kobo.DeliveryPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := webhook.NewDispatcher(webhook.DispatcherConfig{Store: s, Send: plainSend, Poll: 10 * time.Millisecond})
+	b.ResetTimer()
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { d.Run(rctx); close(done) }()
+	for got.load() < n {
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+type atomicCount struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *atomicCount) add()      { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *atomicCount) load() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }

@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/storetest"
@@ -97,5 +102,92 @@ func TestInListPads(t *testing.T) {
 		if strings.Count(in, "?") != want || len(got) != 1+want || got[len(got)-1] != n-1 {
 			t.Errorf("inList(%d) = %q with %d args, want %d placeholders padded with the last value", n, in, len(got), want)
 		}
+	}
+}
+
+// TestNoStatementIsRecompiled runs the conformance suite, collects every
+// statement text it left prepared, and runs each again on a fresh database
+// with new values bound: SQLite must not have to compile any of them again
+// (it does when the plan read a bound value, see texts.go), or keeping
+// them prepared buys nothing.
+func TestNoStatementIsRecompiled(t *testing.T) {
+	var mu sync.Mutex
+	texts := map[string]bool{}
+	t.Run("conformance", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) kobo.Store {
+			s, err := Open(context.Background(), filepath.Join(t.TempDir(), "kobo.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			t.Cleanup(func() { // runs first: the texts, before Close drops them
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range []*stmtCache{s.wStmts, s.rStmts} {
+					c.mu.Lock()
+					for q := range c.m {
+						texts[q] = true
+					}
+					c.mu.Unlock()
+				}
+			})
+			if _, err := s.Migrate(context.Background(), kobo.SystemClock{}); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+	if len(texts) < 50 {
+		t.Fatalf("the suite left %d statements prepared; expected the store's working set", len(texts))
+	}
+
+	path := filepath.Join(t.TempDir(), "fresh.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(context.Background(), kobo.SystemClock{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	tls := libc.NewTLS()
+	defer tls.Close()
+	cpath, err := libc.CString(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer libc.Xfree(tls, cpath)
+	// out-parameters in Go heap memory, which does not move
+	pdb, pst := new(uintptr), new(uintptr)
+	if rc := sqlite3.Xsqlite3_open_v2(tls, cpath, uintptr(unsafe.Pointer(pdb)), sqlite3.SQLITE_OPEN_READWRITE, 0); rc != sqlite3.SQLITE_OK {
+		t.Fatalf("open: %d", rc)
+	}
+	db := *pdb
+	defer sqlite3.Xsqlite3_close_v2(tls, db)
+	for q := range texts {
+		cq, _ := libc.CString(q)
+		rc := sqlite3.Xsqlite3_prepare_v2(tls, db, cq, -1, uintptr(unsafe.Pointer(pst)), 0)
+		libc.Xfree(tls, cq)
+		if rc != sqlite3.SQLITE_OK {
+			t.Fatalf("prepare (%d): %s", rc, q)
+		}
+		st := *pst
+		n := sqlite3.Xsqlite3_bind_parameter_count(tls, st)
+		for run := 0; run < 3; run++ {
+			for p := int32(1); p <= n; p++ {
+				// text that reads as a number: valid for every column and
+				// for LIMIT, and new on each run
+				v, _ := libc.CString(fmt.Sprint(run + 1))
+				sqlite3.Xsqlite3_bind_text(tls, st, p, v, -1, ^uintptr(0)) // SQLITE_TRANSIENT: SQLite copies it
+				libc.Xfree(tls, v)
+			}
+			for i := 0; i < 10 && sqlite3.Xsqlite3_step(tls, st) == sqlite3.SQLITE_ROW; i++ {
+			}
+			sqlite3.Xsqlite3_reset(tls, st)
+		}
+		if re := sqlite3.Xsqlite3_stmt_status(tls, st, sqlite3.SQLITE_STMTSTATUS_REPREPARE, 0); re != 0 {
+			t.Errorf("compiled again %d times in 3 runs: %s", re, q)
+		}
+		sqlite3.Xsqlite3_finalize(tls, st)
 	}
 }
