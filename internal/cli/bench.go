@@ -124,7 +124,18 @@ func bench(ctx context.Context, e env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Suite, r.Name, value, base, ratio, r.Target, pass)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// what a figure alone does not say: latencies, the run's shape, why
+	// something was not measured
+	fmt.Fprintln(e.stdout)
+	for _, r := range results {
+		if r.Note != "" {
+			fmt.Fprintf(e.stdout, "%s, %s: %s\n", r.Suite, r.Name, r.Note)
+		}
+	}
+	return nil
 }
 
 func fmtNum(v float64) string {

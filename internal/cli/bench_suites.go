@@ -983,6 +983,14 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		return float64(s) / float64(len(v))
 	}
 	early, late := mean(rss[q:2*q]), mean(rss[len(rss)-q:])
+	// the mean of each tenth of the run (at least 10 s), for the note
+	step := max(dur/10, 10*time.Second).Round(time.Second)
+	var series []string
+	for per, rest := int(step/time.Second), rss; len(rest) > 0; {
+		n := min(per, len(rest))
+		series = append(series, fmt.Sprintf("%.0f", mean(rest[:n])/1024))
+		rest = rest[n:]
+	}
 	growth := (late - early) / early
 	rate := float64(reqs.Load()) / dur.Seconds()
 	errRate := float64(errs.Load()) / float64(max(reqs.Load(), 1))
@@ -991,7 +999,7 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 			Note: fmt.Sprintf("p50 %v p99 %v, errors %d (%.3f%%), syncs limited by design %d, webhooks delivered %d", pct(lat, .5).Round(time.Microsecond), pct(lat, .99).Round(time.Microsecond),
 				errs.Load(), 100*errRate, limited.Load(), sink.n.Load())},
 		{Suite: "load", Name: "RSS growth, last quarter vs second quarter", Value: 100 * growth, Unit: "%", Target: "< 10%", Pass: growth < 0.10,
-			Note: fmt.Sprintf("RSS %.0f MB → %.0f MB, peak %.0f MB", early/1024, late/1024, float64(slices.Max(rss))/1024)},
+			Note: fmt.Sprintf("RSS %.0f MB → %.0f MB, peak %.0f MB; by %v: %s MB", early/1024, late/1024, float64(slices.Max(rss))/1024, step, strings.Join(series, " "))},
 	}, nil
 }
 
