@@ -907,6 +907,7 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var rss []int
+	var done []int64 // requests done by each RSS sample
 	ctx2, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
 	go func() {
@@ -920,6 +921,7 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 				if v, err := rssKB(k.pid); err == nil {
 					mu.Lock()
 					rss = append(rss, v)
+					done = append(done, reqs.Load())
 					mu.Unlock()
 				}
 			}
@@ -985,19 +987,23 @@ func benchLoad(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	early, late := mean(rss[q:2*q]), mean(rss[len(rss)-q:])
 	// the mean of each tenth of the run (at least 10 s), for the note
 	step := max(dur/10, 10*time.Second).Round(time.Second)
-	var series []string
-	for per, rest := int(step/time.Second), rss; len(rest) > 0; {
-		n := min(per, len(rest))
-		series = append(series, fmt.Sprintf("%.0f", mean(rest[:n])/1024))
-		rest = rest[n:]
+	var series, rates []string
+	for per, i := int(step/time.Second), 0; i < len(rss); i += per {
+		n := min(per, len(rss)-i)
+		series = append(series, fmt.Sprintf("%.0f", mean(rss[i:i+n])/1024))
+		var prev int64
+		if i > 0 {
+			prev = done[i-1]
+		}
+		rates = append(rates, fmt.Sprint((done[i+n-1]-prev)/int64(n)))
 	}
 	growth := (late - early) / early
 	rate := float64(reqs.Load()) / dur.Seconds()
 	errRate := float64(errs.Load()) / float64(max(reqs.Load(), 1))
 	return []benchResult{
 		{Suite: "load", Name: fmt.Sprintf("mixed workload for %v (24 clients: reads, connect, sync, webhooks)", dur), Value: rate, Unit: "req/s", Target: "no errors", Pass: errs.Load() == 0,
-			Note: fmt.Sprintf("p50 %v p99 %v, errors %d (%.3f%%), syncs limited by design %d, webhooks delivered %d", pct(lat, .5).Round(time.Microsecond), pct(lat, .99).Round(time.Microsecond),
-				errs.Load(), 100*errRate, limited.Load(), sink.n.Load())},
+			Note: fmt.Sprintf("p50 %v p99 %v, errors %d (%.3f%%), syncs limited by design %d, webhooks delivered %d; req/s by %v: %s", pct(lat, .5).Round(time.Microsecond), pct(lat, .99).Round(time.Microsecond),
+				errs.Load(), 100*errRate, limited.Load(), sink.n.Load(), step, strings.Join(rates, " "))},
 		{Suite: "load", Name: "RSS growth, last quarter vs second quarter", Value: 100 * growth, Unit: "%", Target: "< 10%", Pass: growth < 0.10,
 			Note: fmt.Sprintf("RSS %.0f MB → %.0f MB, peak %.0f MB; by %v: %s MB", early/1024, late/1024, float64(slices.Max(rss))/1024, step, strings.Join(series, " "))},
 	}, nil

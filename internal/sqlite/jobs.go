@@ -44,16 +44,23 @@ func (t *tx) EnqueueJob(ctx context.Context, j *kobo.Job) (bool, error) {
 	return n == 1, nil
 }
 
-func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Job, error) {
-	return many(ctx, t, scanJob, `UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempt = attempt + 1, updated_at = ?
+// claimJobsSQL takes due jobs, and jobs whose lease lapsed, in priority
+// order. Each side stops at the claim's size in its index's order, so a
+// backlog of thousands costs a claim the few rows it takes, not a sort of
+// the backlog.
+const claimJobsSQL = `UPDATE jobs SET status = 'running', locked_by = ?1, locked_until = ?2, attempt = attempt + 1, updated_at = ?3
 		WHERE id IN (
 			SELECT id FROM (
-				SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= ?4
+				SELECT * FROM (SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= ?3
+					ORDER BY priority, run_at LIMIT (?4 + 0))
 				UNION ALL
-				SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= ?4
-			) ORDER BY priority, run_at LIMIT (?5 + 0)
-		) RETURNING `+jobCols,
-		worker, ts(now.Add(lease)), ts(now), ts(now), n)
+				SELECT * FROM (SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= ?3
+					ORDER BY locked_until LIMIT (?4 + 0))
+			) ORDER BY priority, run_at LIMIT (?4 + 0)
+		) RETURNING ` + jobCols
+
+func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Job, error) {
+	return many(ctx, t, scanJob, claimJobsSQL, worker, ts(now.Add(lease)), ts(now), n)
 }
 
 func (t *tx) CompleteJob(ctx context.Context, id, worker string, now time.Time) error {
@@ -79,11 +86,13 @@ func (t *tx) Job(ctx context.Context, id string) (*kobo.Job, error) {
 	return one(ctx, t, "job", scanJob, `SELECT `+jobCols+` FROM jobs WHERE id = ?`, id)
 }
 
+const nextJobAtSQL = `SELECT min(at) FROM (
+		SELECT min(run_at) AS at FROM jobs WHERE status = 'available'
+		UNION ALL SELECT min(locked_until) FROM jobs WHERE status = 'running')`
+
 func (t *tx) NextJobAt(ctx context.Context) (*time.Time, error) {
 	var next sql.NullInt64
-	err := t.q.QueryRowContext(ctx, `SELECT min(at) FROM (
-		SELECT min(run_at) AS at FROM jobs WHERE status = 'available'
-		UNION ALL SELECT min(locked_until) FROM jobs WHERE status = 'running')`).Scan(&next)
+	err := t.q.QueryRowContext(ctx, nextJobAtSQL).Scan(&next)
 	if err != nil {
 		return nil, classify(err)
 	}

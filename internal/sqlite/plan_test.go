@@ -34,23 +34,62 @@ func TestPagePlansSeek(t *testing.T) {
 		"oldest first":  {kobo.TxnFilter{AccountID: "a", After: key, Ascending: true}, "SEARCH transactions USING PRIMARY KEY (account_id=? AND (date,id)>(?,?))"},
 	} {
 		where, args := txnWhere(c.f)
-		rows, err := s.read.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT `+txnCols+` FROM transactions WHERE `+where+` ORDER BY date DESC, id DESC LIMIT 100`, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		got := strings.Join(plan, "; ")
+		got := queryPlan(t, s, `SELECT `+txnCols+` FROM transactions WHERE `+where+` ORDER BY date DESC, id DESC LIMIT 100`, args...)
 		if !strings.Contains(got, c.want) || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("%s: plan %q, want %q and no sort", name, got, c.want)
+		}
+	}
+}
+
+func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.read.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// TestJobPlansSeek: the job lookups made on every manual sync and every
+// runner wake-up seek an index, whatever the size of the table.
+func TestJobPlansSeek(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx, kobo.SystemClock{}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMicro()
+	for name, c := range map[string]struct {
+		q    string
+		args []any
+		want []string
+	}{
+		"latest job of an account": {latestJobSQL, []any{"acct", "account.sync", now}, []string{"SEARCH jobs USING INDEX jobs_account (account_id=?"}},
+		"next job due":             {nextJobAtSQL, nil, []string{"jobs_available_at", "jobs_running"}},
+		"claim":                    {claimJobsSQL, []any{"w", now, now, 8}, []string{"jobs_available", "SEARCH jobs USING INDEX jobs_running (locked_until<?)"}},
+	} {
+		got := queryPlan(t, s, c.q, c.args...)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: plan %q, want %q", name, got, w)
+			}
+		}
+		if strings.Contains(got, "SCAN jobs;") || strings.HasSuffix(got, "SCAN jobs") || (name != "claim" && strings.Contains(got, "TEMP B-TREE")) {
+			t.Errorf("%s: plan %q reads the whole table or sorts it", name, got)
 		}
 	}
 }
