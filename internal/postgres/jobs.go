@@ -55,13 +55,19 @@ func (t *tx) EnqueueJob(ctx context.Context, j *kobo.Job) (bool, error) {
 }
 
 func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Job, error) {
-	return many(ctx, t, scanJob, `UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempt = attempt + 1, updated_at = $3
+	// Each side stops at the claim's size in its own index's order, so a
+	// backlog of thousands costs a claim the rows it takes, not a sort of
+	// the backlog (one OR over both made the planner collect every due row
+	// and sort them). Rows a side locked but the outer limit leaves out are
+	// unlocked at commit, untouched.
+	return many(ctx, t, scanJob, `WITH
+		due AS (SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= $3
+			ORDER BY priority, run_at LIMIT $4 FOR UPDATE SKIP LOCKED),
+		lapsed AS (SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= $3
+			ORDER BY locked_until LIMIT $4 FOR UPDATE SKIP LOCKED)
+		UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempt = attempt + 1, updated_at = $3
 		WHERE id IN (
-			SELECT id FROM jobs
-			WHERE (status = 'available' AND run_at <= $3) OR (status = 'running' AND locked_until <= $3)
-			ORDER BY priority, run_at
-			LIMIT $4
-			FOR UPDATE SKIP LOCKED
+			SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM lapsed) c ORDER BY priority, run_at LIMIT $4
 		) RETURNING `+jobCols,
 		worker, utc(now.Add(lease)), utc(now), n)
 }
