@@ -28,22 +28,23 @@ import (
 // is measured in the same run on the same machine, because absolute numbers
 // on shared machines drift.
 type benchResult struct {
-	Suite    string  `json:"suite"`
-	Name     string  `json:"name"`
-	Value    float64 `json:"value"`
-	Unit     string  `json:"unit"`
-	Baseline float64 `json:"baseline,omitempty"`
-	BaseName string  `json:"baseline_name,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"`
-	Target   string  `json:"target"`
-	Pass     bool    `json:"pass"`
-	Skipped  bool    `json:"skipped,omitempty"` // not measured here (the note says why)
-	Note     string  `json:"note,omitempty"`
+	Suite     string  `json:"suite"`
+	Name      string  `json:"name"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit"`
+	Baseline  float64 `json:"baseline,omitempty"`
+	BaseName  string  `json:"baseline_name,omitempty"`
+	Ratio     float64 `json:"ratio,omitempty"`
+	Target    string  `json:"target"`
+	Pass      bool    `json:"pass"`
+	Skipped   bool    `json:"skipped,omitempty"`    // not measured here (the note says why)
+	NotJudged bool    `json:"not_judged,omitempty"` // measured, but the run was too short to judge it against the target
+	Note      string  `json:"note,omitempty"`
 }
 
 type benchOpts struct {
 	quick   bool
-	loadFor time.Duration // the load suite's duration (0: 60 s, 10 s quick)
+	loadFor time.Duration // the load suite's duration (0: 5 min, 10 s quick)
 	exe     string        // the kobo binary, for cold-start measurements
 	out     io.Writer
 }
@@ -72,7 +73,7 @@ func bench(ctx context.Context, e env) error {
 	fs.SetOutput(e.stderr)
 	quick := fs.Bool("quick", false, "shorter runs (the whole set in under a minute)")
 	asJSON := fs.Bool("json", false, "print results as JSON")
-	loadFor := fs.Duration("load-duration", 0, "how long the load suite runs (default 60s, 10s with --quick; the README's figure is 5m)")
+	loadFor := fs.Duration("load-duration", 0, "how long the load suite runs (default 5m, 10s with --quick; RSS growth is judged on runs of 5m or more)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: kobo bench [--quick] [--json] [suite ...]\n\nSuites:")
 		for _, s := range benchSuites() {
@@ -119,8 +120,11 @@ func bench(ctx context.Context, e env) error {
 			ratio = fmt.Sprintf("%.2f", r.Ratio)
 		}
 		value, pass := fmtNum(r.Value)+" "+r.Unit, fmt.Sprint(r.Pass)
-		if r.Skipped {
+		switch {
+		case r.Skipped:
 			value, pass = "—", "not measured"
+		case r.NotJudged:
+			pass = "not judged"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Suite, r.Name, value, base, ratio, r.Target, pass)
 	}

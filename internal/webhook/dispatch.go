@@ -122,7 +122,12 @@ type attemptResult struct {
 // separate transactions took the writer twice per turn; on SQLite, with
 // the one writer shared with the API, that was the ceiling of a burst.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	ctx = kobo.Background(ctx)
+	// The dispatcher's turns take the writer as requests do, not as
+	// background work. A turn is short (the outcomes and claims of at most
+	// Concurrency deliveries, a few milliseconds at most), and events are
+	// produced by writes: as background work, held to a tenth of a busy
+	// writer, deliveries fell behind whatever wrote events faster than
+	// that, and the queue grew for as long as the load lasted.
 	// the buffer holds every outcome that can be waiting: those of the
 	// POSTs in flight at the last turn and of those it started
 	results := make(chan attemptResult, 2*d.c.Concurrency)
@@ -226,7 +231,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		batch = append(batch, r)
 	}
 	if len(batch) > 0 {
-		bg := kobo.Background(context.Background())
+		bg := context.Background()
 		outs := outcomes(batch)
 		if err := d.c.Store.Update(bg, func(tx kobo.Tx) error { return tx.FinishDeliveries(bg, d.c.WorkerID, outs, d.c.Clock.Now()) }); err != nil {
 			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))

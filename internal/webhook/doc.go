@@ -32,7 +32,10 @@
 // or waiting for a retry: one failing event does not hold its account's
 // later events back for the two days of its retries). The dispatcher only
 // ever claims ready deliveries, so a backlog of any size costs a claim no
-// more than the deliveries it takes.
+// more than the deliveries it takes. Each turn of the dispatcher is one
+// write transaction: it records the outcomes that came back since the last
+// turn, which makes each account's next delivery ready, and claims what is
+// due, those included.
 //
 // After MaxAttempts the delivery is failed (it stays in the log and can be
 // redelivered). An endpoint that fails every delivery for three days is
