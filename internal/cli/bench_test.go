@@ -19,7 +19,8 @@ func TestBenchQuickRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: runs kobo bench as a process")
 	}
-	t.Parallel()
+	// not parallel: the suites load both cores for half a minute, which
+	// would starve the browser tests' timeouts
 	bin, err := koboBinary()
 	if err != nil {
 		t.Fatal(err)

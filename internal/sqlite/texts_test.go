@@ -157,21 +157,25 @@ func TestNoStatementIsRecompiled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer libc.Xfree(tls, cpath)
-	// out-parameters in Go heap memory, which does not move
-	pdb, pst := new(uintptr), new(uintptr)
-	if rc := sqlite3.Xsqlite3_open_v2(tls, cpath, uintptr(unsafe.Pointer(pdb)), sqlite3.SQLITE_OPEN_READWRITE, 0); rc != sqlite3.SQLITE_OK {
+	// out-parameters in the C heap, as the transpiled code expects (the
+	// race detector's pointer checks refuse Go memory there)
+	pdb := tls.Alloc(8)
+	defer tls.Free(8)
+	if rc := sqlite3.Xsqlite3_open_v2(tls, cpath, pdb, sqlite3.SQLITE_OPEN_READWRITE, 0); rc != sqlite3.SQLITE_OK {
 		t.Fatalf("open: %d", rc)
 	}
-	db := *pdb
+	db := cword(pdb)
 	defer sqlite3.Xsqlite3_close_v2(tls, db)
+	pst := tls.Alloc(8)
+	defer tls.Free(8)
 	for q := range texts {
 		cq, _ := libc.CString(q)
-		rc := sqlite3.Xsqlite3_prepare_v2(tls, db, cq, -1, uintptr(unsafe.Pointer(pst)), 0)
+		rc := sqlite3.Xsqlite3_prepare_v2(tls, db, cq, -1, pst, 0)
 		libc.Xfree(tls, cq)
 		if rc != sqlite3.SQLITE_OK {
 			t.Fatalf("prepare (%d): %s", rc, q)
 		}
-		st := *pst
+		st := cword(pst)
 		n := sqlite3.Xsqlite3_bind_parameter_count(tls, st)
 		for run := 0; run < 3; run++ {
 			for p := int32(1); p <= n; p++ {
@@ -191,3 +195,6 @@ func TestNoStatementIsRecompiled(t *testing.T) {
 		sqlite3.Xsqlite3_finalize(tls, st)
 	}
 }
+
+// cword reads the pointer-sized word at p, an address in the C heap.
+func cword(p uintptr) uintptr { return *(*uintptr)(unsafe.Add(nil, p)) }
