@@ -14,15 +14,7 @@ import (
 // keyset page must seek the primary key to its bound, never walk from the
 // account's newest row (which made streaming a long history quadratic).
 func TestPagePlansSeek(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx, kobo.SystemClock{}); err != nil {
-		t.Fatal(err)
-	}
+	s := migrated(t, filepath.Join(t.TempDir(), "kobo.db"))
 	key := &kobo.TxnKey{Date: time.Now(), ID: "x"}
 	for name, c := range map[string]struct {
 		f    kobo.TxnFilter
@@ -39,6 +31,20 @@ func TestPagePlansSeek(t *testing.T) {
 			t.Errorf("%s: plan %q, want %q and no sort", name, got, c.want)
 		}
 	}
+}
+
+// migrated opens a migrated store at path, closed when the test ends.
+func migrated(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background(), kobo.SystemClock{}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
@@ -63,15 +69,7 @@ func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
 // TestJobPlansSeek: the job lookups made on every manual sync and every
 // runner wake-up seek an index, whatever the size of the table.
 func TestJobPlansSeek(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx, kobo.SystemClock{}); err != nil {
-		t.Fatal(err)
-	}
+	s := migrated(t, filepath.Join(t.TempDir(), "kobo.db"))
 	now := time.Now().UnixMicro()
 	for name, c := range map[string]struct {
 		q    string

@@ -22,14 +22,7 @@ import (
 // per size (each prepared text stays in memory for the connection's life).
 func TestStatementTextsStayFew(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx, kobo.SystemClock{}); err != nil {
-		t.Fatal(err)
-	}
+	s := migrated(t, filepath.Join(t.TempDir(), "kobo.db"))
 	p := storetest.NewPartner(t, s, "batch@ada.ng")
 	a := storetest.NewApp(t, s, p.ID)
 	acct := storetest.NewAccount(t, s, a.ID)
@@ -115,11 +108,7 @@ func TestNoStatementIsRecompiled(t *testing.T) {
 	texts := map[string]bool{}
 	t.Run("conformance", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) kobo.Store {
-			s, err := Open(context.Background(), filepath.Join(t.TempDir(), "kobo.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s := migrated(t, filepath.Join(t.TempDir(), "kobo.db"))
 			t.Cleanup(func() { // runs first: the texts, before Close drops them
 				mu.Lock()
 				defer mu.Unlock()
@@ -131,9 +120,6 @@ func TestNoStatementIsRecompiled(t *testing.T) {
 					c.mu.Unlock()
 				}
 			})
-			if _, err := s.Migrate(context.Background(), kobo.SystemClock{}); err != nil {
-				t.Fatal(err)
-			}
 			return s
 		})
 	})
@@ -142,14 +128,7 @@ func TestNoStatementIsRecompiled(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "fresh.db")
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Migrate(context.Background(), kobo.SystemClock{}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	migrated(t, path).Close()
 	tls := libc.NewTLS()
 	defer tls.Close()
 	cpath, err := libc.CString(path)
