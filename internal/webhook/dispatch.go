@@ -166,7 +166,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			})
 			if err != nil && len(outs) > 0 && ctx.Err() == nil {
 				// a failed claim must not take the outcomes with it
-				err = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
+				err = d.finish(ctx, outs)
 			}
 			if err != nil && ctx.Err() == nil {
 				// the leases will expire and the deliveries go out again: at least once
@@ -233,12 +233,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if len(batch) > 0 {
 		bg := context.Background()
 		outs := outcomes(batch)
-		if err := d.c.Store.Update(bg, func(tx kobo.Tx) error { return tx.FinishDeliveries(bg, d.c.WorkerID, outs, d.c.Clock.Now()) }); err != nil {
+		if err := d.finish(bg, outs); err != nil {
 			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
 		}
 		d.health(bg, batch)
 	}
 	return nil
+}
+
+// finish records outcomes in a transaction of their own.
+func (d *Dispatcher) finish(ctx context.Context, outs []kobo.DeliveryOutcome) error {
+	return d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
 }
 
 func outcomes(batch []attemptResult) []kobo.DeliveryOutcome {
