@@ -331,6 +331,18 @@ func checkFields(form kobo.UIForm, fields map[string]string, extra ...string) er
 	return v.Err()
 }
 
+// onlyFields keeps the fields form asks for (and the extra names).
+func onlyFields(form kobo.UIForm, fields map[string]string, extra ...string) map[string]string {
+	names := form.Names()
+	out := make(map[string]string, len(fields))
+	for k, v := range fields {
+		if slices.Contains(names, k) || slices.Contains(extra, k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 func secrets(fields map[string]string, except ...string) map[string]kobo.Secret {
 	out := make(map[string]kobo.Secret, len(fields))
 	for k, v := range fields {
@@ -425,6 +437,9 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 	}
 	switch cs.State {
 	case kobo.SessionMFARequired:
+		// Mono's commit example sends {accountNumber, otp} whatever the step:
+		// fields the step does not ask for are ignored, missing ones refused.
+		fields = onlyFields(cs.Form, fields, "account", "accountNumber")
 		if err := checkFields(cs.Form, fields, "account", "accountNumber"); err != nil {
 			return nil, err
 		}
@@ -441,12 +456,6 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 		if index < 0 && number == "" {
 			return nil, &kobo.Error{Code: kobo.EINVALID, Message: "send the chosen account as {\"account\": <index>} or {\"accountNumber\": \"...\"}",
 				Fields: map[string]string{"account": "is required"}}
-		}
-		for k := range fields {
-			if k != "account" && k != "accountNumber" {
-				return nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("%s is not expected now: the session is waiting for an account choice", k),
-					Fields: map[string]string{k: "is not expected now"}}
-			}
 		}
 		if err := s.hold(ctx, cs); err != nil {
 			return nil, err
@@ -631,7 +640,7 @@ func (s *Service) bankFailure(ctx context.Context, cs *kobo.ConnectSession, err 
 			return kobo.Errorf(kobo.EINVALID, "%s. Too many wrong attempts: this session is closed; start a new session", msg)
 		}
 		_ = s.save(ctx, cs)
-		return kobo.Errorf(kobo.EINVALID, "%s (%d of %d attempts left)", msg, MaxWrongTries-cs.Attempts, MaxWrongTries)
+		return &kobo.Error{Code: kobo.EINVALID, Message: msg, AttemptsLeft: MaxWrongTries - cs.Attempts}
 	case kobo.BankLocked:
 		_ = s.failSession(ctx, cs, "account locked at bank")
 		return kobo.Errorf(kobo.EINVALID, "%s", cmpStr(be.Message, "This account is locked at the bank; the customer should contact their bank"))

@@ -266,11 +266,8 @@ func (s *Service) Transactions(ctx context.Context, c *kobo.Caller, id string, q
 	if err != nil {
 		return nil, err
 	}
-	if len(out.Transactions) == 0 && page > 1 {
-		pages := (out.Total + q.Limit - 1) / q.Limit
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("page %d is past the end: there are %d page(s) of %d", page, pages, q.Limit),
-			Fields: map[string]string{"page": "is past the end"}}
-	}
+	// A page past the end is an empty page with the total, not an error:
+	// clients that walk pages by number until the data runs out stop there.
 	s.pages.put(a.ID, a.TxnSeq, key, out)
 	return out, nil
 }

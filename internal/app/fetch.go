@@ -30,6 +30,9 @@ type FetchArgs struct {
 	AccountID       string `json:"account_id"`
 	Reason          string `json:"reason"` // "link", "reauth", "sync" (scheduled or manual), "realtime"
 	AllowIncomplete bool   `json:"allow_incomplete,omitempty"`
+	// Job is the name a real-time fetch reports (mono.accounts.jobs.update
+	// and GET /v2/accounts/{id}/jobs/{job}): which read started it.
+	Job string `json:"job,omitempty"`
 }
 
 // HistoryWindow is how far back the first fetch reads (Mono: 12 months).
@@ -38,12 +41,11 @@ const HistoryWindow = 12 * 30 * 24 * time.Hour
 // enqueueFetch queues a fetch of an account's data. Fetches of one account
 // never overlap: the unique key keeps one queued or running at a time.
 func (s *Service) enqueueFetch(ctx context.Context, tx kobo.Tx, accountID, reason string, allowIncomplete bool) error {
-	_, _, err := s.enqueueFetchJob(ctx, tx, accountID, reason, allowIncomplete)
+	_, _, err := s.enqueueFetchJob(ctx, tx, accountID, reason, allowIncomplete, "")
 	return err
 }
 
-func (s *Service) enqueueFetchJob(ctx context.Context, tx kobo.Tx, accountID, reason string, allowIncomplete bool) (*kobo.Job, bool, error) {
-	args, _ := json.Marshal(FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete})
+func (s *Service) enqueueFetchJob(ctx context.Context, tx kobo.Tx, accountID, reason string, allowIncomplete bool, job string) (*kobo.Job, bool, error) {
 	now := s.now()
 	kind := JobFetchAccount
 	switch reason {
@@ -51,8 +53,11 @@ func (s *Service) enqueueFetchJob(ctx context.Context, tx kobo.Tx, accountID, re
 		kind, reason = JobSyncAccount, "sync"
 	case "realtime":
 		kind = JobRealtimeAccount
+		if job == "" {
+			job = JobSyncStatement
+		}
 	}
-	args, _ = json.Marshal(FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete})
+	args, _ := json.Marshal(FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete, Job: job})
 	j := &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: kind, Args: args, AccountID: accountID,
 		UniqueKey: "fetch:" + accountID, MaxAttempts: 6, RunAt: now, CreatedAt: now, UpdatedAt: now}
 	ok, err := tx.EnqueueJob(ctx, j)
@@ -421,6 +426,14 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 				cur.BVNLast4 = kobo.Last4(string(id.BVN))
 			}
 		}
+		// An account the bank answers for but that holds nothing (no
+		// transactions, no money) is UNAVAILABLE, which Mono keeps for "the
+		// user's account has no data" as well as bank faults
+		// (https://docs.mono.co/docs/financial-data/connect-link).
+		noData := r.gotBalance && r.gotTxns && cur.TxnCount == 0 && cur.Balance == 0
+		if noData {
+			retrieved["balance"], retrieved["transactions"] = false, false
+		}
 		cur.RetrievedData = cur.RetrievedData[:0]
 		for _, d := range []string{"identity", "balance", "transactions"} {
 			if retrieved[d] {
@@ -428,6 +441,9 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 			}
 		}
 		cur.DataStatus = kobo.NextDataStatus(cur.DataStatus, r.gotBalance, r.gotTxns, false)
+		if noData {
+			cur.DataStatus = kobo.DataUnavailable
+		}
 		cur.UpdatedAt = now
 		wasReauth := cur.ReauthRequired
 		cur.ReauthRequired = r.reauth
@@ -448,7 +464,7 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 			if out.Status == "failed" {
 				status = "failed"
 			}
-			if err := s.recordEvent(ctx, tx, app, cur, kobo.EventFacts{Type: kobo.EventJobUpdate, JobID: j.ID, JobName: RealtimeJobName, JobStatus: status}); err != nil {
+			if err := s.recordEvent(ctx, tx, app, cur, kobo.EventFacts{Type: kobo.EventJobUpdate, JobID: j.ID, JobName: cmpStr(args.Job, JobSyncStatement), JobStatus: status}); err != nil {
 				return err
 			}
 		}
@@ -464,8 +480,13 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 		}
 		f := kobo.EventFacts{Type: kobo.EventAccountUpdated, DataStatus: cur.DataStatus, RetrievedData: cur.RetrievedData, JobID: j.ID}
 		if args.Reason != "link" {
-			hasNew := r.newTxns > 0
-			f.SyncStatus, f.HasNewData = syncStatusOf(out), &hasNew
+			f.SyncStatus = syncStatusOf(out)
+			// Mono sends has_new_data only when the job found new data
+			// (https://docs.mono.co/docs/financial-data/realtime-data)
+			if r.newTxns > 0 {
+				hasNew := true
+				f.HasNewData = &hasNew
+			}
 		}
 		return s.recordEvent(ctx, tx, app, cur, f)
 	})

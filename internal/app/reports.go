@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/kobo-oss/kobo/internal/enrich"
 	"github.com/kobo-oss/kobo/internal/jobs"
@@ -100,18 +102,38 @@ func (s *Service) Income(ctx context.Context, c *kobo.Caller, id string) (enrich
 	return s.incomeOf(ctx, a, 12)
 }
 
+// MaxIncomeMonths is the longest income analysis period.
+const MaxIncomeMonths = 24
+
+// ParseIncomePeriod reads v2 income's period: a whole number of months
+// (https://docs.mono.co/docs/financial-data/income), 0 when absent. Mono
+// takes a number, so "last6months" or "6.5" are refused rather than read
+// loosely.
+func ParseIncomePeriod(p string) (int, error) {
+	if p == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || strings.TrimLeft(p, "0123456789") != "" || n < 1 || n > MaxIncomeMonths {
+		return 0, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("period must be a whole number of months from 1 to %d", MaxIncomeMonths),
+			Fields: map[string]string{"period": "is not a number of months from 1 to " + strconv.Itoa(MaxIncomeMonths)}}
+	}
+	return n, nil
+}
+
 // StartIncome is v2's asynchronous analysis: it queues an income.analyze
-// job and returns its record.
-func (s *Service) StartIncome(ctx context.Context, c *kobo.Caller, id string, months int) (*kobo.IncomeRecord, error) {
+// job and returns its record and the account it analyses. Without a
+// period Mono analyses all the history it holds: kobo holds HistoryWindow.
+func (s *Service) StartIncome(ctx context.Context, c *kobo.Caller, id string, months int) (*kobo.IncomeRecord, *kobo.Account, error) {
 	if months == 0 {
 		months = 12
 	}
-	if months < 1 || months > 24 {
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "period must be a number of months from 1 to 24", Fields: map[string]string{"period": "is out of range"}}
+	if months < 1 || months > MaxIncomeMonths {
+		return nil, nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("period must be a whole number of months from 1 to %d", MaxIncomeMonths), Fields: map[string]string{"period": "is out of range"}}
 	}
 	a, err := s.readyAccount(ctx, c, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.now()
 	r := &kobo.IncomeRecord{ID: kobo.NewID(now), AccountID: a.ID, AppID: a.AppID, Status: "PROCESSING", Months: months, CreatedAt: now}
@@ -125,13 +147,14 @@ func (s *Service) StartIncome(ctx context.Context, c *kobo.Caller, id string, mo
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.notify()
-	return r, nil
+	return r, a, nil
 }
 
-// IncomeResult is the stored result of an analysis (v2 records).
+// IncomeResult is how results were stored before kobo sent Mono's shape
+// (MonoIncome); StoredIncome still reads it.
 type IncomeResult struct {
 	Summary IncomeSummary  `json:"income_summary"`
 	Streams []IncomeStream `json:"income_streams"`
@@ -164,19 +187,6 @@ type IncomeStream struct {
 	Confidence    float64 `json:"confidence"`
 }
 
-// NewIncomeResult shapes a report for storage and the v2 API.
-func NewIncomeResult(r enrich.IncomeReport) IncomeResult {
-	out := IncomeResult{Summary: IncomeSummary{Type: r.Type, Employer: r.Employer, Amount: r.Amount, Confidence: r.Confidence, AverageIncome: r.AverageIncome,
-		MonthlyIncome: r.MonthlyIncome, YearlyIncome: r.YearlyIncome, IncomeSources: r.IncomeSources, MonthsAnalysed: r.MonthsAnalysed,
-		AggregatedMonthlyAverage: r.AggregatedMonthlyAverage, AggregatedMonthlyAverageRegular: r.AggregatedMonthlyAverageRegular,
-		AggregatedMonthlyAverageIrregular: r.AggregatedMonthlyAverageIrregular}, Streams: []IncomeStream{}}
-	for _, st := range r.Streams {
-		out.Streams = append(out.Streams, IncomeStream{Payer: st.Payer, Regular: st.Regular, MonthlyAmount: st.MonthlyAmount, Payments: st.Payments,
-			FirstPayment: st.First.UTC().Format("2006-01-02"), LastPayment: st.Last.UTC().Format("2006-01-02"), Confidence: float64(int(st.Confidence*100)) / 100})
-	}
-	return out
-}
-
 // AnalyzeIncomeJob is the income.analyze job.
 func (s *Service) AnalyzeIncomeJob(ctx context.Context, j *kobo.Job) error {
 	var args struct {
@@ -205,7 +215,7 @@ func (s *Service) AnalyzeIncomeJob(ctx context.Context, j *kobo.Job) error {
 	if err != nil {
 		return err
 	}
-	res := NewIncomeResult(report)
+	res := NewMonoIncome(acct.ID, rec.Months, report)
 	rec.Result, _ = json.Marshal(res)
 	now := s.now()
 	rec.Status, rec.DoneAt = "COMPLETED", &now
@@ -217,8 +227,9 @@ func (s *Service) AnalyzeIncomeJob(ctx context.Context, j *kobo.Job) error {
 		if err != nil {
 			return err
 		}
-		return s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventIncomeAnalysisComplete,
-			Extra: map[string]any{"id": rec.ID, "status": rec.Status, "income": res}})
+		extra := res.Fields()
+		extra["account_name"], extra["account_number"] = acct.Name, string(acct.AccountNumber)
+		return s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountIncome, Extra: extra})
 	})
 	if err == nil {
 		s.notify()

@@ -16,8 +16,11 @@ const (
 	ManualSyncInterval = 2 * time.Minute  // one manual sync per account per 2 minutes
 	RealtimeInterval   = 5 * time.Minute  // one real-time job per account per 5 minutes
 	ReauthTokenTTL     = 10 * time.Minute // a re-authorisation token's lifetime
-	// RealtimeJobName is the job name Mono reports for real-time fetches.
-	RealtimeJobName = "jobs.accounts.sync_statement"
+	// The job names Mono reports for real-time fetches
+	// (https://docs.mono.co/docs/financial-data/realtime-data): a balance
+	// read syncs the balance, every other read the statement.
+	JobSyncStatement = "jobs.accounts.sync_statement"
+	JobSyncBalance   = "jobs.accounts.sync_balance"
 )
 
 // ErrCannotReauthorise is Mono's answer for an account that does not need
@@ -52,12 +55,12 @@ func (s *Service) waitJob(ctx context.Context, id string, wait time.Duration) (*
 
 // startFetch enqueues a fetch of the account, or finds the one already
 // queued or running (fetches of an account never overlap).
-func (s *Service) startFetch(ctx context.Context, acct *kobo.Account, reason string, allowIncomplete bool) (*kobo.Job, error) {
+func (s *Service) startFetch(ctx context.Context, acct *kobo.Account, reason string, allowIncomplete bool, job string) (*kobo.Job, error) {
 	var j *kobo.Job
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
 		var ok bool
 		var err error
-		j, ok, err = s.enqueueFetchJob(ctx, tx, acct.ID, reason, allowIncomplete)
+		j, ok, err = s.enqueueFetchJob(ctx, tx, acct.ID, reason, allowIncomplete, job)
 		if err != nil || ok {
 			return err
 		}
@@ -95,7 +98,7 @@ func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowI
 	} else if kobo.ErrorCode(err) != kobo.ENOTFOUND {
 		return nil, err
 	}
-	j, err := s.startFetch(ctx, acct, "manual", allowIncomplete)
+	j, err := s.startFetch(ctx, acct, "manual", allowIncomplete, "")
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowI
 		if _, err := s.waitJob(ctx, j.ID, wait); err != nil {
 			return nil, err
 		}
-		if j, err = s.startFetch(ctx, acct, "manual", allowIncomplete); err != nil {
+		if j, err = s.startFetch(ctx, acct, "manual", allowIncomplete, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -122,8 +125,9 @@ func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowI
 }
 
 // Realtime starts (or, within RealtimeInterval, returns) the account's
-// real-time fetch job and waits up to wait for it (v2 x-realtime).
-func (s *Service) Realtime(ctx context.Context, c *kobo.Caller, id string, wait time.Duration) (*kobo.Job, error) {
+// real-time fetch job and waits up to wait for it (v2 x-realtime). job is
+// the name the job reports (JobSyncBalance or JobSyncStatement).
+func (s *Service) Realtime(ctx context.Context, c *kobo.Caller, id, job string, wait time.Duration) (*kobo.Job, error) {
 	acct, err := s.ownedAccount(ctx, c, id)
 	if err != nil {
 		return nil, err
@@ -142,7 +146,7 @@ func (s *Service) Realtime(ctx context.Context, c *kobo.Caller, id string, wait 
 	if acct.ReauthRequired {
 		return nil, kobo.Errorf(kobo.EREAUTH, "This account needs re-authorisation; call /accounts/{id}/reauthorise.")
 	}
-	j, err := s.startFetch(ctx, acct, "realtime", false)
+	j, err := s.startFetch(ctx, acct, "realtime", false, job)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +168,13 @@ func (s *Service) AccountJob(ctx context.Context, c *kobo.Caller, accountID, job
 		return nil, kobo.Errorf(kobo.ENOTFOUND, "job not found")
 	}
 	return j, err
+}
+
+// JobName is the name Mono reports for a real-time job.
+func JobName(j *kobo.Job) string {
+	var args FetchArgs
+	_ = json.Unmarshal(j.Args, &args)
+	return cmpStr(args.Job, JobSyncStatement)
 }
 
 // JobState maps a job to Mono's job status words.
@@ -254,18 +265,78 @@ func (s *Service) ResolveReauthToken(ctx context.Context, c *kobo.Caller, token 
 	return rt.AccountID, nil
 }
 
-// StartReauth opens a re-authorisation session and logs in with the stored
-// credentials, so the customer is asked only for what the bank wants now:
-// usually an OTP, PIN or answer (102). If the bank no longer accepts the
-// stored credentials (a changed password), the institution's login form
-// comes back (102 with its fields) and ReauthLogin submits it.
-func (s *Service) StartReauth(ctx context.Context, c *kobo.Caller, accountID string, in SessionInput) (*ConnectStep, error) {
+// OpenReauth opens a re-authorisation session for an account: step 1 of
+// Mono's Partners re-auth guide
+// (https://docs.mono.co/docs/financial-data/partners-api-guide/reauth-guide),
+// which answers responseCode 99 with the session to log in on. Nothing is
+// asked of the bank yet: the customer's login comes next, on ReauthLogin.
+func (s *Service) OpenReauth(ctx context.Context, c *kobo.Caller, accountID string, in SessionInput) (*ConnectStep, error) {
 	acct, err := s.ownedAccount(ctx, c, accountID)
 	if err != nil {
 		return nil, err
 	}
 	in.AccountID, in.Scope = acct.ID, "reauth"
-	cs, inst, err := s.CreateSession(ctx, c, in)
+	cs, _, err := s.CreateSession(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	form := cs.Form
+	return &ConnectStep{ResponseCode: CodeLinked, Message: "Re-authorisation session created; log in to continue", Form: &form, Session: cs}, nil
+}
+
+// StartReauth opens a re-authorisation session and logs in at once with the
+// saved credentials, so the customer is asked only for what the bank wants
+// now (the widget's re-auth screens): usually an OTP, PIN or answer (102),
+// or the login form if the bank no longer takes the saved login.
+func (s *Service) StartReauth(ctx context.Context, c *kobo.Caller, accountID string, in SessionInput) (*ConnectStep, error) {
+	step, err := s.OpenReauth(ctx, c, accountID, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.storedLogin(ctx, step.Session)
+}
+
+// ReauthLogin continues a re-authorisation session: step 2 of the guide.
+// With the institution's login fields ({username, password}) it logs in
+// as they say, and the bank's answer follows: 99 with a code, or 102 with
+// the factor it wants, committed with /v2/connect/commit (or another
+// ReauthLogin). kobo's shortcut for partners that do not hold the
+// customer's password: a body without login fields (empty, or just the
+// factor, such as {otp}) logs in with the credentials kept from the link
+// and answers the bank's factor with what was sent.
+func (s *Service) ReauthLogin(ctx context.Context, c *kobo.Caller, sessionID string, fields map[string]string) (*ConnectStep, error) {
+	cs, err := s.liveSession(ctx, c, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if cs.Scope != kobo.ScopeReauth {
+		return nil, kobo.Errorf(kobo.EINVALID, "this is not a re-authorisation session; use /v2/connect/login")
+	}
+	if cs.State != kobo.SessionCreated {
+		return s.ConnectCommit(ctx, c, sessionID, fields)
+	}
+	for _, name := range cs.Form.Names() {
+		if _, ok := fields[name]; ok {
+			return s.ConnectLogin(ctx, c, sessionID, fields)
+		}
+	}
+	step, err := s.storedLogin(ctx, cs)
+	if err != nil || step.ResponseCode != CodeMoreInput || len(fields) == 0 || step.Session.State != kobo.SessionMFARequired {
+		return step, err
+	}
+	return s.ConnectCommit(ctx, c, sessionID, fields)
+}
+
+// storedLogin logs a re-authorisation session in with the credentials kept
+// from the link, so the customer is asked only for what the bank wants
+// now. If the bank no longer accepts them (a changed password) the
+// institution's login form comes back (102) for the customer to fill in.
+func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*ConnectStep, error) {
+	acct, err := s.accountByID(ctx, cs.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := s.Institution(ctx, cs.InstitutionID)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +354,6 @@ func (s *Service) StartReauth(ctx context.Context, c *kobo.Caller, accountID str
 	step, berr := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Persist: kobo.Secret(bs.Persist), Interactive: true, Tenant: cs.AppID})
 	var be *kobo.BankError
 	if errors.As(berr, &be) && (be.Kind == kobo.BankBadCredentials || be.Kind == kobo.BankNotFound) {
-		// stored credentials no longer work: ask for them
 		if err := s.save(ctx, cs); err != nil {
 			return nil, err
 		}
@@ -291,22 +361,6 @@ func (s *Service) StartReauth(ctx context.Context, c *kobo.Caller, accountID str
 		return &ConnectStep{ResponseCode: CodeMoreInput, Message: "Log in to your bank again", Form: &form, Session: cs}, nil
 	}
 	return s.advance(ctx, cs, inst, p, step, berr, -1, "")
-}
-
-// ReauthLogin continues a re-authorisation session with what the customer
-// typed: the bank's login form or its second factor.
-func (s *Service) ReauthLogin(ctx context.Context, c *kobo.Caller, sessionID string, fields map[string]string) (*ConnectStep, error) {
-	cs, err := s.liveSession(ctx, c, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	if cs.Scope != kobo.ScopeReauth {
-		return nil, kobo.Errorf(kobo.EINVALID, "this is not a re-authorisation session; use /v2/connect/login")
-	}
-	if cs.State == kobo.SessionCreated {
-		return s.ConnectLogin(ctx, c, sessionID, fields)
-	}
-	return s.ConnectCommit(ctx, c, sessionID, fields)
 }
 
 // Unlink deletes an account's data and credentials and announces it.

@@ -242,10 +242,12 @@ func TestSyncAndReauth(t *testing.T) {
 	if id, err := b.svc.ResolveReauthToken(ctx, b.caller, token); err != nil || id != acct.ID {
 		t.Fatalf("ResolveReauthToken = %q, %v", id, err)
 	}
-	step, err := b.svc.StartReauth(ctx, b.caller, acct.ID, app.SessionInput{})
-	if err != nil || step.ResponseCode != 102 || step.Form.Form[0].Name != "otp" {
-		t.Fatalf("StartReauth = %+v, %v (want only the OTP)", step, err)
+	// Mono's guide: the session opens with 99 and nothing asked of the bank
+	step, err := b.svc.OpenReauth(ctx, b.caller, acct.ID, app.SessionInput{})
+	if err != nil || step.ResponseCode != 99 || step.Code != "" {
+		t.Fatalf("OpenReauth = %+v, %v (want 99 without a code)", step, err)
 	}
+	// kobo's shortcut: no credentials, the saved ones log in, the OTP sent answers the bank
 	step, err = b.svc.ReauthLogin(ctx, b.caller, step.Session.ID, map[string]string{"otp": "123456"})
 	if err != nil || step.ResponseCode != 99 {
 		t.Fatalf("ReauthLogin = %+v, %v", step, err)

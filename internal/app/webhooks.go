@@ -28,7 +28,7 @@ const feedLag = time.Second
 var EventTypes = []string{
 	kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,
 	kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventWebhookTest,
-	kobo.EventStatementJobCompleted, kobo.EventIncomeAnalysisComplete,
+	kobo.EventStatementJobCompleted, kobo.EventAccountIncome,
 }
 
 // DeliveryPage is a page of the delivery log.
@@ -393,7 +393,7 @@ func (s *Service) FireEvent(ctx context.Context, c *kobo.Caller, accountID, even
 		case kobo.EventSyncFailed:
 			f.SyncStatus = "FAILED"
 		case kobo.EventJobUpdate:
-			f.JobID, f.JobName, f.JobStatus = kobo.NewID(s.now()), RealtimeJobName, "finished"
+			f.JobID, f.JobName, f.JobStatus = kobo.NewID(s.now()), JobSyncStatement, "finished"
 		}
 		ev, err = s.recordEventE(ctx, tx, app, acct, f)
 		return err

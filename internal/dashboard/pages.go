@@ -420,7 +420,7 @@ func (d *Dashboard) webhooks(q *request) error {
 	q.v.Data["Deliveries"], q.v.Data["Next"] = page.Deliveries, page.Next
 	q.v.Data["Status"], q.v.Data["Event"] = v.Get("status"), v.Get("event")
 	q.v.Data["Events"] = []string{kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,
-		kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventStatementJobCompleted, kobo.EventIncomeAnalysisComplete, kobo.EventWebhookTest}
+		kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventStatementJobCompleted, kobo.EventAccountIncome, kobo.EventWebhookTest}
 	d.render(q, "webhooks")
 	return nil
 }

@@ -68,6 +68,9 @@ type Stream struct {
 	MedianGapDays float64
 	First, Last   time.Time
 	Confidence    float64
+	LastAmount    int64 // the most recent payment
+	Salary        bool  // a narration says salary, payroll or wages
+	Months        int   // calendar months with at least one payment
 }
 
 // IncomeReport is the analysis of an account.
@@ -87,6 +90,10 @@ type IncomeReport struct {
 	AggregatedMonthlyAverageRegular   int64
 	AggregatedMonthlyAverageIrregular int64
 	FirstPayment, LastPayment         *time.Time
+	// The window's credits (all of them, income or not) and what regular
+	// and irregular streams paid in total: Mono's report fields.
+	FirstCredit, LastCredit      *time.Time
+	RegularTotal, IrregularTotal int64
 }
 
 var (
@@ -212,7 +219,7 @@ func AnalyzeIncome(txns []kobo.Transaction, now time.Time, months int) IncomeRep
 		earn   bool
 	}
 	byPayer := map[string][]pay{}
-	var first time.Time
+	var first, last time.Time
 	for _, t := range txns {
 		if t.Type != kobo.Credit || t.Date.Before(start) || t.Date.After(now) || t.Amount <= 0 {
 			continue
@@ -229,12 +236,16 @@ func AnalyzeIncome(txns []kobo.Transaction, now time.Time, months int) IncomeRep
 		if first.IsZero() || t.Date.Before(first) {
 			first = t.Date
 		}
+		if t.Date.After(last) {
+			last = t.Date
+		}
 	}
 	r := IncomeReport{Type: "AVG_INCOME"}
 	if first.IsZero() {
 		return r
 	}
 	r.MonthsAnalysed = max(1, monthsBetween(first, now))
+	r.FirstCredit, r.LastCredit = &first, &last
 	var regularMonthly, irregularTotal, incomeTotal int64
 	var incomePayments int
 	for payer, ps := range byPayer {
@@ -253,7 +264,12 @@ func AnalyzeIncome(txns []kobo.Transaction, now time.Time, months int) IncomeRep
 		}
 		gap := median(gaps)
 		monthly := len(ps) >= 2 && gap >= 25 && gap <= 35
-		s := Stream{Payer: payer, Payments: len(ps), Total: total, CV: cv(amounts), MedianGapDays: gap, First: ps[0].at, Last: ps[len(ps)-1].at}
+		months := map[string]bool{}
+		for _, p := range ps {
+			months[p.at.Format("2006-01")] = true
+		}
+		s := Stream{Payer: payer, Payments: len(ps), Total: total, CV: cv(amounts), MedianGapDays: gap, First: ps[0].at, Last: ps[len(ps)-1].at,
+			LastAmount: ps[len(ps)-1].amount, Salary: salary, Months: len(months)}
 		business := containsAny(" "+payer, businessWord)
 		if !salary && !earn && !business {
 			continue // money from people, however regular, is not income
@@ -272,10 +288,12 @@ func AnalyzeIncome(txns []kobo.Transaction, now time.Time, months int) IncomeRep
 			if now.Sub(s.Last) <= 45*24*time.Hour {
 				regularMonthly += s.MonthlyAmount
 			}
+			r.RegularTotal += total
 		default:
 			s.MonthlyAmount = total / int64(r.MonthsAnalysed)
 			s.Confidence = 0.6 * math.Min(1, float64(r.MonthsAnalysed)/6) * math.Max(0.2, 1-s.CV)
 			irregularTotal += total
+			r.IrregularTotal += total
 		}
 		incomeTotal += total
 		incomePayments += len(ps)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -165,6 +166,9 @@ func (s *Server) stepError(w http.ResponseWriter, r *http.Request, v2 bool, err 
 		return err
 	}
 	body := map[string]any{"status": "failed", "message": kobo.ErrorMessage(err), "responseCode": app.CodeBadInput, "data": nil}
+	if n := attemptsLeft(err); n > 0 {
+		body["attempts_left"] = n
+	}
 	if v2 {
 		body["timestamp"] = s.timestamp()
 		if fe := fieldErrors(err); fe != nil {
@@ -173,6 +177,26 @@ func (s *Server) stepError(w http.ResponseWriter, r *http.Request, v2 bool, err 
 	}
 	writeJSON(w, http.StatusBadRequest, body)
 	return nil
+}
+
+// attemptsLeft is the count of wrong answers a session still takes, 0 when
+// the error is not a counted one.
+func attemptsLeft(err error) int {
+	var e *kobo.Error
+	if errors.As(err, &e) {
+		return e.AttemptsLeft
+	}
+	return 0
+}
+
+// widgetMessage is an error's message for kobo's own widget, which shows it
+// as is: the count of attempts left goes into the text there, while the
+// Mono-shaped APIs keep the bank's words and send the count apart.
+func widgetMessage(err error) string {
+	if n := attemptsLeft(err); n > 0 {
+		return fmt.Sprintf("%s (%d of %d attempts left)", kobo.ErrorMessage(err), n, app.MaxWrongTries)
+	}
+	return kobo.ErrorMessage(err)
 }
 
 func (s *Server) connectStep(v2, commit bool) handler {

@@ -159,33 +159,42 @@ func (s *Server) streamTransactions(w http.ResponseWriter, r *http.Request, c *k
 	return err
 }
 
-// monthTotals is GET /accounts/{id}/credits and /debits: the total and a
-// month-by-month history over the last 12 months (amounts in kobo,
-// periods as MM-YYYY).
-func (s *Server) monthTotals(credits bool) handler {
+// monthTotals is GET /accounts/{id}/credits and /debits, and their v2
+// twins (in the v2 envelope): the total, the number of transactions, and a
+// month-by-month history over the last 12 months with each month's count
+// (https://docs.mono.co/docs/changelog, 2022-07-18 and 2025-07-23). Amounts
+// are in kobo, periods MM-YYYY.
+func (s *Server) monthTotals(credits, v2 bool) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		months, err := s.app.MonthlyTotals(r.Context(), callerFrom(r.Context()), r.PathValue("id"))
 		if err != nil {
 			return err
 		}
 		var total int64
+		count := 0
 		history := []map[string]any{}
 		for _, m := range months {
-			amt := m.Debits
+			amt, n := m.Debits, m.DebitCount
 			if credits {
-				amt = m.Credits
+				amt, n = m.Credits, m.CreditCount
 			}
-			if amt == 0 {
+			if amt == 0 && n == 0 {
 				continue
 			}
 			total += amt
+			count += n
 			period := m.Month
 			if len(period) == 7 { // YYYY-MM → MM-YYYY
 				period = period[5:] + "-" + period[:4]
 			}
-			history = append(history, map[string]any{"amount": amt, "period": period})
+			history = append(history, map[string]any{"amount": amt, "period": period, "transactions_count": n})
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"total": total, "history": history})
+		body := map[string]any{"total": total, "transactions_count": count, "history": history}
+		if v2 {
+			s.writeV2(w, http.StatusOK, "Request was successfully completed", body, nil)
+			return nil
+		}
+		writeJSON(w, http.StatusOK, body)
 		return nil
 	}
 }
@@ -363,55 +372,6 @@ func (s *Server) incomeV1(w http.ResponseWriter, r *http.Request) error {
 		"type": rep.Type, "amount": rep.Amount, "employer": rep.Employer, "confidence": rep.Confidence,
 		"average_income": rep.AverageIncome, "monthly_income": rep.MonthlyIncome, "yearly_income": rep.YearlyIncome, "income_sources": rep.IncomeSources,
 	})
-	return nil
-}
-
-// incomeV2 is GET /v2/accounts/{id}/income[?period=N]: it starts an
-// analysis; the result arrives by webhook (the income analysis event) and
-// from /income/records. 202, because nothing is computed yet.
-func (s *Server) incomeV2(w http.ResponseWriter, r *http.Request) error {
-	months := 0
-	if p := r.URL.Query().Get("period"); p != "" {
-		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(p), "last"), "months"))
-		if err != nil {
-			return &kobo.Error{Code: kobo.EINVALID, Message: "period must be a number of months from 1 to 24", Fields: map[string]string{"period": "is not a number of months"}}
-		}
-		months = n
-	}
-	rec, err := s.app.StartIncome(r.Context(), callerFrom(r.Context()), r.PathValue("id"), months)
-	if err != nil {
-		return err
-	}
-	s.writeV2(w, http.StatusAccepted, "Income analysis is processing; the result will be sent by webhook and is available from /income/records", incomeRecord(rec), nil)
-	return nil
-}
-
-func incomeRecord(rec *kobo.IncomeRecord) map[string]any {
-	out := map[string]any{"id": rec.ID, "account": rec.AccountID, "status": rec.Status, "period": rec.Months, "created_at": monoTime(rec.CreatedAt), "completed_at": nil,
-		"income_summary": nil, "income_streams": nil}
-	if rec.DoneAt != nil {
-		out["completed_at"] = monoTime(*rec.DoneAt)
-	}
-	if len(rec.Result) > 0 {
-		var res app.IncomeResult
-		if json.Unmarshal(rec.Result, &res) == nil {
-			out["income_summary"], out["income_streams"] = res.Summary, res.Streams
-		}
-	}
-	return out
-}
-
-// incomeRecords is GET /v2/accounts/{id}/income/records, newest first.
-func (s *Server) incomeRecords(w http.ResponseWriter, r *http.Request) error {
-	recs, err := s.app.IncomeRecords(r.Context(), callerFrom(r.Context()), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	out := make([]map[string]any, len(recs))
-	for i, rec := range recs {
-		out[i] = incomeRecord(rec)
-	}
-	s.writeV2(w, http.StatusOK, "Request was successfully completed", out, map[string]any{"total": len(out)})
 	return nil
 }
 

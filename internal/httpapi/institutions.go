@@ -93,9 +93,20 @@ func (s *Server) iconURL(in *kobo.Institution) string {
 // and by every headless client, and encoding its forms is the expensive
 // part of the request.
 func (s *Server) cachedCatalog(w http.ResponseWriter, r *http.Request, key string, build func(all []*kobo.Institution) (any, error)) error {
-	cat, err := s.app.Catalog(r.Context())
+	e, err := s.catalogBody(r, key, build)
 	if err != nil {
 		return err
+	}
+	e.serve(w, r)
+	return nil
+}
+
+// catalogBody returns the encoded response for key, building it when the
+// catalog changed since it was last built.
+func (s *Server) catalogBody(r *http.Request, key string, build func(all []*kobo.Institution) (any, error)) (*encoded, error) {
+	cat, err := s.app.Catalog(r.Context())
+	if err != nil {
+		return nil, err
 	}
 	s.catMu.Lock()
 	if s.catVer != cat.Version {
@@ -106,10 +117,10 @@ func (s *Server) cachedCatalog(w http.ResponseWriter, r *http.Request, key strin
 	if !ok {
 		v, err := build(cat.All)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if e, err = encode(v); err != nil {
-			return err
+			return nil, err
 		}
 		s.catMu.Lock()
 		if s.catVer == cat.Version && len(s.catCache) < 256 { // bounded: filters are few, hostile queries are not cached
@@ -117,8 +128,7 @@ func (s *Server) cachedCatalog(w http.ResponseWriter, r *http.Request, key strin
 		}
 		s.catMu.Unlock()
 	}
-	e.serve(w, r)
-	return nil
+	return e, nil
 }
 
 // encoded is a response body prepared once: its JSON, its gzip, and an
@@ -174,12 +184,20 @@ func filterKey(prefix string, f kobo.InstitutionFilter) string {
 	return fmt.Sprintf("%s|%s|%s|%s|%s|%s", prefix, strings.ToLower(f.Country), f.Scope, f.BankCode, f.AuthMethod, f.Type)
 }
 
-// institutionsV1 is GET /v1/institutions: a bare array, key optional.
+// institutionsV1 is GET /v1/institutions: a bare array, key optional. v1
+// predates the split of products into scopes: the Partners v1 guide
+// (https://docs.mono.co/docs/connect-api-integration-guide) asks for the
+// scope "as data", and community code lists banks with scope=payments, so
+// every v1 scope lists the same banks.
 func (s *Server) institutionsV1(w http.ResponseWriter, r *http.Request) error {
 	f := filterFromQuery(r.URL.Query())
+	if f.Scope == "data" {
+		f.Scope = ""
+	}
 	if err := app.ValidateInstitutionFilter(f); err != nil {
 		return err
 	}
+	f.Scope = ""
 	return s.cachedCatalog(w, r, filterKey("v1", f), func(all []*kobo.Institution) (any, error) {
 		list := app.FilterInstitutions(all, f)
 		out := make([]v1Institution, 0, len(list))
@@ -199,31 +217,59 @@ func (s *Server) institutionsV1(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// institutionsV3 is GET /v3/institutions: secret key, v2 envelope.
+// institutionsV3 is GET /v3/institutions: secret key, v2 envelope. The
+// list is encoded once per catalog version and query (as v1's is) and
+// carries its ETag; the envelope around it is written per request so its
+// timestamp is the response's own.
 func (s *Server) institutionsV3(w http.ResponseWriter, r *http.Request) error {
 	f := filterFromQuery(r.URL.Query())
 	if err := app.ValidateInstitutionFilter(f); err != nil {
 		return err
 	}
-	cat, err := s.app.Catalog(r.Context())
+	e, err := s.catalogBody(r, filterKey("v3", f), func(all []*kobo.Institution) (any, error) {
+		list := app.FilterInstitutions(all, f)
+		out := make([]v3Institution, 0, len(list))
+		for _, in := range list {
+			v := v3Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
+				NIPCode: in.NIPCode, BankCode: in.BankCode, Country: in.Country, PrimaryColor: in.PrimaryColor,
+				Scope: []scopeView{}, AuthMethods: []v3AuthMethod{}}
+			for _, sc := range in.Scopes {
+				v.Scope = append(v.Scope, scopeView{Name: scopeNames[sc], Type: sc})
+			}
+			for _, m := range in.AuthMethods {
+				v.AuthMethods = append(v.AuthMethods, v3AuthMethod{Type: m.Type, UI: m.UI})
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	})
 	if err != nil {
 		return err
 	}
-	list := app.FilterInstitutions(cat.All, f)
-	out := make([]v3Institution, 0, len(list))
-	for _, in := range list {
-		v := v3Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
-			NIPCode: in.NIPCode, BankCode: in.BankCode, Country: in.Country, PrimaryColor: in.PrimaryColor,
-			Scope: []scopeView{}, AuthMethods: []v3AuthMethod{}}
-		for _, sc := range in.Scopes {
-			v.Scope = append(v.Scope, scopeView{Name: scopeNames[sc], Type: sc})
-		}
-		for _, m := range in.AuthMethods {
-			v.AuthMethods = append(v.AuthMethods, v3AuthMethod{Type: m.Type, UI: m.UI})
-		}
-		out = append(out, v)
+	h := w.Header()
+	h.Set("ETag", e.etag)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "private, max-age=60")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, e.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
 	}
-	s.writeV2(w, http.StatusOK, "Request completed successfully", out, nil)
+	var body bytes.Buffer
+	body.WriteString(`{"status":"successful","message":"Request completed successfully","timestamp":"` + s.timestamp() + `","data":`)
+	body.Write(bytes.TrimSuffix(e.body, []byte("\n")))
+	body.WriteString("}\n")
+	if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		writeRaw(w, http.StatusOK, body.Bytes())
+		return nil
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	_, _ = zw.Write(body.Bytes())
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	h.Set("Content-Encoding", "gzip")
+	writeRaw(w, http.StatusOK, gz.Bytes())
 	return nil
 }
 

@@ -47,12 +47,15 @@ func wantsRealtime(r *http.Request) bool {
 // realtime wraps a v2 read: with x-realtime: true it first runs (or reuses,
 // within 5 minutes) a real-time fetch and reports it in x-job-id,
 // x-job-status and x-has-new-data; then the read serves the fresh data.
-func (s *Server) realtime(h handler) handler {
+func (s *Server) realtime(h handler) handler { return s.realtimeJob(app.JobSyncStatement, h) }
+
+// realtimeJob is realtime for a read whose job Mono names job.
+func (s *Server) realtimeJob(job string, h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if !wantsRealtime(r) {
 			return h(w, r)
 		}
-		j, err := s.app.Realtime(r.Context(), callerFrom(r.Context()), r.PathValue("id"), realtimeWait)
+		j, err := s.app.Realtime(r.Context(), callerFrom(r.Context()), r.PathValue("id"), job, realtimeWait)
 		switch {
 		case kobo.ErrorCode(err) == kobo.EREAUTH:
 			w.Header().Set("x-reauth-required", "true")
@@ -80,7 +83,7 @@ func (s *Server) accountJob(w http.ResponseWriter, r *http.Request) error {
 	}
 	status, _ := app.JobState(j)
 	s.writeV2(w, http.StatusOK, "Request was successfully completed", map[string]any{
-		"id": j.ID, "status": status, "name": app.RealtimeJobName, "account": j.AccountID, "business": c.App.PartnerID, "app": c.App.ID,
+		"id": j.ID, "status": status, "name": app.JobName(j), "account": j.AccountID, "business": c.App.PartnerID, "app": c.App.ID,
 	}, nil)
 	return nil
 }
@@ -117,7 +120,9 @@ func reauthData(step *app.ConnectStep) map[string]any {
 	d := map[string]any{"responseCode": step.ResponseCode, "session_id": step.Session.ID}
 	switch step.ResponseCode {
 	case app.CodeLinked:
-		d["code"] = step.Code
+		if step.Code != "" { // the session call's 99 opens the session: no code yet
+			d["code"] = step.Code
+		}
 	case app.CodeMoreInput:
 		d["userInput"] = step.Form
 	case app.CodeSelectAccount:
@@ -149,7 +154,7 @@ func (s *Server) reauthSessionV2(w http.ResponseWriter, r *http.Request) error {
 	if req.Meta != nil {
 		in.Reference = req.Meta.Ref
 	}
-	step, err := s.app.StartReauth(r.Context(), callerFrom(r.Context()), req.Account, in)
+	step, err := s.app.OpenReauth(r.Context(), callerFrom(r.Context()), req.Account, in)
 	if err != nil {
 		return s.stepError(w, r, true, err)
 	}

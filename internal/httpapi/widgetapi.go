@@ -136,7 +136,7 @@ func (s *Server) widgetError(w http.ResponseWriter, err error) error {
 	if StatusOf(err) != http.StatusBadRequest {
 		return err
 	}
-	body := map[string]any{"responseCode": app.CodeBadInput, "message": kobo.ErrorMessage(err)}
+	body := map[string]any{"responseCode": app.CodeBadInput, "message": widgetMessage(err)}
 	if fe := fieldErrors(err); fe != nil {
 		body["errors"] = fe
 	}
@@ -305,7 +305,8 @@ func (s *Server) initiate(w http.ResponseWriter, r *http.Request) error {
 	}
 	if link.Account != nil {
 		data["account"] = link.Account.ID
-		data["institution"] = map[string]any{"id": link.Account.InstitutionID, "name": link.Account.Institution.Name, "type": link.Account.Institution.Type}
+		// https://docs.mono.co/docs/financial-data/reauth-link: ids as strings
+		data["institution"] = link.Account.InstitutionID
 		data["auth_method"] = link.Account.AuthMethod
 	}
 	s.writeV2(w, http.StatusOK, "Request was successfully completed", data, nil)

@@ -121,16 +121,16 @@ type Event struct {
 
 // Event types (Mono's names).
 const (
-	EventAccountConnected       = "mono.events.account_connected"
-	EventAccountUpdated         = "mono.events.account_updated"
-	EventReauthRequired         = "mono.events.reauthorisation_required"
-	EventAccountReauthorized    = "mono.events.account_reauthorized"
-	EventSyncFailed             = "mono.events.sync_failed"
-	EventAccountUnlinked        = "mono.events.account_unlinked"
-	EventJobUpdate              = "mono.accounts.jobs.update"
-	EventWebhookTest            = "mono.events.webhook_test"
-	EventStatementJobCompleted  = "mono.events.statement_job_completed"
-	EventIncomeAnalysisComplete = "mono.events.income_analysis_completed"
+	EventAccountConnected      = "mono.events.account_connected"
+	EventAccountUpdated        = "mono.events.account_updated"
+	EventReauthRequired        = "mono.events.reauthorisation_required"
+	EventAccountReauthorized   = "mono.events.account_reauthorized"
+	EventSyncFailed            = "mono.events.sync_failed"
+	EventAccountUnlinked       = "mono.events.account_unlinked"
+	EventJobUpdate             = "mono.accounts.jobs.update"
+	EventWebhookTest           = "mono.events.webhook_test"
+	EventStatementJobCompleted = "mono.events.statement_job_completed"
+	EventAccountIncome         = "mono.events.account_income"
 )
 
 // EventFacts is what happened, in domain terms; an EventRenderer turns it

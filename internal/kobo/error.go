@@ -39,7 +39,11 @@ type Error struct {
 	Message    string
 	Fields     map[string]string
 	RetryAfter time.Duration // for ERATELIMIT: when the caller may try again
-	Err        error
+	// AttemptsLeft is how many more wrong answers a connect session takes
+	// before it closes (0: not counted). It travels apart from Message so
+	// the message stays the bank's, word for word, as Mono relays it.
+	AttemptsLeft int
+	Err          error
 }
 
 func (e *Error) Error() string {
