@@ -379,6 +379,17 @@ func (s *Service) FireEvent(ctx context.Context, c *kobo.Caller, accountID, even
 	if !slices.Contains(EventTypes, eventType) {
 		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "event must be one of " + strings.Join(EventTypes, ", "), Fields: map[string]string{"event": "is not a kobo event type"}}
 	}
+	var extra map[string]any
+	if eventType == kobo.EventAccountIncome {
+		// a fired income event carries a real report of the account, so a
+		// receiver's parser meets the shape it will get in earnest
+		report, err := s.incomeOf(ctx, acct, 12)
+		if err != nil {
+			return nil, err
+		}
+		extra = NewMonoIncome(acct.ID, 12, report).Fields()
+		extra["account_name"], extra["account_number"] = acct.Name, string(acct.AccountNumber)
+	}
 	var ev *kobo.Event
 	err = s.store.Update(ctx, func(tx kobo.Tx) error {
 		app, err := tx.App(ctx, acct.AppID)
@@ -386,7 +397,7 @@ func (s *Service) FireEvent(ctx context.Context, c *kobo.Caller, accountID, even
 			return err
 		}
 		hasNew := true
-		f := kobo.EventFacts{Type: eventType, DataStatus: acct.DataStatus, RetrievedData: acct.RetrievedData, Live: acct.Live}
+		f := kobo.EventFacts{Type: eventType, DataStatus: acct.DataStatus, RetrievedData: acct.RetrievedData, Live: acct.Live, Extra: extra}
 		switch eventType {
 		case kobo.EventAccountUpdated:
 			f.SyncStatus, f.HasNewData = "SUCCESSFUL", &hasNew

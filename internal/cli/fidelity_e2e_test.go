@@ -108,6 +108,11 @@ func monoFidelity(t *testing.T, o e2eOpts) {
 		if len(list.Data) != 1 || list.Data[0].Income["account"] != id || list.Data[0].App != e.app["id"] || list.Meta["pages"] != float64(1) {
 			t.Fatalf("income-records: %s", recs.body)
 		}
+		// the sandbox fires the same shape
+		fired := e.must(200, "POST", "/v2/sandbox/accounts/"+id+"/webhooks/fire", map[string]string{"event": "mono.events.account_income"}, e.key()...).m(t)
+		if fd := obj(fired, "data", "data"); obj(fd, "income_summary") == nil || fd["period"] != "12 months" {
+			t.Fatalf("fired account_income: %v", fired)
+		}
 		// the old kobo path stays as an alias
 		if alias := e.must(200, "GET", "/v2/accounts/"+id+"/income/records", nil, e.key()...); !bytes.Equal(shapeBytes(alias.body), shapeBytes(recs.body)) {
 			t.Fatalf("alias differs: %s", alias.body)
