@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
 // MaxAttempts is the attempt budget of a delivery.
@@ -29,42 +31,15 @@ func Backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
-// ErrBlockedAddress is returned when a live app's URL resolves to an
-// address kobo will not call.
-var ErrBlockedAddress = errors.New("webhook: the endpoint resolves to a private, loopback or link-local address, which live apps may not call")
+// ErrBlockedAddress is returned for every attempt the guard stops: one
+// text whatever is (or is not) listening there, and no connection is ever
+// made, so the delivery log cannot tell an open port from a closed one.
+var ErrBlockedAddress = errors.New("the endpoint resolves to a private, loopback or link-local address, which kobo does not deliver to")
 
-var blockedPrefixes = func() []netip.Prefix {
-	var out []netip.Prefix
-	for _, p := range []string{
-		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-		"192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-		"::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32",
-	} {
-		out = append(out, netip.MustParsePrefix(p))
-	}
-	return out
-}()
-
-// Blocked reports whether a live app may not call ip. IPv4 addresses hidden
-// in IPv6 forms (mapped, NAT64, 6to4) are checked as the IPv4 they carry.
-func Blocked(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		b := ip.As16()
-		switch {
-		case netip.MustParsePrefix("64:ff9b::/96").Contains(ip): // NAT64
-			return Blocked(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
-		case netip.MustParsePrefix("2002::/16").Contains(ip): // 6to4
-			return Blocked(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
-		}
-	}
-	for _, p := range blockedPrefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+// Blocked reports whether the guarded client refuses to dial ip: see
+// kobo.InternalAddr, which also judges the IPv4 inside mapped, compatible,
+// NAT64 and 6to4 IPv6 forms.
+func Blocked(ip netip.Addr) bool { return kobo.InternalAddr(ip) }
 
 // guard refuses connections to blocked addresses; it runs after DNS, on the
 // address actually dialled.
@@ -80,8 +55,9 @@ func guard(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// Client POSTs webhooks. It keeps two connection pools: a guarded one for
-// live apps and an open one for sandbox apps.
+// Client POSTs webhooks. It keeps two connection pools: a guarded one, and
+// an open one for messages that may reach private addresses (sandbox apps
+// on a developer's machine; see DispatcherConfig.SandboxPrivate).
 type Client struct {
 	timeout time.Duration
 	guarded *http.Client

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ type Message struct {
 	ID           string      // the event id: webhook-id, stable across retries
 	Timestamp    time.Time   // the attempt time: webhook-timestamp
 	Body         []byte
-	AllowPrivate bool // sandbox apps may target localhost
+	AllowPrivate bool // may reach loopback and private addresses (see DispatcherConfig.SandboxPrivate)
 }
 
 // Result is what one POST got back.
@@ -46,11 +47,14 @@ type DispatcherConfig struct {
 	// MaxAttempts the attempt budget (see the package doc for the schedule).
 	Backoff     func(attempt int) time.Duration
 	MaxAttempts int
-	Concurrency int           // POSTs in flight at once (default 128)
-	PerApp      int           // of which at most this many for one app (default 16)
-	Lease       time.Duration // how long a claimed delivery is held (default 1m)
-	Poll        time.Duration // longest sleep without a wake-up (default 1s)
-	WorkerID    string
+	// SandboxPrivate lets sandbox apps' deliveries reach loopback and
+	// private addresses (a developer's machine). Live apps never may.
+	SandboxPrivate bool
+	Concurrency    int           // POSTs in flight at once (default 128)
+	PerApp         int           // of which at most this many for one app (default 16)
+	Lease          time.Duration // how long a claimed delivery is held (default 1m)
+	Poll           time.Duration // longest sleep without a wake-up (default 1s)
+	WorkerID       string
 	// Metrics, when set, observes each attempt.
 	Metrics func(event string, ok bool, latency time.Duration)
 	// FirstAttemptLag, when set, observes how long each event waited for
@@ -316,7 +320,14 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *kobo.Delivery, app *kobo.A
 			r = Result{Err: err}
 			break
 		}
-		r = d.c.Send(ctx, Message{URL: app.WebhookURL, Secret: app.WebhookSecret, ID: dl.EventID, Timestamp: now, Body: body, AllowPrivate: !dl.Live})
+		// The guard follows the app that owns the URL, not the event: a
+		// live app's URL is guarded for its test-mode events too (test
+		// events, test-mode replays, sandbox fires).
+		r = d.c.Send(ctx, Message{URL: app.WebhookURL, Secret: app.WebhookSecret, ID: dl.EventID, Timestamp: now, Body: body, AllowPrivate: !app.Live && d.c.SandboxPrivate})
+	}
+	if errors.Is(r.Err, ErrBlockedAddress) {
+		// nothing from a blocked target is kept, whatever Send returned
+		r = Result{Err: ErrBlockedAddress, Latency: r.Latency}
 	}
 	a := &res.out.Attempt
 	a.StatusCode, a.Latency, a.ResponseBody = r.StatusCode, r.Latency, r.Body

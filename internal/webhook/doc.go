@@ -13,11 +13,17 @@
 //     replays.
 //
 // Delivery rules: 10 s timeout; any non-2xx, redirect, timeout or
-// connection error is retried; redirects are not followed. Live apps may not
-// reach loopback, private, link-local (cloud metadata), CGNAT, multicast or
-// unspecified addresses; the check runs on the resolved address at dial
-// time, so DNS rebinding cannot slip past it. Sandbox apps may target
-// localhost for local development.
+// connection error is retried; redirects are not followed. Guarded
+// deliveries may not reach loopback, private, link-local (cloud metadata),
+// CGNAT, multicast, reserved or unspecified addresses, nor the IPv6 forms
+// that carry one (kobo.InternalAddr); the check runs on the resolved
+// address at dial time, so DNS rebinding cannot slip past it, and a blocked
+// attempt keeps no status or body and always reads ErrBlockedAddress. A live
+// app's deliveries are always guarded, its test-mode events included (the
+// guard follows the app that owns the URL, not the event). A sandbox app's
+// are guarded unless DispatcherConfig.SandboxPrivate is set: cli sets it
+// when kobo runs on loopback only (a developer's machine) or the operator
+// asks for it with --webhook-allow-private.
 //
 // Retry schedule (Backoff; ±20% jitter), about two days in all (48 h 52 m
 // nominal, 39 h to 59 h with jitter):

@@ -86,7 +86,10 @@ func TestBlocked(t *testing.T) {
 		{"127.0.0.1", true}, {"10.1.2.3", true}, {"172.20.0.1", true}, {"192.168.1.1", true}, {"169.254.169.254", true},
 		{"100.64.0.1", true}, {"0.0.0.0", true}, {"224.0.0.1", true}, {"::1", true}, {"fe80::1", true}, {"fc00::1", true},
 		{"fd00:ec2::254", true}, {"::ffff:127.0.0.1", true}, {"64:ff9b::a00:1", true}, {"2002:7f00:1::", true}, {"::", true},
-		{"8.8.8.8", false}, {"102.89.1.1", false}, {"2a00:1450:4001::1", false}, {"64:ff9b::808:808", false},
+		{"::127.0.0.1", true}, {"::a00:1", true}, {"::ffff:0:7f00:1", true}, {"64:ff9b:1::a00:1", true},
+		{"64:ff9b:1:7f00:0:100::", true}, {"2002:a00:1::1", true}, {"2002:c0a8:101::", true}, {"2001:0:4136:e378:8000:63bf:3fff:fdd2", true},
+		{"fe80::1%eth0", true}, {"::ffff:169.254.169.254", true}, {"64:ff9b::169.254.169.254", true}, {"fec0::1", true},
+		{"8.8.8.8", false}, {"::8.8.8.8", false}, {"2002:808:808::1", false}, {"102.89.1.1", false}, {"2a00:1450:4001::1", false}, {"64:ff9b::808:808", false},
 	} {
 		if got := webhook.Blocked(netip.MustParseAddr(c.ip)); got != c.blocked {
 			t.Errorf("Blocked(%s) = %v, want %v", c.ip, got, c.blocked)
