@@ -13,7 +13,9 @@ package app
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -64,6 +66,13 @@ type Config struct {
 	// BankError is told of every error a bank connector returns, by
 	// institution, call and kind. May be nil.
 	BankError func(institution, call string, kind kobo.BankErrorKind)
+	// SandboxWebhooksPrivate lets sandbox apps save webhook URLs on
+	// loopback and private hosts (a developer's kobo; cli wires the
+	// dispatcher's switch alike). Live apps never may.
+	SandboxWebhooksPrivate bool
+	// LookupHost resolves webhook hosts when they are saved; nil uses
+	// net.DefaultResolver.
+	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // Service implements the use cases.
@@ -86,17 +95,20 @@ type Service struct {
 	fetchOutcome func(reason, code string)
 	bankError    func(institution, call string, kind kobo.BankErrorKind)
 
-	providers    map[string]kobo.Provider
-	sandbox      kobo.Sandbox
-	sealer       kobo.Sealer
-	fpKey        []byte
-	renderer     kobo.EventRenderer
-	categorize   func(string, kobo.TxnType, int64) string
-	notify       func()
-	urlKey       []byte
-	reqlog       *requestLog
-	keyLimiter   *keyedLimiter // nil: unlimited
-	apiIPLimiter *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
+	providers  map[string]kobo.Provider
+	sandbox    kobo.Sandbox
+	sealer     kobo.Sealer
+	fpKey      []byte
+	renderer   kobo.EventRenderer
+	categorize func(string, kobo.TxnType, int64) string
+	notify     func()
+
+	sandboxPrivate bool
+	lookupHost     func(context.Context, string) ([]netip.Addr, error)
+	urlKey         []byte
+	reqlog         *requestLog
+	keyLimiter     *keyedLimiter // nil: unlimited
+	apiIPLimiter   *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
 }
 
 // New returns a Service.
@@ -145,8 +157,17 @@ func New(c Config) *Service {
 	if s.notify == nil {
 		s.notify = func() {}
 	}
+	s.sandboxPrivate = c.SandboxWebhooksPrivate
+	s.lookupHost = c.LookupHost
+	if s.lookupHost == nil {
+		s.lookupHost = defaultLookupHost
+	}
 	return s
 }
+
+// SandboxWebhooksPrivate reports whether sandbox apps' webhooks may reach
+// loopback and private hosts on this kobo (the dashboard says so).
+func (s *Service) SandboxWebhooksPrivate() bool { return s.sandboxPrivate }
 
 // Clock returns the service's clock.
 func (s *Service) Clock() kobo.Clock { return s.clock }

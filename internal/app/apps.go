@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"net"
-	"net/netip"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -46,7 +44,8 @@ func newWebhookSecret() kobo.Secret {
 }
 
 // validateApp checks in against the app it would produce.
-func validateApp(in AppInput, a *kobo.App, creating bool) error {
+// resolved holds the addresses of the webhook host, looked up beforehand.
+func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved hostAddrs) error {
 	v := kobo.Invalid{}
 	if in.Name != nil || creating {
 		name := ""
@@ -98,45 +97,11 @@ func validateApp(in AppInput, a *kobo.App, creating bool) error {
 		a.WebhookURL = strings.TrimSpace(*in.WebhookURL)
 	}
 	if a.WebhookURL != "" && (in.WebhookURL != nil || in.Live != nil) {
-		if msg := checkWebhookURL(a.WebhookURL, a.Live); msg != "" {
+		if msg := checkWebhookURL(a.WebhookURL, a.Live, a.Live || !s.sandboxPrivate, resolved); msg != "" {
 			v.Add("webhook_url", msg)
 		}
 	}
 	return v.Err()
-}
-
-// checkWebhookURL is the save-time check of a webhook URL. The delivery
-// client checks the resolved address again at dial time, which is what
-// defeats DNS rebinding; this check gives the partner an early, clear
-// answer for the obvious cases.
-func checkWebhookURL(raw string, live bool) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || len(raw) > 2048 {
-		return "must be an absolute http(s) URL"
-	}
-	if u.User != nil {
-		return "must not contain credentials"
-	}
-	if !live {
-		return "" // sandbox apps may target localhost for local development
-	}
-	if u.Scheme != "https" {
-		return "must use https for a live app"
-	}
-	host := strings.ToLower(u.Hostname())
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") {
-		return "must not point at a local or internal host for a live app"
-	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		ip = ip.Unmap()
-		if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsMulticast() ||
-			netip.MustParsePrefix("100.64.0.0/10").Contains(ip) || netip.MustParsePrefix("0.0.0.0/8").Contains(ip) {
-			return "must not point at a private, loopback or link-local address for a live app"
-		}
-	} else if net.ParseIP(host) != nil {
-		return "must not be an IP address in an unusual form"
-	}
-	return ""
 }
 
 // CreateApp creates an app in sandbox mode (or live, if asked) with its
@@ -145,7 +110,11 @@ func (s *Service) CreateApp(ctx context.Context, partnerID string, in AppInput) 
 	now := s.now()
 	a := &kobo.App{ID: kobo.NewID(now), PartnerID: partnerID, SyncFrequency: kobo.SyncEvery24h, Relink: kobo.RelinkNew,
 		WebhookSecret: newWebhookSecret(), CreatedAt: now, UpdatedAt: now}
-	if err := validateApp(in, a, true); err != nil {
+	var resolved hostAddrs
+	if in.WebhookURL != nil {
+		resolved = s.lookupWebhookHost(ctx, *in.WebhookURL)
+	}
+	if err := s.validateApp(in, a, true, resolved); err != nil {
 		return nil, err
 	}
 	d := &AppDetails{App: a, PublicKeys: map[kobo.Mode]string{}, SecretKeys: map[kobo.Mode]kobo.Secret{}, WebhookSecret: a.WebhookSecret}
@@ -236,6 +205,20 @@ func (s *Service) ListApps(ctx context.Context, partnerID string) ([]*AppDetails
 // UpdateApp patches an app. Switching to live issues live keys (returned
 // once); switching back to sandbox revokes them.
 func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in AppInput) (*AppDetails, error) {
+	// the webhook host is resolved before the write transaction
+	var resolved hostAddrs
+	switch {
+	case in.WebhookURL != nil:
+		resolved = s.lookupWebhookHost(ctx, *in.WebhookURL)
+	case in.Live != nil:
+		_ = s.store.View(ctx, func(tx kobo.Tx) error {
+			a, err := ownedApp(ctx, tx, partnerID, appID)
+			if err == nil {
+				resolved = s.lookupWebhookHost(ctx, a.WebhookURL)
+			}
+			return nil
+		})
+	}
 	var d *AppDetails
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
 		a, err := ownedApp(ctx, tx, partnerID, appID)
@@ -243,7 +226,7 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 			return err
 		}
 		wasLive := a.Live
-		if err := validateApp(in, a, false); err != nil {
+		if err := s.validateApp(in, a, false, resolved); err != nil {
 			return err
 		}
 		a.UpdatedAt = s.now()

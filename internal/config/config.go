@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -70,6 +71,11 @@ type Config struct {
 	// transaction pages (kept exact by each account's history version);
 	// 0 turns it off.
 	PageCacheMB int64
+	// WebhookAllowPrivate, when set, decides whether sandbox apps' webhooks
+	// may reach loopback and private addresses. Unset, they may only when
+	// kobo listens on loopback with a loopback public URL (a developer's
+	// machine); see SandboxWebhooksPrivate. Live apps' webhooks never may.
+	WebhookAllowPrivate *bool
 }
 
 // Default returns the defaults: everything local, SQLite in ./kobo-data.
@@ -126,6 +132,14 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	str(&c.BanksimURL, "KOBO_BANKSIM_URL")
 	str(&c.LogFormat, "KOBO_LOG_FORMAT")
 	str(&c.LogLevel, "KOBO_LOG_LEVEL")
+	if v := getenv("KOBO_WEBHOOK_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KOBO_WEBHOOK_ALLOW_PRIVATE: %q is not a boolean", v))
+		} else {
+			c.WebhookAllowPrivate = &b
+		}
+	}
 	if v := getenv("KOBO_MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -206,6 +220,61 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimitPerKey, "rate-limit-per-key", c.RateLimitPerKey, "API requests per second per API key (bursts of twice that); 0 disables")
 	fs.Float64Var(&c.RateLimitPerIP, "rate-limit-per-ip", c.RateLimitPerIP, "API requests per second per client address; 0 disables")
 	fs.Int64Var(&c.PageCacheMB, "page-cache-mb", c.PageCacheMB, "memory for recently served transaction pages, in MiB; 0 disables")
+	fs.Var(optionalBool{&c.WebhookAllowPrivate}, "webhook-allow-private",
+		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it); unset, they may only when\n"+
+			"kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
+}
+
+// optionalBool is a boolean flag that can also be left unset (nil).
+type optionalBool struct{ p **bool }
+
+func (o optionalBool) IsBoolFlag() bool { return true }
+
+func (o optionalBool) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return strconv.FormatBool(**o.p)
+}
+
+func (o optionalBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*o.p = &b
+	return nil
+}
+
+// SandboxWebhooksPrivate reports whether sandbox apps' webhook deliveries
+// may reach loopback and private addresses, and why. A kobo reachable from
+// elsewhere (listening beyond loopback, or published under a non-loopback
+// URL) takes sign-ups from strangers, whose sandbox webhooks would otherwise
+// be a window into the operator's network; a developer's kobo on loopback
+// needs to call the webhook receiver beside it. Call it after WithDerived.
+func (c Config) SandboxWebhooksPrivate() (bool, string) {
+	if c.WebhookAllowPrivate != nil {
+		if *c.WebhookAllowPrivate {
+			return true, "allowed by webhook-allow-private"
+		}
+		return false, "forbidden by webhook-allow-private=false"
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil || !loopbackHost(host) {
+		return false, "kobo listens beyond loopback (" + c.Addr + "); set webhook-allow-private to allow it"
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || !loopbackHost(u.Hostname())) {
+		return false, "the public URL is not a loopback one (" + c.PublicURL + "); set webhook-allow-private to allow it"
+	}
+	return true, "kobo listens on loopback only with a loopback public URL (local development)"
+}
+
+func loopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }
 
 // WithDerived fills values that depend on others.
@@ -325,6 +394,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("rate_limit_per_key", c.RateLimitPerKey),
 		slog.Float64("rate_limit_per_ip", c.RateLimitPerIP),
 		slog.Int64("page_cache_mb", c.PageCacheMB),
+		slog.String("webhook_allow_private", cmp.Or(optionalBool{&c.WebhookAllowPrivate}.String(), "auto")),
 	)
 }
 
