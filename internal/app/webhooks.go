@@ -183,11 +183,15 @@ type ReplayInput struct {
 	Live     bool
 }
 
-// MaxReplay bounds one replay request.
-const MaxReplay = 10_000
+// MaxReplay bounds one replay request: a partner catching up after an
+// outage replays in steps of at most this many events.
+const MaxReplay = 1_000
 
 // Replay creates new deliveries (with the events' original ids) for an
 // app's events in a time range, so a partner can catch up after an outage.
+// An app has one replay in flight at a time: the next is refused
+// (ECONFLICT) until every delivery the last one queued has been tried once,
+// so replays cannot queue work at an endpoint faster than kobo delivers.
 func (s *Service) Replay(ctx context.Context, partnerID, appID string, in ReplayInput) (int, error) {
 	v := kobo.Invalid{}
 	if in.From.IsZero() {
@@ -224,6 +228,13 @@ func (s *Service) Replay(ctx context.Context, partnerID, appID string, in Replay
 			return kobo.Errorf(kobo.EINVALID, "the range holds more than %d events; replay a shorter range", MaxReplay)
 		}
 		now := s.now()
+		started, err := tx.StartReplay(ctx, app.ID, now)
+		if err != nil {
+			return err
+		}
+		if !started {
+			return kobo.Errorf(kobo.ECONFLICT, "this app's last replay is still in flight: replay again once each event it queued has been attempted")
+		}
 		// account by account: stores that lock an account's queue take the
 		// locks in one order everywhere (see postgres.lockAccountQueue)
 		slices.SortStableFunc(evs, func(a, b *kobo.Event) int { return strings.Compare(a.AccountID, b.AccountID) })

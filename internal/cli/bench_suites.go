@@ -66,7 +66,8 @@ func startBenchKoboWith(ctx context.Context, o benchOpts, bs benchServe) (*bench
 	if a := os.Getenv("KOBO_BENCH_ADMIN_ADDR"); a != "" { // to profile a suite's server
 		admin = a
 	}
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", admin, "--data-dir", dir, "--log-level", "error"}
+	// the suites' webhook receivers are on loopback
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", admin, "--data-dir", dir, "--log-level", "error", "--webhook-allow-private"}
 	if bs.banksimURL != "" {
 		args = append(args, "--banksim-url", bs.banksimURL)
 	}

@@ -197,6 +197,9 @@ func TestDashboard(t *testing.T) {
 	})
 	d.open("/dashboard/apps/" + appID + "/webhooks")
 	d.waitReload("#deliveries", "succeeded")
+	if s := d.text("#webhook-guard"); !strings.Contains(s, "may reach loopback and private addresses") {
+		t.Fatalf("the webhook page does not say sandbox webhooks may reach private hosts here: %q", s)
+	}
 	b.Screenshots("10-webhooks")
 	d.click(`#deliveries a`)
 	d.waitReload("#attempts", "200")

@@ -49,6 +49,11 @@ type e2eOpts struct {
 	tokenTTL time.Duration // partner and dashboard sessions
 	logs     io.Writer     // JSON debug logs go here when set
 	limits   bool          // keep the default rate limits
+	// addr is the address kobo is taken to listen on (the test server
+	// listens where it likes): the webhook guard follows it. Unset, the
+	// operator switch for private webhook targets is on, for the loopback
+	// receivers tests deliver to.
+	addr string
 }
 
 func startE2E(t testing.TB, o e2eOpts) *e2e {
@@ -77,6 +82,12 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 	}
 	if !o.limits {
 		cfg.RateLimitPerKey, cfg.RateLimitPerIP = 0, 0 // tests hammer from one address
+	}
+	if o.addr != "" {
+		cfg.Addr = o.addr
+	} else {
+		allow := true
+		cfg.WebhookAllowPrivate = &allow
 	}
 	stk, err := build(context.Background(), cfg, log, kobo.SystemClock{})
 	if err != nil {

@@ -33,7 +33,8 @@ func freeAddr(t *testing.T) string {
 
 func startReplica(t *testing.T, bin, dsn string, migrate bool) *replica {
 	addr := freeAddr(t)
-	args := []string{"serve", "--addr", addr, "--admin-addr", "", "--lease", "4s", "--workers", "4"}
+	// the webhook receiver is on loopback
+	args := []string{"serve", "--addr", addr, "--admin-addr", "", "--lease", "4s", "--workers", "4", "--webhook-allow-private"}
 	if migrate {
 		args = append(args, "--migrate")
 	}

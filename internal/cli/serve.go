@@ -112,6 +112,11 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 		go func() { errc <- admin.Serve(aln) }()
 		addrs.Admin = "http://" + aln.Addr().String()
 	}
+	if ok, why := cfg.SandboxWebhooksPrivate(); ok {
+		log.Info("sandbox webhooks may reach loopback and private addresses", "why", why)
+	} else {
+		log.Info("sandbox webhooks are guarded like live ones: no loopback, private or link-local targets", "why", why)
+	}
 	log.Info("kobo started", "version", fullVersion(), "config", cfg, "api", addrs.API, "admin", addrs.Admin, "engine", stk.store.Engine(), "startup", time.Since(started).Round(time.Millisecond))
 	banner(stdout, cfg, addrs, stk.store.Engine())
 	if ready != nil {

@@ -208,7 +208,7 @@ func TestKillStorm(t *testing.T) {
 	start := func() {
 		t.Helper()
 		logs = &syncBuffer{}
-		cmd = exec.Command(bin, "serve", "--addr", addr, "--admin-addr", "", "--data-dir", dir, "--lease", "3s", "--workers", "4")
+		cmd = exec.Command(bin, "serve", "--addr", addr, "--admin-addr", "", "--data-dir", dir, "--lease", "3s", "--workers", "4", "--webhook-allow-private")
 		cmd.Env = append(os.Environ(), "KOBO_RATE_LIMIT_PER_IP=0", "KOBO_RATE_LIMIT_PER_KEY=0", "KOBO_LOG_LEVEL=warn")
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {

@@ -61,6 +61,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	s.reg.MustRegister(queueCollector{store: st, clock: clock})
 	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics})
 	bank := sandboxBank(cfg, clock, log)
+	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
 	s.svc = app.New(app.Config{
 		Store: st, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
 		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
@@ -68,12 +69,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB),
 		Notify:         func() { s.runner.Notify(); s.dispatcher.Notify() },
 		Providers:      map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
-		FetchOutcome: fetchOutcome, BankError: bankError,
+		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
-		Metrics: hookMetrics, FirstAttemptLag: hookLag,
+		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate,
 	})
 	if err := s.svc.SeedInstitutions(ctx, banksim.Catalog()); err != nil {
 		st.Close()

@@ -171,6 +171,7 @@ func (d *Dashboard) appOverview(q *request) error {
 		return err
 	}
 	q.v.Data["AccountCount"] = list.Total
+	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 	d.render(q, "app")
 	return nil
 }
@@ -195,6 +196,7 @@ func (d *Dashboard) updateApp(q *request) error {
 	if err != nil {
 		if fieldErrors(q, err) {
 			q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
+			q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 			d.render(q, "app")
 			return nil
 		}
@@ -417,6 +419,7 @@ func (d *Dashboard) webhooks(q *request) error {
 		page, _ = d.app.ListDeliveries(q.r.Context(), q.partner.ID, q.app.App.ID, app.DeliveryQuery{Limit: 25})
 	}
 	q.v.Title, q.v.Nav = "Webhooks", "webhooks"
+	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 	q.v.Data["Deliveries"], q.v.Data["Next"] = page.Deliveries, page.Next
 	q.v.Data["Status"], q.v.Data["Event"] = v.Get("status"), v.Get("event")
 	q.v.Data["Events"] = []string{kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,

@@ -58,6 +58,7 @@ type Tx interface {
 	SyncStore
 	WebhookStore
 	RequestLogStore
+	ReplayStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"StatementsAndIncome", testStatementsAndIncome},
 		{"ListAccounts", testListAccounts},
 		{"RequestLog", testRequestLog},
+		{"Replays", testReplays},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
