@@ -221,8 +221,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimitPerIP, "rate-limit-per-ip", c.RateLimitPerIP, "API requests per second per client address; 0 disables")
 	fs.Int64Var(&c.PageCacheMB, "page-cache-mb", c.PageCacheMB, "memory for recently served transaction pages, in MiB; 0 disables")
 	fs.Var(optionalBool{&c.WebhookAllowPrivate}, "webhook-allow-private",
-		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it); unset, they may only when\n"+
-			"kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
+		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it; env KOBO_WEBHOOK_ALLOW_PRIVATE);\n"+
+			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
 }
 
 // optionalBool is a boolean flag that can also be left unset (nil).
