@@ -120,7 +120,7 @@ func TestLiveAppsTestModeEventsAreGuarded(t *testing.T) {
 	admin, hits := internalService(t)
 	e.signupApp("")
 	id := e.app["id"].(string)
-	e.must(200, "PATCH", "/v1/apps/"+id, map[string]any{"live": true, "webhook_url": "https://hooks.acme.ng/kobo"}, "Authorization", e.auth)
+	e.must(200, "PATCH", "/v1/apps/"+id, map[string]any{"live": true, "webhook_url": "https://102.89.1.1/kobo"}, "Authorization", e.auth)
 	e.setWebhookURL(id, admin.URL+"/rebound")
 
 	e.must(202, "POST", "/v1/apps/"+id+"/webhooks/test?mode=test", nil, "Authorization", e.auth)
