@@ -40,6 +40,7 @@ func emitMode(t *testing.T, s kobo.Store, a *kobo.App, live bool) {
 // replay with mode test, a sandbox fire) is dialled through the guard.
 func TestGuardFollowsTheAppNotTheEvent(t *testing.T) {
 	t.Parallel()
+	s := setup(t)
 	for _, c := range []struct {
 		name             string
 		appLive, evLive  bool
@@ -52,33 +53,33 @@ func TestGuardFollowsTheAppNotTheEvent(t *testing.T) {
 		{"sandbox app, private not allowed", false, false, false, false},
 		{"sandbox app, private allowed", false, false, true, true},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			s := setup(t)
-			a := appWithHook(t, s, "http://127.0.0.1:1/hooks")
-			a.Live = c.appLive
-			if err := s.Update(context.Background(), func(tx kobo.Tx) error { return tx.UpdateApp(context.Background(), a) }); err != nil {
-				t.Fatal(err)
-			}
-			emitMode(t, s, a, c.evLive)
-			var mu sync.Mutex
-			var got []bool
-			d := webhook.NewDispatcher(webhook.DispatcherConfig{Store: s, Poll: 10 * time.Millisecond, SandboxPrivate: c.sandboxPrivate,
-				Send: func(ctx context.Context, m webhook.Message) webhook.Result {
-					mu.Lock()
-					got = append(got, m.AllowPrivate)
-					mu.Unlock()
-					return webhook.Result{StatusCode: 200}
-				}})
-			run(t, d)
-			d.Notify()
-			waitFor(t, "the attempt", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > 0 })
-			mu.Lock()
-			defer mu.Unlock()
-			if got[0] != c.wantAllowPrivate {
-				t.Fatalf("AllowPrivate = %v, want %v", got[0], c.wantAllowPrivate)
-			}
-		})
+		// one store for every case (a store is the slow part under -race);
+		// each case has its own app and its own dispatcher
+		a := appWithHook(t, s, "http://127.0.0.1:1/hooks")
+		a.Live = c.appLive
+		if err := s.Update(context.Background(), func(tx kobo.Tx) error { return tx.UpdateApp(context.Background(), a) }); err != nil {
+			t.Fatal(err)
+		}
+		emitMode(t, s, a, c.evLive)
+		var mu sync.Mutex
+		var got []bool
+		d := webhook.NewDispatcher(webhook.DispatcherConfig{Store: s, Poll: 10 * time.Millisecond, SandboxPrivate: c.sandboxPrivate,
+			Send: func(ctx context.Context, m webhook.Message) webhook.Result {
+				mu.Lock()
+				got = append(got, m.AllowPrivate)
+				mu.Unlock()
+				return webhook.Result{StatusCode: 200}
+			}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { d.Run(ctx); close(done) }()
+		d.Notify()
+		waitFor(t, c.name+": the attempt", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > 0 })
+		cancel()
+		<-done
+		if len(got) != 1 || got[0] != c.wantAllowPrivate {
+			t.Errorf("%s: AllowPrivate = %v, want [%v]", c.name, got, c.wantAllowPrivate)
+		}
 	}
 }
 
