@@ -46,6 +46,7 @@ func normalizeHost(host string) (webhookHost, error) {
 		}
 		return webhookHost{ip: ip}, nil
 	}
+	orig := host
 	if !isASCII(host) {
 		a, err := idna.Lookup.ToASCII(host)
 		if err != nil {
@@ -58,7 +59,7 @@ func normalizeHost(host string) (webhookHost, error) {
 		return webhookHost{}, errBadHost
 	}
 	if ip, err := netip.ParseAddr(h); err == nil && ip.Is4() {
-		return webhookHost{ip: ip, unusual: h != host}, nil
+		return webhookHost{ip: ip, unusual: h != orig}, nil
 	}
 	if ip, ok := inetAton(h); ok {
 		return webhookHost{ip: ip, unusual: true}, nil

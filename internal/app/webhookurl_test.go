@@ -68,6 +68,9 @@ func TestLiveWebhookURLRejectsEverySpellingOfAnInternalHost(t *testing.T) {
 			t.Errorf("%s: %v names no webhook_url problem", bad, e)
 		}
 	}
+	if _, err := b.svc.UpdateApp(ctx, p.ID, d.App.ID, app.AppInput{WebhookURL: ptr("https://\uff18.\uff18.\uff18.\uff18/x")}); kobo.ErrorCode(err) != kobo.EINVALID {
+		t.Errorf("a public address in full-width digits was accepted (%v); it should be asked for in its usual form", err)
+	}
 	for _, good := range []string{"https://8.8.8.8/x", "https://[2a00:1450:4001::1]/x", "https://hooks.ada.ng/x", "https://hooks.ada.ng./x", "https://HOOKS.ada.ng:8443/x"} {
 		if _, err := b.svc.UpdateApp(ctx, p.ID, d.App.ID, app.AppInput{WebhookURL: ptr(good)}); err != nil {
 			t.Errorf("%s: %v", good, err)
