@@ -137,6 +137,24 @@ func TestLiveAppsTestModeEventsAreGuarded(t *testing.T) {
 	if hits.Load() != 0 || page.Data[0]["last_status_code"] != nil {
 		t.Fatalf("a live app's replayed test event reached loopback: %v (%d hits)", page.Data[0], hits.Load())
 	}
+
+	// a sandbox account of the live app, and a sandbox fire for it
+	r := e.flowV1(t, e.institution("GTBank"), "user_good", "")
+	code := r.m(t)["data"].(map[string]any)["code"].(string)
+	acct := e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...).m(t)["id"].(string)
+	e.must(200, "POST", "/v2/sandbox/accounts/"+acct+"/webhooks/fire", map[string]string{"event": "mono.events.account_updated"}, e.key()...)
+	waitUntil(t, "every delivery's first attempt", 20*time.Second, func() bool {
+		json.Unmarshal(e.must(200, "GET", "/v1/apps/"+id+"/webhooks/deliveries?event=mono.events.account_updated", nil, "Authorization", e.auth).body, &page)
+		for _, d := range page.Data {
+			if d["attempts"].(float64) < 1 || d["status"] == "delivering" {
+				return false
+			}
+		}
+		return len(page.Data) > 0
+	})
+	if hits.Load() != 0 {
+		t.Fatalf("a live app's sandbox events reached loopback (%d hits)", hits.Load())
+	}
 }
 
 // TestServeLogsTheWebhookGuardChoice: the start log says whether sandbox
