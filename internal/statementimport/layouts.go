@@ -1,0 +1,228 @@
+package statementimport
+
+// PDF bank layouts as data. A layout names the bank (as its statements
+// print it, for detection), its CBN code, the words each column header
+// uses and the date forms its cells print. The table reader in pdftable.go
+// is generic: it finds a header line whose words match a layout's column
+// synonyms and reads columns by x-position, so supporting a new bank is a
+// new row here, not new code.
+//
+// The column headers below follow the statements these banks issue to
+// customers (internet banking and app exports); where a bank varies by
+// channel, the synonyms list every variant we know of.
+
+// colKind is what a statement column holds.
+type colKind int
+
+const (
+	colDate      colKind = iota + 1 // booking / transaction date (required)
+	colValueDate                    // value date
+	colNarration                    // description, remarks, details
+	colReference                    // reference, transaction id, cheque number
+	colDebit                        // money out
+	colCredit                       // money in
+	colAmount                       // one signed amount, or with DR/CR
+	colBalance                      // running balance (required)
+	colOther                        // printed but not stored (branch, channel, category)
+)
+
+// isMoney reports whether the column holds amounts.
+func (k colKind) isMoney() bool {
+	return k == colDebit || k == colCredit || k == colAmount || k == colBalance
+}
+
+// isText reports whether continuation lines of a wrapped cell may carry
+// text in this column.
+func (k colKind) isText() bool {
+	return k == colNarration || k == colReference || k == colOther
+}
+
+// pdfColumn is one column a layout prints, with every header spelling.
+// Synonyms are compared after normalising (lower case, punctuation and
+// currency marks dropped), word by word.
+type pdfColumn struct {
+	Kind     colKind
+	Synonyms []string
+}
+
+// pdfLayout is one bank's statement layout.
+type pdfLayout struct {
+	Name     string   // profile id reported in Statement.Layout
+	Bank     string   // bank name to report
+	BankCode string   // CBN / NIP institution code
+	Marks    []string // lower-case phrases that identify the bank in page text
+	Columns  []pdfColumn
+	// DateFormats are tried first for this bank's date cells (Go layouts);
+	// the shared forms in values.go are the fallback.
+	DateFormats []string
+}
+
+// pdfLayouts returns the layout table. It is a function rather than a
+// package variable so no parser can change another's table.
+func pdfLayouts() []pdfLayout {
+	// synonyms shared by many banks, so each row stays short
+	synBalance := []string{"balance", "running balance", "balance after", "closing balance", "bal", "available balance", "ledger balance"}
+	synValue := []string{"value date", "val date", "valuedate", "value dt"}
+	synRef := []string{"reference", "ref", "ref no", "reference no", "reference number", "transaction reference", "trans ref", "chq no", "cheque no", "check no", "transaction id", "session id"}
+	return []pdfLayout{
+		{
+			Name: "gtbank", Bank: "Guaranty Trust Bank", BankCode: "058",
+			Marks: []string{"guaranty trust", "gtbank", "gtco", "gtworld"},
+			Columns: []pdfColumn{
+				{colDate, []string{"trans date", "tran date", "transaction date"}},
+				{colValueDate, synValue},
+				{colReference, synRef},
+				{colDebit, []string{"debits", "debit"}},
+				{colCredit, []string{"credits", "credit"}},
+				{colBalance, synBalance},
+				{colOther, []string{"originating branch", "branch"}},
+				{colNarration, []string{"remarks", "narration"}},
+			},
+			DateFormats: []string{"02-Jan-2006", "02-Jan-06", "02/01/2006"},
+		},
+		{
+			Name: "zenith", Bank: "Zenith Bank", BankCode: "057",
+			Marks: []string{"zenith bank", "zenithbank"},
+			Columns: []pdfColumn{
+				{colDate, []string{"date posted", "posted date", "trans date"}},
+				{colNarration, []string{"description", "narration"}},
+				{colDebit, []string{"debit", "debits"}},
+				{colCredit, []string{"credit", "credits"}},
+				{colValueDate, synValue},
+				{colBalance, synBalance},
+			},
+			DateFormats: []string{"02/01/2006", "02-Jan-2006"},
+		},
+		{
+			Name: "access", Bank: "Access Bank", BankCode: "044",
+			Marks: []string{"access bank", "accessbank", "accessmore"},
+			Columns: []pdfColumn{
+				{colDate, []string{"posted date", "post date", "transaction date", "trans date"}},
+				{colValueDate, synValue},
+				{colNarration, []string{"description", "narration", "transaction details"}},
+				{colDebit, []string{"debit", "debits", "withdrawals"}},
+				{colCredit, []string{"credit", "credits", "lodgements"}},
+				{colBalance, synBalance},
+			},
+			DateFormats: []string{"02-Jan-06", "02-Jan-2006", "02/01/2006"},
+		},
+		{
+			Name: "firstbank", Bank: "First Bank of Nigeria", BankCode: "011",
+			Marks: []string{"first bank", "firstbank", "fbn"},
+			Columns: []pdfColumn{
+				{colDate, []string{"trans date", "transdate", "transaction date", "tran date"}},
+				{colReference, synRef},
+				{colNarration, []string{"transaction details", "details", "narration", "description"}},
+				{colValueDate, synValue},
+				{colDebit, []string{"withdrawals", "withdrawal", "debit", "debits"}},
+				{colCredit, []string{"lodgements", "lodgement", "deposits", "credit", "credits"}},
+				{colBalance, synBalance},
+			},
+			DateFormats: []string{"02-Jan-2006", "02/01/2006", "02-Jan-06"},
+		},
+		{
+			Name: "uba", Bank: "United Bank for Africa", BankCode: "033",
+			Marks: []string{"united bank for africa", "uba plc", "ubagroup", "uba "},
+			Columns: []pdfColumn{
+				{colDate, []string{"tran date", "trans date", "transaction date", "date"}},
+				{colValueDate, synValue},
+				{colNarration, []string{"narration", "description", "details"}},
+				{colReference, []string{"chq no", "cheque no", "reference", "ref"}},
+				{colDebit, []string{"debit", "debits", "withdrawals"}},
+				{colCredit, []string{"credit", "credits", "deposits"}},
+				{colBalance, synBalance},
+			},
+			DateFormats: []string{"02-Jan-2006", "02/01/2006", "2006-01-02"},
+		},
+		{
+			Name: "kuda", Bank: "Kuda Microfinance Bank", BankCode: "50211",
+			Marks: []string{"kuda"},
+			Columns: []pdfColumn{
+				{colDate, []string{"date time", "date", "date and time"}},
+				{colCredit, []string{"money in", "inflow"}},
+				{colDebit, []string{"money out", "outflow"}},
+				{colOther, []string{"category"}},
+				{colReference, []string{"to from", "to or from"}},
+				{colNarration, []string{"description"}},
+				{colBalance, synBalance},
+			},
+			DateFormats: []string{"02/01/06 15:04:05", "02/01/2006 15:04:05", "02/01/06"},
+		},
+		{
+			Name: "opay", Bank: "OPay Digital Services", BankCode: "999992",
+			Marks: []string{"opay"},
+			Columns: []pdfColumn{
+				{colDate, []string{"trans time", "transaction time", "trans date", "date"}},
+				{colValueDate, synValue},
+				{colNarration, []string{"description", "narration"}},
+				{colDebit, []string{"debit", "debits"}},
+				{colCredit, []string{"credit", "credits"}},
+				{colBalance, []string{"balance after", "balance"}},
+				{colOther, []string{"channel"}},
+				{colReference, []string{"transaction reference", "reference"}},
+			},
+			DateFormats: []string{"02 Jan 2006 15:04:05", "02 Jan 2006", "2006-01-02 15:04:05"},
+		},
+		{
+			Name: "moniepoint", Bank: "Moniepoint Microfinance Bank", BankCode: "50515",
+			Marks: []string{"moniepoint"},
+			Columns: []pdfColumn{
+				{colDate, []string{"date", "transaction date"}},
+				{colNarration, []string{"narration", "description"}},
+				{colReference, []string{"reference", "transaction ref"}},
+				{colDebit, []string{"debit", "debits"}},
+				{colCredit, []string{"credit", "credits"}},
+				{colBalance, synBalance},
+			},
+			DateFormats: []string{"2006-01-02 15:04:05", "2006-01-02", "02/01/2006"},
+		},
+		{
+			// kobo's own statement (internal/statement), so a statement kobo
+			// issued can be uploaded elsewhere and read back.
+			Name: "kobo", Bank: "", BankCode: "",
+			Marks: []string{"generated by kobo"},
+			Columns: []pdfColumn{
+				{colDate, []string{"date"}},
+				{colNarration, []string{"narration"}},
+				{colDebit, []string{"debit"}},
+				{colCredit, []string{"credit"}},
+				{colBalance, []string{"balance"}},
+			},
+			DateFormats: []string{"02 Jan 2006"},
+		},
+	}
+}
+
+// genericLayout is the fallback for a bank with no row: every synonym any
+// layout uses, plus the shared lists, so an unknown bank whose table has a
+// date, amounts and a balance still reads.
+func genericLayout(all []pdfLayout) pdfLayout {
+	seen := map[colKind]map[string]bool{}
+	add := func(k colKind, ss []string) {
+		if seen[k] == nil {
+			seen[k] = map[string]bool{}
+		}
+		for _, s := range ss {
+			seen[k][s] = true
+		}
+	}
+	for _, l := range all {
+		for _, c := range l.Columns {
+			add(c.Kind, c.Synonyms)
+		}
+	}
+	add(colDebit, []string{"debit", "debits", "withdrawal", "withdrawals", "dr", "debit amount", "money out", "outflow"})
+	add(colCredit, []string{"credit", "credits", "deposit", "deposits", "lodgement", "lodgements", "cr", "credit amount", "money in", "inflow"})
+	add(colNarration, []string{"narration", "description", "remarks", "details", "transaction details", "particulars", "narrative"})
+	add(colAmount, []string{"amount", "transaction amount", "amount ngn"})
+	add(colDate, []string{"date", "txn date", "posting date", "booking date"})
+	g := pdfLayout{Name: "generic"}
+	for _, k := range []colKind{colDate, colValueDate, colNarration, colReference, colDebit, colCredit, colAmount, colBalance, colOther} {
+		var ss []string
+		for s := range seen[k] {
+			ss = append(ss, s)
+		}
+		g.Columns = append(g.Columns, pdfColumn{k, ss})
+	}
+	return g
+}
