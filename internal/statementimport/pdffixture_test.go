@@ -178,7 +178,7 @@ func hasKind(b fxBank, k colKind) bool {
 }
 
 type fxOpts struct {
-	amountFont func(row int) string // draw this row's amounts in another font
+	amountFont     func(row int) string // draw this row's amounts in another font
 	noHeaderRepeat bool
 }
 

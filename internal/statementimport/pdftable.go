@@ -529,7 +529,7 @@ func metaLabels() map[string]metaField {
 		"total debits": fDebits, "total debit": fDebits, "total withdrawals": fDebits, "money out": fDebits, "total money out": fDebits, "debits": fDebits, "total outflow": fDebits,
 		"total credits": fCredits, "total credit": fCredits, "total lodgements": fCredits, "total deposits": fCredits, "money in": fCredits, "total money in": fCredits, "credits": fCredits, "total inflow": fCredits,
 		"currency": fCurrency,
-		"bank": fBank, "bank name": fBank,
+		"bank":     fBank, "bank name": fBank,
 		"period": fPeriod, "statement period": fPeriod, "date range": fPeriod,
 		"start date": fStart, "from": fStart, "period from": fStart, "from date": fStart,
 		"end date": fEnd, "to": fEnd, "period to": fEnd, "to date": fEnd,

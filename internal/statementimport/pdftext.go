@@ -172,11 +172,10 @@ func (m mat) mul(n mat) mat {
 	}
 }
 
-
 type textState struct {
-	ctm, tm, tlm             mat
+	ctm, tm, tlm              mat
 	tc, tw, th, tl, tfs, rise float64
-	font                     *pdfFont
+	font                      *pdfFont
 }
 
 // pageGlyphs interprets one page's content streams. maxOps and maxGlyphs
