@@ -1,0 +1,71 @@
+package statementimport
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/statement"
+)
+
+// kobo's own statement for a banksim account, uploaded back, reads as the
+// same rows: dates (as printed, Lagos calendar days), amounts, balances
+// and narrations (which the renderer shortens with "…" to fit its column).
+func TestPDFRoundTripKoboStatement(t *testing.T) {
+	wat := time.FixedZone("WAT", 3600)
+	from := time.Date(2025, 7, 1, 0, 0, 0, 0, wat)
+	to := time.Date(2025, 12, 31, 23, 59, 59, 0, wat)
+	txns := banksim.History(42, "gtbank", "user_good", from, to)
+	if len(txns) < 50 {
+		t.Fatalf("banksim gave %d transactions", len(txns))
+	}
+	doc := statement.Document{Brand: "Acme Lending", GeneratedAt: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), From: from, To: to,
+		HolderName: "ADAEZE NNEKA OKAFOR", Institution: "GTBank", BankCode: "058", AccountNumber: "0123456789", AccountType: "SAVINGS", Currency: "NGN",
+		Transactions: txns}
+	var buf bytes.Buffer
+	if err := statement.Render(&buf, doc); err != nil {
+		t.Fatal(err)
+	}
+	st, err := parsePDF(t, buf.Bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Layout != "kobo" || st.BankName != "GTBank" || st.BankCode != "058" || st.AccountNumber != "0123456789" || st.AccountName != "ADAEZE NNEKA OKAFOR" {
+		t.Errorf("header: layout %q bank %q %q account %q %q", st.Layout, st.BankName, st.BankCode, st.AccountNumber, st.AccountName)
+	}
+	t.Logf("%d transactions on %d pages re-imported", len(txns), st.Rows[len(st.Rows)-1].Page)
+	if len(st.Rows) != len(txns) {
+		t.Fatalf("%d rows, want %d", len(st.Rows), len(txns))
+	}
+	tot := statement.Summarise(&doc)
+	if st.Opening == nil || *st.Opening != tot.Opening || st.Closing == nil || *st.Closing != tot.Closing {
+		t.Errorf("opening %v closing %v, want %d %d", deref(st.Opening), deref(st.Closing), tot.Opening, tot.Closing)
+	}
+	if st.Printed.Debits == nil || *st.Printed.Debits != tot.Debits || st.Printed.Credits == nil || *st.Printed.Credits != tot.Credits {
+		t.Errorf("printed totals %v %v, want %d %d", deref(st.Printed.Debits), deref(st.Printed.Credits), tot.Debits, tot.Credits)
+	}
+	if y, m, d := from.Date(); !st.PeriodStart.Equal(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("period start %v", st.PeriodStart)
+	}
+	for i, x := range txns {
+		r := st.Rows[i]
+		y, m, d := x.Date.In(wat).Date()
+		if !r.Date.Equal(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("row %d date %v, want %v", i, r.Date, x.Date.In(wat))
+		}
+		debit, credit := x.Amount, int64(0)
+		if x.Type == kobo.Credit {
+			debit, credit = 0, x.Amount
+		}
+		if r.Debit != debit || r.Credit != credit || r.Balance == nil || *r.Balance != *x.Balance {
+			t.Fatalf("row %d: %d/%d bal %v, want %d/%d bal %d", i, r.Debit, r.Credit, deref(r.Balance), debit, credit, *x.Balance)
+		}
+		narr := strings.TrimSuffix(r.Narration, "…")
+		if narr == "" || !strings.HasPrefix(strings.Join(strings.Fields(x.Narration), " "), narr) {
+			t.Fatalf("row %d narration %q, want (a prefix of) %q", i, r.Narration, x.Narration)
+		}
+	}
+}
