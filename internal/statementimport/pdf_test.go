@@ -45,16 +45,3 @@ func deref(p *int64) any {
 	return *p
 }
 
-func TestPDFLayoutsSmoke(t *testing.T) {
-	for name, b := range fxBanks() {
-		t.Run(name, func(t *testing.T) {
-			fx := makeFx(b, 120, 1, 1)
-			data := fx.render(t, fxOpts{})
-			st, err := parsePDF(t, data, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkRows(t, fx, st)
-		})
-	}
-}

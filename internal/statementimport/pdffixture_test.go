@@ -311,6 +311,7 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 		h := float64(len(lines))*lineH + 1.5
 		if pdf.GetY()+h > bottom {
 			newPage()
+			pdf.SetFont(font, "", 7.5)
 		}
 		y := pdf.GetY()
 		x := 10.0

@@ -1,0 +1,246 @@
+package statementimport
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// buildPDF writes objects 1..n (bodies given; 1 must be the catalog) with
+// a classic xref table.
+func buildPDF(objs ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return b.Bytes()
+}
+
+func flateStream(t testing.TB, data io.Reader) string {
+	t.Helper()
+	var z bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	if _, err := io.Copy(w, data); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())
+}
+
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > z.n {
+		p = p[:z.n]
+	}
+	for i := range p {
+		p[i] = ' '
+	}
+	z.n -= int64(len(p))
+	return len(p), nil
+}
+
+// allocated runs f and returns the bytes it allocated.
+func allocated(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
+}
+
+// A PDF bomb: a 60 KB file whose page content inflates to 48 MB. It is
+// refused as too large, having allocated a small fraction of that.
+func TestPDFBombStream(t *testing.T) {
+	content := flateStream(t, &zeros{48 << 20})
+	data := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>", content)
+	if len(data) > 200<<10 {
+		t.Fatalf("the bomb is %d bytes", len(data))
+	}
+	var err error
+	n := allocated(func() { _, err = parsePDF(t, data, Options{}) })
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+	if n > 8<<20 {
+		t.Errorf("refusing the bomb allocated %d MB", n>>20)
+	}
+}
+
+// A page-tree bomb: one page listed 5,000 times.
+func TestPDFBombPages(t *testing.T) {
+	kids := strings.Repeat("3 0 R ", 5000)
+	data := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids ["+kids+"] /Count 5000 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+	if _, err := parsePDF(t, data, Options{}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+}
+
+// A file larger than MaxPDFBytes is refused before it is read.
+func TestPDFTooLargeFile(t *testing.T) {
+	_, err := NewPDFParser().Parse(context.Background(), bytes.NewReader(nil), MaxPDFBytes+1, Options{})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+}
+
+// More rows than Options.MaxRows is refused as too large.
+func TestPDFMaxRows(t *testing.T) {
+	fx := makeFx(fxBanks()["access"], 30, 1, 5)
+	if _, err := parsePDF(t, fx.render(t, fxOpts{}), Options{MaxRows: 29}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+}
+
+// A PDF with text but no statement table, and one with no text (a scan),
+// say what was found.
+func TestPDFUnknownLayout(t *testing.T) {
+	letter := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+		flateStream(t, strings.NewReader("BT /F1 10 Tf 72 700 Td (Dear customer, your card is ready.) Tj 0 -14 Td (Date  Amount  Branch) Tj ET")))
+	scan := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+	for name, c := range map[string]struct {
+		data  []byte
+		found string
+	}{"letter": {letter, "no table with date, amount and balance columns on any page"}, "scan": {scan, "no text on any page"}} {
+		_, err := parsePDF(t, c.data, Options{})
+		var le *LayoutError
+		if !errors.As(err, &le) || le.Format != FormatPDF || !strings.Contains(le.Found, c.found) {
+			t.Errorf("%s: err %v, want a LayoutError finding %q", name, err, c.found)
+		}
+	}
+	if _, err := parsePDF(t, []byte("%PDF-1.4\nnot really"), Options{}); err == nil {
+		t.Error("a broken PDF parsed")
+	}
+}
+
+// A statement whose later pages repeat no header still reads every row,
+// with the columns of the first page.
+func TestPDFHeaderNotRepeated(t *testing.T) {
+	fx := makeFx(fxBanks()["zenith"], 70, 1, 9)
+	st, err := parsePDF(t, fx.render(t, fxOpts{noHeaderRepeat: true}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, fx, st)
+}
+
+// tamper rewrites one amount of page 1 in an incremental update, drawn in
+// Courier, the way a doctored statement is made in an editor: the
+// original revision stays in the file and a new page object, resources
+// and content stream are appended after its %%EOF.
+func tamper(t testing.TB, data []byte, old, repl string) []byte {
+	t.Helper()
+	s := string(data)
+	m := regexp.MustCompile(`(?s)\n(\d+) 0 obj\n(<</Type /Page\n.*?)\nendobj`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatal("no page object")
+	}
+	pageID, pageDict := m[1], m[2]
+	contentsID := regexp.MustCompile(`/Contents (\d+) 0 R`).FindStringSubmatch(pageDict)[1]
+	resID := regexp.MustCompile(`/Resources (\d+) 0 R`).FindStringSubmatch(pageDict)[1]
+	res := regexp.MustCompile(`(?s)\n` + resID + ` 0 obj\n(.*?)\nendobj`).FindStringSubmatch(s)[1]
+	cm := regexp.MustCompile(`(?s)\n` + contentsID + ` 0 obj\n<<.*?>>\nstream\n`).FindStringIndex(s)
+	zr, err := zlib.NewReader(strings.NewReader(s[cm[1]:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := io.ReadAll(zr)
+	at := bytes.Index(content, []byte("("+old+")Tj"))
+	if at < 0 {
+		t.Fatalf("%q is not on page 1", old)
+	}
+	font := regexp.MustCompile(`/(F\w+) ([\d.]+) Tf`).FindAllSubmatch(content[:at], -1)
+	cur := font[len(font)-1]
+	edited := string(content[:at]) + fmt.Sprintf("/FX %s Tf (%s)Tj /%s %s Tf", cur[2], repl, cur[1], cur[2]) + string(content[at+len(old)+4:])
+
+	size, _ := strconv.Atoi(regexp.MustCompile(`/Size (\d+)`).FindStringSubmatch(s)[1])
+	root := regexp.MustCompile(`/Root (\d+ 0 R)`).FindStringSubmatch(s)[1]
+	info := regexp.MustCompile(`/Info (\d+ 0 R)`).FindStringSubmatch(s)[1]
+	prev := regexp.MustCompile(`startxref\n(\d+)`).FindAllStringSubmatch(s, -1)
+	cID, fID, rID := size, size+1, size+2
+	var b bytes.Buffer
+	b.Write(data)
+	offs := map[int]int{}
+	obj := func(id int, body string) {
+		offs[id] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", id, body)
+	}
+	obj(cID, flateStream(t, strings.NewReader(edited)))
+	obj(fID, "<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>")
+	obj(rID, strings.Replace(res, "/Font <<", fmt.Sprintf("/Font <<\n/FX %d 0 R", fID), 1))
+	pid, _ := strconv.Atoi(pageID)
+	newPage := strings.Replace(strings.Replace(pageDict, "/Contents "+contentsID+" 0 R", fmt.Sprintf("/Contents %d 0 R", cID), 1),
+		"/Resources "+resID+" 0 R", fmt.Sprintf("/Resources %d 0 R", rID), 1)
+	obj(pid, newPage)
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \n%d 3\n", pid, offs[pid], cID)
+	for _, id := range []int{cID, fID, rID} {
+		fmt.Fprintf(&b, "%010d 00000 n \n", offs[id])
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root %s /Info %s /Prev %s >>\nstartxref\n%d\n%%%%EOF\n", rID+1, root, info, prev[len(prev)-1][1], x)
+	return b.Bytes()
+}
+
+// A doctored statement: one amount retyped in another font in an
+// incremental update. The parser reads the new amount (what a reader
+// sees), and reports the second font in the amount columns and the
+// appended revision, for the authenticity checks.
+func TestPDFTamperedStatement(t *testing.T) {
+	fx := makeFx(fxBanks()["gtbank"], 20, 1, 4)
+	orig := fx.render(t, fxOpts{})
+	r0 := fx.rows[0]
+	amt := r0.Debit + r0.Credit
+	old := commas(amt)
+	repl := "9" + old[1:]
+	doctored := tamper(t, orig, old, repl)
+
+	st, err := parsePDF(t, orig, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PDF.IncrementalUpdates != 0 || strings.Join(st.PDF.AmountFonts, ",") != "Helvetica" {
+		t.Fatalf("original: %+v", st.PDF)
+	}
+	st, err = parsePDF(t, doctored, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PDF.IncrementalUpdates != 1 {
+		t.Errorf("incremental updates %d, want 1", st.PDF.IncrementalUpdates)
+	}
+	if got := strings.Join(st.PDF.AmountFonts, ","); got != "Courier,Helvetica" {
+		t.Errorf("amount fonts %q, want Courier,Helvetica", got)
+	}
+	want, _ := parseAmount(repl)
+	if got := st.Rows[0].Debit + st.Rows[0].Credit; got != want {
+		t.Errorf("row 0 amount %d, want the doctored %d", got, want)
+	}
+	if len(st.Rows) != len(fx.rows) {
+		t.Errorf("%d rows, want %d", len(st.Rows), len(fx.rows))
+	}
+}
