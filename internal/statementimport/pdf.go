@@ -17,13 +17,17 @@ package statementimport
 // at a cost of a few milliseconds, and memory stays bounded.
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +60,11 @@ const (
 	// statement page has ~3,000 operators and ~8,000 glyphs.
 	maxPageOps    = 500_000
 	maxPageGlyphs = 200_000
+	// maxPDFObjects: the largest object number a cross-reference table
+	// may declare. The reader library sizes its table by the largest
+	// number it sees, so "xref 0 4294967295" would allocate 100+ GB; a
+	// 3,000-row statement has a few hundred objects.
+	maxPDFObjects = 500_000
 	// defaultMaxRows when Options.MaxRows is 0.
 	defaultMaxRows = 50_000
 	// pdfSniffBytes: where %PDF- may start (some generators prepend junk).
@@ -421,7 +430,7 @@ func scanPDF(r io.ReaderAt, size int64) (pdfScan, error) {
 	// the window where it starts, unless it starts in the overlap, where
 	// the next window (which holds all of it) counts it.
 	const chunk = 1 << 20
-	const keep = 16
+	const keep = 64 // longer than any marker or number checked below
 	buf := make([]byte, chunk)
 	eofs, linearized := 0, false
 	var total int64
@@ -448,6 +457,23 @@ func scanPDF(r io.ReaderAt, size int64) (pdfScan, error) {
 		}
 		if !s.encrypt && bytes.Contains(data, []byte("/Encrypt")) {
 			s.encrypt = true
+		}
+		if err := checkSizes(data); err != nil {
+			return s, err
+		}
+		for i := 0; ; {
+			k := bytes.Index(data[i:], []byte("xref"))
+			if k < 0 {
+				break
+			}
+			at := i + k
+			i = at + 4
+			if !counts(at) || (at >= 5 && string(data[at-5:at]) == "start") {
+				continue
+			}
+			if err := checkXrefTable(r, off+int64(at)+4, size); err != nil {
+				return s, err
+			}
 		}
 		for i := 0; ; {
 			k := bytes.Index(data[i:], []byte("stream"))
@@ -480,6 +506,110 @@ func scanPDF(r io.ReaderAt, size int64) (pdfScan, error) {
 		s.updates = 0
 	}
 	return s, nil
+}
+
+// Sizes in dictionaries that the reader library allocates by: an xref
+// stream's /Size and /Index, its /W field widths, a predictor's /Columns.
+var (
+	reSizeKey  = regexp.MustCompile(`/Size\s+(\d+)`)
+	reIndexKey = regexp.MustCompile(`/Index\s*\[([\d\s]{1,200})\]`)
+	reWKey     = regexp.MustCompile(`/W\s*\[\s*(\d{1,20})\s+(\d{1,20})\s+(\d{1,20})\s*\]`)
+	reColumns  = regexp.MustCompile(`/Columns\s+(\d{1,20})`)
+	// object numbers: pdfcpu sizes its table by the largest "N 0 obj" or
+	// "N 0 R" when it rebuilds a broken cross-reference table
+	reObjNum = regexp.MustCompile(`(\d+)\s+(?:\d+\s+)?(?:obj|R)\b`)
+)
+
+func checkSizes(data []byte) error {
+	tooBig := func(what string) error {
+		return fmt.Errorf("%w: its %s is larger than any statement's", ErrTooLarge, what)
+	}
+	num := func(b []byte) uint64 {
+		v, err := strconv.ParseUint(string(b), 10, 64)
+		if err != nil {
+			return math.MaxUint64
+		}
+		return v
+	}
+	for _, m := range reSizeKey.FindAllSubmatch(data, -1) {
+		if num(m[1]) > maxPDFObjects {
+			return tooBig("object count (/Size)")
+		}
+	}
+	for _, m := range reIndexKey.FindAllSubmatch(data, -1) {
+		f := bytes.Fields(m[1])
+		for i := 0; i+1 < len(f); i += 2 {
+			if a, b := num(f[i]), num(f[i+1]); a > maxPDFObjects || b > maxPDFObjects || a+b > maxPDFObjects {
+				return tooBig("cross-reference index")
+			}
+		}
+	}
+	for _, m := range reWKey.FindAllSubmatch(data, -1) {
+		for _, w := range m[1:] {
+			if num(w) > 8 {
+				return tooBig("cross-reference field width")
+			}
+		}
+	}
+	for _, m := range reObjNum.FindAllSubmatch(data, -1) {
+		if num(m[1]) > maxPDFObjects {
+			return tooBig("object number")
+		}
+	}
+	for _, m := range reColumns.FindAllSubmatch(data, -1) {
+		if num(m[1]) > 1<<16 {
+			return tooBig("predictor width (/Columns)")
+		}
+	}
+	return nil
+}
+
+// checkXrefTable reads the subsection headers of a classic xref table at
+// off the way the reader library does (tokens, not fixed 20-byte lines)
+// and refuses object numbers past maxPDFObjects before the library
+// allocates for them.
+func checkXrefTable(r io.ReaderAt, off, size int64) error {
+	br := bufio.NewReaderSize(io.NewSectionReader(r, off, size-off), 4096)
+	tok := func() (string, bool) {
+		var b []byte
+		for {
+			c, err := br.ReadByte()
+			if err != nil {
+				return string(b), len(b) > 0
+			}
+			switch c {
+			case ' ', '\t', '\r', '\n', '\f', 0:
+				if len(b) > 0 {
+					return string(b), true
+				}
+				continue
+			}
+			if len(b) > 24 {
+				return "", false
+			}
+			b = append(b, c)
+		}
+	}
+	for {
+		a, ok := tok()
+		if !ok {
+			return nil
+		}
+		start, err1 := strconv.ParseUint(a, 10, 64)
+		b, _ := tok()
+		n, err2 := strconv.ParseUint(b, 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil // "trailer", or malformed: the library's to report
+		}
+		if start > maxPDFObjects || n > maxPDFObjects || start+n > maxPDFObjects {
+			return fmt.Errorf("%w: its cross-reference table declares more objects than any statement has", ErrTooLarge)
+		}
+		for i := uint64(0); i < 3*n; i++ {
+			if _, ok := tok(); !ok {
+				return nil
+			}
+		}
+	}
 }
 
 // inflatedSize decodes the zlib stream that follows a "stream" keyword at
