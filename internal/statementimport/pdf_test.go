@@ -44,4 +44,3 @@ func deref(p *int64) any {
 	}
 	return *p
 }
-

@@ -244,3 +244,22 @@ func TestPDFTamperedStatement(t *testing.T) {
 		t.Errorf("%d rows, want %d", len(st.Rows), len(fx.rows))
 	}
 }
+
+// Sizes the reader libraries allocate or loop by are refused first (found
+// by FuzzPDFParser: "xref 0 4294967295" ran the process out of memory, and
+// a locked file naming object 9999990 kept pdfcpu busy for seconds).
+func TestPDFHugeObjectNumbers(t *testing.T) {
+	base := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>")
+	for name, data := range map[string][]byte{
+		"xref table":    bytes.Replace(base, []byte("xref\n0 4"), []byte("xref\n0 4294967295"), 1),
+		"xref start":    bytes.Replace(base, []byte("xref\n0 4"), []byte("xref\n4294967290 4"), 1),
+		"trailer size":  bytes.Replace(base, []byte("/Size 4"), []byte("/Size 2147483647"), 1),
+		"object number": bytes.Replace(base, []byte("/Kids [3 0 R]"), []byte("/Kids [9999990 0 R]"), 1),
+		"xref stream":   append(base, []byte("9 0 obj << /Type /XRef /Size 4 /W [1 99999999 2] /Index [0 4] >> endobj\n")...),
+	} {
+		if _, err := parsePDF(t, data, Options{}); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: err %v, want ErrTooLarge", name, err)
+		}
+	}
+}
