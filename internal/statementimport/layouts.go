@@ -1,5 +1,7 @@
 package statementimport
 
+import "strings"
+
 // PDF bank layouts as data. A layout names the bank (as its statements
 // print it, for detection), its CBN code, the words each column header
 // uses and the date forms its cells print. The table reader in pdftable.go
@@ -55,6 +57,19 @@ type pdfLayout struct {
 	// DateFormats are tried first for this bank's date cells (Go layouts);
 	// the shared forms in values.go are the fallback.
 	DateFormats []string
+
+	synToks [][][]string // Columns[i].Synonyms split into words, by prepare
+}
+
+// prepare splits the synonyms into words once, so matching a line is
+// comparisons only.
+func (l *pdfLayout) prepare() {
+	l.synToks = make([][][]string, len(l.Columns))
+	for i, c := range l.Columns {
+		for _, s := range c.Synonyms {
+			l.synToks[i] = append(l.synToks[i], strings.Fields(s))
+		}
+	}
 }
 
 // pdfLayouts returns the layout table. It is a function rather than a

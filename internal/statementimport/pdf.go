@@ -80,7 +80,12 @@ type PDFParser struct {
 // NewPDFParser returns the PDF parser with the layout table of layouts.go.
 func NewPDFParser() *PDFParser {
 	ls := pdfLayouts()
-	return &PDFParser{layouts: ls, generic: genericLayout(ls)}
+	p := &PDFParser{layouts: ls, generic: genericLayout(ls)}
+	for i := range p.layouts {
+		p.layouts[i].prepare()
+	}
+	p.generic.prepare()
+	return p
 }
 
 // Format implements Parser.

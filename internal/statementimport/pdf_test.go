@@ -44,3 +44,25 @@ func deref(p *int64) any {
 	}
 	return *p
 }
+
+func TestPDFSniff(t *testing.T) {
+	p := NewPDFParser()
+	for _, c := range []struct {
+		head []byte
+		name string
+		want bool
+	}{
+		{[]byte("%PDF-1.7\n%\xe2\xe3"), "statement.pdf", true},
+		{[]byte("\xef\xbb\xbf  %PDF-1.4\n"), "x.bin", true},
+		{[]byte("Date,Narration,Debit\n"), "statement.pdf", false},
+		{[]byte("PK\x03\x04"), "statement.xlsx", false},
+		{nil, "STATEMENT.PDF", true},
+	} {
+		if got := p.Sniff(c.head, c.name); got != c.want {
+			t.Errorf("Sniff(%q, %q) = %v", c.head, c.name, got)
+		}
+	}
+	if p.Format() != FormatPDF {
+		t.Error("format")
+	}
+}

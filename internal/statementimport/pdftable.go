@@ -71,12 +71,11 @@ func matchHeader(l *pdfLayout, toks []htok) headerMatch {
 	used := map[colKind]bool{}
 	for i := 0; i < len(toks); {
 		bestN, bestK := 0, colKind(0)
-		for _, c := range l.Columns {
+		for ci, c := range l.Columns {
 			if used[c.Kind] && c.Kind != colOther {
 				continue
 			}
-			for _, syn := range c.Synonyms {
-				parts := strings.Fields(syn)
+			for _, parts := range l.synToks[ci] {
 				if len(parts) <= bestN || i+len(parts) > len(toks) {
 					continue
 				}

@@ -235,13 +235,17 @@ func pageGlyphs(page pdf.Value, maxOps, maxGlyphs int) (glyphs []pdfGlyph, err e
 			g.tm = mat{1, 0, 0, 1, adv, 0}.mul(g.tm)
 		}
 	}
+	var argBuf []pdf.Value // reused: most operators take a few operands
 	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
 		ops++
 		if ops > maxOps {
 			panic(errBudget)
 		}
 		n := stk.Len()
-		args := make([]pdf.Value, n)
+		if cap(argBuf) < n {
+			argBuf = make([]pdf.Value, n)
+		}
+		args := argBuf[:n]
 		for i := n - 1; i >= 0; i-- {
 			args[i] = stk.Pop()
 		}
