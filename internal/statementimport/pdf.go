@@ -114,11 +114,14 @@ func (p *PDFParser) Parse(ctx context.Context, r io.ReaderAt, size int64, opts O
 	info := &PDFInfo{IncrementalUpdates: scan.updates}
 	rd, openErr := openPDF(r, size)
 	if openErr != nil {
-		if !scan.encrypt {
-			return nil, &LayoutError{Format: FormatPDF, Found: "not a readable PDF: " + openErr.Error()}
-		}
-		plain, err := decryptPDF(r, size, opts.Password)
+		// Locked in a way the reader cannot open (a user password, AES-256),
+		// or damaged (wrong xref offsets are common in bank PDFs): pdfcpu
+		// decrypts or repairs it and writes it out afresh.
+		plain, err := rewritePDF(r, size, opts.Password, scan.encrypt)
 		if err != nil {
+			if !scan.encrypt {
+				return nil, &LayoutError{Format: FormatPDF, Found: "not a readable PDF: " + openErr.Error()}
+			}
 			return nil, err
 		}
 		pr := bytes.NewReader(plain)
@@ -128,7 +131,7 @@ func (p *PDFParser) Parse(ctx context.Context, r io.ReaderAt, size int64, opts O
 		if rd, err = openPDF(pr, int64(len(plain))); err != nil {
 			return nil, &LayoutError{Format: FormatPDF, Found: "not a readable PDF after decryption: " + err.Error()}
 		}
-		info.Encrypted = true
+		info.Encrypted = scan.encrypt
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -369,10 +372,11 @@ func (h headerPatch) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// decryptPDF opens a locked file with the user password and returns it
-// decrypted. pdfcpu keeps the whole file in memory, so this is bounded by
-// MaxPDFBytes, and its decoders by the limits set here.
-func decryptPDF(r io.ReaderAt, size int64, password string) (out []byte, err error) {
+// rewritePDF opens a locked file with the user password, or a damaged one,
+// and returns it decrypted and rewritten. pdfcpu keeps the whole file in
+// memory, so this is bounded by MaxPDFBytes, and its decoders by the
+// limits set here.
+func rewritePDF(r io.ReaderAt, size int64, password string, locked bool) (out []byte, err error) {
 	defer func() {
 		if x := recover(); x != nil {
 			out, err = nil, &LayoutError{Format: FormatPDF, Found: fmt.Sprintf("a locked PDF kobo cannot open (%v)", x)}
@@ -380,7 +384,11 @@ func decryptPDF(r io.ReaderAt, size int64, password string) (out []byte, err err
 	}()
 	conf := pdfcpuConfig(password)
 	var buf bytes.Buffer
-	err = api.Decrypt(io.NewSectionReader(r, 0, size), &buf, conf)
+	if locked {
+		err = api.Decrypt(io.NewSectionReader(r, 0, size), &buf, conf)
+	} else {
+		err = api.Optimize(io.NewSectionReader(r, 0, size), &buf, conf)
+	}
 	switch {
 	case err == nil:
 		return buf.Bytes(), nil

@@ -263,3 +263,21 @@ func TestPDFHugeObjectNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A statement whose cross-reference offsets are wrong (bytes inserted
+// after the header, as some mail gateways and "PDF fixers" do) is
+// repaired and read.
+func TestPDFDamagedXref(t *testing.T) {
+	fx := makeFx(fxBanks()["access"], 30, 1, 8)
+	data := fx.render(t, fxOpts{})
+	nl := bytes.IndexByte(data, '\n')
+	damaged := append(append(append([]byte(nil), data[:nl+1]...), []byte("%"+strings.Repeat(" ", 37)+"\n")...), data[nl+1:]...)
+	if _, err := openPDF(bytes.NewReader(damaged), int64(len(damaged))); err == nil {
+		t.Log("the reader opens the damaged file by itself")
+	}
+	st, err := parsePDF(t, damaged, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, fx, st)
+}

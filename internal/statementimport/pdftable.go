@@ -242,7 +242,7 @@ func (t *pdfTableReader) rowDate(s string) (time.Time, bool) {
 		return d, true
 	}
 	f := strings.Fields(s)
-	for n := len(f) - 1; n >= 1 && n <= 4; n-- {
+	for n := min(len(f)-1, 4); n >= 1; n-- {
 		if d, ok := t.parseDate(strings.Join(f[:n], " ")); ok {
 			return d, true
 		}

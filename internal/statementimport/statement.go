@@ -6,6 +6,14 @@
 // It owns the file formats and bank layouts only: one Parser per format,
 // bank layouts as data tables, and the checks. It knows nothing about
 // accounts, apps or storage; the statement provider above it does.
+//
+// PDF statements (pdf*.go, layouts in layouts.go) are read in pure Go:
+// github.com/pdfcpu/pdfcpu decrypts locked files (RC4, AES-128, AES-256)
+// and repairs damaged ones, and github.com/ledongthuc/pdf (a maintained
+// fork of rsc.io/pdf) reads objects and tokenises content streams, over
+// which pdftext.go runs its own text state machine for glyph positions.
+// The transaction table is found by header words and read by column
+// x-positions, so a bank is a row of data, not code.
 package statementimport
 
 import (
