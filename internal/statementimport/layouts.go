@@ -13,37 +13,37 @@ import "strings"
 // customers (internet banking and app exports); where a bank varies by
 // channel, the synonyms list every variant we know of.
 
-// colKind is what a statement column holds.
-type colKind int
+// pdfColKind is what a statement column holds.
+type pdfColKind int
 
 const (
-	colDate      colKind = iota + 1 // booking / transaction date (required)
-	colValueDate                    // value date
-	colNarration                    // description, remarks, details
-	colReference                    // reference, transaction id, cheque number
-	colDebit                        // money out
-	colCredit                       // money in
-	colAmount                       // one signed amount, or with DR/CR
-	colBalance                      // running balance (required)
-	colOther                        // printed but not stored (branch, channel, category)
+	pdfColDate      pdfColKind = iota + 1 // booking / transaction date (required)
+	pdfColValueDate                       // value date
+	pdfColNarration                       // description, remarks, details
+	pdfColReference                       // reference, transaction id, cheque number
+	pdfColDebit                           // money out
+	pdfColCredit                          // money in
+	pdfColAmount                          // one signed amount, or with DR/CR
+	pdfColBalance                         // running balance (required)
+	pdfColOther                           // printed but not stored (branch, channel, category)
 )
 
 // isMoney reports whether the column holds amounts.
-func (k colKind) isMoney() bool {
-	return k == colDebit || k == colCredit || k == colAmount || k == colBalance
+func (k pdfColKind) isMoney() bool {
+	return k == pdfColDebit || k == pdfColCredit || k == pdfColAmount || k == pdfColBalance
 }
 
 // isText reports whether continuation lines of a wrapped cell may carry
 // text in this column.
-func (k colKind) isText() bool {
-	return k == colNarration || k == colReference || k == colOther
+func (k pdfColKind) isText() bool {
+	return k == pdfColNarration || k == pdfColReference || k == pdfColOther
 }
 
 // pdfColumn is one column a layout prints, with every header spelling.
 // Synonyms are compared after normalising (lower case, punctuation and
 // currency marks dropped), word by word.
 type pdfColumn struct {
-	Kind     colKind
+	Kind     pdfColKind
 	Synonyms []string
 }
 
@@ -84,14 +84,14 @@ func pdfLayouts() []pdfLayout {
 			Name: "gtbank", Bank: "Guaranty Trust Bank", BankCode: "058",
 			Marks: []string{"guaranty trust", "gtbank", "gtco", "gtworld"},
 			Columns: []pdfColumn{
-				{colDate, []string{"trans date", "tran date", "transaction date"}},
-				{colValueDate, synValue},
-				{colReference, synRef},
-				{colDebit, []string{"debits", "debit"}},
-				{colCredit, []string{"credits", "credit"}},
-				{colBalance, synBalance},
-				{colOther, []string{"originating branch", "branch"}},
-				{colNarration, []string{"remarks", "narration"}},
+				{pdfColDate, []string{"trans date", "tran date", "transaction date"}},
+				{pdfColValueDate, synValue},
+				{pdfColReference, synRef},
+				{pdfColDebit, []string{"debits", "debit"}},
+				{pdfColCredit, []string{"credits", "credit"}},
+				{pdfColBalance, synBalance},
+				{pdfColOther, []string{"originating branch", "branch"}},
+				{pdfColNarration, []string{"remarks", "narration"}},
 			},
 			DateFormats: []string{"02-Jan-2006", "02-Jan-06", "02/01/2006"},
 		},
@@ -99,12 +99,12 @@ func pdfLayouts() []pdfLayout {
 			Name: "zenith", Bank: "Zenith Bank", BankCode: "057",
 			Marks: []string{"zenith bank", "zenithbank"},
 			Columns: []pdfColumn{
-				{colDate, []string{"date posted", "posted date", "trans date"}},
-				{colNarration, []string{"description", "narration"}},
-				{colDebit, []string{"debit", "debits"}},
-				{colCredit, []string{"credit", "credits"}},
-				{colValueDate, synValue},
-				{colBalance, synBalance},
+				{pdfColDate, []string{"date posted", "posted date", "trans date"}},
+				{pdfColNarration, []string{"description", "narration"}},
+				{pdfColDebit, []string{"debit", "debits"}},
+				{pdfColCredit, []string{"credit", "credits"}},
+				{pdfColValueDate, synValue},
+				{pdfColBalance, synBalance},
 			},
 			DateFormats: []string{"02/01/2006", "02-Jan-2006"},
 		},
@@ -112,12 +112,12 @@ func pdfLayouts() []pdfLayout {
 			Name: "access", Bank: "Access Bank", BankCode: "044",
 			Marks: []string{"access bank", "accessbank", "accessmore"},
 			Columns: []pdfColumn{
-				{colDate, []string{"posted date", "post date", "transaction date", "trans date"}},
-				{colValueDate, synValue},
-				{colNarration, []string{"description", "narration", "transaction details"}},
-				{colDebit, []string{"debit", "debits", "withdrawals"}},
-				{colCredit, []string{"credit", "credits", "lodgements"}},
-				{colBalance, synBalance},
+				{pdfColDate, []string{"posted date", "post date", "transaction date", "trans date"}},
+				{pdfColValueDate, synValue},
+				{pdfColNarration, []string{"description", "narration", "transaction details"}},
+				{pdfColDebit, []string{"debit", "debits", "withdrawals"}},
+				{pdfColCredit, []string{"credit", "credits", "lodgements"}},
+				{pdfColBalance, synBalance},
 			},
 			DateFormats: []string{"02-Jan-06", "02-Jan-2006", "02/01/2006"},
 		},
@@ -125,13 +125,13 @@ func pdfLayouts() []pdfLayout {
 			Name: "firstbank", Bank: "First Bank of Nigeria", BankCode: "011",
 			Marks: []string{"first bank", "firstbank", "fbn"},
 			Columns: []pdfColumn{
-				{colDate, []string{"trans date", "transdate", "transaction date", "tran date"}},
-				{colReference, synRef},
-				{colNarration, []string{"transaction details", "details", "narration", "description"}},
-				{colValueDate, synValue},
-				{colDebit, []string{"withdrawals", "withdrawal", "debit", "debits"}},
-				{colCredit, []string{"lodgements", "lodgement", "deposits", "credit", "credits"}},
-				{colBalance, synBalance},
+				{pdfColDate, []string{"trans date", "transdate", "transaction date", "tran date"}},
+				{pdfColReference, synRef},
+				{pdfColNarration, []string{"transaction details", "details", "narration", "description"}},
+				{pdfColValueDate, synValue},
+				{pdfColDebit, []string{"withdrawals", "withdrawal", "debit", "debits"}},
+				{pdfColCredit, []string{"lodgements", "lodgement", "deposits", "credit", "credits"}},
+				{pdfColBalance, synBalance},
 			},
 			DateFormats: []string{"02-Jan-2006", "02/01/2006", "02-Jan-06"},
 		},
@@ -139,13 +139,13 @@ func pdfLayouts() []pdfLayout {
 			Name: "uba", Bank: "United Bank for Africa", BankCode: "033",
 			Marks: []string{"united bank for africa", "uba plc", "ubagroup", "uba "},
 			Columns: []pdfColumn{
-				{colDate, []string{"tran date", "trans date", "transaction date", "date"}},
-				{colValueDate, synValue},
-				{colNarration, []string{"narration", "description", "details"}},
-				{colReference, []string{"chq no", "cheque no", "reference", "ref"}},
-				{colDebit, []string{"debit", "debits", "withdrawals"}},
-				{colCredit, []string{"credit", "credits", "deposits"}},
-				{colBalance, synBalance},
+				{pdfColDate, []string{"tran date", "trans date", "transaction date", "date"}},
+				{pdfColValueDate, synValue},
+				{pdfColNarration, []string{"narration", "description", "details"}},
+				{pdfColReference, []string{"chq no", "cheque no", "reference", "ref"}},
+				{pdfColDebit, []string{"debit", "debits", "withdrawals"}},
+				{pdfColCredit, []string{"credit", "credits", "deposits"}},
+				{pdfColBalance, synBalance},
 			},
 			DateFormats: []string{"02-Jan-2006", "02/01/2006", "2006-01-02"},
 		},
@@ -153,13 +153,13 @@ func pdfLayouts() []pdfLayout {
 			Name: "kuda", Bank: "Kuda Microfinance Bank", BankCode: "50211",
 			Marks: []string{"kuda"},
 			Columns: []pdfColumn{
-				{colDate, []string{"date time", "date", "date and time"}},
-				{colCredit, []string{"money in", "inflow"}},
-				{colDebit, []string{"money out", "outflow"}},
-				{colOther, []string{"category"}},
-				{colReference, []string{"to from", "to or from"}},
-				{colNarration, []string{"description"}},
-				{colBalance, synBalance},
+				{pdfColDate, []string{"date time", "date", "date and time"}},
+				{pdfColCredit, []string{"money in", "inflow"}},
+				{pdfColDebit, []string{"money out", "outflow"}},
+				{pdfColOther, []string{"category"}},
+				{pdfColReference, []string{"to from", "to or from"}},
+				{pdfColNarration, []string{"description"}},
+				{pdfColBalance, synBalance},
 			},
 			DateFormats: []string{"02/01/06 15:04:05", "02/01/2006 15:04:05", "02/01/06"},
 		},
@@ -167,14 +167,14 @@ func pdfLayouts() []pdfLayout {
 			Name: "opay", Bank: "OPay Digital Services", BankCode: "999992",
 			Marks: []string{"opay"},
 			Columns: []pdfColumn{
-				{colDate, []string{"trans time", "transaction time", "trans date", "date"}},
-				{colValueDate, synValue},
-				{colNarration, []string{"description", "narration"}},
-				{colDebit, []string{"debit", "debits"}},
-				{colCredit, []string{"credit", "credits"}},
-				{colBalance, []string{"balance after", "balance"}},
-				{colOther, []string{"channel"}},
-				{colReference, []string{"transaction reference", "reference"}},
+				{pdfColDate, []string{"trans time", "transaction time", "trans date", "date"}},
+				{pdfColValueDate, synValue},
+				{pdfColNarration, []string{"description", "narration"}},
+				{pdfColDebit, []string{"debit", "debits"}},
+				{pdfColCredit, []string{"credit", "credits"}},
+				{pdfColBalance, []string{"balance after", "balance"}},
+				{pdfColOther, []string{"channel"}},
+				{pdfColReference, []string{"transaction reference", "reference"}},
 			},
 			DateFormats: []string{"02 Jan 2006 15:04:05", "02 Jan 2006", "2006-01-02 15:04:05"},
 		},
@@ -182,12 +182,12 @@ func pdfLayouts() []pdfLayout {
 			Name: "moniepoint", Bank: "Moniepoint Microfinance Bank", BankCode: "50515",
 			Marks: []string{"moniepoint"},
 			Columns: []pdfColumn{
-				{colDate, []string{"date", "transaction date"}},
-				{colNarration, []string{"narration", "description"}},
-				{colReference, []string{"reference", "transaction ref"}},
-				{colDebit, []string{"debit", "debits"}},
-				{colCredit, []string{"credit", "credits"}},
-				{colBalance, synBalance},
+				{pdfColDate, []string{"date", "transaction date"}},
+				{pdfColNarration, []string{"narration", "description"}},
+				{pdfColReference, []string{"reference", "transaction ref"}},
+				{pdfColDebit, []string{"debit", "debits"}},
+				{pdfColCredit, []string{"credit", "credits"}},
+				{pdfColBalance, synBalance},
 			},
 			DateFormats: []string{"2006-01-02 15:04:05", "2006-01-02", "02/01/2006"},
 		},
@@ -197,11 +197,11 @@ func pdfLayouts() []pdfLayout {
 			Name: "kobo", Bank: "", BankCode: "",
 			Marks: []string{"generated by kobo"},
 			Columns: []pdfColumn{
-				{colDate, []string{"date"}},
-				{colNarration, []string{"narration"}},
-				{colDebit, []string{"debit"}},
-				{colCredit, []string{"credit"}},
-				{colBalance, []string{"balance"}},
+				{pdfColDate, []string{"date"}},
+				{pdfColNarration, []string{"narration"}},
+				{pdfColDebit, []string{"debit"}},
+				{pdfColCredit, []string{"credit"}},
+				{pdfColBalance, []string{"balance"}},
 			},
 			DateFormats: []string{"02 Jan 2006"},
 		},
@@ -212,8 +212,8 @@ func pdfLayouts() []pdfLayout {
 // layout uses, plus the shared lists, so an unknown bank whose table has a
 // date, amounts and a balance still reads.
 func genericLayout(all []pdfLayout) pdfLayout {
-	seen := map[colKind]map[string]bool{}
-	add := func(k colKind, ss []string) {
+	seen := map[pdfColKind]map[string]bool{}
+	add := func(k pdfColKind, ss []string) {
 		if seen[k] == nil {
 			seen[k] = map[string]bool{}
 		}
@@ -226,13 +226,13 @@ func genericLayout(all []pdfLayout) pdfLayout {
 			add(c.Kind, c.Synonyms)
 		}
 	}
-	add(colDebit, []string{"debit", "debits", "withdrawal", "withdrawals", "dr", "debit amount", "money out", "outflow"})
-	add(colCredit, []string{"credit", "credits", "deposit", "deposits", "lodgement", "lodgements", "cr", "credit amount", "money in", "inflow"})
-	add(colNarration, []string{"narration", "description", "remarks", "details", "transaction details", "particulars", "narrative"})
-	add(colAmount, []string{"amount", "transaction amount", "amount ngn"})
-	add(colDate, []string{"date", "txn date", "posting date", "booking date"})
+	add(pdfColDebit, []string{"debit", "debits", "withdrawal", "withdrawals", "dr", "debit amount", "money out", "outflow"})
+	add(pdfColCredit, []string{"credit", "credits", "deposit", "deposits", "lodgement", "lodgements", "cr", "credit amount", "money in", "inflow"})
+	add(pdfColNarration, []string{"narration", "description", "remarks", "details", "transaction details", "particulars", "narrative"})
+	add(pdfColAmount, []string{"amount", "transaction amount", "amount ngn"})
+	add(pdfColDate, []string{"date", "txn date", "posting date", "booking date"})
 	g := pdfLayout{Name: "generic"}
-	for _, k := range []colKind{colDate, colValueDate, colNarration, colReference, colDebit, colCredit, colAmount, colBalance, colOther} {
+	for _, k := range []pdfColKind{pdfColDate, pdfColValueDate, pdfColNarration, pdfColReference, pdfColDebit, pdfColCredit, pdfColAmount, pdfColBalance, pdfColOther} {
 		var ss []string
 		for s := range seen[k] {
 			ss = append(ss, s)

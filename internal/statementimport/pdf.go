@@ -189,7 +189,7 @@ func (p *PDFParser) Parse(ctx context.Context, r io.ReaderAt, size int64, opts O
 			cols = bands(m.cols)
 		} else {
 			for li, l := range lines {
-				if m := matchHeader(t.layout, headerTokens(l.words)); m.qualifies() {
+				if m := matchPDFHeader(t.layout, headerTokens(l.words)); m.qualifies() {
 					header = li
 					cols = bands(m.cols)
 					break
@@ -255,12 +255,12 @@ func (p *PDFParser) chooseLayout(lines []pdfLine, earlier [][]pdfLine, opts Opti
 		}
 		var cands []headerMatch
 		for i := range p.layouts {
-			if m := matchHeader(&p.layouts[i], toks); m.qualifies() {
+			if m := matchPDFHeader(&p.layouts[i], toks); m.qualifies() {
 				cands = append(cands, m)
 			}
 		}
 		if len(cands) == 0 {
-			if m := matchHeader(&p.generic, toks); m.qualifies() {
+			if m := matchPDFHeader(&p.generic, toks); m.qualifies() {
 				return m, li
 			}
 			continue

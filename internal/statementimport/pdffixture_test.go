@@ -17,7 +17,7 @@ import (
 // rows the drawing holds, so a parse is checked against what was drawn.
 
 type fxCol struct {
-	kind   colKind
+	kind   pdfColKind
 	header string
 	width  float64 // mm
 }
@@ -70,36 +70,36 @@ func commas(v int64) string {
 func fxBanks() map[string]fxBank {
 	return map[string]fxBank{
 		"gtbank": {layout: "gtbank", title: "Guaranty Trust Bank Ltd - Customer Statement", landscape: true,
-			cols: []fxCol{{colDate, "Trans. Date", 24}, {colValueDate, "Value Date", 24}, {colReference, "Reference", 34}, {colDebit, "Debits", 28},
-				{colCredit, "Credits", 28}, {colBalance, "Balance", 30}, {colOther, "Originating Branch", 38}, {colNarration, "Remarks", 70}},
+			cols: []fxCol{{pdfColDate, "Trans. Date", 24}, {pdfColValueDate, "Value Date", 24}, {pdfColReference, "Reference", 34}, {pdfColDebit, "Debits", 28},
+				{pdfColCredit, "Credits", 28}, {pdfColBalance, "Balance", 30}, {pdfColOther, "Originating Branch", 38}, {pdfColNarration, "Remarks", 70}},
 			dateFmt: "02-Jan-2006", money: plain, bf: "Balance B/F", totals: true},
 		"zenith": {layout: "zenith", title: "ZENITH BANK PLC  STATEMENT OF ACCOUNT", unicode: true,
-			cols: []fxCol{{colDate, "DATE POSTED", 22}, {colNarration, "DESCRIPTION", 62}, {colDebit, "DEBIT", 26}, {colCredit, "CREDIT", 26},
-				{colValueDate, "VALUE DATE", 22}, {colBalance, "BALANCE", 28}},
+			cols: []fxCol{{pdfColDate, "DATE POSTED", 22}, {pdfColNarration, "DESCRIPTION", 62}, {pdfColDebit, "DEBIT", 26}, {pdfColCredit, "CREDIT", 26},
+				{pdfColValueDate, "VALUE DATE", 22}, {pdfColBalance, "BALANCE", 28}},
 			dateFmt: "02/01/2006", money: naira, bf: "Opening Balance"},
 		"access": {layout: "access", title: "Access Bank Plc - Account Statement",
-			cols: []fxCol{{colDate, "Posted Date", 22}, {colValueDate, "Value Date", 22}, {colNarration, "Description", 62}, {colDebit, "Debit", 26},
-				{colCredit, "Credit", 26}, {colBalance, "Balance", 28}},
+			cols: []fxCol{{pdfColDate, "Posted Date", 22}, {pdfColValueDate, "Value Date", 22}, {pdfColNarration, "Description", 62}, {pdfColDebit, "Debit", 26},
+				{pdfColCredit, "Credit", 26}, {pdfColBalance, "Balance", 28}},
 			dateFmt: "02-Jan-06", money: plain, bf: "Opening Balance", totals: true},
 		"firstbank": {layout: "firstbank", title: "FirstBank - Statement of Account",
-			cols: []fxCol{{colDate, "Trans Date", 22}, {colReference, "Reference", 26}, {colNarration, "Transaction Details", 52}, {colValueDate, "Value Date", 22},
-				{colDebit, "Withdrawals", 24}, {colCredit, "Lodgements", 24}, {colBalance, "Balance", 26}},
+			cols: []fxCol{{pdfColDate, "Trans Date", 22}, {pdfColReference, "Reference", 26}, {pdfColNarration, "Transaction Details", 52}, {pdfColValueDate, "Value Date", 22},
+				{pdfColDebit, "Withdrawals", 24}, {pdfColCredit, "Lodgements", 24}, {pdfColBalance, "Balance", 26}},
 			dateFmt: "2-Jan-2006", money: plain, bf: "Balance B/F"},
 		"uba": {layout: "uba", title: "United Bank for Africa Plc - Account Statement",
-			cols: []fxCol{{colDate, "Tran Date", 22}, {colValueDate, "Value Date", 22}, {colNarration, "Narration", 58}, {colReference, "Chq. No", 18},
-				{colDebit, "Debit", 22}, {colCredit, "Credit", 22}, {colBalance, "Balance", 30}},
+			cols: []fxCol{{pdfColDate, "Tran Date", 22}, {pdfColValueDate, "Value Date", 22}, {pdfColNarration, "Narration", 58}, {pdfColReference, "Chq. No", 18},
+				{pdfColDebit, "Debit", 22}, {pdfColCredit, "Credit", 22}, {pdfColBalance, "Balance", 30}},
 			dateFmt: "2006-01-02", money: plain, balance: crdr, bf: "Balance B/F"},
 		"kuda": {layout: "kuda", title: "Kuda Microfinance Bank - Account Statement", unicode: true,
-			cols: []fxCol{{colDate, "Date/Time", 30}, {colCredit, "Money In", 24}, {colDebit, "Money Out", 24}, {colOther, "Category", 22},
-				{colReference, "To / From", 34}, {colNarration, "Description", 46}, {colBalance, "Balance", 26}},
+			cols: []fxCol{{pdfColDate, "Date/Time", 30}, {pdfColCredit, "Money In", 24}, {pdfColDebit, "Money Out", 24}, {pdfColOther, "Category", 22},
+				{pdfColReference, "To / From", 34}, {pdfColNarration, "Description", 46}, {pdfColBalance, "Balance", 26}},
 			dateFmt: "02/01/06 15:04:05", timed: true, money: naira, bf: "Opening Balance"},
 		"opay": {layout: "opay", title: "OPay Account Statement", unicode: true, landscape: true,
-			cols: []fxCol{{colDate, "Trans. Time", 36}, {colValueDate, "Value Date", 24}, {colNarration, "Description", 70}, {colDebit, "Debit(₦)", 26},
-				{colCredit, "Credit(₦)", 26}, {colBalance, "Balance After(₦)", 30}, {colOther, "Channel", 20}, {colReference, "Transaction Reference", 44}},
+			cols: []fxCol{{pdfColDate, "Trans. Time", 36}, {pdfColValueDate, "Value Date", 24}, {pdfColNarration, "Description", 70}, {pdfColDebit, "Debit(₦)", 26},
+				{pdfColCredit, "Credit(₦)", 26}, {pdfColBalance, "Balance After(₦)", 30}, {pdfColOther, "Channel", 20}, {pdfColReference, "Transaction Reference", 44}},
 			dateFmt: "02 Jan 2006 15:04:05", timed: true, money: plain, bf: "Opening Balance"},
 		"moniepoint": {layout: "moniepoint", title: "Moniepoint Microfinance Bank - Statement",
-			cols: []fxCol{{colDate, "Date", 34}, {colNarration, "Narration", 62}, {colReference, "Reference", 30}, {colDebit, "Debit", 22},
-				{colCredit, "Credit", 22}, {colBalance, "Balance", 24}},
+			cols: []fxCol{{pdfColDate, "Date", 34}, {pdfColNarration, "Narration", 62}, {pdfColReference, "Reference", 30}, {pdfColDebit, "Debit", 22},
+				{pdfColCredit, "Credit", 22}, {pdfColBalance, "Balance", 24}},
 			dateFmt: "2006-01-02 15:04:05", timed: true, money: ngn, bf: "Opening Balance"},
 	}
 }
@@ -129,7 +129,6 @@ var fxNarrations = []string{
 // makeFx makes n rows from seed, over months months from December 2025.
 func makeFx(bank fxBank, n, months int, seed uint64) fxStatement {
 	r := rand.New(rand.NewPCG(seed, 7))
-	wat := time.FixedZone("WAT", 3600)
 	from := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, months, -1)
 	fx := fxStatement{bank: bank, name: "ADAEZE NNEKA OKAFOR", number: "0123456789", from: from, to: to, opening: 15000000 + int64(r.IntN(1000000))}
@@ -137,10 +136,9 @@ func makeFx(bank fxBank, n, months int, seed uint64) fxStatement {
 	span := to.Sub(from) + 24*time.Hour
 	for i := 0; i < n; i++ {
 		at := from.Add(time.Duration(int64(span) * int64(i) / int64(n)))
-		local := time.Date(at.Year(), at.Month(), at.Day(), 8+r.IntN(12), r.IntN(60), r.IntN(60), 0, wat)
 		row := Row{Narration: fxNarrations[r.IntN(len(fxNarrations))], Reference: fmt.Sprintf("FT25%07d", r.IntN(10000000))}
 		if bank.timed {
-			row.Date = local.UTC()
+			row.Date = at.Truncate(time.Second) // rows in time order
 		} else {
 			row.Date = time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 		}
@@ -157,18 +155,18 @@ func makeFx(bank fxBank, n, months int, seed uint64) fxStatement {
 		fx.rows = append(fx.rows, row)
 	}
 	for i := range fx.rows {
-		if hasKind(bank, colValueDate) {
+		if hasKind(bank, pdfColValueDate) {
 			d := fx.rows[i].Date
 			fx.rows[i].ValueDate = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 		}
-		if !hasKind(bank, colReference) {
+		if !hasKind(bank, pdfColReference) {
 			fx.rows[i].Reference = ""
 		}
 	}
 	return fx
 }
 
-func hasKind(b fxBank, k colKind) bool {
+func hasKind(b fxBank, k pdfColKind) bool {
 	for _, c := range b.cols {
 		if c.kind == k {
 			return true
@@ -281,7 +279,7 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 	}
 	narrWidth := 0.0
 	for _, c := range b.cols {
-		if c.kind == colNarration {
+		if c.kind == pdfColNarration {
 			narrWidth = c.width - 4
 		}
 	}
@@ -290,11 +288,11 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 	for _, c := range b.cols {
 		txt := ""
 		switch c.kind {
-		case colNarration:
+		case pdfColNarration:
 			txt = b.bf
-		case colBalance:
+		case pdfColBalance:
 			txt = balance(fx.opening)
-		case colDate:
+		case pdfColDate:
 			txt = fmtDate(fx.from)
 		}
 		align := "L"
@@ -319,28 +317,28 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 			pdf.SetXY(x, y)
 			txt, align := "", "L"
 			switch c.kind {
-			case colDate:
+			case pdfColDate:
 				txt = fmtDate(r.Date)
-			case colValueDate:
+			case pdfColValueDate:
 				txt = r.ValueDate.Format(dateOnly)
-			case colReference:
+			case pdfColReference:
 				txt = r.Reference
-			case colOther:
+			case pdfColOther:
 				txt = "LAGOS"
-			case colDebit:
+			case pdfColDebit:
 				align = "R"
 				if r.Debit != 0 {
 					txt = b.money(r.Debit)
 				}
-			case colCredit:
+			case pdfColCredit:
 				align = "R"
 				if r.Credit != 0 {
 					txt = b.money(r.Credit)
 				}
-			case colBalance:
+			case pdfColBalance:
 				align, txt = "R", balance(*r.Balance)
 			}
-			if c.kind == colNarration {
+			if c.kind == pdfColNarration {
 				for k, ln := range lines {
 					pdf.SetXY(x, y+float64(k)*lineH)
 					pdf.CellFormat(c.width, lineH, ln, "", 0, "L", false, 0, "")
@@ -368,11 +366,11 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 		for _, c := range b.cols {
 			txt, align := "", "L"
 			switch c.kind {
-			case colDate:
+			case pdfColDate:
 				txt = "Total"
-			case colDebit:
+			case pdfColDebit:
 				txt, align = b.money(deb), "R"
-			case colCredit:
+			case pdfColCredit:
 				txt, align = b.money(cre), "R"
 			}
 			pdf.CellFormat(c.width, 6, txt, "T", 0, align, false, 0, "")

@@ -25,7 +25,7 @@ import (
 
 // hdrCol is a header cell and its column band.
 type hdrCol struct {
-	kind   colKind
+	kind   pdfColKind
 	x0, x1 float64 // the header words
 	lo, hi float64 // the band
 }
@@ -64,15 +64,15 @@ func headerTokens(words []pdfWord) []htok {
 	return out
 }
 
-// matchHeader matches a line's tokens against one layout, longest synonym
+// matchPDFHeader matches a line's tokens against one layout, longest synonym
 // first at each position; each column kind is used once.
-func matchHeader(l *pdfLayout, toks []htok) headerMatch {
+func matchPDFHeader(l *pdfLayout, toks []htok) headerMatch {
 	m := headerMatch{layout: l}
-	used := map[colKind]bool{}
+	used := map[pdfColKind]bool{}
 	for i := 0; i < len(toks); {
-		bestN, bestK := 0, colKind(0)
+		bestN, bestK := 0, pdfColKind(0)
 		for ci, c := range l.Columns {
-			if used[c.Kind] && c.Kind != colOther {
+			if used[c.Kind] && c.Kind != pdfColOther {
 				continue
 			}
 			for _, parts := range l.synToks[ci] {
@@ -107,11 +107,11 @@ func (h headerMatch) qualifies() bool {
 	var date, bal, money bool
 	for _, c := range h.cols {
 		switch c.kind {
-		case colDate:
+		case pdfColDate:
 			date = true
-		case colBalance:
+		case pdfColBalance:
 			bal = true
-		case colDebit, colCredit, colAmount:
+		case pdfColDebit, pdfColCredit, pdfColAmount:
 			money = true
 		}
 	}
@@ -274,7 +274,7 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 			continue
 		}
 		p := place(l, cols)
-		get := func(k colKind) (string, int) {
+		get := func(k pdfColKind) (string, int) {
 			var parts []string
 			n := 0
 			for ci, c := range cols {
@@ -285,7 +285,7 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 			}
 			return strings.Join(parts, " "), n
 		}
-		money := func(k colKind) (int64, bool, bool) { // value, present, bad
+		money := func(k pdfColKind) (int64, bool, bool) { // value, present, bad
 			s, _ := get(k)
 			s = strings.TrimSpace(s)
 			if s == "" || s == "-" || s == "--" {
@@ -294,17 +294,17 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 			v, ok := parseAmount(s)
 			return v, ok, !ok
 		}
-		deb, hasDeb, badDeb := money(colDebit)
-		cre, hasCre, badCre := money(colCredit)
-		amt, hasAmt, badAmt := money(colAmount)
-		bal, hasBal, badBal := money(colBalance)
+		deb, hasDeb, badDeb := money(pdfColDebit)
+		cre, hasCre, badCre := money(pdfColCredit)
+		amt, hasAmt, badAmt := money(pdfColAmount)
+		bal, hasBal, badBal := money(pdfColBalance)
 		anyBad := badDeb || badCre || badAmt || badBal
-		narr, _ := get(colNarration)
-		dateText, _ := get(colDate)
+		narr, _ := get(pdfColNarration)
+		dateText, _ := get(pdfColDate)
 		all := l.text()
 
 		// a repeated header
-		if m := matchHeader(t.layout, headerTokens(l.words)); m.qualifies() {
+		if m := matchPDFHeader(t.layout, headerTokens(l.words)); m.qualifies() {
 			t.rowOpen = false
 			continue
 		}
@@ -362,7 +362,7 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 				if len(p.words[ci]) == 0 {
 					continue
 				}
-				if !c.kind.isText() && c.kind != colDate && c.kind != colValueDate {
+				if !c.kind.isText() && c.kind != pdfColDate && c.kind != pdfColValueDate {
 					t.rowOpen = false
 				}
 			}
@@ -446,15 +446,15 @@ func (t *pdfTableReader) finishRow() {
 			continue
 		}
 		switch c.kind {
-		case colNarration:
+		case pdfColNarration:
 			narr = append(narr, s)
-		case colReference:
+		case pdfColReference:
 			ref = append(ref, s)
-		case colDate:
+		case pdfColDate:
 			if d, ok := t.rowDate(s); ok {
 				r.Date = d
 			}
-		case colValueDate:
+		case pdfColValueDate:
 			if d, ok := t.rowDate(s); ok {
 				r.ValueDate = d
 			}
@@ -517,9 +517,9 @@ const (
 	fEnd
 )
 
-// metaLabels are the labels statements print, normalised (lower case,
+// pdfMetaLabels are the labels statements print, normalised (lower case,
 // ".:()" dropped), longest first when matched as a prefix.
-func metaLabels() map[string]metaField {
+func pdfMetaLabels() map[string]metaField {
 	return map[string]metaField{
 		"account name": fName, "account holder": fName, "customer name": fName, "name": fName, "account title": fName,
 		"account number": fNumber, "account no": fNumber, "acct no": fNumber, "a/c no": fNumber, "nuban": fNumber, "account": fNumber, "acc no": fNumber,
@@ -556,7 +556,7 @@ var (
 // readMeta fills the statement's header fields from page text. The first
 // value found wins: page 1 is read first.
 func (t *pdfTableReader) readMeta() {
-	labels := metaLabels()
+	labels := pdfMetaLabels()
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
 		keys = append(keys, k)
