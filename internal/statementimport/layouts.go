@@ -157,7 +157,9 @@ func pdfLayouts() []pdfLayout {
 				{pdfColCredit, []string{"money in", "inflow"}},
 				{pdfColDebit, []string{"money out", "outflow"}},
 				{pdfColOther, []string{"category"}},
-				{pdfColReference, []string{"to from", "to or from"}},
+				// the counterparty: part of the narration, which is what
+				// categorisation reads ("CHUKWUEMEKA NWOSU Transfer")
+				{pdfColNarration, []string{"to from", "to or from"}},
 				{pdfColNarration, []string{"description"}},
 				{pdfColBalance, synBalance},
 			},

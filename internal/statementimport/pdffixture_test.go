@@ -20,6 +20,7 @@ type fxCol struct {
 	kind   pdfColKind
 	header string
 	width  float64 // mm
+	party  bool    // a counterparty column, printed before the narration
 }
 
 // fxBank is how one bank draws its statement.
@@ -70,36 +71,36 @@ func commas(v int64) string {
 func fxBanks() map[string]fxBank {
 	return map[string]fxBank{
 		"gtbank": {layout: "gtbank", title: "Guaranty Trust Bank Ltd - Customer Statement", landscape: true,
-			cols: []fxCol{{pdfColDate, "Trans. Date", 24}, {pdfColValueDate, "Value Date", 24}, {pdfColReference, "Reference", 34}, {pdfColDebit, "Debits", 28},
-				{pdfColCredit, "Credits", 28}, {pdfColBalance, "Balance", 30}, {pdfColOther, "Originating Branch", 38}, {pdfColNarration, "Remarks", 70}},
+			cols: []fxCol{{pdfColDate, "Trans. Date", 24, false}, {pdfColValueDate, "Value Date", 24, false}, {pdfColReference, "Reference", 34, false}, {pdfColDebit, "Debits", 28, false},
+				{pdfColCredit, "Credits", 28, false}, {pdfColBalance, "Balance", 30, false}, {pdfColOther, "Originating Branch", 38, false}, {pdfColNarration, "Remarks", 70, false}},
 			dateFmt: "02-Jan-2006", money: plain, bf: "Balance B/F", totals: true},
 		"zenith": {layout: "zenith", title: "ZENITH BANK PLC  STATEMENT OF ACCOUNT", unicode: true,
-			cols: []fxCol{{pdfColDate, "DATE POSTED", 22}, {pdfColNarration, "DESCRIPTION", 62}, {pdfColDebit, "DEBIT", 26}, {pdfColCredit, "CREDIT", 26},
-				{pdfColValueDate, "VALUE DATE", 22}, {pdfColBalance, "BALANCE", 28}},
+			cols: []fxCol{{pdfColDate, "DATE POSTED", 22, false}, {pdfColNarration, "DESCRIPTION", 62, false}, {pdfColDebit, "DEBIT", 26, false}, {pdfColCredit, "CREDIT", 26, false},
+				{pdfColValueDate, "VALUE DATE", 22, false}, {pdfColBalance, "BALANCE", 28, false}},
 			dateFmt: "02/01/2006", money: naira, bf: "Opening Balance"},
 		"access": {layout: "access", title: "Access Bank Plc - Account Statement",
-			cols: []fxCol{{pdfColDate, "Posted Date", 22}, {pdfColValueDate, "Value Date", 22}, {pdfColNarration, "Description", 62}, {pdfColDebit, "Debit", 26},
-				{pdfColCredit, "Credit", 26}, {pdfColBalance, "Balance", 28}},
+			cols: []fxCol{{pdfColDate, "Posted Date", 22, false}, {pdfColValueDate, "Value Date", 22, false}, {pdfColNarration, "Description", 62, false}, {pdfColDebit, "Debit", 26, false},
+				{pdfColCredit, "Credit", 26, false}, {pdfColBalance, "Balance", 28, false}},
 			dateFmt: "02-Jan-06", money: plain, bf: "Opening Balance", totals: true},
 		"firstbank": {layout: "firstbank", title: "FirstBank - Statement of Account",
-			cols: []fxCol{{pdfColDate, "Trans Date", 22}, {pdfColReference, "Reference", 26}, {pdfColNarration, "Transaction Details", 52}, {pdfColValueDate, "Value Date", 22},
-				{pdfColDebit, "Withdrawals", 24}, {pdfColCredit, "Lodgements", 24}, {pdfColBalance, "Balance", 26}},
+			cols: []fxCol{{pdfColDate, "Trans Date", 22, false}, {pdfColReference, "Reference", 26, false}, {pdfColNarration, "Transaction Details", 52, false}, {pdfColValueDate, "Value Date", 22, false},
+				{pdfColDebit, "Withdrawals", 24, false}, {pdfColCredit, "Lodgements", 24, false}, {pdfColBalance, "Balance", 26, false}},
 			dateFmt: "2-Jan-2006", money: plain, bf: "Balance B/F"},
 		"uba": {layout: "uba", title: "United Bank for Africa Plc - Account Statement",
-			cols: []fxCol{{pdfColDate, "Tran Date", 22}, {pdfColValueDate, "Value Date", 22}, {pdfColNarration, "Narration", 58}, {pdfColReference, "Chq. No", 18},
-				{pdfColDebit, "Debit", 22}, {pdfColCredit, "Credit", 22}, {pdfColBalance, "Balance", 30}},
+			cols: []fxCol{{pdfColDate, "Tran Date", 22, false}, {pdfColValueDate, "Value Date", 22, false}, {pdfColNarration, "Narration", 58, false}, {pdfColReference, "Chq. No", 18, false},
+				{pdfColDebit, "Debit", 22, false}, {pdfColCredit, "Credit", 22, false}, {pdfColBalance, "Balance", 30, false}},
 			dateFmt: "2006-01-02", money: plain, balance: crdr, bf: "Balance B/F"},
 		"kuda": {layout: "kuda", title: "Kuda Microfinance Bank - Account Statement", unicode: true,
-			cols: []fxCol{{pdfColDate, "Date/Time", 30}, {pdfColCredit, "Money In", 24}, {pdfColDebit, "Money Out", 24}, {pdfColOther, "Category", 22},
-				{pdfColReference, "To / From", 34}, {pdfColNarration, "Description", 46}, {pdfColBalance, "Balance", 26}},
+			cols: []fxCol{{pdfColDate, "Date/Time", 30, false}, {pdfColCredit, "Money In", 24, false}, {pdfColDebit, "Money Out", 24, false}, {pdfColOther, "Category", 22, false},
+				{pdfColOther, "To / From", 34, true}, {pdfColNarration, "Description", 46, false}, {pdfColBalance, "Balance", 26, false}},
 			dateFmt: "02/01/06 15:04:05", timed: true, money: naira, bf: "Opening Balance"},
 		"opay": {layout: "opay", title: "OPay Account Statement", unicode: true, landscape: true,
-			cols: []fxCol{{pdfColDate, "Trans. Time", 36}, {pdfColValueDate, "Value Date", 24}, {pdfColNarration, "Description", 70}, {pdfColDebit, "Debit(₦)", 26},
-				{pdfColCredit, "Credit(₦)", 26}, {pdfColBalance, "Balance After(₦)", 30}, {pdfColOther, "Channel", 20}, {pdfColReference, "Transaction Reference", 44}},
+			cols: []fxCol{{pdfColDate, "Trans. Time", 36, false}, {pdfColValueDate, "Value Date", 24, false}, {pdfColNarration, "Description", 70, false}, {pdfColDebit, "Debit(₦)", 26, false},
+				{pdfColCredit, "Credit(₦)", 26, false}, {pdfColBalance, "Balance After(₦)", 30, false}, {pdfColOther, "Channel", 20, false}, {pdfColReference, "Transaction Reference", 44, false}},
 			dateFmt: "02 Jan 2006 15:04:05", timed: true, money: plain, bf: "Opening Balance"},
 		"moniepoint": {layout: "moniepoint", title: "Moniepoint Microfinance Bank - Statement",
-			cols: []fxCol{{pdfColDate, "Date", 34}, {pdfColNarration, "Narration", 62}, {pdfColReference, "Reference", 30}, {pdfColDebit, "Debit", 22},
-				{pdfColCredit, "Credit", 22}, {pdfColBalance, "Balance", 24}},
+			cols: []fxCol{{pdfColDate, "Date", 34, false}, {pdfColNarration, "Narration", 62, false}, {pdfColReference, "Reference", 30, false}, {pdfColDebit, "Debit", 22, false},
+				{pdfColCredit, "Credit", 22, false}, {pdfColBalance, "Balance", 24, false}},
 			dateFmt: "2006-01-02 15:04:05", timed: true, money: ngn, bf: "Opening Balance"},
 	}
 }
@@ -114,6 +115,9 @@ type fxStatement struct {
 	opening int64
 	rows    []Row
 }
+
+// fxParty is the counterparty a "To / From" column prints.
+const fxParty = "EMEKA NWOSU"
 
 var fxNarrations = []string{
 	"POS PURCHASE SHOPRITE IKEJA",
@@ -154,7 +158,14 @@ func makeFx(bank fxBank, n, months int, seed uint64) fxStatement {
 		row.Balance = &b
 		fx.rows = append(fx.rows, row)
 	}
+	party := false
+	for _, c := range bank.cols {
+		party = party || c.party
+	}
 	for i := range fx.rows {
+		if party {
+			fx.rows[i].Narration = fxParty + " " + fx.rows[i].Narration
+		}
 		if hasKind(bank, pdfColValueDate) {
 			d := fx.rows[i].Date
 			fx.rows[i].ValueDate = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
@@ -305,7 +316,7 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 	var deb, cre int64
 	for i, r := range fx.rows {
 		pdf.SetFont(font, "", 7.5)
-		lines := wrap(pdf, r.Narration, narrWidth)
+		lines := wrap(pdf, strings.TrimPrefix(r.Narration, fxParty+" "), narrWidth)
 		h := float64(len(lines))*lineH + 1.5
 		if pdf.GetY()+h > bottom {
 			newPage()
@@ -325,6 +336,9 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 				txt = r.Reference
 			case pdfColOther:
 				txt = "LAGOS"
+				if c.party {
+					txt = fxParty
+				}
 			case pdfColDebit:
 				align = "R"
 				if r.Debit != 0 {

@@ -72,7 +72,7 @@ func matchPDFHeader(l *pdfLayout, toks []htok) headerMatch {
 	for i := 0; i < len(toks); {
 		bestN, bestK := 0, pdfColKind(0)
 		for ci, c := range l.Columns {
-			if used[c.Kind] && c.Kind != pdfColOther {
+			if used[c.Kind] && c.Kind != pdfColOther && c.Kind != pdfColNarration {
 				continue
 			}
 			for _, parts := range l.synToks[ci] {
