@@ -214,6 +214,7 @@ func (p *PDFParser) Parse(ctx context.Context, r io.ReaderAt, size int64, opts O
 	if st.BankCode == "" {
 		st.BankCode = opts.BankCode
 	}
+	st.Closing = t.closing()
 	t.readMeta()
 	if st.Currency == "" {
 		st.Currency = "NGN"

@@ -98,6 +98,11 @@ func fxBanks() map[string]fxBank {
 			cols: []fxCol{{pdfColDate, "Trans. Time", 36, false}, {pdfColValueDate, "Value Date", 24, false}, {pdfColNarration, "Description", 70, false}, {pdfColDebit, "Debit(₦)", 26, false},
 				{pdfColCredit, "Credit(₦)", 26, false}, {pdfColBalance, "Balance After(₦)", 30, false}, {pdfColOther, "Channel", 20, false}, {pdfColReference, "Transaction Reference", 44, false}},
 			dateFmt: "02 Jan 2006 15:04:05", timed: true, money: plain, bf: "Opening Balance"},
+		// a bank with no layout row: the generic layout reads it
+		"unlisted": {layout: "generic", title: "Example Savings and Loans Ltd - e-Statement",
+			cols: []fxCol{{pdfColDate, "Txn Date", 24, false}, {pdfColNarration, "Particulars", 80, false}, {pdfColAmount, "Amount", 34, false},
+				{pdfColBalance, "Balance", 34, false}},
+			dateFmt: "02-Jan-2006", money: plain, balance: crdr, bf: "Balance Brought Forward"},
 		"moniepoint": {layout: "moniepoint", title: "Moniepoint Microfinance Bank - Statement",
 			cols: []fxCol{{pdfColDate, "Date", 34, false}, {pdfColNarration, "Narration", 62, false}, {pdfColReference, "Reference", 30, false}, {pdfColDebit, "Debit", 22, false},
 				{pdfColCredit, "Credit", 22, false}, {pdfColBalance, "Balance", 24, false}},
@@ -189,6 +194,7 @@ func hasKind(b fxBank, k pdfColKind) bool {
 type fxOpts struct {
 	amountFont     func(row int) string // draw this row's amounts in another font
 	noHeaderRepeat bool
+	carry          bool // "Balance C/F" and "B/F" rows at each page break
 }
 
 // render draws the statement: a title block with the account details, the
@@ -295,32 +301,47 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 		}
 	}
 	newPage()
-	// the opening row
-	for _, c := range b.cols {
-		txt := ""
-		switch c.kind {
-		case pdfColNarration:
-			txt = b.bf
-		case pdfColBalance:
-			txt = balance(fx.opening)
-		case pdfColDate:
-			txt = fmtDate(fx.from)
+	// a balance row: the opening "B/F" row, and with o.carry the "C/F" at
+	// the foot of each page and "B/F" at the head of the next
+	balanceRow := func(label string, bal int64, d time.Time) {
+		first := true
+		for _, c := range b.cols {
+			txt := ""
+			switch c.kind {
+			case pdfColNarration:
+				if first {
+					txt = label
+				}
+				first = false
+			case pdfColBalance:
+				txt = balance(bal)
+			case pdfColDate:
+				txt = fmtDate(d)
+			}
+			align := "L"
+			if c.kind.isMoney() {
+				align = "R"
+			}
+			pdf.CellFormat(c.width, 5, txt, "", 0, align, false, 0, "")
 		}
-		align := "L"
-		if c.kind.isMoney() {
-			align = "R"
-		}
-		pdf.CellFormat(c.width, 5, txt, "", 0, align, false, 0, "")
+		pdf.Ln(-1)
 	}
-	pdf.Ln(-1)
+	balanceRow(b.bf, fx.opening, fx.from)
+	bal := fx.opening
 	var deb, cre int64
 	for i, r := range fx.rows {
 		pdf.SetFont(font, "", 7.5)
 		lines := wrap(pdf, strings.TrimPrefix(r.Narration, fxParty+" "), narrWidth)
 		h := float64(len(lines))*lineH + 1.5
-		if pdf.GetY()+h > bottom {
+		if pdf.GetY()+h+5 > bottom {
+			if o.carry {
+				balanceRow("Balance C/F", bal, r.Date)
+			}
 			newPage()
 			pdf.SetFont(font, "", 7.5)
+			if o.carry {
+				balanceRow("Balance B/F", bal, r.Date)
+			}
 		}
 		y := pdf.GetY()
 		x := 10.0
@@ -351,6 +372,8 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 				}
 			case pdfColBalance:
 				align, txt = "R", balance(*r.Balance)
+			case pdfColAmount:
+				align, txt = "R", crdr(r.Credit-r.Debit)
 			}
 			if c.kind == pdfColNarration {
 				for k, ln := range lines {
@@ -371,6 +394,7 @@ func (fx fxStatement) render(t testing.TB, o fxOpts) []byte {
 		pdf.SetXY(10, y+h)
 		deb += r.Debit
 		cre += r.Credit
+		bal = *r.Balance
 	}
 	if b.totals {
 		if pdf.GetY()+8 > bottom {

@@ -71,7 +71,7 @@ func pdfGolden(t *testing.T, name string, v any) {
 // prints them), reads back as drawn and as the golden file records.
 func TestPDFLayouts(t *testing.T) {
 	banks := fxBanks()
-	names := []string{"gtbank", "zenith", "access", "firstbank", "uba", "kuda", "opay", "moniepoint"}
+	names := []string{"gtbank", "zenith", "access", "firstbank", "uba", "kuda", "opay", "moniepoint", "unlisted"}
 	if len(names) != len(banks) {
 		t.Fatalf("%d fixtures, %d names", len(banks), len(names))
 	}
@@ -85,6 +85,9 @@ func TestPDFLayouts(t *testing.T) {
 			checkRows(t, fx, st)
 			if last := st.Rows[len(st.Rows)-1]; last.Page < 2 {
 				t.Errorf("the fixture has one page; the test wants the header repeated")
+			}
+			if name == "unlisted" && (st.BankName != "" || st.BankCode != "") {
+				t.Errorf("an unlisted bank named %q %q", st.BankName, st.BankCode)
 			}
 			want := pdfLayouts()
 			for _, l := range want {
@@ -106,6 +109,25 @@ func TestPDFLayouts(t *testing.T) {
 				t.Errorf("pdf info %+v", st.PDF)
 			}
 			pdfGolden(t, "pdf_"+name, pdfView(st))
+		})
+	}
+}
+
+// "Balance C/F" at the foot of every page and "B/F" at the head of the
+// next are neither rows nor a new opening balance; the last C/F is the
+// closing balance.
+func TestPDFCarriedForward(t *testing.T) {
+	for _, name := range []string{"gtbank", "uba", "unlisted"} {
+		t.Run(name, func(t *testing.T) {
+			fx := makeFx(fxBanks()[name], 80, 1, 21)
+			st, err := parsePDF(t, fx.render(t, fxOpts{carry: true}), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRows(t, fx, st)
+			if last := *fx.rows[len(fx.rows)-1].Balance; st.Closing == nil || *st.Closing != last {
+				t.Errorf("closing %v, want %d", deref(st.Closing), last)
+			}
 		})
 	}
 }

@@ -223,6 +223,19 @@ type pdfTableReader struct {
 	contCols []hdrCol
 	lastY    float64
 	lastSize float64
+	// the last "C/F", "Closing balance" or totals balance in the table,
+	// and how many rows preceded it
+	carried   *int64
+	carriedAt int
+}
+
+// closing is the balance the table closes with: a closing or carried
+// balance printed after the last row.
+func (t *pdfTableReader) closing() *int64 {
+	if t.carried != nil && t.carriedAt == len(t.st.Rows) {
+		return t.carried
+	}
+	return nil
 }
 
 func (t *pdfTableReader) parseDate(s string) (time.Time, bool) {
@@ -328,10 +341,12 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 			t.rowOpen = false
 			continue
 		case !anyBad && noMovement && reClosing.MatchString(label):
+			// a "C/F" at a page foot is carried to the next page; only one
+			// with no rows after it is the closing balance (see closing)
 			if v, ok := bal, hasBal; ok {
-				t.st.Closing = ptr(v)
+				t.carried, t.carriedAt = ptr(v), len(t.st.Rows)
 			} else if v, ok := lastAmount(all); ok {
-				t.st.Closing = ptr(v)
+				t.carried, t.carriedAt = ptr(v), len(t.st.Rows)
 			}
 			t.rowOpen = false
 			continue
@@ -343,7 +358,7 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 				t.st.Printed.Credits = ptr(abs64(cre))
 			}
 			if hasBal {
-				t.st.Closing = ptr(bal)
+				t.carried, t.carriedAt = ptr(bal), len(t.st.Rows)
 			}
 			t.rowOpen = false
 			continue
