@@ -281,3 +281,24 @@ func TestPDFDamagedXref(t *testing.T) {
 	}
 	checkRows(t, fx, st)
 }
+
+// A table drawn inside a Form XObject (a page template), in a font of the
+// form's own resources, reads like one drawn on the page.
+func TestPDFFormXObject(t *testing.T) {
+	text := "BT /H 8 Tf 1 0 0 1 40 700 Tm (Date) Tj 1 0 0 1 110 700 Tm (Description) Tj 1 0 0 1 300 700 Tm (Debit) Tj " +
+		"1 0 0 1 380 700 Tm (Credit) Tj 1 0 0 1 460 700 Tm (Balance) Tj " +
+		"1 0 0 1 40 686 Tm (01/12/2025) Tj 1 0 0 1 110 686 Tm (POS SHOPRITE) Tj 1 0 0 1 300 686 Tm (1,500.00) Tj 1 0 0 1 460 686 Tm (8,500.00) Tj " +
+		"1 0 0 1 40 672 Tm (02/12/2025) Tj 1 0 0 1 110 672 Tm (SALARY) Tj 1 0 0 1 380 672 Tm (100,000.00) Tj 1 0 0 1 460 672 Tm (108,500.00) Tj ET"
+	form := strings.Replace(flateStream(t, strings.NewReader(text)), "<< ", "<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Matrix [1 0 0 1 0 -100] /Resources << /Font << /H 6 0 R >> >> ", 1)
+	data := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /T 5 0 R >> >> /Contents 4 0 R >>",
+		flateStream(t, strings.NewReader("q /T Do Q")), form,
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	st, err := parsePDF(t, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Rows) != 2 || st.Rows[0].Debit != 150000 || st.Rows[1].Credit != 10000000 || *st.Rows[1].Balance != 10850000 || st.Rows[0].Narration != "POS SHOPRITE" {
+		t.Fatalf("rows %+v", st.Rows)
+	}
+}

@@ -195,9 +195,6 @@ func pageGlyphs(page pdf.Value, maxOps, maxGlyphs int) (glyphs []pdfGlyph, err e
 	if contents.Kind() == pdf.Null {
 		return nil, nil
 	}
-	res := inheritedKey(page, "Resources")
-	fontRes := res.Key("Font")
-	fonts := map[string]*pdfFont{}
 	ident := mat{1, 0, 0, 1, 0, 0}
 	g := textState{ctm: ident, tm: ident, tlm: ident, th: 1}
 	var stack []textState
@@ -235,107 +232,137 @@ func pageGlyphs(page pdf.Value, maxOps, maxGlyphs int) (glyphs []pdfGlyph, err e
 			g.tm = mat{1, 0, 0, 1, adv, 0}.mul(g.tm)
 		}
 	}
-	var argBuf []pdf.Value // reused: most operators take a few operands
-	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
-		ops++
-		if ops > maxOps {
-			panic(errBudget)
-		}
-		n := stk.Len()
-		if cap(argBuf) < n {
-			argBuf = make([]pdf.Value, n)
-		}
-		args := argBuf[:n]
-		for i := n - 1; i >= 0; i-- {
-			args[i] = stk.Pop()
-		}
-		num := func(i int) float64 {
-			if i < len(args) {
-				return args[i].Float64()
+	// run interprets one content stream with its resources; a Form
+	// XObject (a page template some generators draw the table in) runs
+	// nested, up to maxFormDepth, on the same budgets
+	var run func(strm, res pdf.Value, depth int)
+	run = func(strm, res pdf.Value, depth int) {
+		fontRes := res.Key("Font")
+		fonts := map[string]*pdfFont{}
+		var argBuf []pdf.Value // reused: most operators take a few operands
+		pdf.Interpret(strm, func(stk *pdf.Stack, op string) {
+			ops++
+			if ops > maxOps {
+				panic(errBudget)
 			}
-			return 0
-		}
-		switch op {
-		case "q":
-			if len(stack) < 64 {
-				stack = append(stack, g)
+			n := stk.Len()
+			if cap(argBuf) < n {
+				argBuf = make([]pdf.Value, n)
 			}
-		case "Q":
-			if len(stack) > 0 {
-				g = stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
+			args := argBuf[:n]
+			for i := n - 1; i >= 0; i-- {
+				args[i] = stk.Pop()
 			}
-		case "cm":
-			if len(args) == 6 {
-				g.ctm = mat{num(0), num(1), num(2), num(3), num(4), num(5)}.mul(g.ctm)
-			}
-		case "BT":
-			g.tm, g.tlm = ident, ident
-		case "Tf":
-			if len(args) == 2 {
-				name := args[0].Name()
-				f, ok := fonts[name]
-				if !ok {
-					f = loadFont(fontRes.Key(name))
-					fonts[name] = f
+			num := func(i int) float64 {
+				if i < len(args) {
+					return args[i].Float64()
 				}
-				g.font, g.tfs = f, num(1)
+				return 0
 			}
-		case "Tc":
-			g.tc = num(0)
-		case "Tw":
-			g.tw = num(0)
-		case "Tz":
-			g.th = num(0) / 100
-		case "TL":
-			g.tl = num(0)
-		case "Ts":
-			g.rise = num(0)
-		case "TD":
-			g.tl = -num(1)
-			fallthrough
-		case "Td":
-			g.tlm = mat{1, 0, 0, 1, num(0), num(1)}.mul(g.tlm)
-			g.tm = g.tlm
-		case "Tm":
-			if len(args) == 6 {
-				g.tlm = mat{num(0), num(1), num(2), num(3), num(4), num(5)}
+			switch op {
+			case "q":
+				if len(stack) < 64 {
+					stack = append(stack, g)
+				}
+			case "Q":
+				if len(stack) > 0 {
+					g = stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+				}
+			case "cm":
+				if len(args) == 6 {
+					g.ctm = mat{num(0), num(1), num(2), num(3), num(4), num(5)}.mul(g.ctm)
+				}
+			case "BT":
+				g.tm, g.tlm = ident, ident
+			case "Tf":
+				if len(args) == 2 {
+					name := args[0].Name()
+					f, ok := fonts[name]
+					if !ok {
+						f = loadFont(fontRes.Key(name))
+						fonts[name] = f
+					}
+					g.font, g.tfs = f, num(1)
+				}
+			case "Tc":
+				g.tc = num(0)
+			case "Tw":
+				g.tw = num(0)
+			case "Tz":
+				g.th = num(0) / 100
+			case "TL":
+				g.tl = num(0)
+			case "Ts":
+				g.rise = num(0)
+			case "TD":
+				g.tl = -num(1)
+				fallthrough
+			case "Td":
+				g.tlm = mat{1, 0, 0, 1, num(0), num(1)}.mul(g.tlm)
 				g.tm = g.tlm
-			}
-		case "T*":
-			g.tlm = mat{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
-			g.tm = g.tlm
-		case "\"":
-			if len(args) == 3 {
-				g.tw, g.tc = num(0), num(1)
-				args = args[2:]
-			}
-			fallthrough
-		case "'":
-			g.tlm = mat{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
-			g.tm = g.tlm
-			fallthrough
-		case "Tj":
-			if len(args) == 1 {
-				show(args[0].RawString())
-			}
-		case "TJ":
-			if len(args) == 1 {
-				a := args[0]
-				for i := 0; i < a.Len(); i++ {
-					x := a.Index(i)
-					if x.Kind() == pdf.String {
-						show(x.RawString())
-					} else {
-						tx := -x.Float64() / 1000 * g.tfs * g.th
-						g.tm = mat{1, 0, 0, 1, tx, 0}.mul(g.tm)
+			case "Tm":
+				if len(args) == 6 {
+					g.tlm = mat{num(0), num(1), num(2), num(3), num(4), num(5)}
+					g.tm = g.tlm
+				}
+			case "T*":
+				g.tlm = mat{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
+				g.tm = g.tlm
+			case "\"":
+				if len(args) == 3 {
+					g.tw, g.tc = num(0), num(1)
+					args = args[2:]
+				}
+				fallthrough
+			case "'":
+				g.tlm = mat{1, 0, 0, 1, 0, -g.tl}.mul(g.tlm)
+				g.tm = g.tlm
+				fallthrough
+			case "Tj":
+				if len(args) == 1 {
+					show(args[0].RawString())
+				}
+			case "Do":
+				if len(args) != 1 || depth >= maxFormDepth {
+					break
+				}
+				xo := res.Key("XObject").Key(args[0].Name())
+				if xo.Key("Subtype").Name() != "Form" {
+					break
+				}
+				saved := g
+				if m := xo.Key("Matrix"); m.Len() == 6 {
+					g.ctm = mat{m.Index(0).Float64(), m.Index(1).Float64(), m.Index(2).Float64(), m.Index(3).Float64(), m.Index(4).Float64(), m.Index(5).Float64()}.mul(g.ctm)
+				}
+				fres := xo.Key("Resources")
+				if fres.Kind() == pdf.Null {
+					fres = res
+				}
+				run(xo, fres, depth+1)
+				g = saved
+			case "TJ":
+				if len(args) == 1 {
+					a := args[0]
+					for i := 0; i < a.Len(); i++ {
+						x := a.Index(i)
+						if x.Kind() == pdf.String {
+							show(x.RawString())
+						} else {
+							tx := -x.Float64() / 1000 * g.tfs * g.th
+							g.tm = mat{1, 0, 0, 1, tx, 0}.mul(g.tm)
+						}
 					}
 				}
 			}
-		}
-	})
+		})
+	}
+	run(contents, inheritedKey(page, "Resources"), 0)
 	return glyphs, nil
 }
+
+// maxFormDepth bounds Form XObjects drawn inside Form XObjects.
+const maxFormDepth = 4
 
 // inheritedKey reads a page attribute that may sit on an ancestor.
 func inheritedKey(page pdf.Value, key string) pdf.Value {
