@@ -11,7 +11,7 @@ package statementimport
 //     streams while inflating them, so a page is never held decoded in
 //     memory; pdftext.go runs the text state machine on its tokens.
 //
-// Before either library sees the file, boundStreams inflates every Flate
+// Before either library sees the file, scanPDF inflates every Flate
 // stream once into a counter (nothing kept) and refuses the file when one
 // stream or all together expand past the limits: a PDF bomb is ErrTooLarge
 // at a cost of a few milliseconds, and memory stays bounded.
@@ -112,26 +112,37 @@ func (p *PDFParser) Parse(ctx context.Context, r io.ReaderAt, size int64, opts O
 		return nil, err
 	}
 	info := &PDFInfo{IncrementalUpdates: scan.updates}
-	rd, openErr := openPDF(r, size)
-	if openErr != nil {
-		// Locked in a way the reader cannot open (a user password, AES-256),
-		// or damaged (wrong xref offsets are common in bank PDFs): pdfcpu
-		// decrypts or repairs it and writes it out afresh.
-		plain, err := rewritePDF(r, size, opts.Password, scan.encrypt)
-		if err != nil {
-			if !scan.encrypt {
+	// Every locked file goes through pdfcpu, even one the reader could open
+	// with the empty password itself: the reader's RC4-40 decryption reads
+	// an owner-locked file as no text at all.
+	var rd *pdf.Reader
+	if scan.encrypt {
+		plain, err := rewritePDF(r, size, opts.Password, true)
+		switch {
+		case err == nil:
+			if rd, err = openRewritten(plain); err != nil {
+				return nil, err
+			}
+			info.Encrypted = true
+		case errors.Is(err, errNotLocked):
+			// "/Encrypt" was only text in the file
+		default:
+			return nil, err
+		}
+	}
+	if rd == nil {
+		var openErr error
+		if rd, openErr = openPDF(r, size); openErr != nil {
+			// damaged (wrong xref offsets are common in bank PDFs): pdfcpu
+			// repairs it and writes it out afresh
+			plain, err := rewritePDF(r, size, "", false)
+			if err != nil {
 				return nil, &LayoutError{Format: FormatPDF, Found: "not a readable PDF: " + openErr.Error()}
 			}
-			return nil, err
+			if rd, err = openRewritten(plain); err != nil {
+				return nil, err
+			}
 		}
-		pr := bytes.NewReader(plain)
-		if _, err := scanPDF(pr, int64(len(plain))); err != nil {
-			return nil, err
-		}
-		if rd, err = openPDF(pr, int64(len(plain))); err != nil {
-			return nil, &LayoutError{Format: FormatPDF, Found: "not a readable PDF after decryption: " + err.Error()}
-		}
-		info.Encrypted = scan.encrypt
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -373,6 +384,22 @@ func (h headerPatch) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// errNotLocked: rewritePDF was asked to decrypt a file with no encryption.
+var errNotLocked = errors.New("the PDF is not encrypted")
+
+// openRewritten checks and opens what pdfcpu wrote.
+func openRewritten(plain []byte) (*pdf.Reader, error) {
+	pr := bytes.NewReader(plain)
+	if _, err := scanPDF(pr, int64(len(plain))); err != nil {
+		return nil, err
+	}
+	rd, err := openPDF(pr, int64(len(plain)))
+	if err != nil {
+		return nil, &LayoutError{Format: FormatPDF, Found: "not a readable PDF after decryption: " + err.Error()}
+	}
+	return rd, nil
+}
+
 // rewritePDF opens a locked file with the user password, or a damaged one,
 // and returns it decrypted and rewritten. pdfcpu keeps the whole file in
 // memory, so this is bounded by MaxPDFBytes, and its decoders by the
@@ -393,6 +420,8 @@ func rewritePDF(r io.ReaderAt, size int64, password string, locked bool) (out []
 	switch {
 	case err == nil:
 		return buf.Bytes(), nil
+	case errors.Is(err, pdfcpu.ErrNotEncrypted):
+		return nil, errNotLocked
 	case errors.Is(err, pdfcpu.ErrWrongPassword) && password == "":
 		return nil, ErrPasswordRequired
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
@@ -436,8 +465,8 @@ type pdfScan struct {
 }
 
 // scanPDF reads the file once in chunks: it counts %%EOF markers, notes
-// /Encrypt, and inflates every Flate stream into a counter (see
-// boundStreams in the package doc).
+// /Encrypt, checks the sizes the libraries allocate by, and inflates
+// every Flate stream into a counter (see the top of this file).
 func scanPDF(r io.ReaderAt, size int64) (pdfScan, error) {
 	var s pdfScan
 	// Windows of chunk bytes overlapping by keep: a marker is counted in

@@ -52,6 +52,17 @@ func TestPDFLockedStatements(t *testing.T) {
 				t.Error("PDFInfo.Encrypted is false for a locked file")
 			}
 			checkRows(t, fx, st)
+
+			// locked with an owner password only: opens without asking
+			open := lock(t, plain, c.aes, c.bits, "")
+			st, err = parsePDF(t, open, Options{})
+			if err != nil {
+				t.Fatalf("owner-password-only file: %v", err)
+			}
+			if !st.PDF.Encrypted {
+				t.Error("PDFInfo.Encrypted is false for an owner-locked file")
+			}
+			checkRows(t, fx, st)
 		})
 	}
 	st, err := parsePDF(t, plain, Options{})
