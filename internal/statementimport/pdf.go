@@ -175,12 +175,13 @@ func (p *PDFParser) Parse(ctx context.Context, r io.ReaderAt, size int64, opts O
 	st = &Statement{Format: FormatPDF, PDF: info}
 	t := &pdfTableReader{st: st, maxRows: maxRows, fonts: map[string]bool{}}
 	var cols []hdrCol
+	var glyphs []pdfGlyph
 	var pageTexts [][]pdfLine
 	for i, pg := range pages {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		glyphs, err := pageGlyphs(pg, maxPageOps, maxPageGlyphs)
+		glyphs, err = pageGlyphs(pg, maxPageOps, maxPageGlyphs, glyphs)
 		if err != nil {
 			return nil, fmt.Errorf("%w: page %d has more text than a statement page", ErrTooLarge, i+1)
 		}

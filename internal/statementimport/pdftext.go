@@ -178,9 +178,12 @@ type textState struct {
 	font                      *pdfFont
 }
 
-// pageGlyphs interprets one page's content streams. maxOps and maxGlyphs
-// bound the work; past them it returns errBudget.
-func pageGlyphs(page pdf.Value, maxOps, maxGlyphs int) (glyphs []pdfGlyph, err error) {
+// pageGlyphs interprets one page's content streams, appending to buf
+// (the previous page's slice, reused: a page's glyphs are dropped once
+// its lines are built). maxOps and maxGlyphs bound the work; past them it
+// returns errBudget.
+func pageGlyphs(page pdf.Value, maxOps, maxGlyphs int, buf []pdfGlyph) (glyphs []pdfGlyph, err error) {
+	glyphs = buf[:0]
 	defer func() {
 		if x := recover(); x != nil {
 			if e, ok := x.(error); ok && errors.Is(e, errBudget) {
@@ -193,7 +196,7 @@ func pageGlyphs(page pdf.Value, maxOps, maxGlyphs int) (glyphs []pdfGlyph, err e
 	}()
 	contents := page.Key("Contents")
 	if contents.Kind() == pdf.Null {
-		return nil, nil
+		return glyphs, nil
 	}
 	ident := mat{1, 0, 0, 1, 0, 0}
 	g := textState{ctm: ident, tm: ident, tlm: ident, th: 1}
