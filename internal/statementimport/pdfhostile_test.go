@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // buildPDF writes objects 1..n (bodies given; 1 must be the catalog) with
@@ -300,5 +301,35 @@ func TestPDFFormXObject(t *testing.T) {
 	}
 	if len(st.Rows) != 2 || st.Rows[0].Debit != 150000 || st.Rows[1].Credit != 10000000 || *st.Rows[1].Balance != 10850000 || st.Rows[0].Narration != "POS SHOPRITE" {
 		t.Fatalf("rows %+v", st.Rows)
+	}
+}
+
+// A date cell that wraps its time onto a second line (as Kuda's narrow
+// Date/Time column does) gives the row its time, and the wrapped
+// narration its second line.
+func TestPDFWrappedDateTime(t *testing.T) {
+	at := func(x, y int, s string) string { return fmt.Sprintf("1 0 0 1 %d %d Tm (%s) Tj ", x, y, s) }
+	text := "BT /H 8 Tf " + at(30, 700, "Kuda Microfinance Bank") +
+		at(40, 660, "Date/Time") + at(110, 660, "Money In") + at(180, 660, "Money Out") + at(250, 660, "Description") + at(480, 660, "Balance") +
+		at(40, 646, "01/12/25") + at(180, 646, "2,500.00") + at(250, 646, "Transfer to EMEKA") + at(480, 646, "7,500.00") +
+		at(40, 637, "08:12:33") + at(250, 637, "NWOSU for lunch") +
+		at(40, 622, "02/12/25") + at(110, 622, "10,000.00") + at(250, 622, "Salary") + at(480, 622, "17,500.00") +
+		at(40, 613, "17:45:00") + "ET"
+	data := buildPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /H 5 0 R >> >> /Contents 4 0 R >>",
+		flateStream(t, strings.NewReader(text)), "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	st, err := parsePDF(t, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Layout != "kuda" || len(st.Rows) != 2 {
+		t.Fatalf("layout %q, %d rows", st.Layout, len(st.Rows))
+	}
+	r := st.Rows[0]
+	if !r.Date.Equal(time.Date(2025, 12, 1, 7, 12, 33, 0, time.UTC)) || r.Narration != "Transfer to EMEKA NWOSU for lunch" || r.Debit != 250000 {
+		t.Errorf("row 0 %+v", r)
+	}
+	if !st.Rows[1].Date.Equal(time.Date(2025, 12, 2, 16, 45, 0, 0, time.UTC)) || st.Rows[1].Credit != 1000000 {
+		t.Errorf("row 1 %+v", st.Rows[1])
 	}
 }
