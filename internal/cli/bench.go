@@ -61,7 +61,7 @@ func benchSuites() []benchSuite {
 		{"banksim", "generator rate, connector fetch over loopback, simulator RSS", benchBanksim},
 		{"connect", "headless connect flows per second, flow latency, first fetch time", benchConnect},
 		{"data", "pages of 10k- and 1M-row histories vs hello world, latency growth, PDF statement, stream, RSS", benchData},
-		{"statements", "reading 500- and 3,000-row PDF statements back into rows, vs rendering them", benchPDFImport},
+		{"pdfimport", "reading 500- and 3,000-row PDF statements back into rows, vs rendering them", benchPDFImport},
 		{"ingest", "sync ingest (merge) vs plain INSERT on SQLite", benchIngest},
 		{"webhooks", "signed webhook deliveries per second, event-to-delivery latency", benchWebhooks},
 		{"widget", "Connect widget in headless Chromium: first paint, bytes shipped, foreign requests", benchWidget},

@@ -48,7 +48,7 @@ func benchPDFImport(ctx context.Context, o benchOpts) ([]benchResult, error) {
 			}
 			best = min(best, took)
 		}
-		out = append(out, benchResult{Suite: "statements", Name: fmt.Sprintf("read a %d-month %d-row PDF statement (%d KB)", c.months, c.rows, len(data)>>10),
+		out = append(out, benchResult{Suite: "pdfimport", Name: fmt.Sprintf("read a %d-month %d-row PDF statement (%d KB)", c.months, c.rows, len(data)>>10),
 			Value: ms(best), Unit: "ms", Baseline: ms(render), BaseName: "rendering it", Ratio: float64(best) / float64(max(render, 1)),
 			Target: fmt.Sprintf("< %d ms", c.target.Milliseconds()), Pass: best < c.target})
 	}

@@ -28,7 +28,7 @@ func TestBenchQuickRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "bench", "--quick", "--json", "foundation", "ingest", "webhooks", "load", "statements")
+	cmd := exec.CommandContext(ctx, bin, "bench", "--quick", "--json", "foundation", "ingest", "webhooks", "load", "pdfimport")
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("kobo bench: %v\n%s", err, errOut.String())
@@ -50,7 +50,7 @@ func TestBenchQuickRuns(t *testing.T) {
 			t.Errorf("%s / %s: value %v", r.Suite, r.Name, r.Value)
 		}
 	}
-	for _, s := range []string{"foundation", "ingest", "webhooks", "load", "statements"} {
+	for _, s := range []string{"foundation", "ingest", "webhooks", "load", "pdfimport"} {
 		if suites[s] == 0 {
 			t.Errorf("suite %s reported nothing", s)
 		}
