@@ -89,7 +89,13 @@ func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Deliv
 }
 
 // ClaimDeliveries: see the SQLite adapter for the ordering rule (carried
-// by ready); SKIP LOCKED keeps replicas from claiming the same delivery.
+// by ready). The candidate subqueries read the statement's snapshot, so a
+// row another replica claimed and committed after that snapshot still
+// shows up there as pending; SKIP LOCKED does not skip it (its lock is
+// gone) and FOR UPDATE rechecks only the conditions on d itself against
+// the row's latest version. Those conditions therefore restate the whole
+// claim rule (due and ready, or lease lapsed), which makes the claim
+// exclusive, as ClaimJobs' locked CTEs are.
 // claimWindow bounds how many due deliveries one claim looks at.
 const claimWindow = 1024
 
@@ -102,7 +108,7 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 				(SELECT id FROM webhook_deliveries WHERE status = 'pending' AND ready AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5)
 				UNION ALL
 				(SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND locked_until <= $3 ORDER BY locked_until LIMIT $5))
-			  AND d.status IN ('pending', 'delivering')
+			  AND ((d.status = 'pending' AND d.ready AND d.next_attempt_at <= $3) OR (d.status = 'delivering' AND d.locked_until <= $3))
 			  AND d.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
 			ORDER BY d.next_attempt_at
 			LIMIT $4

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"EventFeed", testEventFeed},
 		{"Deliveries", testDeliveries},
 		{"DeliveryOrder", testDeliveryOrder},
+		{"DeliveriesConcurrentClaims", testDeliveriesConcurrentClaims},
 		{"QueueStats", testQueueStats},
 		{"TransactionQueries", testTransactionQueries},
 		{"StatementsAndIncome", testStatementsAndIncome},
