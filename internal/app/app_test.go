@@ -222,7 +222,7 @@ func TestAppsAndKeys(t *testing.T) {
 	if c, err := b.svc.AuthenticateKey(ctx, pk, kobo.PublicKey); err != nil || c.App.ID != a.ID {
 		t.Errorf("AuthenticateKey(pk) = %+v, %v", c, err)
 	}
-	for _, bad := range []string{"", "test_sk_", "test_sk_NOTLOWER", "prod_sk_abc", sk + "x", sk[:len(sk)-1] + "0"} {
+	for _, bad := range []string{"", "test_sk_", "test_sk_NOTLOWER", "prod_sk_abc", sk + "x", otherLastChar(sk)} {
 		if _, err := b.svc.AuthenticateKey(ctx, bad, kobo.SecretKey); kobo.ErrorCode(err) != kobo.EUNAUTHORIZED {
 			t.Errorf("AuthenticateKey(%q) = %v, want unauthorized", bad, err)
 		}
@@ -296,5 +296,27 @@ func TestAppsAndKeys(t *testing.T) {
 	}
 	if _, err := b.svc.AuthenticateKey(ctx, r.SecretKeys[kobo.ModeTest].Reveal(), kobo.SecretKey); kobo.ErrorCode(err) != kobo.EUNAUTHORIZED {
 		t.Errorf("deleted app's key still works: %v", err)
+	}
+}
+
+// otherLastChar returns s with its last character replaced by a different
+// one: a key that is wrong by exactly one character. (Replacing it with a
+// fixed "0" gave the key itself back whenever it already ended in 0.)
+func otherLastChar(s string) string {
+	last := s[len(s)-1]
+	for _, c := range []byte("01") {
+		if c != last {
+			return s[:len(s)-1] + string(c)
+		}
+	}
+	panic("unreachable")
+}
+
+func TestOtherLastCharAlwaysDiffers(t *testing.T) {
+	for _, s := range []string{"test_sk_abc0", "test_sk_abc1", "test_sk_abcz", "0"} {
+		got := otherLastChar(s)
+		if got == s || len(got) != len(s) || got[:len(s)-1] != s[:len(s)-1] {
+			t.Errorf("otherLastChar(%q) = %q, want the same length and prefix, a different last character", s, got)
+		}
 	}
 }
