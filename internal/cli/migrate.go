@@ -40,7 +40,7 @@ func migrate(ctx context.Context, e env) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s database is at version %d; nothing pending\n", st.Engine(), len(stt.Applied))
+		fmt.Fprintf(e.stdout, "%s database %s is at version %d; nothing pending\n", st.Engine(), cfg.Database(), len(stt.Applied))
 		return nil
 	case "status":
 		st, err := openStore(ctx, cfg, log, migrateNever)
@@ -52,6 +52,7 @@ func migrate(ctx context.Context, e env) error {
 		if err != nil {
 			return err
 		}
+		fmt.Fprintf(e.stdout, "engine   %s\ndatabase %s\n", st.Engine(), cfg.Database())
 		for _, m := range stt.Applied {
 			fmt.Fprintf(e.stdout, "applied  %04d_%s  %s  %s\n", m.Version, m.Name, m.Checksum[:12], m.AppliedAt.Format("2006-01-02T15:04:05Z"))
 		}

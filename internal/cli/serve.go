@@ -174,7 +174,7 @@ func adminHandler(reg *prometheus.Registry, ready func(context.Context) error) h
 func banner(w io.Writer, cfg config.Config, a listening, engine string) {
 	db := "SQLite at " + cfg.SQLitePath()
 	if engine == "postgres" {
-		db = "PostgreSQL"
+		db = "PostgreSQL " + cfg.Database()
 	}
 	fmt.Fprintf(w, "\nkobo %s is running\n\n", fullVersion())
 	fmt.Fprintf(w, "  API, Connect widget, dashboard  %s\n", a.API)

@@ -38,12 +38,14 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, policy 
 			return nil, err
 		}
 		st = pg
-	default:
+	case "sqlite":
 		sq, err := sqlite.Open(ctx, cfg.SQLitePath())
 		if err != nil {
 			return nil, err
 		}
 		st = sq
+	default:
+		return nil, cfg.Validate() // names the database-url problem
 	}
 	switch policy {
 	case migrateAlways:

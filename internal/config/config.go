@@ -33,8 +33,10 @@ type Config struct {
 	// PublicURL is the externally visible base URL, used to build absolute
 	// links (paging, statement paths, Connect Link). Default: http://Addr.
 	PublicURL string
-	// DatabaseURL selects the engine: empty or sqlite:PATH → SQLite,
-	// postgres:// or postgresql:// → PostgreSQL.
+	// DatabaseURL selects the engine: empty, sqlite:PATH, file:PATH or a
+	// file path (/x, ./x, x.db) → SQLite; postgres://, postgresql:// or a
+	// libpq key=value list (host=db dbname=kobo) → PostgreSQL; anything
+	// else is refused.
 	DatabaseURL kobo.Secret
 	// DataDir holds the SQLite database and the generated master key file.
 	DataDir string
@@ -293,25 +295,36 @@ func (c Config) WithDerived() Config {
 	return c
 }
 
-// Engine returns "postgres" or "sqlite" according to DatabaseURL.
+// Engine returns "postgres" or "sqlite" according to DatabaseURL, or ""
+// when it is neither (Validate says why).
 func (c Config) Engine() string {
-	d := c.DatabaseURL.Reveal()
-	if strings.HasPrefix(d, "postgres://") || strings.HasPrefix(d, "postgresql://") {
-		return "postgres"
+	d, err := parseDatabase(c.DatabaseURL.Reveal())
+	if err != nil {
+		return ""
 	}
-	return "sqlite"
+	return d.engine
 }
 
 // SQLitePath is the database file for the SQLite engine.
 func (c Config) SQLitePath() string {
-	d := c.DatabaseURL.Reveal()
-	if p, ok := strings.CutPrefix(d, "sqlite:"); ok && p != "" {
-		return strings.TrimPrefix(p, "//")
-	}
-	if d != "" && c.Engine() == "sqlite" {
-		return d
+	if d, err := parseDatabase(c.DatabaseURL.Reveal()); err == nil && d.path != "" {
+		return d.path
 	}
 	return strings.TrimRight(c.DataDir, "/") + "/kobo.db"
+}
+
+// Database names the engine and the database for logs and `kobo migrate
+// status` (e.g. "postgres://kobo@db:5432/kobo", "sqlite:kobo-data/kobo.db"),
+// never a password.
+func (c Config) Database() string {
+	d, err := parseDatabase(c.DatabaseURL.Reveal())
+	switch {
+	case err != nil:
+		return "[invalid database-url]"
+	case d.engine == dbSQLite:
+		return "sqlite:" + c.SQLitePath()
+	}
+	return d.show
 }
 
 // Validate reports every problem at once.
@@ -331,8 +344,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("public-url: %q is not an http(s) URL", c.PublicURL))
 		}
 	}
-	if d := c.DatabaseURL.Reveal(); d != "" && strings.Contains(d, "://") && c.Engine() != "postgres" {
-		errs = append(errs, fmt.Errorf("database-url: unsupported scheme (use postgres://... or leave it empty for SQLite)"))
+	if _, err := parseDatabase(c.DatabaseURL.Reveal()); err != nil {
+		errs = append(errs, err)
 	}
 	if c.BanksimURL != "" {
 		if u, err := url.Parse(c.BanksimURL); err != nil || u.Host == "" {
@@ -376,10 +389,7 @@ func (c Config) Level() slog.Level {
 
 // LogValue prints the effective configuration with secrets redacted.
 func (c Config) LogValue() slog.Value {
-	db := "sqlite:" + c.SQLitePath()
-	if c.Engine() == "postgres" {
-		db = redactURL(c.DatabaseURL.Reveal())
-	}
+	db := c.Database()
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("admin_addr", c.AdminAddr),
@@ -396,13 +406,4 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("page_cache_mb", c.PageCacheMB),
 		slog.String("webhook_allow_private", cmp.Or(optionalBool{&c.WebhookAllowPrivate}.String(), "auto")),
 	)
-}
-
-// redactURL hides the password of a database URL.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "[unparseable, redacted]"
-	}
-	return u.Redacted()
 }
