@@ -328,8 +328,25 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	if id, err := p.Identity(ctx, sess, acct.ProviderRef); err == nil {
 		res.identity = &id
 	}
-	return s.settleFetch(ctx, j, acct, args, res)
+	if err := s.settleFetch(ctx, j, acct, args, res); err != nil {
+		return err
+	}
+	if !syncing && res.newTxns >= largeFirstFetch {
+		// the first big history on a fresh install would otherwise be
+		// planned on an empty table's statistics; failing to analyse
+		// costs speed, not data, so it is logged, not retried
+		if ran, err := s.store.RefreshStats(ctx); err != nil {
+			s.log.Warn("refreshing planner statistics failed", "account", acct.ID, "err", err)
+		} else if ran {
+			s.log.Info("planner statistics refreshed", "account", acct.ID, "transactions", res.newTxns)
+		}
+	}
+	return nil
 }
+
+// largeFirstFetch is how many rows a first fetch must add before it asks
+// the store whether its planner statistics have fallen behind.
+const largeFirstFetch = 500
 
 // newestTxnDate is the date of the account's newest stored transaction.
 func (s *Service) newestTxnDate(ctx context.Context, accountID string) (*time.Time, error) {

@@ -28,6 +28,7 @@ type Store interface {
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
 	Close() error
+	StatsStore
 }
 
 // MigrationStatus lists migrations by version.

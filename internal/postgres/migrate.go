@@ -61,6 +61,11 @@ func (s *Store) Migrate(ctx context.Context, clock kobo.Clock) ([]kobo.Migration
 		}
 		done = append(done, m.Migration)
 	}
+	if len(done) > 0 {
+		if err := s.analyzeAll(ctx); err != nil {
+			return done, err
+		}
+	}
 	return done, nil
 }
 

@@ -57,7 +57,8 @@ func txnWhere(f kobo.TxnFilter) (string, []any) {
 	return strings.Join(w, " AND "), args
 }
 
-func (t *tx) ListTransactions(ctx context.Context, f kobo.TxnFilter) ([]kobo.Transaction, error) {
+// txnPage is the statement ListTransactions sends for f.
+func txnPage(f kobo.TxnFilter) (string, []any) {
 	where, args := txnWhere(f)
 	order := " ORDER BY date DESC, id DESC"
 	if f.Ascending || f.Before != nil {
@@ -70,6 +71,11 @@ func (t *tx) ListTransactions(ctx context.Context, f kobo.TxnFilter) ([]kobo.Tra
 			q += fmt.Sprintf(" OFFSET %d", f.Offset)
 		}
 	}
+	return q, args
+}
+
+func (t *tx) ListTransactions(ctx context.Context, f kobo.TxnFilter) ([]kobo.Transaction, error) {
+	q, args := txnPage(f)
 	out, err := many(ctx, t, scanTxn, q, args...)
 	if err != nil {
 		return nil, err

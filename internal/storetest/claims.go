@@ -87,3 +87,15 @@ func testDeliveriesConcurrentClaims(t *testing.T, s kobo.Store) {
 		t.Errorf("%d of %d deliveries claimed more than once", dups, total)
 	}
 }
+
+// testRefreshStats: refreshing statistics works on a fresh store and is
+// a no-op when nothing changed since.
+func testRefreshStats(t *testing.T, s kobo.Store) {
+	ctx := context.Background()
+	if _, err := s.RefreshStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ran, err := s.RefreshStats(ctx); err != nil || ran {
+		t.Fatalf("second RefreshStats = %v, %v; want nothing to do", ran, err)
+	}
+}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"DeliveryOrder", testDeliveryOrder},
 		{"DeliveriesConcurrentClaims", testDeliveriesConcurrentClaims},
+		{"RefreshStats", testRefreshStats},
 		{"QueueStats", testQueueStats},
 		{"TransactionQueries", testTransactionQueries},
 		{"StatementsAndIncome", testStatementsAndIncome},

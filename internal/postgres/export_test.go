@@ -1,0 +1,4 @@
+package postgres
+
+// TxnPage exposes the page statement to the plan tests.
+var TxnPage = txnPage
