@@ -38,6 +38,7 @@ var statusOf = map[kobo.Code]int{
 	kobo.EPROVIDER:     http.StatusBadGateway,
 	kobo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	kobo.EINTERNAL:     http.StatusInternalServerError,
+	kobo.EUNSEAL:       http.StatusInternalServerError, // kobo's own key problem, never the bank's
 }
 
 // StatusOf returns the HTTP status for err.

@@ -29,6 +29,7 @@ const (
 	EPROVIDER     Code = "provider_error"     // the bank failed or is unreachable (502)
 	EUNAVAILABLE  Code = "unavailable"        // kobo itself cannot serve now (503)
 	EINTERNAL     Code = "internal"           // a bug or an unexpected failure (500)
+	EUNSEAL       Code = "unseal_failed"      // a stored secret does not open with this replica's master key (500)
 )
 
 // Error is the one error type of the project. Message is safe to show to API

@@ -60,6 +60,8 @@ type Tx interface {
 	WebhookStore
 	RequestLogStore
 	ReplayStore
+	KeyCheckStore
+	SandboxStateStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and
