@@ -21,7 +21,9 @@ func testKeyChecks(t *testing.T, s kobo.Store) {
 	})
 	a := &kobo.KeyCheck{KeyID: "k1", Check: "c1", CreatedAt: T0}
 	update(t, s, func(tx kobo.Tx) error { return tx.AddKeyCheck(ctx, a) })
-	err := s.Update(ctx, func(tx kobo.Tx) error { return tx.AddKeyCheck(ctx, &kobo.KeyCheck{KeyID: "k1", Check: "other", CreatedAt: T0}) })
+	err := s.Update(ctx, func(tx kobo.Tx) error {
+		return tx.AddKeyCheck(ctx, &kobo.KeyCheck{KeyID: "k1", Check: "other", CreatedAt: T0})
+	})
 	wantCode(t, err, kobo.ECONFLICT)
 	update(t, s, func(tx kobo.Tx) error {
 		got, err := tx.KeyChecks(ctx)
