@@ -127,7 +127,12 @@ func (s *Service) unseal(sealed kobo.Sealed, aad string, v any) error {
 	}
 	b, err := s.sealer.Open(sealed, aad)
 	if err != nil {
-		return err
+		// kobo's own key problem (another KOBO_MASTER_KEY, a dropped old
+		// key), never the bank's: its own code and an error in the log
+		what, _, _ := strings.Cut(aad, ":")
+		keyID, _, _ := strings.Cut(string(sealed), ".")
+		s.log.Error("a stored secret does not open with this replica's master key", "secret", aad, "kind", what, "sealed_with_key", keyID, "err", err)
+		return &kobo.Error{Code: kobo.EUNSEAL, Message: "kobo cannot open a stored secret with its master key; the operator must check KOBO_MASTER_KEY", Err: err}
 	}
 	return json.Unmarshal(b, v)
 }

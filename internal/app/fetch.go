@@ -156,6 +156,12 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		if kobo.BankErrorKindOf(err) == kobo.BankMFARequired {
 			return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
 		}
+		if kobo.ErrorCode(err) == kobo.EUNSEAL {
+			if !lastAttempt {
+				return err // another replica (with the right key) may take the retry
+			}
+			return s.settleFetch(ctx, j, acct, args, fetchResult{bankFailed: true, sealFailed: true})
+		}
 		if isTransient(err) && !lastAttempt {
 			return err // retry with backoff
 		}
@@ -376,6 +382,7 @@ type fetchResult struct {
 	newTxns             int
 	identity            *kobo.BankIdentity
 	reauth, bankFailed  bool
+	sealFailed          bool // kobo could not open the stored credentials
 	incomplete          bool
 }
 
@@ -383,6 +390,8 @@ func (r fetchResult) outcome() SyncOutcome {
 	switch {
 	case r.reauth:
 		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "The bank needs the customer to log in again; re-authorise the account."}
+	case r.sealFailed:
+		return SyncOutcome{Status: "failed", Code: SyncError, Message: "kobo could not open this account's stored bank credentials (a master key problem on kobo's side, not the bank's)."}
 	case r.incomplete:
 		return SyncOutcome{Status: "failed", Code: SyncIncompleteStmtErr,
 			Message: "The bank returned fewer transactions than kobo has on record; retry later or pass allow_incomplete_statement=true."}

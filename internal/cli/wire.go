@@ -50,6 +50,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		return nil, err
 	}
 	vlt, err := openVault(cfg, st.Engine())
+	if err == nil {
+		err = app.VerifyMasterKey(ctx, st, clock, vlt)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -14,6 +14,7 @@ package vault
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -22,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -169,4 +171,29 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	return key, f.Close()
+}
+
+// KeyIDs lists the configured keys' ids, the current one first.
+func (v *Vault) KeyIDs() []string {
+	ids := []string{v.current}
+	for id := range v.keys {
+		if id != v.current {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids[1:])
+	return ids
+}
+
+// KeyCheck is HMAC-SHA256 of a fixed label under key id (hex): stored in
+// the database, it lets another process prove it holds the same key
+// without the key ever being stored. ok is false for an unknown id.
+func (v *Vault) KeyCheck(id string) (check string, ok bool) {
+	k, ok := v.raw[id]
+	if !ok {
+		return "", false
+	}
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte("kobo.vault.keycheck/v1"))
+	return hex.EncodeToString(m.Sum(nil)), true
 }
