@@ -443,7 +443,28 @@ func (s *Service) ResetLogin(ctx context.Context, c *kobo.Caller, accountID stri
 	if err := s.unseal(acct.Credentials, "account:"+acct.ID, &bs); err != nil {
 		return fmt.Errorf("open credentials: %w", err)
 	}
-	return s.sandbox.RequireMFA(ctx, kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant})
+	if err := s.sandbox.RequireMFA(ctx, kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant}); err != nil {
+		return err
+	}
+	// End the stored bank session too: while it lasted, the next sync used
+	// it and succeeded, which is not what "the next sync will need
+	// re-authorisation" promises. A session that has expired makes the
+	// next sync log in again, and that login is the one the bank refuses.
+	return s.store.Update(ctx, func(tx kobo.Tx) error {
+		cur, err := tx.Account(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		var bs sealedBankSession
+		if err := s.unseal(cur.Credentials, "account:"+cur.ID, &bs); err != nil {
+			return err
+		}
+		bs.Token, bs.ExpiresAt = "", s.clock.Now().Add(-time.Minute).UTC()
+		if cur.Credentials, err = s.seal(bs, "account:"+cur.ID); err != nil {
+			return err
+		}
+		return tx.UpdateAccount(ctx, cur)
+	})
 }
 
 // AdvanceClock moves the sandbox bank's clock for the caller's app, so a

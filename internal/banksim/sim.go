@@ -3,6 +3,7 @@ package banksim
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -31,6 +32,10 @@ type Config struct {
 	// TokenTTL is how long an access token lasts in simulated time
 	// (default 15 minutes, like a bank session).
 	TokenTTL time.Duration
+	// State keeps clocks, MFA flags, custom users and faults. Every
+	// simulator serving one sandbox must share it (default: this process's
+	// memory, right for a lone `kobo banksim`).
+	State State
 }
 
 // Sim is the simulated bank group.
@@ -43,12 +48,10 @@ type Sim struct {
 	insts    map[string]kobo.Institution // by id
 	builtin  map[string]*Scenario
 
-	mu      sync.Mutex
-	offsets map[string]time.Duration // tenant → clock offset
-	needMFA map[string]bool          // tenant/bank/user → next login needs MFA
-	custom  map[string]*Scenario
-	faults  map[string]Faults // username → extra faults
-	rnd     *rand.Rand
+	state State
+
+	mu  sync.Mutex // guards rnd
+	rnd *rand.Rand
 }
 
 // New returns a simulator serving every institution of Catalog.
@@ -63,14 +66,14 @@ func New(c Config) *Sim {
 		tokenTTL: cmp.Or(c.TokenTTL, 15*time.Minute),
 		insts:    map[string]kobo.Institution{},
 		builtin:  map[string]*Scenario{},
-		offsets:  map[string]time.Duration{},
-		needMFA:  map[string]bool{},
-		custom:   map[string]*Scenario{},
-		faults:   map[string]Faults{},
+		state:    c.State,
 		rnd:      rand.New(rand.NewPCG(uint64(c.Seed), 42)),
 	}
 	sum := sha256.Sum256([]byte("banksim-token-key/" + strconv.FormatInt(c.Seed, 10)))
 	s.secret = sum[:]
+	if s.state == nil {
+		s.state = NewMemoryState()
+	}
 	for _, in := range Catalog() {
 		s.insts[in.ID] = in
 	}
@@ -82,42 +85,87 @@ func New(c Config) *Sim {
 }
 
 // Now is a tenant's simulated time.
-func (s *Sim) Now(tenant string) time.Time {
-	s.mu.Lock()
-	off := s.offsets[tenant]
-	s.mu.Unlock()
-	return s.clock.Now().Add(off).UTC()
-}
-
-// Advance moves a tenant's clock forward.
-func (s *Sim) Advance(tenant string, d time.Duration) time.Time {
-	s.mu.Lock()
-	s.offsets[tenant] += d
-	s.mu.Unlock()
-	return s.Now(tenant)
-}
-
-func (s *Sim) user(name string) *Scenario {
-	if u, ok := s.builtin[name]; ok {
-		return u
+func (s *Sim) Now(ctx context.Context, tenant string) (time.Time, error) {
+	_, off, _, err := s.state.Value(ctx, stateClock, tenant)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("banksim clock: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.custom[name]
+	return s.clock.Now().Add(time.Duration(off)).UTC(), nil
+}
+
+// Advance moves a tenant's clock forward (atomically, whichever
+// simulator sharing the State is asked).
+func (s *Sim) Advance(ctx context.Context, tenant string, d time.Duration) (time.Time, error) {
+	off, err := s.state.Add(ctx, stateClock, tenant, int64(d))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("banksim clock: %w", err)
+	}
+	return s.clock.Now().Add(time.Duration(off)).UTC(), nil
+}
+
+// storedUser is a custom scenario as State keeps it, with the position
+// its aliases derive from.
+type storedUser struct {
+	Scenario
+	Index int `json:"index"`
+}
+
+func (s *Sim) user(ctx context.Context, name string) (*Scenario, error) {
+	if u, ok := s.builtin[name]; ok {
+		return u, nil
+	}
+	b, _, ok, err := s.state.Value(ctx, stateUser, name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return decodeUser(b)
+}
+
+func decodeUser(b []byte) (*Scenario, error) {
+	var su storedUser
+	if err := json.Unmarshal(b, &su); err != nil {
+		return nil, fmt.Errorf("banksim: stored user: %w", err)
+	}
+	su.Scenario.index = su.Index
+	return &su.Scenario, nil
+}
+
+// customUsers returns the custom scenarios, by username.
+func (s *Sim) customUsers(ctx context.Context) ([]*Scenario, error) {
+	bs, err := s.state.Values(ctx, stateUser)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Scenario, 0, len(bs))
+	for _, b := range bs {
+		u, err := decodeUser(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 // users returns every scenario, built-in first.
-func (s *Sim) users() []*Scenario {
+func (s *Sim) users(ctx context.Context) ([]*Scenario, error) {
 	var out []*Scenario
 	for _, u := range testUsers() {
 		out = append(out, s.builtin[u.Username])
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, u := range s.custom {
-		out = append(out, u)
-	}
-	return out
+	custom, err := s.customUsers(ctx)
+	return append(out, custom...), err
+}
+
+// mfaKey names the "next login needs MFA" flag of a user at a bank for a
+// tenant.
+func mfaKey(tenant, inst, user string) string { return tenant + "/" + inst + "/" + user }
+
+// stateFailed answers when the simulator cannot read its own state: the
+// bank is down, as far as its callers can tell.
+func stateFailed(w http.ResponseWriter, log *slog.Logger, err error) {
+	log.Error("banksim state", "err", err)
+	bankError(w, http.StatusServiceUnavailable, "unavailable", "core banking is temporarily unavailable")
 }
 
 // token is a stateless, signed bank token: access, refresh (persist) or
@@ -281,14 +329,19 @@ func (s *Sim) misbehave(w http.ResponseWriter, r *http.Request, f Faults) bool {
 	return false
 }
 
-func (s *Sim) faultsOf(u *Scenario) Faults {
+func (s *Sim) faultsOf(ctx context.Context, u *Scenario) (Faults, error) {
 	if u == nil {
-		return Faults{}
+		return Faults{}, nil
 	}
-	s.mu.Lock()
-	extra := s.faults[u.Username]
-	s.mu.Unlock()
-	return u.Faults.merge(extra)
+	b, _, ok, err := s.state.Value(ctx, stateFaults, u.Username)
+	if err != nil || !ok {
+		return u.Faults, err
+	}
+	var extra Faults
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return u.Faults, fmt.Errorf("banksim: stored faults: %w", err)
+	}
+	return u.Faults.merge(extra), nil
 }
 
 type loginRequest struct {
@@ -330,6 +383,7 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 		bankError(w, 400, "bad_request", "unknown auth method")
 		return
 	}
+	ctx := r.Context()
 	var u *Scenario
 	if req.Persist != "" {
 		t, ok := s.verify(req.Persist, "p")
@@ -337,16 +391,30 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 			bankError(w, 401, "bad_credentials", "stored credentials are no longer valid")
 			return
 		}
-		u = s.user(t.User)
+		var err error
+		if u, err = s.user(ctx, t.User); err != nil {
+			stateFailed(w, s.log, err)
+			return
+		}
 	} else {
-		for _, c := range s.users() {
+		all, err := s.users(ctx)
+		if err != nil {
+			stateFailed(w, s.log, err)
+			return
+		}
+		for _, c := range all {
 			if c.matches(method.UI, req.Fields) {
 				u = c
 				break
 			}
 		}
 	}
-	if s.misbehave(w, r, s.faultsOf(u)) {
+	faults, err := s.faultsOf(ctx, u)
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
+	if s.misbehave(w, r, faults) {
 		return
 	}
 	if u == nil {
@@ -370,10 +438,11 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	steps := u.mfaSteps(MFAStyle(in))
-	flagKey := req.Tenant + "/" + in.ID + "/" + u.Username
-	s.mu.Lock()
-	flagged := s.needMFA[flagKey]
-	s.mu.Unlock()
+	_, _, flagged, err := s.state.Value(ctx, stateMFA, mfaKey(req.Tenant, in.ID, u.Username))
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	if req.Persist != "" {
 		// logging in again with stored credentials
 		switch {
@@ -387,27 +456,36 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(steps) == 0 {
-		s.openSession(w, in, req.AuthMethod, u, req.Tenant)
+		s.openSession(w, r, in, req.AuthMethod, u, req.Tenant)
 		return
 	}
-	s.sendChallenge(w, in, req.AuthMethod, u, req.Tenant, 0, steps[0], req.Interactive)
+	s.sendChallenge(w, r, in, req.AuthMethod, u, req.Tenant, 0, steps[0], req.Interactive)
 }
 
-func (s *Sim) sendChallenge(w http.ResponseWriter, in kobo.Institution, method string, u *Scenario, tenant string, step int, kind string, inter bool) {
+func (s *Sim) sendChallenge(w http.ResponseWriter, r *http.Request, in kobo.Institution, method string, u *Scenario, tenant string, step int, kind string, inter bool) {
+	now, err := s.Now(r.Context(), tenant)
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	var b challengeBody
 	b.Challenge.Kind = kind
 	b.Challenge.UI = challengeForm(kind)
 	b.Challenge.Token = s.sign(token{Kind: "c", Inst: in.ID, Method: method, User: u.Username, Tenant: tenant, Step: step, Inter: inter,
-		Exp: s.Now(tenant).Add(5 * time.Minute).Unix()})
+		Exp: now.Add(5 * time.Minute).Unix()})
 	writeJSON(w, 200, b)
 }
 
-func (s *Sim) openSession(w http.ResponseWriter, in kobo.Institution, method string, u *Scenario, tenant string) {
-	now := s.Now(tenant)
+func (s *Sim) openSession(w http.ResponseWriter, r *http.Request, in kobo.Institution, method string, u *Scenario, tenant string) {
+	now, err := s.Now(r.Context(), tenant)
+	if err == nil {
+		err = s.state.Delete(r.Context(), stateMFA, mfaKey(tenant, in.ID, u.Username))
+	}
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	exp := now.Add(s.tokenTTL)
-	s.mu.Lock()
-	delete(s.needMFA, tenant+"/"+in.ID+"/"+u.Username)
-	s.mu.Unlock()
 	writeJSON(w, 200, sessionBody{
 		AccessToken: s.sign(token{Kind: "a", Inst: in.ID, Method: method, User: u.Username, Tenant: tenant, Exp: exp.Unix()}),
 		ExpiresAt:   exp,
@@ -431,16 +509,30 @@ func (s *Sim) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		bankError(w, 404, "not_found", "unknown challenge")
 		return
 	}
-	u := s.user(t.User)
+	u, err := s.user(r.Context(), t.User)
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	in, ok := s.insts[t.Inst]
 	if u == nil || !ok {
 		bankError(w, 404, "not_found", "unknown challenge")
 		return
 	}
-	if s.misbehave(w, r, s.faultsOf(u)) {
+	faults, err := s.faultsOf(r.Context(), u)
+	if err != nil {
+		stateFailed(w, s.log, err)
 		return
 	}
-	if s.Now(t.Tenant).Unix() > t.Exp {
+	if s.misbehave(w, r, faults) {
+		return
+	}
+	now, err := s.Now(r.Context(), t.Tenant)
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
+	if now.Unix() > t.Exp {
 		bankError(w, 404, "not_found", "this verification step has expired; log in again")
 		return
 	}
@@ -468,18 +560,20 @@ func (s *Sim) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t.Step+1 < len(steps) {
-		s.sendChallenge(w, in, t.Method, u, t.Tenant, t.Step+1, steps[t.Step+1], t.Inter)
+		s.sendChallenge(w, r, in, t.Method, u, t.Tenant, t.Step+1, steps[t.Step+1], t.Inter)
 		return
 	}
-	s.openSession(w, in, t.Method, u, t.Tenant)
+	s.openSession(w, r, in, t.Method, u, t.Tenant)
 }
 
 type ctxKey struct{}
 
 type authed struct {
-	tok  token
-	inst kobo.Institution
-	user *Scenario
+	tok    token
+	inst   kobo.Institution
+	user   *Scenario
+	now    time.Time // the tenant's simulated time, read once per request
+	faults Faults    // the user's and the request's
 }
 
 func (s *Sim) withToken(h func(w http.ResponseWriter, r *http.Request, a authed)) http.HandlerFunc {
@@ -490,21 +584,35 @@ func (s *Sim) withToken(h func(w http.ResponseWriter, r *http.Request, a authed)
 			bankError(w, 401, "unauthorized", "invalid access token")
 			return
 		}
-		u := s.user(t.User)
+		u, err := s.user(r.Context(), t.User)
+		if err != nil {
+			stateFailed(w, s.log, err)
+			return
+		}
 		in, ok := s.insts[t.Inst]
 		if u == nil || !ok {
 			bankError(w, 401, "unauthorized", "invalid access token")
 			return
 		}
-		f := s.faultsOf(u).merge(parseFaultHeader(r.Header.Get("X-Banksim-Fault")))
-		if s.Now(t.Tenant).Unix() > t.Exp || f.ExpireToken {
+		own, err := s.faultsOf(r.Context(), u)
+		if err != nil {
+			stateFailed(w, s.log, err)
+			return
+		}
+		now, err := s.Now(r.Context(), t.Tenant)
+		if err != nil {
+			stateFailed(w, s.log, err)
+			return
+		}
+		f := own.merge(parseFaultHeader(r.Header.Get("X-Banksim-Fault")))
+		if now.Unix() > t.Exp || f.ExpireToken {
 			bankError(w, 401, "token_expired", "the session has expired")
 			return
 		}
-		if s.misbehave(w, r, s.faultsOf(u)) {
+		if s.misbehave(w, r, own) {
 			return
 		}
-		h(w, r, authed{tok: t, inst: in, user: u})
+		h(w, r, authed{tok: t, inst: in, user: u, now: now, faults: f})
 	}
 }
 
@@ -530,7 +638,7 @@ type accountBody struct {
 }
 
 func (s *Sim) handleAccounts(w http.ResponseWriter, r *http.Request, a authed) {
-	now := s.Now(a.tok.Tenant)
+	now := a.now
 	var out []accountBody
 	for _, acct := range s.accounts(a.inst, a.user) {
 		bal := s.gen.balanceAt(acct.ref, now)
@@ -546,7 +654,7 @@ func (s *Sim) handleBalance(w http.ResponseWriter, r *http.Request, a authed) {
 		bankError(w, 404, "not_found", "unknown account")
 		return
 	}
-	now := s.Now(a.tok.Tenant)
+	now := a.now
 	bal := s.gen.balanceAt(acct.ref, now)
 	writeJSON(w, 200, map[string]any{"account_id": acct.id, "balance": bal, "available": bal, "currency": "NGN", "as_of": now})
 }
@@ -599,7 +707,7 @@ func (s *Sim) handleTransactions(w http.ResponseWriter, r *http.Request, a authe
 		return
 	}
 	q := r.URL.Query()
-	now := s.Now(a.tok.Tenant)
+	now := a.now
 	from, to := time.Time{}, now
 	if v := q.Get("from"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
@@ -642,7 +750,7 @@ func (s *Sim) handleTransactions(w http.ResponseWriter, r *http.Request, a authe
 	if startMonth >= 0 && monthStart(startMonth).After(from) {
 		from = monthStart(startMonth)
 	}
-	faults := s.faultsOf(a.user).merge(parseFaultHeader(r.Header.Get("X-Banksim-Fault")))
+	faults := a.faults
 	buf := make([]byte, 0, 256*min(limit, 1000))
 	buf = append(buf, `{"data":[`...)
 	n, next := 0, ""
@@ -716,8 +824,12 @@ func (s *Sim) handleUsers(w http.ResponseWriter, r *http.Request) {
 	if m.ID == "" && len(in.AuthMethods) > 0 {
 		m = in.AuthMethods[0]
 	}
-	s.mu.Lock()
-	for _, u := range s.custom {
+	custom, err := s.customUsers(r.Context())
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
+	for _, u := range custom {
 		steps := u.mfaSteps(MFAStyle(in))
 		su := kobo.SandboxUser{Username: u.Username, Password: "123456", Description: u.Description, HasMultipleAccounts: len(u.Accounts) > 1,
 			MFA: strings.Join(steps, ","), Values: u.Values(m.UI)}
@@ -726,7 +838,6 @@ func (s *Sim) handleUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		users = append(users, su)
 	}
-	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"data": users})
 }
 
@@ -764,10 +875,18 @@ func (s *Sim) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sc.FullName = cmp.Or(sc.FullName, strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(sc.Username, "custom_"), "_", " ")))
-	s.mu.Lock()
-	sc.index = 1000 + len(s.custom)
-	s.custom[sc.Username] = &sc
-	s.mu.Unlock()
+	// the aliases (phone, account number) derive from the position; a hash
+	// of the name gives every simulator the same one, however many users
+	// exist and whichever simulator created it
+	sc.index = 1000 + int(hash64("custom", sc.Username)%90_000_000)
+	b, err := json.Marshal(storedUser{Scenario: sc, Index: sc.index})
+	if err == nil {
+		err = s.state.Put(r.Context(), stateUser, sc.Username, b)
+	}
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	writeJSON(w, 201, sc)
 }
 
@@ -777,14 +896,21 @@ func (s *Sim) handleUserFaults(w http.ResponseWriter, r *http.Request) {
 		bankError(w, 400, "bad_request", "body must be a faults object")
 		return
 	}
-	s.mu.Lock()
-	s.faults[r.PathValue("user")] = f
-	s.mu.Unlock()
+	b, _ := json.Marshal(f)
+	if err := s.state.Put(r.Context(), stateFaults, r.PathValue("user"), b); err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	writeJSON(w, 200, f)
 }
 
 func (s *Sim) handleClock(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"now": s.Now(r.PathValue("tenant"))})
+	now, err := s.Now(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"now": now})
 }
 
 func (s *Sim) handleAdvance(w http.ResponseWriter, r *http.Request) {
@@ -795,7 +921,12 @@ func (s *Sim) handleAdvance(w http.ResponseWriter, r *http.Request) {
 		bankError(w, 400, "bad_request", "seconds must be a positive number")
 		return
 	}
-	writeJSON(w, 200, map[string]any{"now": s.Advance(r.PathValue("tenant"), time.Duration(req.Seconds)*time.Second)})
+	now, err := s.Advance(r.Context(), r.PathValue("tenant"), time.Duration(req.Seconds)*time.Second)
+	if err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"now": now})
 }
 
 // handleRequireMFA flags the user behind a token so their next login
@@ -817,9 +948,10 @@ func (s *Sim) handleRequireMFA(w http.ResponseWriter, r *http.Request) {
 		bankError(w, 404, "not_found", "unknown token")
 		return
 	}
-	s.mu.Lock()
-	s.needMFA[t.Tenant+"/"+t.Inst+"/"+t.User] = true
-	s.mu.Unlock()
+	if err := s.state.Put(r.Context(), stateMFA, mfaKey(t.Tenant, t.Inst, t.User), []byte{1}); err != nil {
+		stateFailed(w, s.log, err)
+		return
+	}
 	writeJSON(w, 200, map[string]bool{"require_mfa": true})
 }
 

@@ -15,7 +15,11 @@ import (
 )
 
 // banksimCmd runs the sandbox bank alone, so kobo (--banksim-url) and
-// tests reach it over real HTTP.
+// tests reach it over real HTTP. Its state (tenants' clocks, MFA flags,
+// custom users, faults) is kept in this process's memory: one process is
+// the whole bank, every kobo replica pointed at it sees the same bank,
+// and a restart of the simulator resets that state (as restarting a test
+// bank would). Run one, not several behind a balancer.
 func banksimCmd(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("banksim", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -25,13 +29,13 @@ func banksimCmd(ctx context.Context, e env) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	sim := banksim.New(banksim.Config{Seed: *seed, Clock: kobo.SystemClock{}, Logger: log})
+	sim := banksim.New(banksim.Config{Seed: *seed, Clock: kobo.SystemClock{}, Logger: log, State: banksim.NewMemoryState()})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(e.stdout, "banksim (seed %d) listening on http://%s\n  test users: GET /admin/users?institution=<id>\n", *seed, ln.Addr())
+	fmt.Fprintf(e.stdout, "banksim (seed %d) listening on http://%s\n  test users: GET /admin/users?institution=<id>\n  state (clocks, MFA flags, custom users) lives in this process: run one banksim\n", *seed, ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -63,7 +63,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	jobMetrics, hookMetrics, hookLag, fetchOutcome, bankError := workMetrics(s.reg)
 	s.reg.MustRegister(queueCollector{store: st, clock: clock})
 	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics})
-	bank := sandboxBank(cfg, clock, log)
+	bank := sandboxBank(cfg, clock, log, sandboxState{st: st, clock: clock})
 	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
 	s.svc = app.New(app.Config{
 		Store: st, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
@@ -150,11 +150,11 @@ func pageCacheBytes(mb int64) int64 {
 // sandboxBank is the connector to the sandbox bank: the simulator in this
 // process (through an in-memory transport, no listener) or, with
 // --banksim-url, one running elsewhere (kobo banksim).
-func sandboxBank(cfg config.Config, clock kobo.Clock, log *slog.Logger) *bankconn.Connector {
+func sandboxBank(cfg config.Config, clock kobo.Clock, log *slog.Logger, state banksim.State) *bankconn.Connector {
 	if cfg.BanksimURL != "" {
 		return bankconn.New(bankconn.Config{BaseURL: cfg.BanksimURL, Logger: log.With("component", "banksim-connector")})
 	}
-	sim := banksim.New(banksim.Config{Seed: cfg.BanksimSeed, Clock: clock, Logger: log.With("component", "banksim")})
+	sim := banksim.New(banksim.Config{Seed: cfg.BanksimSeed, Clock: clock, Logger: log.With("component", "banksim"), State: state})
 	return bankconn.New(bankconn.Config{BaseURL: "http://banksim.internal", HTTPClient: &http.Client{Transport: banksim.Transport(sim.Handler())},
 		Logger: log.With("component", "banksim-connector")})
 }
