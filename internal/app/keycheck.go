@@ -14,6 +14,7 @@ import (
 type KeyRing interface {
 	KeyIDs() []string
 	KeyCheck(id string) (string, bool)
+	kobo.Sealer
 }
 
 // VerifyMasterKey is run once at start, before a replica serves or works.
@@ -38,6 +39,22 @@ func VerifyMasterKey(ctx context.Context, st kobo.Store, clock kobo.Clock, ring 
 		byID := map[string]string{}
 		for _, kc := range known {
 			byID[kc.KeyID] = kc.Check
+		}
+		if len(known) == 0 {
+			// a database from before key checks may already hold secrets:
+			// the first check is recorded only if this key opens them
+			id, sealed, err := tx.AnyCredentials(ctx)
+			switch {
+			case kobo.ErrorCode(err) == kobo.ENOTFOUND:
+			case err != nil:
+				return err
+			default:
+				if _, err := ring.Open(sealed, "account:"+id); err != nil {
+					keyID, _, _ := strings.Cut(string(sealed), ".")
+					return kobo.Errorf(kobo.EUNSEAL, "KOBO_MASTER_KEY does not open the bank credentials already in this database (sealed with key id %s; "+
+						"this replica's current key is %s). Every replica must run with the same KOBO_MASTER_KEY", keyID, current)
+				}
+			}
 		}
 		if len(known) > 0 {
 			want, ok := byID[current]

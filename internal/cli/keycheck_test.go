@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"io"
+	"net/http/httptest"
 	"log/slog"
 	"strings"
 	"testing"
@@ -72,5 +74,42 @@ func TestAnotherMasterKeyRefusesToStart(t *testing.T) {
 				t.Fatalf("then putting it first: %v", err)
 			}
 		})
+	}
+}
+
+// TestMasterKeyCheckOnAnExistingDatabase: a database from before key
+// checks already holds sealed credentials; the first replica to start
+// with a key that does not open them must refuse rather than record its
+// key as the database's.
+func TestMasterKeyCheckOnAnExistingDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dsn := "sqlite:" + dir + "/kobo.db"
+	st, err := startWith(t, dsn, dir, keyA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, stk: st}
+	srv := httptest.NewServer(st.api.Handler())
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	e.signupApp("")
+	linkUser(t, e, e.institution("GTBank"), "user_good", nil)
+	srv.Close()
+	st.close()
+	// forget the recorded check, as a database from before them would
+	db, err := sql.Open("sqlite", dir+"/kobo.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM vault_key_checks`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := startWith(t, dsn, dir, keyB); kobo.ErrorCode(err) != kobo.EUNSEAL || !strings.Contains(err.Error(), "does not open the bank credentials") {
+		t.Fatalf("start with another key on a database with sealed credentials = %v", err)
+	}
+	if _, err := startWith(t, dsn, dir, keyA); err != nil {
+		t.Fatalf("start with the key that sealed them: %v", err)
 	}
 }

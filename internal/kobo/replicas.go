@@ -23,6 +23,10 @@ type KeyCheckStore interface {
 	KeyChecks(ctx context.Context) ([]KeyCheck, error)
 	// AddKeyCheck records a check (ECONFLICT if its key id is recorded).
 	AddKeyCheck(ctx context.Context, kc *KeyCheck) error
+	// AnyCredentials returns one account's id and sealed credentials
+	// (ENOTFOUND when none has any): a database that predates key checks
+	// proves which key it was sealed with by opening them.
+	AnyCredentials(ctx context.Context) (accountID string, sealed Sealed, err error)
 }
 
 // SandboxEntry is one piece of the sandbox bank's state (a tenant's clock

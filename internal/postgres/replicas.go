@@ -71,3 +71,16 @@ func (t *tx) DeleteSandboxEntry(ctx context.Context, kind, key string) error {
 	_, err := t.exec(ctx, `DELETE FROM sandbox_state WHERE kind = $1 AND key = $2`, kind, key)
 	return err
 }
+
+func (t *tx) AnyCredentials(ctx context.Context) (string, kobo.Sealed, error) {
+	type row struct {
+		id     string
+		sealed string
+	}
+	r, err := one(ctx, t, "account with credentials", func(s scanner) (row, error) {
+		var r row
+		err := s.Scan(&r.id, &r.sealed)
+		return r, err
+	}, `SELECT id, credentials FROM accounts WHERE credentials <> '' LIMIT 1`)
+	return r.id, kobo.Sealed(r.sealed), err
+}

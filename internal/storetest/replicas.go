@@ -17,6 +17,16 @@ func testKeyChecks(t *testing.T, s kobo.Store) {
 		if err == nil && len(got) != 0 {
 			err = fmt.Errorf("fresh store has %d key checks", len(got))
 		}
+		_, _, cerr := tx.AnyCredentials(ctx)
+		wantCode(t, cerr, kobo.ENOTFOUND)
+		return err
+	})
+	acct := NewAccount(t, s, NewApp(t, s, NewPartner(t, s, "keys@b.ng").ID).ID)
+	view(t, s, func(tx kobo.Tx) error {
+		id, sealed, err := tx.AnyCredentials(ctx)
+		if err == nil && (id != acct.ID || sealed != acct.Credentials) {
+			err = fmt.Errorf("AnyCredentials = %q, %q; want %q, %q", id, sealed, acct.ID, acct.Credentials)
+		}
 		return err
 	})
 	a := &kobo.KeyCheck{KeyID: "k1", Check: "c1", CreatedAt: T0}
