@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"io"
-	"net/http/httptest"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
