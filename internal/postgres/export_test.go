@@ -2,3 +2,10 @@ package postgres
 
 // TxnPage exposes the page statement to the plan tests.
 var TxnPage = txnPage
+
+// The job statements, for the plan tests.
+var (
+	LatestJobSQL = latestJobSQL
+	ClaimJobsSQL = claimJobsSQL
+	NextJobAtSQL = nextJobAtSQL
+)

@@ -60,7 +60,11 @@ func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time,
 	// the backlog (one OR over both made the planner collect every due row
 	// and sort them). Rows a side locked but the outer limit leaves out are
 	// unlocked at commit, untouched.
-	return many(ctx, t, scanJob, `WITH
+	return many(ctx, t, scanJob, claimJobsSQL, worker, utc(now.Add(lease)), utc(now), n)
+}
+
+// claimJobsSQL is pinned to the partial indexes by TestJobPlansSeek.
+var claimJobsSQL = `WITH
 		due AS (SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= $3
 			ORDER BY priority, run_at LIMIT $4 FOR UPDATE SKIP LOCKED),
 		lapsed AS (SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= $3
@@ -68,9 +72,7 @@ func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time,
 		UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempt = attempt + 1, updated_at = $3
 		WHERE id IN (
 			SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM lapsed) c ORDER BY priority, run_at LIMIT $4
-		) RETURNING `+jobCols,
-		worker, utc(now.Add(lease)), utc(now), n)
-}
+		) RETURNING ` + jobCols
 
 func (t *tx) CompleteJob(ctx context.Context, id, worker string, now time.Time) error {
 	return t.execOne(ctx, "job", `UPDATE jobs SET status = 'completed', locked_until = NULL, finished_at = $1, updated_at = $1
@@ -95,10 +97,13 @@ func (t *tx) Job(ctx context.Context, id string) (*kobo.Job, error) {
 	return one(ctx, t, "job", scanJob, `SELECT `+jobCols+` FROM jobs WHERE id = $1`, id)
 }
 
+// nextJobAtSQL is pinned to the partial indexes by TestJobPlansSeek.
+const nextJobAtSQL = `SELECT least((SELECT min(run_at) FROM jobs WHERE status = 'available'),
+		(SELECT min(locked_until) FROM jobs WHERE status = 'running'))`
+
 func (t *tx) NextJobAt(ctx context.Context) (*time.Time, error) {
 	var next *time.Time
-	err := t.q.QueryRow(ctx, `SELECT least((SELECT min(run_at) FROM jobs WHERE status = 'available'),
-		(SELECT min(locked_until) FROM jobs WHERE status = 'running'))`).Scan(&next)
+	err := t.q.QueryRow(ctx, nextJobAtSQL).Scan(&next)
 	if err != nil {
 		return nil, classify(err)
 	}

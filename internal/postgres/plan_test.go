@@ -77,3 +77,45 @@ func TestPagePlansSeek(t *testing.T) {
 		t.Errorf("RefreshStats with nothing new = %v, %v; want no work", ran, err)
 	}
 }
+
+// TestJobPlansSeek: the job lookups made on every manual sync and every
+// runner wake-up seek an index on Postgres too, with a table of mostly
+// finished jobs analysed (as RefreshStats leaves it).
+func TestJobPlansSeek(t *testing.T) {
+	t.Parallel()
+	s := pgtest.Open(t)
+	ctx := context.Background()
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO jobs (id, kind, args, status, max_attempts, run_at, created_at, updated_at, finished_at)
+		SELECT 'j' || g, 'account.sync', '{}', CASE WHEN g % 100 = 0 THEN 'available' ELSE 'completed' END, 5,
+			$1::timestamptz + g * interval '1 second', $1::timestamptz + g * interval '1 second', now(),
+			CASE WHEN g % 100 = 0 THEN NULL ELSE now() END
+		FROM generate_series(1, 30000) g`, storetest.T0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `UPDATE jobs SET account_id = 'a' || (substr(id, 2)::int % 500)`); err != nil {
+		t.Fatal(err)
+	}
+	if ran, err := s.RefreshStats(ctx); err != nil || !ran {
+		t.Fatalf("RefreshStats = %v, %v", ran, err)
+	}
+	now := storetest.T0.Add(time.Hour)
+	for name, c := range map[string]struct {
+		q    string
+		args []any
+		want []string
+	}{
+		"latest job of an account": {postgres.LatestJobSQL, []any{"acct", "account.sync", now}, []string{"jobs_account"}},
+		"next job due":             {postgres.NextJobAtSQL, nil, []string{"jobs_available_at", "jobs_running"}},
+		"claim":                    {postgres.ClaimJobsSQL, []any{"w", now, now, 8}, []string{"jobs_available", "jobs_running"}},
+	} {
+		got := explain(t, s, c.q, c.args...)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: plan %q, want %q", name, got, w)
+			}
+		}
+		if strings.Contains(got, "Seq Scan on jobs") {
+			t.Errorf("%s: plan %q reads the whole table", name, got)
+		}
+	}
+}

@@ -24,9 +24,12 @@ func (t *tx) SetJobResult(ctx context.Context, id string, result []byte) error {
 	return t.execOne(ctx, "job", `UPDATE jobs SET result = $1 WHERE id = $2`, string(result), id)
 }
 
+// latestJobSQL is pinned to jobs_account by TestJobPlansSeek.
+var latestJobSQL = `SELECT ` + jobCols + ` FROM jobs WHERE account_id = $1 AND ($2 = '' OR kind = $2) AND created_at >= $3
+		ORDER BY created_at DESC, id DESC LIMIT 1`
+
 func (t *tx) LatestJob(ctx context.Context, accountID, kind string, since time.Time) (*kobo.Job, error) {
-	return one(ctx, t, "job", scanJob, `SELECT `+jobCols+` FROM jobs WHERE account_id = $1 AND ($2 = '' OR kind = $2) AND created_at >= $3
-		ORDER BY created_at DESC, id DESC LIMIT 1`, accountID, kind, utc(since))
+	return one(ctx, t, "job", scanJob, latestJobSQL, accountID, kind, utc(since))
 }
 
 func (t *tx) CreateReauthToken(ctx context.Context, rt *kobo.ReauthToken) error {
