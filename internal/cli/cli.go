@@ -14,6 +14,8 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+
+	"github.com/kobo-oss/kobo/internal/bench"
 )
 
 // Version is set at build time with -ldflags "-X github.com/kobo-oss/kobo/internal/cli.Version=v1.2.3".
@@ -39,7 +41,7 @@ func commands() []command {
 		{"demo", "a 30-second scripted tour against an in-process kobo (signup to unlink)", demo},
 		{"migrate", "apply or inspect database migrations (migrate up | migrate status)", migrate},
 		{"banksim", "run the sandbox bank alone (for --banksim-url and tests over HTTP)", banksimCmd},
-		{"bench", "run the benchmarks and print ratios against same-run baselines", bench},
+		{"bench", "run the benchmarks and print ratios against same-run baselines", benchCmd},
 		{"version", "print the version", version},
 	}
 }
@@ -118,3 +120,5 @@ func version(ctx context.Context, e env) error {
 	fmt.Fprintln(e.stdout, "kobo", fullVersion())
 	return nil
 }
+
+func benchCmd(ctx context.Context, e env) error { return bench.Main(ctx, e.args, e.stdout, e.stderr) }

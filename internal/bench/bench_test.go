@@ -1,13 +1,43 @@
-package cli
+package bench
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
+
+// binDir holds the kobo binary the tests build; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// koboBinary builds cmd/kobo once: the suites run it as child processes.
+var koboBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "kobo-test-bin-")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "kobo")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/kobo").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
 
 // TestBenchQuickRuns runs `kobo bench --quick --json` on the suites that
 // need nothing outside the binary and checks that each produced figures:

@@ -1,4 +1,9 @@
-package cli
+// Package bench owns `kobo bench`: the suites that measure kobo's speed
+// targets as ratios against baselines measured in the same run, each
+// against real `kobo serve` and `kobo banksim` child processes of the
+// running binary. It is a tool, not part of the platform: only cmd/kobo
+// (through cli) calls it, and nothing imports it.
+package bench
 
 import (
 	"bufio"
@@ -69,20 +74,22 @@ func benchSuites() []benchSuite {
 	}
 }
 
-func bench(ctx context.Context, e env) error {
+// Main runs `kobo bench` with args (without the command name), printing
+// progress and results to stdout and usage to stderr.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "shorter runs (the whole set in under a minute)")
 	asJSON := fs.Bool("json", false, "print results as JSON")
 	loadFor := fs.Duration("load-duration", 0, "how long the load suite runs (default 5m, 10s with --quick; RSS growth is judged on runs of 5m or more)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: kobo bench [--quick] [--json] [suite ...]\n\nSuites:")
+		fmt.Fprintln(stderr, "Usage: kobo bench [--quick] [--json] [suite ...]\n\nSuites:")
 		for _, s := range benchSuites() {
-			fmt.Fprintf(e.stderr, "  %-12s %s\n", s.name, s.desc)
+			fmt.Fprintf(stderr, "  %-12s %s\n", s.name, s.desc)
 		}
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(e.args); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	exe, err := os.Executable()
@@ -91,9 +98,9 @@ func bench(ctx context.Context, e env) error {
 	}
 	want := fs.Args()
 	var results []benchResult
-	progress := e.stderr
+	progress := stderr
 	if !*asJSON {
-		progress = e.stdout
+		progress = stdout
 	}
 	for _, s := range benchSuites() {
 		if len(want) > 0 && !slices.Contains(want, s.name) {
@@ -107,12 +114,12 @@ func bench(ctx context.Context, e env) error {
 		results = append(results, rs...)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"machine": machine(), "results": results})
 	}
-	fmt.Fprintf(e.stdout, "\nmachine: %s\n\n", machine())
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(stdout, "\nmachine: %s\n\n", machine())
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "suite\tmeasure\tvalue\tbaseline (same run)\tratio\ttarget\tpass")
 	for _, r := range results {
 		base, ratio := "", ""
@@ -134,14 +141,16 @@ func bench(ctx context.Context, e env) error {
 	}
 	// what a figure alone does not say: latencies, the run's shape, why
 	// something was not measured
-	fmt.Fprintln(e.stdout)
+	fmt.Fprintln(stdout)
 	for _, r := range results {
 		if r.Note != "" {
-			fmt.Fprintf(e.stdout, "%s, %s: %s\n", r.Suite, r.Name, r.Note)
+			fmt.Fprintf(stdout, "%s, %s: %s\n", r.Suite, r.Name, r.Note)
 		}
 	}
 	return nil
 }
+
+func str(v any) string { s, _ := v.(string); return s }
 
 func fmtNum(v float64) string {
 	switch {
