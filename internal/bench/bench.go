@@ -7,6 +7,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -34,6 +35,7 @@ import (
 // on shared machines drift.
 type benchResult struct {
 	Suite     string  `json:"suite"`
+	Engine    string  `json:"engine,omitempty"` // the store measured (sqlite, postgres); empty for suites without one
 	Name      string  `json:"name"`
 	Value     float64 `json:"value"`
 	Unit      string  `json:"unit"`
@@ -51,26 +53,30 @@ type benchOpts struct {
 	quick   bool
 	loadFor time.Duration // the load suite's duration (0: 5 min, 10 s quick)
 	exe     string        // the kobo binary, for cold-start measurements
-	out     io.Writer
+	// databaseURL is the Postgres server the suites with a store run on
+	// (a throwaway database each); empty: SQLite in temporary directories.
+	databaseURL string
+	out         io.Writer
 }
 
 type benchSuite struct {
-	name string
-	desc string
-	run  func(ctx context.Context, o benchOpts) ([]benchResult, error)
+	name  string
+	desc  string
+	store bool // runs kobo on a store (so on --database-url when given)
+	run   func(ctx context.Context, o benchOpts) ([]benchResult, error)
 }
 
 func benchSuites() []benchSuite {
 	return []benchSuite{
-		{"foundation", "cold start, idle RSS, GET /v1/institutions vs hello world", benchFoundation},
-		{"banksim", "generator rate, connector fetch over loopback, simulator RSS", benchBanksim},
-		{"connect", "headless connect flows per second, flow latency, first fetch time", benchConnect},
-		{"data", "pages of 10k- and 1M-row histories vs hello world, latency growth, PDF statement, stream, RSS", benchData},
-		{"pdfimport", "reading 500- and 3,000-row PDF statements back into rows, vs rendering them", benchPDFImport},
-		{"ingest", "sync ingest (merge) vs plain INSERT on SQLite", benchIngest},
-		{"webhooks", "signed webhook deliveries per second, event-to-delivery latency", benchWebhooks},
-		{"widget", "Connect widget in headless Chromium: first paint, bytes shipped, foreign requests", benchWidget},
-		{"load", "steady mixed workload: throughput, latency, errors, RSS over time", benchLoad},
+		{"foundation", "cold start, idle RSS, GET /v1/institutions vs hello world", true, benchFoundation},
+		{"banksim", "generator rate, connector fetch over loopback, simulator RSS", false, benchBanksim},
+		{"connect", "headless connect flows per second, flow latency, first fetch time", true, benchConnect},
+		{"data", "pages of 10k- and 1M-row histories vs hello world, latency growth, PDF statement, stream, RSS", true, benchData},
+		{"pdfimport", "reading 500- and 3,000-row PDF statements back into rows, vs rendering them", false, benchPDFImport},
+		{"ingest", "sync ingest (merge) vs plain INSERT on the same engine", true, benchIngest},
+		{"webhooks", "signed webhook deliveries per second, event-to-delivery latency", true, benchWebhooks},
+		{"widget", "Connect widget in headless Chromium: first paint, bytes shipped, foreign requests", true, benchWidget},
+		{"load", "steady mixed workload: throughput, latency, errors, RSS over time", true, benchLoad},
 	}
 }
 
@@ -82,8 +88,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	quick := fs.Bool("quick", false, "shorter runs (the whole set in under a minute)")
 	asJSON := fs.Bool("json", false, "print results as JSON")
 	loadFor := fs.Duration("load-duration", 0, "how long the load suite runs (default 5m, 10s with --quick; RSS growth is judged on runs of 5m or more)")
+	var databaseURL string
+	fs.StringVar(&databaseURL, "database-url", "", "run the suites that have a store on PostgreSQL: a throwaway database on this server per kobo process, created and dropped by the bench (default: SQLite in temporary directories; DATABASE_URL and KOBO_* are never inherited)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: kobo bench [--quick] [--json] [suite ...]\n\nSuites:")
+		fmt.Fprintln(stderr, "Usage: kobo bench [--quick] [--json] [--database-url postgres://...] [suite ...]\n\nSuites:")
 		for _, s := range benchSuites() {
 			fmt.Fprintf(stderr, "  %-12s %s\n", s.name, s.desc)
 		}
@@ -107,9 +115,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(progress, "running %s ...\n", s.name)
-		rs, err := s.run(ctx, benchOpts{quick: *quick, loadFor: *loadFor, exe: exe, out: progress})
+		o := benchOpts{quick: *quick, loadFor: *loadFor, exe: exe, out: progress, databaseURL: databaseURL}
+		rs, err := s.run(ctx, o)
 		if err != nil {
 			return fmt.Errorf("bench %s: %w", s.name, err)
+		}
+		if s.store {
+			for i := range rs {
+				rs[i].Engine = o.engine()
+			}
 		}
 		results = append(results, rs...)
 	}
@@ -120,7 +134,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nmachine: %s\n\n", machine())
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "suite\tmeasure\tvalue\tbaseline (same run)\tratio\ttarget\tpass")
+	fmt.Fprintln(tw, "suite\tengine\tmeasure\tvalue\tbaseline (same run)\tratio\ttarget\tpass")
 	for _, r := range results {
 		base, ratio := "", ""
 		if r.BaseName != "" {
@@ -134,7 +148,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case r.NotJudged:
 			pass = "not judged"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Suite, r.Name, value, base, ratio, r.Target, pass)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Suite, cmp.Or(r.Engine, "—"), r.Name, value, base, ratio, r.Target, pass)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -268,12 +282,13 @@ func helloWorld() (url string, stop func(), err error) {
 func startProcess(ctx context.Context, exe string, args []string, extraEnv []string) (cmd *exec.Cmd, api string, err error) {
 	cmd = exec.CommandContext(ctx, exe, args...)
 	// one load generator on one address: the rate limits would measure themselves
-	cmd.Env = append(append(os.Environ(), "KOBO_RATE_LIMIT_PER_IP=0", "KOBO_RATE_LIMIT_PER_KEY=0"), extraEnv...)
+	cmd.Env = childEnv(append([]string{"KOBO_RATE_LIMIT_PER_IP=0", "KOBO_RATE_LIMIT_PER_KEY=0"}, extraEnv...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err
 	}
-	cmd.Stderr = io.Discard
+	stderr := &tail{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}
@@ -287,7 +302,33 @@ func startProcess(ctx context.Context, exe string, args []string, extraEnv []str
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	return nil, "", fmt.Errorf("kobo serve exited before it was ready")
+	return nil, "", fmt.Errorf("kobo serve exited before it was ready: %s", stderr)
+}
+
+// tail keeps the last 8 KiB written to it: a child's stderr, shown when
+// it fails to start.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - 8<<10; over > 0 {
+		t.buf = t.buf[over:]
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := strings.TrimSpace(string(t.buf)); s != "" {
+		return "stderr:\n" + s
+	}
+	return "(nothing on stderr)"
 }
 
 // rssKB reads a process's resident set size.
@@ -319,10 +360,16 @@ func benchFoundation(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		t0 := time.Now()
-		cmd, api, err := startProcess(ctx, o.exe, []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "", "--data-dir", filepath.Join(dir, "data")}, nil)
+		senv, dropDB, err := storeEnv(ctx, o)
 		if err != nil {
 			os.RemoveAll(dir)
+			return nil, err
+		}
+		t0 := time.Now()
+		cmd, api, err := startProcess(ctx, o.exe, []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "", "--data-dir", filepath.Join(dir, "data")}, senv)
+		if err != nil {
+			os.RemoveAll(dir)
+			dropDB()
 			return nil, err
 		}
 		for {
@@ -348,11 +395,12 @@ func benchFoundation(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 		os.RemoveAll(dir)
+		dropDB()
 	}
 	slices.Sort(starts)
 	cold := starts[len(starts)/2]
 	out = append(out,
-		benchResult{Suite: "foundation", Name: "cold start to ready (empty SQLite dir, median)", Value: float64(cold.Microseconds()) / 1000, Unit: "ms", Target: "< 300 ms", Pass: cold < 300*time.Millisecond},
+		benchResult{Suite: "foundation", Name: fmt.Sprintf("cold start to ready (empty %s, median)", map[string]string{"sqlite": "SQLite dir", "postgres": "Postgres database, migrations included"}[o.engine()]), Value: float64(cold.Microseconds()) / 1000, Unit: "ms", Target: "< 300 ms", Pass: cold < 300*time.Millisecond},
 		benchResult{Suite: "foundation", Name: "idle RSS", Value: float64(rss) / 1024, Unit: "MB", Target: "< 40 MB", Pass: rss > 0 && rss < 40*1024},
 	)
 
@@ -363,7 +411,12 @@ func benchFoundation(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	cmd, api, err := startProcess(ctx, o.exe, []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "", "--data-dir", dir, "--log-level", "warn"}, nil)
+	senv, dropDB, err := storeEnv(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer dropDB()
+	cmd, api, err := startProcess(ctx, o.exe, []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "", "--data-dir", dir, "--log-level", "warn"}, senv)
 	if err != nil {
 		return nil, err
 	}
