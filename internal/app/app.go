@@ -56,6 +56,10 @@ type Config struct {
 	KeyRateLimit, IPRateLimit float64
 	// URLSigningKey signs statement download links.
 	URLSigningKey []byte
+	// RequestLog bounds the API request log (which calls, how long, how
+	// many lines); the zero value keeps every call for 7 days, up to a
+	// million lines.
+	RequestLog RequestLogConfig
 	// PageCacheBytes bounds the cache of recently served transaction
 	// pages; zero uses 32 MiB, negative turns the cache off.
 	PageCacheBytes int64
@@ -133,7 +137,7 @@ func New(c Config) *Service {
 	if s.fetchOutcome == nil {
 		s.fetchOutcome = func(string, string) {}
 	}
-	s.reqlog = newRequestLog()
+	s.reqlog = newRequestLog(c.RequestLog)
 	if c.KeyRateLimit > 0 {
 		s.keyLimiter = newKeyedLimiter(s.clock, c.KeyRateLimit, int(2*c.KeyRateLimit))
 	}

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -13,19 +15,92 @@ import (
 // writes batches, so logging costs an API call a channel send, and a slow
 // or busy database never slows the API. When the buffer is full, lines are
 // dropped and counted rather than blocking traffic.
+//
+// It lives in the main database, so it is bounded three ways: which lines
+// are kept at all (RequestLogMode), how long (Retention) and how many
+// (MaxRows, across every app). At ~400 bytes a line, logging every call
+// of an install serving 7,000 requests a second would be 240 GB a day.
 
-// RequestLogRetention is how long request log lines are kept.
-const RequestLogRetention = 7 * 24 * time.Hour
+// RequestLogMode chooses which API calls the request log keeps.
+type RequestLogMode string
 
-type requestLog struct {
-	ch      chan kobo.APIRequest
-	dropped atomic.Int64
+const (
+	// RequestLogOff keeps nothing.
+	RequestLogOff RequestLogMode = "off"
+	// RequestLogErrors keeps calls answered 4xx or 5xx.
+	RequestLogErrors RequestLogMode = "errors"
+	// RequestLogSampled keeps every error and SampleRate of the rest.
+	RequestLogSampled RequestLogMode = "sampled"
+	// RequestLogAll keeps every call.
+	RequestLogAll RequestLogMode = "all"
+)
+
+// RequestLogModes lists the modes, for validation and help.
+var RequestLogModes = []RequestLogMode{RequestLogOff, RequestLogErrors, RequestLogSampled, RequestLogAll}
+
+// RequestLogConfig bounds the API request log. The zero value keeps
+// every call for RequestLogRetention, up to DefaultRequestLogMaxRows lines.
+type RequestLogConfig struct {
+	Mode       RequestLogMode // default RequestLogAll
+	SampleRate float64        // share of successful calls RequestLogSampled keeps, 0..1
+	Retention  time.Duration  // default RequestLogRetention
+	MaxRows    int            // lines kept across all apps; default DefaultRequestLogMaxRows
+	// PruneEvery is how often the writer enforces Retention and MaxRows
+	// (default 30 s). Between two runs the log can exceed MaxRows by what
+	// arrives meanwhile.
+	PruneEvery time.Duration
 }
 
-func newRequestLog() *requestLog { return &requestLog{ch: make(chan kobo.APIRequest, 8192)} }
+// RequestLogRetention is how long request log lines are kept by default.
+const RequestLogRetention = 7 * 24 * time.Hour
 
-// LogRequest queues a line for the request log.
+// DefaultRequestLogMaxRows caps the log at about 400 MB.
+const DefaultRequestLogMaxRows = 1_000_000
+
+func (c RequestLogConfig) withDefaults() RequestLogConfig {
+	c.Mode = cmp.Or(c.Mode, RequestLogAll)
+	c.Retention = cmp.Or(c.Retention, RequestLogRetention)
+	c.MaxRows = cmp.Or(c.MaxRows, DefaultRequestLogMaxRows)
+	c.PruneEvery = cmp.Or(c.PruneEvery, 30*time.Second)
+	c.SampleRate = min(max(c.SampleRate, 0), 1)
+	return c
+}
+
+type requestLog struct {
+	cfg     RequestLogConfig
+	ch      chan kobo.APIRequest
+	dropped atomic.Int64
+	seen    atomic.Uint64 // successful calls offered in sampled mode
+}
+
+func newRequestLog(c RequestLogConfig) *requestLog {
+	return &requestLog{cfg: c.withDefaults(), ch: make(chan kobo.APIRequest, 8192)}
+}
+
+// keep decides whether a call goes into the log. Sampling counts calls
+// rather than drawing random numbers, so the kept share is exact: the
+// n-th success is kept when floor(n*rate) moves.
+func (l *requestLog) keep(status int) bool {
+	switch l.cfg.Mode {
+	case RequestLogOff:
+		return false
+	case RequestLogErrors:
+		return status >= 400
+	case RequestLogSampled:
+		if status >= 400 {
+			return true
+		}
+		n := float64(l.seen.Add(1))
+		return math.Floor(n*l.cfg.SampleRate) > math.Floor((n-1)*l.cfg.SampleRate)
+	}
+	return true
+}
+
+// LogRequest queues a line for the request log, if the mode keeps it.
 func (s *Service) LogRequest(r kobo.APIRequest) {
+	if !s.reqlog.keep(r.Status) {
+		return
+	}
 	if r.ID == "" {
 		r.ID = kobo.NewID(r.CreatedAt) + kobo.RandomToken(4)
 	}
@@ -37,11 +112,15 @@ func (s *Service) LogRequest(r kobo.APIRequest) {
 }
 
 // RunRequestLog writes queued lines in batches until ctx ends, then
-// writes what is left.
+// writes what is left. Every PruneEvery it also deletes lines past
+// retention and beyond the size cap (every replica does; the deletes are
+// idempotent).
 func (s *Service) RunRequestLog(ctx context.Context) {
 	ctx = kobo.Background(ctx)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	prune := time.NewTicker(s.reqlog.cfg.PruneEvery)
+	defer prune.Stop()
 	batch := make([]kobo.APIRequest, 0, 512)
 	flush := func(ctx context.Context) {
 		if len(batch) == 0 {
@@ -63,6 +142,10 @@ func (s *Service) RunRequestLog(ctx context.Context) {
 			flush(ctx)
 			if n := s.reqlog.dropped.Swap(0); n > 0 {
 				s.log.Warn("API request log lines dropped: the buffer was full", "lines", n)
+			}
+		case <-prune.C:
+			if _, err := s.PruneRequestLog(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning the request log failed", "err", err)
 			}
 		case <-ctx.Done():
 			for {
@@ -103,21 +186,34 @@ func (s *Service) ListRequests(ctx context.Context, partnerID, appID string, q R
 	return out, err
 }
 
-// PruneRequestLog deletes request log lines past retention.
+// PruneRequestLog deletes request log lines past retention, then the
+// oldest beyond the size cap, in batches so no statement holds the
+// database long.
 func (s *Service) PruneRequestLog(ctx context.Context) (int, error) {
 	total := 0
-	for {
-		var n int
-		err := s.store.Update(ctx, func(tx kobo.Tx) error {
-			var err error
-			n, err = tx.PruneAPIRequests(ctx, s.clock.Now().Add(-RequestLogRetention), 5000)
-			return err
-		})
-		total += n
-		if err != nil || n < 5000 {
-			return total, err
+	for _, step := range []func(tx kobo.Tx) (int, error){
+		func(tx kobo.Tx) (int, error) {
+			return tx.PruneAPIRequests(ctx, s.clock.Now().Add(-s.reqlog.cfg.Retention), 5000)
+		},
+		func(tx kobo.Tx) (int, error) { return tx.TrimAPIRequests(ctx, s.reqlog.cfg.MaxRows, 5000) },
+	} {
+		for {
+			var n int
+			err := s.store.Update(ctx, func(tx kobo.Tx) error {
+				var err error
+				n, err = step(tx)
+				return err
+			})
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < 5000 {
+				break
+			}
 		}
 	}
+	return total, nil
 }
 
 // PartnerCaller is the dashboard's way into the account APIs: it checks

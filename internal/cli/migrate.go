@@ -17,10 +17,10 @@ func migrate(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: kobo migrate [flags] up|status")
-		fs.PrintDefaults()
+		fmt.Fprintln(e.stderr, "Usage: kobo migrate [flags] up|status\n\n  up      apply pending migrations\n  status  list applied and pending migrations (exit 1 if any are pending)\n\nFlags:")
+		config.PrintUsage(e.stderr, fs, false)
 	}
-	cfg.Flags(fs)
+	cfg.MigrateFlags(fs)
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}

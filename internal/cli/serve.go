@@ -37,6 +37,10 @@ func loadConfig(e env, name string) (config.Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	cfg.Flags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: kobo %s [flags]\n\nFlags:\n", name)
+		config.PrintUsage(e.stderr, fs, true)
+	}
 	if perr := fs.Parse(e.args); perr != nil {
 		return cfg, perr
 	}
@@ -211,7 +215,8 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 
 // housekeeping runs the periodic work every replica shares: it enqueues
 // due scheduled syncs (claims are exclusive, so replicas never double up)
-// and prunes finished jobs and old idempotency records.
+// and prunes finished jobs and old idempotency records (the request log's
+// writer bounds the request log).
 func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slog.Logger) {
 	ctx = kobo.Background(ctx)
 	tick := time.NewTicker(30 * time.Second)
@@ -234,9 +239,6 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			})
 			if err != nil && ctx.Err() == nil {
 				log.Warn("pruning failed", "err", err)
-			}
-			if _, err := svc.PruneRequestLog(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("pruning the request log failed", "err", err)
 			}
 		}
 		select {

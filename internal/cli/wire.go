@@ -70,8 +70,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
 		URLSigningKey: vlt.Derive("statement-links"), KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
 		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB),
-		Notify:         func() { s.runner.Notify(); s.dispatcher.Notify() },
-		Providers:      map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
+		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,
+			Retention: cfg.RequestLogRetention, MaxRows: cfg.RequestLogMaxRows},
+		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
+		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{

@@ -78,11 +78,20 @@ type Config struct {
 	// kobo listens on loopback with a loopback public URL (a developer's
 	// machine); see SandboxWebhooksPrivate. Live apps' webhooks never may.
 	WebhookAllowPrivate *bool
+	// ReplicaID names this process in logs, metrics and job leases
+	// (default hostname-pid).
+	ReplicaID string
+	// RequestLog ("off", "errors", "sampled", "all"), RequestLogSample,
+	// RequestLogRetention and RequestLogMaxRows bound the API request log.
+	RequestLog          string
+	RequestLogSample    float64
+	RequestLogRetention time.Duration
+	RequestLogMaxRows   int
 }
 
 // Default returns the defaults: everything local, SQLite in ./kobo-data.
 func Default() Config {
-	return Config{
+	c := Config{
 		Addr:            "127.0.0.1:8080",
 		AdminAddr:       "127.0.0.1:9090",
 		DataDir:         "kobo-data",
@@ -98,6 +107,8 @@ func Default() Config {
 		Lease:           time.Minute,
 		PageCacheMB:     32,
 	}
+	c.opsDefaults()
+	return c
 }
 
 // FromEnv overlays the environment on c. getenv is os.Getenv in production
@@ -197,6 +208,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 			*x.dst = d
 		}
 	}
+	errs = append(errs, c.opsFromEnv(getenv))
 	return c, errors.Join(errs...)
 }
 
@@ -225,6 +237,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(optionalBool{&c.WebhookAllowPrivate}, "webhook-allow-private",
 		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it; env KOBO_WEBHOOK_ALLOW_PRIVATE);\n"+
 			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
+	c.opsFlags(fs)
 }
 
 // optionalBool is a boolean flag that can also be left unset (nil).
@@ -292,6 +305,7 @@ func (c Config) WithDerived() Config {
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.DataDir = cmp.Or(c.DataDir, "kobo-data")
+	c.opsDerived()
 	return c
 }
 
@@ -377,6 +391,7 @@ func (c Config) Validate() error {
 	if c.Lease < 3*time.Second || c.Lease > time.Hour {
 		errs = append(errs, fmt.Errorf("lease: %v is outside 3s..1h (heartbeats run every third of it)", c.Lease))
 	}
+	errs = append(errs, c.opsValidate()...)
 	return errors.Join(errs...)
 }
 
@@ -405,5 +420,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("rate_limit_per_ip", c.RateLimitPerIP),
 		slog.Int64("page_cache_mb", c.PageCacheMB),
 		slog.String("webhook_allow_private", cmp.Or(optionalBool{&c.WebhookAllowPrivate}.String(), "auto")),
+		slog.String("replica_id", c.ReplicaID),
+		slog.Duration("lease", c.Lease),
+		slog.String("request_log", fmt.Sprintf("%s sample=%v retention=%v max_rows=%d", c.RequestLog, c.RequestLogSample, c.RequestLogRetention, c.RequestLogMaxRows)),
 	)
 }
