@@ -74,6 +74,7 @@ type listening struct {
 // shutdown timeout, stops the workers, and closes the database last.
 func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Logger, ready func(listening)) error {
 	started := time.Now()
+	log = log.With("replica", cfg.ReplicaID) // many replicas log to one place
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -121,7 +122,8 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 	} else {
 		log.Info("sandbox webhooks are guarded like live ones: no loopback, private or link-local targets", "why", why)
 	}
-	log.Info("kobo started", "version", fullVersion(), "config", cfg, "api", addrs.API, "admin", addrs.Admin, "engine", stk.store.Engine(), "startup", time.Since(started).Round(time.Millisecond))
+	log.Info("kobo started", "version", fullVersion(), "config", cfg, "api", addrs.API, "admin", addrs.Admin, "engine", stk.store.Engine(),
+		"lease", cfg.Lease, "workers", cfg.Workers, "startup", time.Since(started).Round(time.Millisecond))
 	banner(stdout, cfg, addrs, stk.store.Engine())
 	if ready != nil {
 		ready(addrs)
@@ -186,9 +188,14 @@ func banner(w io.Writer, cfg config.Config, a listening, engine string) {
 		fmt.Fprintf(w, "  Operator (metrics, health)      %s/metrics\n", a.Admin)
 	}
 	fmt.Fprintf(w, "  Database                        %s\n", db)
-	fmt.Fprintf(w, "\nNext: create a partner account, then an app for its sandbox keys:\n\n")
+	// No sample password: a copied command would make an account anyone
+	// who read the banner (or the README) could log in to. The placeholder
+	// is too short to be accepted, so pasting it as is fails loudly.
+	fmt.Fprintf(w, "\nNext: create a partner account, then an app for its sandbox keys, in the dashboard:\n\n")
+	fmt.Fprintf(w, "  %s/dashboard/signup\n\n", a.API)
+	fmt.Fprintf(w, "or with the Partner API, choosing a password of your own (10 characters or more):\n\n")
 	fmt.Fprintf(w, "  curl -s %s/v1/auth/signup -H 'Content-Type: application/json' \\\n", a.API)
-	fmt.Fprintf(w, "    -d '{\"name\":\"Acme Lending\",\"email\":\"you@acme.ng\",\"password\":\"a long passphrase\"}'\n\n")
+	fmt.Fprintf(w, "    -d '{\"name\":\"Acme Lending\",\"email\":\"you@acme.ng\",\"password\":\"…\"}'\n\n")
 	fmt.Fprintf(w, "  The README walks from signup to transactions in five minutes. Stop with Ctrl-C.\n\n")
 }
 

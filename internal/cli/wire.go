@@ -57,12 +57,19 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		st.Close()
 		return nil, err
 	}
+	// The work names the replica too (run puts it on every log line): its
+	// lease holder ids are the replica id with a suffix unique to this
+	// process (two processes given one id must still not share leases).
 	s := &stack{cfg: cfg, log: log, store: st}
 	s.reg = prometheus.NewRegistry()
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	jobMetrics, hookMetrics, hookLag, fetchOutcome, bankError := workMetrics(s.reg)
+	work := replicaRegisterer(s.reg, cfg.ReplicaID)
+	jobMetrics, hookMetrics, hookLag, fetchOutcome, bankError := workMetrics(work)
+	jobClaims := claimMetrics(work)
 	s.reg.MustRegister(queueCollector{store: st, clock: clock})
-	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics})
+	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics,
+		Claimed: jobClaims, WorkerID: leaseHolder(cfg.ReplicaID)})
+	runningJobs(work, s.runner.Running)
 	bank := sandboxBank(cfg, clock, log, sandboxState{st: st, clock: clock})
 	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
 	s.svc = app.New(app.Config{
@@ -79,7 +86,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
-		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate,
+		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
 	})
 	if err := s.svc.SeedInstitutions(ctx, banksim.Catalog()); err != nil {
 		st.Close()
@@ -165,7 +172,7 @@ func sandboxBank(cfg config.Config, clock kobo.Clock, log *slog.Logger, state ba
 // outcome with their durations, webhook attempts by event and result with
 // their latency and how long events waited for their first attempt, how
 // fetches of accounts ended, and bank errors by institution.
-func workMetrics(reg *prometheus.Registry) (jobs func(kind, outcome string, d time.Duration), hooks func(event string, ok bool, d time.Duration),
+func workMetrics(reg prometheus.Registerer) (jobs func(kind, outcome string, d time.Duration), hooks func(event string, ok bool, d time.Duration),
 	hookLag func(time.Duration), fetch func(reason, code string), bank func(institution, call string, kind kobo.BankErrorKind)) {
 	jobsDone := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_jobs_total", Help: "Finished job runs by kind and outcome."}, []string{"kind", "outcome"})
 	jobTime := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kobo_job_duration_seconds", Help: "Job run time by kind.",

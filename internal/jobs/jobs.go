@@ -74,9 +74,12 @@ type Config struct {
 	Workers      int           // concurrent jobs (default 8)
 	Lease        time.Duration // how long a claim lasts without a heartbeat (default 1m)
 	PollInterval time.Duration // longest sleep without a wake-up (default 1s)
-	WorkerID     string        // identifies this process in locked_by (default random)
+	WorkerID     string        // identifies this process in locked_by and its logs (default random)
 	// Metrics, when set, is told about every finished job.
 	Metrics func(kind string, outcome string, d time.Duration)
+	// Claimed, when set, is told about every claim: takeover is true when
+	// the job was taken from another worker whose lease had lapsed.
+	Claimed func(kind string, takeover bool)
 }
 
 // Runner dispatches jobs to handlers.
@@ -89,6 +92,7 @@ type Runner struct {
 	poll     time.Duration
 	id       string
 	metrics  func(string, string, time.Duration)
+	claimed  func(string, bool)
 	handlers map[string]Handler
 	wake     chan struct{}
 	running  atomic.Int64
@@ -105,6 +109,7 @@ func New(c Config) *Runner {
 		poll:     cmp.Or(c.PollInterval, time.Second),
 		id:       cmp.Or(c.WorkerID, "w_"+kobo.RandomToken(10)),
 		metrics:  c.Metrics,
+		claimed:  c.Claimed,
 		handlers: map[string]Handler{},
 		wake:     make(chan struct{}, 1),
 	}
@@ -154,6 +159,17 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 		}
 		for _, j := range claimed {
+			// Claims, finishes and takeovers are logged at info with the
+			// worker, so an operator of several replicas can follow a job
+			// from one to another (and see which replica's leases lapsed).
+			if j.TakenFrom != "" {
+				r.log.Info("job taken over from a lapsed lease", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempt, "worker", r.id, "from", j.TakenFrom)
+			} else {
+				r.log.Info("job claimed", "job_id", j.ID, "kind", j.Kind, "attempt", j.Attempt, "worker", r.id, "lease", r.lease)
+			}
+			if r.claimed != nil {
+				r.claimed(j.Kind, j.TakenFrom != "")
+			}
 			sem <- struct{}{}
 			wg.Add(1)
 			r.running.Add(1)
@@ -200,7 +216,7 @@ func (r *Runner) sleep(ctx context.Context) {
 
 func (r *Runner) work(ctx context.Context, j *kobo.Job) {
 	start := time.Now()
-	log := r.log.With("job_id", j.ID, "kind", j.Kind, "attempt", j.Attempt)
+	log := r.log.With("job_id", j.ID, "kind", j.Kind, "attempt", j.Attempt, "worker", r.id)
 	h, ok := r.handlers[j.Kind]
 	var err error
 	if !ok {
@@ -233,6 +249,9 @@ func (r *Runner) work(ctx context.Context, j *kobo.Job) {
 		}
 		log.Info("job will retry", "err", err, "at", at)
 		rerr = r.store.Update(octx, func(tx kobo.Tx) error { return tx.RetryJob(octx, j.ID, r.id, at, truncate(err.Error()), now) })
+	}
+	if rerr == nil && outcome == "completed" {
+		log.Info("job completed", "took", time.Since(start).Round(time.Millisecond))
 	}
 	if rerr != nil {
 		// The lease has expired and another worker may own the job now, or

@@ -103,6 +103,10 @@ type Job struct {
 	FinishedAt  *time.Time
 	AccountID   string          // the account the job works on, if any
 	Result      json.RawMessage // what a finished job reports (sync outcome, ...)
+
+	// TakenFrom is set by ClaimJobs when the claim took the job over from
+	// a worker whose lease had lapsed (it crashed or stalled): that worker.
+	TakenFrom string
 }
 
 // Event is something a partner is told about by webhook and event feed.

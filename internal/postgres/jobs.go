@@ -60,19 +60,40 @@ func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time,
 	// the backlog (one OR over both made the planner collect every due row
 	// and sort them). Rows a side locked but the outer limit leaves out are
 	// unlocked at commit, untouched.
-	return many(ctx, t, scanJob, claimJobsSQL, worker, utc(now.Add(lease)), utc(now), n)
+	return many(ctx, t, scanClaimedJob, claimJobsSQL, worker, utc(now.Add(lease)), utc(now), n)
 }
 
-// claimJobsSQL is pinned to the partial indexes by TestJobPlansSeek.
+// claimJobsSQL is pinned to the partial indexes by TestJobPlansSeek. It
+// also returns whose lapsed lease each claim took over (the lapsed CTE
+// reads the rows before the update), for the takeover log line.
 var claimJobsSQL = `WITH
 		due AS (SELECT id, priority, run_at FROM jobs WHERE status = 'available' AND run_at <= $3
 			ORDER BY priority, run_at LIMIT $4 FOR UPDATE SKIP LOCKED),
-		lapsed AS (SELECT id, priority, run_at FROM jobs WHERE status = 'running' AND locked_until <= $3
+		lapsed AS (SELECT id, priority, run_at, locked_by FROM jobs WHERE status = 'running' AND locked_until <= $3
 			ORDER BY locked_until LIMIT $4 FOR UPDATE SKIP LOCKED)
 		UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempt = attempt + 1, updated_at = $3
 		WHERE id IN (
-			SELECT id FROM (SELECT * FROM due UNION ALL SELECT * FROM lapsed) c ORDER BY priority, run_at LIMIT $4
-		) RETURNING ` + jobCols
+			SELECT id FROM (SELECT id, priority, run_at FROM due UNION ALL SELECT id, priority, run_at FROM lapsed) c ORDER BY priority, run_at LIMIT $4
+		) RETURNING ` + jobCols + `, coalesce((SELECT l.locked_by FROM lapsed l WHERE l.id = jobs.id), '')`
+
+// scanClaimedJob reads a claimed job and the worker it was taken from.
+func scanClaimedJob(s scanner) (*kobo.Job, error) {
+	var from string
+	j, err := scanJob(takenFrom{s, &from})
+	if err != nil {
+		return nil, err
+	}
+	j.TakenFrom = from
+	return j, nil
+}
+
+// takenFrom scans one extra trailing column into from.
+type takenFrom struct {
+	s    scanner
+	from *string
+}
+
+func (t takenFrom) Scan(dest ...any) error { return t.s.Scan(append(dest, t.from)...) }
 
 func (t *tx) CompleteJob(ctx context.Context, id, worker string, now time.Time) error {
 	return t.execOne(ctx, "job", `UPDATE jobs SET status = 'completed', locked_until = NULL, finished_at = $1, updated_at = $1

@@ -59,8 +59,30 @@ const claimJobsSQL = `UPDATE jobs SET status = 'running', locked_by = ?1, locked
 			) ORDER BY priority, run_at LIMIT (?4 + 0)
 		) RETURNING ` + jobCols
 
+// lapsedJobsSQL names the holders of the lapsed leases a claim may take
+// over: UPDATE ... RETURNING only sees the new holder.
+const lapsedJobsSQL = `SELECT id, locked_by FROM jobs WHERE status = 'running' AND locked_until <= ? ORDER BY locked_until LIMIT (? + 0)`
+
 func (t *tx) ClaimJobs(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Job, error) {
-	return many(ctx, t, scanJob, claimJobsSQL, worker, ts(now.Add(lease)), ts(now), n)
+	// The claim below runs in the same write transaction, on the one
+	// writer, so the holders read here are the ones it replaces.
+	type held struct{ id, by string }
+	lapsed, err := many(ctx, t, func(s scanner) (held, error) {
+		var h held
+		return h, s.Scan(&h.id, &h.by)
+	}, lapsedJobsSQL, ts(now), n)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := many(ctx, t, scanJob, claimJobsSQL, worker, ts(now.Add(lease)), ts(now), n)
+	for _, j := range jobs {
+		for _, h := range lapsed {
+			if h.id == j.ID {
+				j.TakenFrom = h.by
+			}
+		}
+	}
+	return jobs, err
 }
 
 func (t *tx) CompleteJob(ctx context.Context, id, worker string, now time.Time) error {

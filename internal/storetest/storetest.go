@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"Accounts", testAccounts},
 		{"Jobs", testJobs},
 		{"JobsConcurrentClaims", testJobsConcurrentClaims},
+		{"JobTakeover", testJobTakeover},
 		{"EventsAndIdempotency", testEventsAndIdempotency},
 		{"Sync", testSync},
 		{"EventFeed", testEventFeed},
