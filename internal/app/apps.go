@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -21,6 +22,7 @@ type AppInput struct {
 	WebhookURL    *string
 	SyncFrequency *int
 	Relink        *string
+	HistoryMonths *int
 }
 
 // AppDetails is an app with its current public keys, and the secrets
@@ -86,6 +88,12 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 		}
 		a.SyncFrequency = f
 	}
+	if in.HistoryMonths != nil {
+		if *in.HistoryMonths < 1 || *in.HistoryMonths > kobo.MaxHistoryMonths {
+			v.Add("history_months", fmt.Sprintf("must be 1 to %d (months of history the first fetch reads)", kobo.MaxHistoryMonths))
+		}
+		a.HistoryMonths = *in.HistoryMonths
+	}
 	if in.Relink != nil {
 		r := kobo.RelinkPolicy(*in.Relink)
 		if r != kobo.RelinkNew && r != kobo.RelinkReuse {
@@ -108,7 +116,7 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 // keys and webhook secret.
 func (s *Service) CreateApp(ctx context.Context, partnerID string, in AppInput) (*AppDetails, error) {
 	now := s.now()
-	a := &kobo.App{ID: kobo.NewID(now), PartnerID: partnerID, SyncFrequency: kobo.SyncEvery24h, Relink: kobo.RelinkNew,
+	a := &kobo.App{ID: kobo.NewID(now), PartnerID: partnerID, SyncFrequency: kobo.SyncEvery24h, Relink: kobo.RelinkNew, HistoryMonths: kobo.DefaultHistoryMonths,
 		WebhookSecret: newWebhookSecret(), CreatedAt: now, UpdatedAt: now}
 	var resolved hostAddrs
 	if in.WebhookURL != nil {

@@ -35,8 +35,16 @@ type FetchArgs struct {
 	Job string `json:"job,omitempty"`
 }
 
-// HistoryWindow is how far back the first fetch reads (Mono: 12 months).
-const HistoryWindow = 12 * 30 * 24 * time.Hour
+// historyFrom is where an account's first fetch starts: its app's
+// history_months back (12 by default, as Mono reads), counting a month as
+// 30 days, as kobo always has (12 months is 360 days).
+func historyFrom(now time.Time, a *kobo.App) time.Time {
+	months := a.HistoryMonths
+	if months < 1 || months > kobo.MaxHistoryMonths {
+		months = kobo.DefaultHistoryMonths
+	}
+	return now.Add(-time.Duration(months) * 30 * 24 * time.Hour)
+}
 
 // enqueueFetch queues a fetch of an account's data. Fetches of one account
 // never overlap: the unique key keeps one queued or running at a time.
@@ -116,7 +124,7 @@ type SyncOutcome struct {
 // FetchAccount is the account.fetch job: it reads balance, transactions
 // and identity through the provider, stores them, settles the account's
 // data status (Mono's rules) and announces it with account_updated. The
-// first fetch reads HistoryWindow; a sync reads from a week before the last
+// first fetch reads the app's history_months; a sync reads from a week before the last
 // sync, so rows the bank posts late are merged and repeats dropped.
 // Re-running it is safe: transactions merge by the bank's reference.
 func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
@@ -193,7 +201,18 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		res.reauth = true
 	}
 	syncing := acct.LastSyncedAt != nil && args.Reason != "link"
-	from := s.clock.Now().Add(-HistoryWindow)
+	var from time.Time
+	if !syncing {
+		var app *kobo.App
+		if err := s.store.View(ctx, func(tx kobo.Tx) error {
+			var err error
+			app, err = tx.App(ctx, acct.AppID)
+			return err
+		}); err != nil {
+			return err
+		}
+		from = historyFrom(s.clock.Now(), app)
+	}
 	if syncing {
 		from = acct.LastSyncedAt.Add(-7 * 24 * time.Hour)
 	} else if j.Attempt > 1 {

@@ -112,10 +112,12 @@ type appRequest struct {
 	WebhookURLAlt  *string `json:"webhookUrl"`
 	SyncFrequency  *int    `json:"sync_frequency"`
 	Relink         *string `json:"relink"`
+	HistoryMonths  *int    `json:"history_months"`
 }
 
 func (q appRequest) input() app.AppInput {
-	in := app.AppInput{Name: q.Name, DisplayName: q.DisplayName, Icon: q.Icon, Live: q.Live, WebhookURL: q.WebhookURL, SyncFrequency: q.SyncFrequency, Relink: q.Relink}
+	in := app.AppInput{Name: q.Name, DisplayName: q.DisplayName, Icon: q.Icon, Live: q.Live, WebhookURL: q.WebhookURL, SyncFrequency: q.SyncFrequency, Relink: q.Relink,
+		HistoryMonths: q.HistoryMonths}
 	if in.DisplayName == nil {
 		in.DisplayName = q.DisplayNameAlt
 	}
@@ -144,6 +146,7 @@ type appView struct {
 	WebhookSince  *string             `json:"webhook_failing_since"`
 	SyncFrequency int                 `json:"sync_frequency"`
 	Relink        string              `json:"relink"`
+	HistoryMonths int                 `json:"history_months"`
 	Keys          map[string]*keyView `json:"keys"`
 	CreatedAt     string              `json:"created_at"`
 	UpdatedAt     string              `json:"updated_at"`
@@ -157,7 +160,7 @@ func appJSON(d *app.AppDetails) appView {
 		ID: a.ID, Name: a.Name, DisplayName: a.DisplayName, Icon: a.Icon, Live: a.Live,
 		PublicKey: d.PublicKeys[mode], SecretKey: d.SecretKeys[mode].Reveal(),
 		WebhookURL: a.WebhookURL, WebhookSecret: d.WebhookSecret.Reveal(),
-		SyncFrequency: int(a.SyncFrequency), Relink: string(a.Relink), Keys: map[string]*keyView{},
+		SyncFrequency: int(a.SyncFrequency), Relink: string(a.Relink), HistoryMonths: a.HistoryMonths, Keys: map[string]*keyView{},
 		CreatedAt: monoTime(a.CreatedAt), UpdatedAt: monoTime(a.UpdatedAt),
 	}
 	switch {

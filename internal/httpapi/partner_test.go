@@ -40,7 +40,7 @@ func TestPartnerAPI(t *testing.T) {
 	}
 	golden(t, "app_list", b.do(t, "GET", "/v1/apps", nil, "Authorization", auth).want(t, 200).Body)
 
-	r = b.do(t, "PATCH", "/v1/apps?id="+id, map[string]any{"live": true, "webhook_url": "https://hooks.acme.ng/mono", "sync_frequency": 12}, "Authorization", auth).want(t, 200)
+	r = b.do(t, "PATCH", "/v1/apps?id="+id, map[string]any{"live": true, "webhook_url": "https://hooks.acme.ng/mono", "sync_frequency": 12, "history_months": 24}, "Authorization", auth).want(t, 200)
 	golden(t, "app_go_live", r.Body)
 	live := r.json(t)
 	if !strings.HasPrefix(live["secret_key"].(string), "live_sk_") || !strings.HasPrefix(live["public_key"].(string), "live_pk_") {
@@ -117,6 +117,8 @@ func TestPartnerAPIBadInput(t *testing.T) {
 		{"apps_no_token", "GET", "/v1/apps", nil, 401, "missing bearer token"},
 		{"app_create_no_name", "POST", "/v1/apps", map[string]any{"live": "yes"}, 400, "live must be true or false"},
 		{"app_create_bad_fields", "POST", "/v1/apps", map[string]any{"name": "", "sync_frequency": 5, "relink": "x", "webhook_url": "ftp://x"}, 400, "name is required"},
+		{"app_create_history_too_long", "POST", "/v1/apps", map[string]any{"name": "x", "history_months": 25}, 400, "history_months must be 1 to 24"},
+		{"app_create_history_none", "POST", "/v1/apps", map[string]any{"name": "x", "history_months": 0}, 400, "history_months must be 1 to 24"},
 		{"app_patch_no_id", "PATCH", "/v1/apps", map[string]any{"name": "x"}, 400, "id query parameter is required"},
 		{"app_get_unknown", "GET", "/v1/apps/5f2d08be60b92e2888287702", nil, 404, "app not found"},
 		{"app_rotate_bad_mode", "POST", "/v1/apps/5f2d08be60b92e2888287702/keys/rotate?mode=prod", nil, 404, "not found"},
@@ -139,7 +141,7 @@ func TestPartnerAPIBadInput(t *testing.T) {
 		})
 	}
 	// field errors are listed individually
-	r := b.do(t, "POST", "/v1/apps", map[string]any{"name": "", "sync_frequency": 5, "relink": "x", "webhook_url": "ftp://x"}, "Authorization", auth).want(t, 400)
+	r := b.do(t, "POST", "/v1/apps", map[string]any{"name": "", "sync_frequency": 5, "relink": "x", "webhook_url": "ftp://x", "history_months": -1}, "Authorization", auth).want(t, 400)
 	golden(t, "app_create_invalid", r.Body)
 	// nothing half-written: the failed creates left no app behind
 	if list := b.do(t, "GET", "/v1/apps", nil, "Authorization", auth).want(t, 200); string(list.Body) != "[]\n" {

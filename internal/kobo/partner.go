@@ -65,6 +65,7 @@ type App struct {
 	WebhookSecret Secret // sent as mono-webhook-secret and used to sign deliveries
 	SyncFrequency SyncFrequency
 	Relink        RelinkPolicy
+	HistoryMonths int // how far back a first fetch reads (DefaultHistoryMonths)
 	// WebhookFailingSince is when the endpoint started failing every
 	// delivery; WebhookDisabledAt is when kobo stopped sending to it.
 	WebhookFailingSince *time.Time
@@ -82,7 +83,16 @@ type AppUpdate struct {
 	WebhookURL    *string
 	SyncFrequency *SyncFrequency
 	Relink        *RelinkPolicy
+	HistoryMonths *int
 }
+
+// An app's first fetch reads DefaultHistoryMonths of history unless the
+// app asks for another number of months, up to MaxHistoryMonths. A bank
+// that keeps less returns what it has.
+const (
+	DefaultHistoryMonths = 12
+	MaxHistoryMonths     = 24
+)
 
 // KeyKind says whether a key is public (widget) or secret (server).
 type KeyKind string

@@ -8,14 +8,14 @@ import (
 )
 
 const appCols = `id, partner_id, name, display_name, icon, live, webhook_url, webhook_secret, sync_frequency, relink, created_at, updated_at,
-	webhook_failing_since, webhook_disabled_at`
+	webhook_failing_since, webhook_disabled_at, history_months`
 
 func scanApp(s scanner) (*kobo.App, error) {
 	var a kobo.App
 	var secret, relink string
 	var freq int
 	if err := s.Scan(&a.ID, &a.PartnerID, &a.Name, &a.DisplayName, &a.Icon, &a.Live, &a.WebhookURL, &secret, &freq, &relink, &a.CreatedAt, &a.UpdatedAt,
-		&a.WebhookFailingSince, &a.WebhookDisabledAt); err != nil {
+		&a.WebhookFailingSince, &a.WebhookDisabledAt, &a.HistoryMonths); err != nil {
 		return nil, err
 	}
 	a.WebhookFailingSince, a.WebhookDisabledAt = fromPtr(a.WebhookFailingSince), fromPtr(a.WebhookDisabledAt)
@@ -27,9 +27,9 @@ func scanApp(s scanner) (*kobo.App, error) {
 }
 
 func (t *tx) CreateApp(ctx context.Context, a *kobo.App) error {
-	_, err := t.exec(ctx, `INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	_, err := t.exec(ctx, `INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		a.ID, a.PartnerID, a.Name, a.DisplayName, a.Icon, a.Live, a.WebhookURL, a.WebhookSecret.Reveal(),
-		int(a.SyncFrequency), string(a.Relink), utc(a.CreatedAt), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt))
+		int(a.SyncFrequency), string(a.Relink), utc(a.CreatedAt), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), historyMonths(a))
 	return err
 }
 
@@ -43,10 +43,10 @@ func (t *tx) AppsByPartner(ctx context.Context, partnerID string) ([]*kobo.App, 
 
 func (t *tx) UpdateApp(ctx context.Context, a *kobo.App) error {
 	return t.execOne(ctx, "app", `UPDATE apps SET name = $1, display_name = $2, icon = $3, live = $4, webhook_url = $5, webhook_secret = $6,
-		sync_frequency = $7, relink = $8, updated_at = $9, webhook_failing_since = $10, webhook_disabled_at = $11
+		sync_frequency = $7, relink = $8, updated_at = $9, webhook_failing_since = $10, webhook_disabled_at = $11, history_months = $13
 		WHERE id = $12 AND deleted_at IS NULL`,
 		a.Name, a.DisplayName, a.Icon, a.Live, a.WebhookURL, a.WebhookSecret.Reveal(),
-		int(a.SyncFrequency), string(a.Relink), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), a.ID)
+		int(a.SyncFrequency), string(a.Relink), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), a.ID, historyMonths(a))
 }
 
 func (t *tx) DeleteApp(ctx context.Context, id string, at time.Time) error {
@@ -87,4 +87,13 @@ func (t *tx) APIKeysByApp(ctx context.Context, appID string) ([]*kobo.APIKey, er
 func (t *tx) RevokeAPIKeys(ctx context.Context, appID string, mode kobo.Mode, at time.Time) error {
 	_, err := t.exec(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE app_id = $2 AND mode = $3 AND revoked_at IS NULL`, utc(at), appID, string(mode))
 	return err
+}
+
+// historyMonths is the stored window: an app made without one reads the
+// default.
+func historyMonths(a *kobo.App) int {
+	if a.HistoryMonths == 0 {
+		return kobo.DefaultHistoryMonths
+	}
+	return a.HistoryMonths
 }

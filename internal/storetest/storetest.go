@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		{"Partners", testPartners},
 		{"PartnerTokens", testPartnerTokens},
 		{"Apps", testApps},
+		{"AppHistoryMonths", testAppHistoryMonths},
 		{"APIKeys", testAPIKeys},
 		{"Institutions", testInstitutions},
 		{"UpdateRollsBack", testUpdateRollsBack},
