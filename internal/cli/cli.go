@@ -12,8 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
-	"strings"
 
 	"github.com/kobo-oss/kobo/internal/bench"
 )
@@ -86,39 +84,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.usage)
 	}
 	fmt.Fprintln(w, "\nRun 'kobo <command> -h' for a command's flags.")
-}
-
-// fullVersion is the build version with the VCS revision when known.
-func fullVersion() string {
-	v := Version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "-dirty"
-				}
-			}
-		}
-		if rev != "" {
-			v += " (" + rev[:min(12, len(rev))] + dirty + ")"
-		}
-		v += " " + bi.GoVersion
-	}
-	return strings.TrimSpace(v)
-}
-
-func version(ctx context.Context, e env) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if err := fs.Parse(e.args); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, "kobo", fullVersion())
-	return nil
 }
 
 func benchCmd(ctx context.Context, e env) error { return bench.Main(ctx, e.args, e.stdout, e.stderr) }
