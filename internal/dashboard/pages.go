@@ -188,6 +188,13 @@ func (d *Dashboard) updateApp(q *request) error {
 		}
 		in.SyncFrequency = &n
 	}
+	if s := f.Get("history_months"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			n = -1
+		}
+		in.HistoryMonths = &n
+	}
 	if f.Get("go_live") == "yes" && !q.app.App.Live {
 		live := true
 		in.Live = &live
