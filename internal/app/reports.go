@@ -123,7 +123,8 @@ func ParseIncomePeriod(p string) (int, error) {
 
 // StartIncome is v2's asynchronous analysis: it queues an income.analyze
 // job and returns its record and the account it analyses. Without a
-// period Mono analyses all the history it holds: kobo holds HistoryWindow.
+// period Mono analyses all the history it holds: kobo holds the app's
+// history_months (12 by default).
 func (s *Service) StartIncome(ctx context.Context, c *kobo.Caller, id string, months int) (*kobo.IncomeRecord, *kobo.Account, error) {
 	if months == 0 {
 		months = 12
