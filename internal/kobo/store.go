@@ -62,6 +62,7 @@ type Tx interface {
 	ReplayStore
 	KeyCheckStore
 	SandboxStateStore
+	StatementUploadStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListAccounts", testListAccounts},
 		{"RequestLog", testRequestLog},
 		{"Replays", testReplays},
+		{"StatementUploads", testStatementUploads},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
