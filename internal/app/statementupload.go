@@ -128,7 +128,7 @@ func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in Upload
 	}
 	parsed, err := s.statements.Read(ctx, in.File, in.Size, in.Name, kobo.StatementReadOptions{Password: in.Password, BankCode: in.BankCode})
 	now := s.now()
-	u := &kobo.StatementUpload{ID: "stu_" + kobo.NewID(now), AppID: c.App.ID, Live: live, FileName: clipName(in.Name), FileHash: in.Hash,
+	u := &kobo.StatementUpload{ID: kobo.NewID(now), AppID: c.App.ID, Live: live, FileName: clipName(in.Name), FileHash: in.Hash,
 		Size: in.Size, BankCode: in.BankCode, Reference: in.Reference, Status: kobo.UploadProcessing, CreatedAt: now, UpdatedAt: now}
 	var unreadable *kobo.StatementUnreadable
 	switch {

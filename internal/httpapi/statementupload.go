@@ -139,7 +139,7 @@ func (s *Server) uploadStatement(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		data := map[string]any{"id": u.ID, "account": nullable(u.AccountID), "status": u.Status}
-		msg := "Statement received; it is being processed. Poll GET /v2/statements/uploads/" + u.ID + " or wait for mono.events.account_updated."
+		msg := "Statement received; it is being processed. Poll GET /v2/statements/uploads/{id}, or wait for mono.events.account_updated."
 		if u.Status == kobo.UploadFailed {
 			data["error"] = u.Error
 			msg = "The statement could not be read: " + u.Error
