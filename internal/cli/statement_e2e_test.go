@@ -4,10 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,10 +78,13 @@ func statementUploadE2E(t *testing.T, o e2eOpts) {
 	e.signupApp(hooks.srv.URL)
 	hooks.secret = e.app["webhook_secret"].(string)
 
+	// two months ending last week, so "last N months" reads them
+	base := time.Now().UTC().AddDate(0, 0, -40).Truncate(24 * time.Hour)
+	day := func(n int) string { return base.AddDate(0, 0, n).Format("02-Jan-2006") }
 	dec := gtbCSV("10,000.00", [][]string{
-		{"01-Dec-2025", "SALARY DEC", "", "\"250,000.00\"", "\"260,000.00\""},
-		{"05-Dec-2025", "POS SHOPRITE", "\"12,500.00\"", "", "\"247,500.00\""},
-		{"20-Dec-2025", "TRANSFER TO MUSA", "\"7,500.00\"", "", "\"240,000.00\""},
+		{day(0), "SALARY DEC", "", "\"250,000.00\"", "\"260,000.00\""},
+		{day(4), "POS SHOPRITE", "\"12,500.00\"", "", "\"247,500.00\""},
+		{day(19), "TRANSFER TO MUSA", "\"7,500.00\"", "", "\"240,000.00\""},
 	})
 	fields := map[string]string{"bank_code": "058", "customer[name]": "Ada Obi", "customer[email]": "ada@obi.ng", "ref": "loan-42"}
 	r := e.upload("december.csv", dec, fields, "Idempotency-Key", "up-1")
@@ -109,7 +116,7 @@ func statementUploadE2E(t *testing.T, o e2eOpts) {
 	if a := st["authenticity"].(map[string]any); a["verdict"] != "consistent" {
 		t.Fatalf("authenticity: %v", a)
 	}
-	if p := st["period"].(map[string]any); p["start"] != "2025-12-01" || p["end"] != "2025-12-20" {
+	if p := st["period"].(map[string]any); p["start"] != base.Format("2006-01-02") || p["end"] != base.AddDate(0, 0, 19).Format("2006-01-02") {
 		t.Fatalf("period: %v", p)
 	}
 
@@ -146,9 +153,9 @@ func statementUploadE2E(t *testing.T, o e2eOpts) {
 
 	// January overlaps December's last row: it merges, no duplicate
 	jan := gtbCSV("247,500.00", [][]string{
-		{"20-Dec-2025", "TRANSFER TO MUSA", "\"7,500.00\"", "", "\"240,000.00\""},
-		{"02-Jan-2026", "SALARY JAN", "", "\"250,000.00\"", "\"490,000.00\""},
-		{"03-Jan-2026", "RENT", "\"150,000.00\"", "", "\"340,000.00\""},
+		{day(19), "TRANSFER TO MUSA", "\"7,500.00\"", "", "\"240,000.00\""},
+		{day(32), "SALARY JAN", "", "\"250,000.00\"", "\"490,000.00\""},
+		{day(33), "RENT", "\"150,000.00\"", "", "\"340,000.00\""},
 	})
 	r2 := e.upload("january.csv", jan, map[string]string{"bank_code": "058"})
 	if r2.status != 202 {
@@ -174,6 +181,31 @@ func statementUploadE2E(t *testing.T, o e2eOpts) {
 	waitUntil(t, "second account_updated", 20*time.Second, func() bool {
 		return strings.Join(hooks.types(acct), ",") == "account_connected,account_updated,account_updated"
 	})
+
+	// the rest of the data endpoints read it like any account
+	var stj struct {
+		Meta struct{ Count int }
+		Data []any
+	}
+	json.Unmarshal(e.must(200, "GET", "/accounts/"+acct+"/statement?period=last3months&output=json", nil, e.key()...).body, &stj)
+	if stj.Meta.Count != 5 || len(stj.Data) != 5 {
+		t.Fatalf("JSON statement: %d rows", stj.Meta.Count)
+	}
+	e.must(200, "GET", "/v2/accounts/"+acct+"/statement?period=last3months", nil, e.key()...)
+	e.must(200, "GET", "/accounts/"+acct+"/income", nil, e.key()...)
+	for _, r := range e.must(200, "GET", "/v2/accounts/"+acct+"/transactions", nil, e.key()...).m(t)["data"].([]any) {
+		if c, _ := r.(map[string]any)["category"].(string); c == "" {
+			t.Fatalf("uncategorised: %v", r)
+		}
+	}
+
+	// the dashboard's account page carries the upload report
+	page := e.dashboardPage(t, "/dashboard/apps/"+e.app["id"].(string)+"/accounts/"+acct)
+	for _, want := range []string{"Statement uploads", "december.csv", "january.csv", "2 new, 1 already held", "consistent"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the account page lacks %q", want)
+		}
+	}
 
 	// sync: no bank to call
 	sync := e.must(200, "POST", "/accounts/"+acct+"/sync", nil, e.key()...).m(t)
@@ -284,4 +316,34 @@ func zipBomb(t testing.TB) []byte {
 	}
 	zw.Close()
 	return b.Bytes()
+}
+
+// dashboardPage logs the app's partner in to the dashboard and fetches a page.
+func (e *e2e) dashboardPage(t *testing.T, path string) string {
+	t.Helper()
+	email := e.must(200, "GET", "/v1/auth/me", nil, "Authorization", e.auth).m(t)["email"].(string)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	get := func(p string) string {
+		res, err := client.Get(e.url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", p, res.StatusCode)
+		}
+		return string(b)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get("/dashboard/login"))
+	if m == nil {
+		t.Fatal("no CSRF token on the login page")
+	}
+	res, err := client.PostForm(e.url+"/dashboard/login", url.Values{"email": {email}, "password": {"a long passphrase"}, "csrf": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return get(path)
 }
