@@ -576,3 +576,41 @@ func clipName(s string) string {
 	}
 	return s
 }
+
+// ConnectUpload is an upload made inside the Connect widget: the upload,
+// and the auth code the widget hands to onSuccess (empty when the upload
+// failed), which the partner exchanges for the account as after a login.
+type ConnectUpload struct {
+	Upload *kobo.StatementUpload
+	Code   string
+}
+
+// UploadStatementInConnect is the widget's "Upload a statement": the
+// customer chose institutionID (a bank, or the catalog's "any bank"
+// entry) and uploaded a file. It makes the upload as the API does, then a
+// connect session, already linked, whose code exchanges to the upload's
+// account.
+func (s *Service) UploadStatementInConnect(ctx context.Context, c *kobo.Caller, institutionID string, viaLink bool, in UploadInput) (*ConnectUpload, error) {
+	inst, err := s.Institution(ctx, institutionID)
+	if err != nil {
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "institution " + strconvQuote(institutionID) + " does not exist", Fields: map[string]string{"institution": "does not exist"}}
+	}
+	if in.BankCode == "" && inst.Provider != kobo.StatementProvider {
+		in.BankCode = inst.BankCode
+	}
+	u, err := s.UploadStatement(ctx, c, in)
+	if err != nil || u.Status == kobo.UploadFailed {
+		return &ConnectUpload{Upload: u}, err
+	}
+	now := s.now()
+	code := "code_" + kobo.RandomToken(24)
+	exp := now.Add(CodeTTL)
+	cs := &kobo.ConnectSession{ID: "sess_" + kobo.RandomToken(24), AppID: c.App.ID, Live: c.Mode.IsLive(), InstitutionID: inst.ID,
+		AuthMethod: kobo.AuthStatementUpload, Scope: kobo.ScopeAuth, State: kobo.SessionLinked, CustomerID: u.CustomerID,
+		Reference: in.Reference, AccountID: u.AccountID, Form: kobo.UIForm{Title: "Linked"}, CodeHash: hashToken(code), CodeExpiresAt: &exp,
+		ViaLink: viaLink, ExpiresAt: now.Add(SessionTTL), CreatedAt: now, UpdatedAt: now}
+	if err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreateConnectSession(ctx, cs) }); err != nil {
+		return nil, err
+	}
+	return &ConnectUpload{Upload: u, Code: code}, nil
+}

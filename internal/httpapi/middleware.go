@@ -168,7 +168,7 @@ func noteCaller(ctx context.Context, c *kobo.Caller) {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := s.bodyLimit
-		if r.URL.Path == UploadPath {
+		if r.URL.Path == UploadPath || r.URL.Path == WidgetUploadPath {
 			limit = uploadBodyLimit // statement files, streamed to disk
 		}
 		if r.ContentLength > limit {

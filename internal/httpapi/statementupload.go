@@ -38,6 +38,45 @@ var uploadFields = map[string]bool{"password": true, "bank_code": true, "custome
 func (s *Server) statementRoutes() {
 	s.mux.Handle("POST "+UploadPath, s.v2(s.secret(s.uploadStatement)))
 	s.mux.Handle("GET /v2/statements/uploads/{id}", s.v2(s.secret(s.statementUploadStatus)))
+	s.mux.Handle("POST "+WidgetUploadPath, s.v1(s.widgetKey(s.widgetUpload)))
+}
+
+// WidgetUploadPath is the Connect widget's upload; its body limit is the
+// API upload's.
+const WidgetUploadPath = "/connect/api/statement"
+
+var widgetUploadFields = map[string]bool{"password": true, "institution": true, "reference": true, "customer[name]": true,
+	"customer[email]": true, "customer[id]": true, "account_number": true}
+
+// widgetUpload is POST /connect/api/statement: "Upload a statement" in the
+// widget. It answers the parse summary and, once the file is accepted, the
+// code the widget passes to onSuccess. A locked PDF is a 400 naming the
+// password field, which the widget turns into a password prompt.
+func (s *Server) widgetUpload(w http.ResponseWriter, r *http.Request) error {
+	sp, fields, err := readUpload(r, widgetUploadFields)
+	if err != nil {
+		return s.widgetError(w, err)
+	}
+	defer sp.close()
+	in := app.UploadInput{File: sp.f, Size: sp.size, Name: sp.name, Hash: sp.hash, Password: kobo.Secret(fields["password"]),
+		AccountNumber: fields["account_number"], CustomerID: fields["customer[id]"], CustomerName: fields["customer[name]"],
+		CustomerEmail: fields["customer[email]"], Reference: fields["reference"]}
+	l := linkFrom(r.Context())
+	if l != nil {
+		in.CustomerID, in.CustomerName, in.CustomerEmail, in.Reference = l.CustomerID, "", "", l.Reference
+	}
+	cu, err := s.app.UploadStatementInConnect(r.Context(), callerFrom(r.Context()), fields["institution"], l != nil, in)
+	if err != nil {
+		return s.widgetError(w, err)
+	}
+	out := map[string]any{"upload": uploadData(cu.Upload)}
+	if cu.Code != "" {
+		out["responseCode"], out["code"] = app.CodeLinked, cu.Code
+	} else {
+		out["responseCode"], out["message"] = app.CodeBadInput, cu.Upload.Error
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // spooled is an uploaded file on disk.
@@ -57,7 +96,7 @@ func (sp *spooled) close() {
 
 // readUpload streams the multipart body: the file to a temp file, the
 // fields into a map. Every failure is a 4xx naming the problem.
-func readUpload(r *http.Request) (*spooled, map[string]string, error) {
+func readUpload(r *http.Request, allowed map[string]bool) (*spooled, map[string]string, error) {
 	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
 		return nil, nil, kobo.Errorf(kobo.EINVALID, "send the statement as multipart/form-data with the file in the field \"file\"")
@@ -104,7 +143,7 @@ func readUpload(r *http.Request) (*spooled, map[string]string, error) {
 				return fail(kobo.Errorf(kobo.ETOOLARGE, "the file is larger than %d MB; statements up to %d MB are accepted", MaxUploadBytes>>20, MaxUploadBytes>>20))
 			}
 			sp.size, sp.hash = n, hex.EncodeToString(h.Sum(nil))
-		case uploadFields[name]:
+		case allowed[name]:
 			b, err := io.ReadAll(io.LimitReader(p, 4097))
 			if err != nil {
 				return fail(err)
@@ -126,7 +165,7 @@ func readUpload(r *http.Request) (*spooled, map[string]string, error) {
 
 func (s *Server) uploadStatement(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
-	sp, fields, err := readUpload(r)
+	sp, fields, err := readUpload(r, uploadFields)
 	if err != nil {
 		return err
 	}

@@ -185,3 +185,50 @@ func FuzzStatementUpload(f *testing.F) {
 		}
 	})
 }
+
+// The widget's upload: a locked PDF answers 400 naming the password field
+// (the widget's cue for a password prompt); the right password answers
+// the summary and a code that exchanges to the upload's account.
+func TestWidgetUploadLockedPDF(t *testing.T) {
+	b := setupUploads(t)
+	m := b.do(t, "POST", "/v1/apps", map[string]any{"name": "loans"}, "Authorization", b.partner(t, "w@acme.ng")).want(t, 201).json(t)
+	pk, sk := m["public_key"].(string), m["secret_key"].(string)
+	var anyBank string
+	cat := b.do(t, "GET", "/connect/api/config", nil, "x-public-key", pk).want(t, 200).json(t)
+	for _, in := range cat["institutions"].([]any) {
+		if in := in.(map[string]any); in["name"] == "Any bank — upload a statement" {
+			anyBank = in["id"].(string)
+		}
+	}
+	if anyBank == "" {
+		t.Fatal("the widget offers no upload entry")
+	}
+	send := func(fields map[string]string) resp {
+		ct, body := uploadBody(t, "statement.pdf", []byte("%PDF-1.7\n"), fields)
+		req, _ := http.NewRequest("POST", b.srv.URL+"/connect/api/statement", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("x-public-key", pk)
+		res, err := b.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		out, _ := io.ReadAll(res.Body)
+		return resp{Status: res.StatusCode, Header: res.Header, Body: out}
+	}
+	r := send(map[string]string{"institution": anyBank}).want(t, 400)
+	if !strings.Contains(string(r.Body), `"field":"password"`) {
+		t.Fatalf("no password cue: %s", r.Body)
+	}
+	r = send(map[string]string{"institution": anyBank, "password": "s3cret", "customer[email]": "ada@obi.ng"}).want(t, 200)
+	j := r.json(t)
+	code, _ := j["code"].(string)
+	if j["responseCode"] != float64(99) || !strings.HasPrefix(code, "code_") || j["upload"].(map[string]any)["transactions"] != float64(2) {
+		t.Fatalf("widget upload: %s", r.Body)
+	}
+	acct := b.do(t, "POST", "/account/auth", map[string]string{"code": code}, "mono-sec-key", sk).want(t, 200).json(t)["id"].(string)
+	if acct != j["upload"].(map[string]any)["account"] {
+		t.Fatalf("the code exchanged to %s, the upload made %v", acct, j["upload"].(map[string]any)["account"])
+	}
+	b.do(t, "POST", "/account/auth", map[string]string{"code": code}, "mono-sec-key", sk).want(t, 400) // once only
+}
