@@ -18,8 +18,11 @@ type MT940 struct{}
 
 func (MT940) Format() Format { return FormatMT940 }
 
+// Sniff wants the tags at the start of lines: times such as 08:20:25 in
+// a CSV export hold ":20:" and ":25:" too.
 func (MT940) Sniff(head []byte, name string) bool {
-	return bytes.Contains(head, []byte(":20:")) && (bytes.Contains(head, []byte(":25:")) || bytes.Contains(head, []byte(":61:")))
+	h := append([]byte{'\n'}, bytes.ReplaceAll(head, []byte("\r\n"), []byte("\n"))...)
+	return bytes.Contains(h, []byte("\n:20:")) && (bytes.Contains(h, []byte("\n:25:")) || bytes.Contains(h, []byte("\n:61:")))
 }
 
 // :61: value date YYMMDD, optional entry date MMDD, D/C/RD/RC, optional

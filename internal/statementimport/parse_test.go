@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,24 +317,7 @@ func TestZipBombRejected(t *testing.T) {
 	}
 }
 
-// bigCSV makes an export of n rows with a consistent running balance.
-func bigCSV(n int) []byte {
-	var b bytes.Buffer
-	b.Grow(n * 64)
-	b.WriteString("Date,Narration,Reference,Debit,Credit,Balance\n")
-	bal := int64(0)
-	for i := range n {
-		d := fmt.Sprintf("%02d/%02d/2025", i%28+1, (i/28)%12+1)
-		if i%3 == 0 {
-			bal -= 1234
-			fmt.Fprintf(&b, "%s,POS PURCHASE %d,R%d,%s,,%s\n", d, i, i, money(1234), money(bal))
-		} else {
-			bal += 5000
-			fmt.Fprintf(&b, "%s,TRANSFER FROM CUSTOMER %d,R%d,,%s,%s\n", d, i, i, money(5000), money(bal))
-		}
-	}
-	return b.Bytes()
-}
+func bigCSV(n int) []byte { return SampleCSV(n) }
 
 func TestTwentyMegabyteCSV(t *testing.T) {
 	if testing.Short() {
@@ -351,6 +333,9 @@ func TestTwentyMegabyteCSV(t *testing.T) {
 	}
 	if len(st.Rows) != 330_000 {
 		t.Fatalf("%d rows", len(st.Rows))
+	}
+	if _, verdict, reasons := Verify(st); verdict != Consistent {
+		t.Fatalf("verdict %s: %v", verdict, reasons)
 	}
 }
 
@@ -405,3 +390,26 @@ func FuzzCamt(f *testing.F) {
 	fuzzParser(f, Camt{}, append(seedsOf(FormatCamt053), seedsOf(FormatCamt052)...)...)
 }
 func FuzzXLSX(f *testing.F) { fuzzParser(f, XLSX{}, seedsOf(FormatXLSX)...) }
+
+// Times in a CSV export (08:20:25) hold ":20:" and ":25:"; that is no MT940.
+func TestCSVWithTimesIsNotMT940(t *testing.T) {
+	data := "Date,Narration,Debit,Credit,Balance\n01/12/2025 08:20:25,POS,100.00,,900.00\n01/12/2025 09:25:20,POS,100.00,,800.00\n"
+	st, err := read(t, "x.csv", []byte(data), Options{})
+	if err != nil || st.Format != FormatCSV || len(st.Rows) != 2 {
+		t.Fatalf("%+v, %v", st, err)
+	}
+}
+
+// The tabular fast path agrees with parseAmount on every input.
+func FuzzAmountFastPath(f *testing.F) {
+	for _, s := range []string{"1,234.56", "12.3", "0.00", "1.2.3", "1,234.567", "₦5", "12.3400", ",", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, aok := amount(s)
+		b, bok := parseAmount(s)
+		if a != b || aok != bok {
+			t.Fatalf("amount(%q) = %d, %v; parseAmount = %d, %v", s, a, aok, b, bok)
+		}
+	})
+}

@@ -298,17 +298,17 @@ func parseTable(format Format, rows tableRows, opts Options) (*Statement, error)
 			text := wordsOnly(strings.Join(cells, " "))
 			switch {
 			case strings.Contains(text, "opening balance") || strings.Contains(text, "balance b f") || strings.Contains(text, "brought forward"):
-				if v, ok := parseAmount(h.cell(cells, colBalance)); ok {
+				if v, ok := amount(h.cell(cells, colBalance)); ok {
 					st.Opening = &v
 				} else {
 					readMeta(st, cells)
 				}
 			case strings.HasPrefix(text, "total") || strings.Contains(text, " total"):
-				if v, ok := parseAmount(h.cell(cells, colDebit)); ok {
+				if v, ok := amount(h.cell(cells, colDebit)); ok {
 					v = abs(v)
 					st.Printed.Debits = &v
 				}
-				if v, ok := parseAmount(h.cell(cells, colCredit)); ok {
+				if v, ok := amount(h.cell(cells, colCredit)); ok {
 					v = abs(v)
 					st.Printed.Credits = &v
 				}
@@ -329,10 +329,10 @@ func parseTable(format Format, rows tableRows, opts Options) (*Statement, error)
 			r.ValueDate = vd
 		}
 		if h.idx[colDebit] >= 0 || h.idx[colCredit] >= 0 {
-			if v, ok := parseAmount(h.cell(cells, colDebit)); ok {
+			if v, ok := amount(h.cell(cells, colDebit)); ok {
 				r.Debit = abs(v)
 			}
-			if v, ok := parseAmount(h.cell(cells, colCredit)); ok {
+			if v, ok := amount(h.cell(cells, colCredit)); ok {
 				r.Credit = abs(v)
 			}
 			if r.Debit != 0 && r.Credit != 0 {
@@ -345,7 +345,7 @@ func parseTable(format Format, rows tableRows, opts Options) (*Statement, error)
 			}
 		}
 		if r.Debit == 0 && r.Credit == 0 && h.idx[colAmount] >= 0 {
-			v, ok := parseAmount(h.cell(cells, colAmount))
+			v, ok := amount(h.cell(cells, colAmount))
 			if ok {
 				switch t := wordsOnly(h.cell(cells, colType)); t {
 				case "dr", "d", "debit", "withdrawal", "out":
@@ -360,7 +360,7 @@ func parseTable(format Format, rows tableRows, opts Options) (*Statement, error)
 				}
 			}
 		}
-		if v, ok := parseAmount(h.cell(cells, colBalance)); ok {
+		if v, ok := amount(h.cell(cells, colBalance)); ok {
 			r.Balance = &v
 		}
 		if r.Debit == 0 && r.Credit == 0 {
@@ -440,4 +440,46 @@ func foundText(first []string) string {
 		return fmt.Sprintf("no header row with a date and an amount (or debit/credit) column in the first %d lines", maxHeaderSearch)
 	}
 	return fmt.Sprintf("no header row with a date and an amount (or debit/credit) column in the first %d lines; the first line holds: %s", maxHeaderSearch, strings.Join(cells, " | "))
+}
+
+// amount is parseAmount with a fast path for the common cell ("1,234.50":
+// digits, commas, a point), which long exports are mostly made of.
+func amount(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	var whole, frac int64
+	decimals, digits := -1, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			if decimals >= 0 {
+				decimals++
+				if decimals > 2 {
+					return parseAmount(s)
+				}
+				frac = frac*10 + int64(c-'0')
+			} else {
+				if whole > (1<<62)/10 {
+					return 0, false
+				}
+				whole = whole*10 + int64(c-'0')
+			}
+		case c == ',' && decimals < 0:
+		case c == '.' && decimals < 0:
+			decimals = 0
+		default:
+			return parseAmount(s) // signs, currency, DR/CR, parentheses
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if decimals == 1 {
+		frac *= 10
+	}
+	return whole*100 + frac, true
 }
