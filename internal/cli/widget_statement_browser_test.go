@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -65,10 +64,9 @@ func TestWidgetStatementUpload(t *testing.T) {
 		t.Fatalf("the widget's customer was not attached: %v", a)
 	}
 
-	// a bank's login screen offers the upload next to the login (once the
-	// first widget has closed itself, so the frame found is the new one)
-	var closed bool
-	b.Run("first widget closed", chromedp.Poll("window.closes >= 1 && !document.getElementById('mono-connect--frame-id')", &closed, chromedp.WithPollingTimeout(30*time.Second)))
+	// a bank's login screen offers the upload next to the login (on a
+	// fresh page, so nothing of the first widget is left to find)
+	b.Run("reopen the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
 	r.eval(`window.c = makeConnect(); c.setup({selectedInstitution: {id: "`+r.e.institution("Providus Bank")+`", auth_method: "internet_banking"}}); c.open(); true`, nil)
 	f = r.frame()
 	r.waitScreen(f, "LOGIN")
