@@ -362,3 +362,45 @@ func TestBenchStatementsRuns(t *testing.T) {
 		t.Fatalf("results: %+v", rs)
 	}
 }
+
+// TestStatementUploadOfKoboPDF: a PDF statement kobo itself renders for a
+// linked sandbox account, uploaded back, builds an account with the same
+// transactions (the PDF reader behind the same upload API).
+func TestStatementUploadOfKoboPDF(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	linked := linkUser(t, e, e.institution("GTBank"), "user_good", nil)
+	waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, e, linked) == "AVAILABLE" })
+	job := e.must(200, "GET", "/accounts/"+linked+"/statement?period=last3months&output=pdf", nil, e.key()...).m(t)
+	var path string
+	waitUntil(t, "statement built", 30*time.Second, func() bool {
+		j := e.must(200, "GET", "/accounts/"+linked+"/statement/jobs/"+job["id"].(string), nil, e.key()...).m(t)
+		path, _ = j["path"].(string)
+		return j["status"] == "BUILT"
+	})
+	u, _ := url.Parse(path)
+	pdf := e.must(200, "GET", u.RequestURI(), nil).body
+	var want struct {
+		Meta struct{ Count int }
+	}
+	json.Unmarshal(e.must(200, "GET", "/accounts/"+linked+"/statement?period=last3months&output=json", nil, e.key()...).body, &want)
+
+	r := e.upload("statement.pdf", pdf, map[string]string{"bank_code": "058"})
+	if r.status != 202 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	d := r.m(t)["data"].(map[string]any)
+	if d["status"] != "PROCESSING" {
+		t.Fatalf("upload: %s", r.body)
+	}
+	id := d["id"].(string)
+	waitUntil(t, "pdf parsed", 30*time.Second, func() bool { return e.uploadStatus(id)["status"] != "PROCESSING" })
+	st := e.uploadStatus(id)
+	if st["status"] != "AVAILABLE" || st["format"] != "pdf" || st["transactions"] != float64(want.Meta.Count) || want.Meta.Count == 0 {
+		t.Fatalf("upload of kobo's own PDF (%d rows in the JSON statement): %v", want.Meta.Count, st)
+	}
+	if v := st["authenticity"].(map[string]any)["verdict"]; v == "suspicious" {
+		t.Fatalf("kobo's own statement judged suspicious: %v", st["authenticity"])
+	}
+}
