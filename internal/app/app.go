@@ -67,6 +67,8 @@ type Config struct {
 	// reason: link, reauth, sync (scheduled or asked for), realtime; the code:
 	// SYNC_SUCCESSFUL, REAUTHORISATION_REQUIRED, ...). May be nil.
 	FetchOutcome func(reason, code string)
+	// Statements reads uploaded statement files (nil: uploads are off).
+	Statements kobo.StatementReader
 	// BankError is told of every error a bank connector returns, by
 	// institution, call and kind. May be nil.
 	BankError func(institution, call string, kind kobo.BankErrorKind)
@@ -100,6 +102,7 @@ type Service struct {
 	bankError    func(institution, call string, kind kobo.BankErrorKind)
 
 	providers  map[string]kobo.Provider
+	statements kobo.StatementReader
 	sandbox    kobo.Sandbox
 	sealer     kobo.Sealer
 	fpKey      []byte
@@ -145,6 +148,7 @@ func New(c Config) *Service {
 		s.apiIPLimiter = newKeyedLimiter(s.clock, c.IPRateLimit, int(2*c.IPRateLimit))
 	}
 	s.providers, s.sandbox, s.sealer, s.fpKey = c.Providers, c.Sandbox, c.Sealer, c.FingerprintKey
+	s.statements = c.Statements
 	s.renderer = c.Renderer
 	if s.renderer == nil {
 		s.renderer = minimalRenderer{}

@@ -799,7 +799,8 @@ func (s *Service) finishLink(ctx context.Context, cs *kobo.ConnectSession) (*kob
 	var acct *kobo.Account
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
 		var err error
-		if cs.Scope == kobo.ScopeReauth {
+		if cs.Scope == kobo.ScopeReauth || cs.AuthMethod == kobo.AuthStatementUpload {
+			// re-authorised when the user finished, or made by a statement upload
 			acct, err = tx.Account(ctx, cs.AccountID)
 		} else {
 			acct, err = s.linkAccount(ctx, tx, cs)

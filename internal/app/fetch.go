@@ -139,6 +139,11 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	if err != nil {
 		return err
 	}
+	if acct.AuthMethod == kobo.AuthStatementUpload {
+		// no bank behind it: a sync or real-time fetch finds nothing new
+		res, _ := json.Marshal(statementSyncOutcome())
+		return s.store.Update(ctx, func(tx kobo.Tx) error { return tx.SetJobResult(ctx, j.ID, res) })
+	}
 	if acct.ReauthRequired && args.Reason != "link" && args.Reason != "reauth" {
 		return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
 	}

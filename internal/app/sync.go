@@ -82,6 +82,9 @@ func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowI
 	if err != nil {
 		return nil, err
 	}
+	if acct.AuthMethod == kobo.AuthStatementUpload {
+		return statementSyncOutcome(), nil
+	}
 	if acct.ReauthRequired {
 		return &SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "This account needs re-authorisation before it can sync; call /accounts/{id}/reauthorise."}, nil
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/postgres"
 	bankconn "github.com/kobo-oss/kobo/internal/provider/banksim"
+	"github.com/kobo-oss/kobo/internal/provider/statement"
+	"github.com/kobo-oss/kobo/internal/statementimport"
 	"github.com/kobo-oss/kobo/internal/webhook"
 	"github.com/kobo-oss/kobo/internal/widget"
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,13 +84,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
 		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
+		Statements: statement.New(statementimport.NewPDFParser()),
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
 		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
 	})
-	if err := s.svc.SeedInstitutions(ctx, banksim.Catalog()); err != nil {
+	if err := s.svc.SeedInstitutions(ctx, append(banksim.Catalog(), statement.Catalog()...)); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("seed institutions: %w", err)
 	}
@@ -97,6 +100,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	}
 	s.runner.Handle(app.JobBuildStatement, s.svc.BuildStatement)
 	s.runner.Handle(app.JobAnalyzeIncome, s.svc.AnalyzeIncomeJob)
+	s.runner.Handle(app.JobIngestStatement, s.svc.IngestStatement)
 	s.api = httpapi.New(httpapi.Config{
 		App: s.svc, Logger: log.With("component", "http"), Clock: clock, PublicURL: cfg.PublicURL,
 		BodyLimit: cfg.BodyLimit, Registry: s.reg, Ready: readiness(st), Version: fullVersion(),

@@ -273,6 +273,7 @@ func (d *Dashboard) account(q *request) error {
 	}
 	q.v.Title, q.v.Nav = a.Name, "accounts"
 	q.v.Data["Account"] = a
+	q.v.Data["Uploads"] = d.uploadRows(ctx, a)
 	if a.DataStatus == kobo.DataProcessing {
 		q.v.Data["Processing"] = true
 		d.render(q, "account")

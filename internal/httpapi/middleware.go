@@ -167,15 +167,19 @@ func noteCaller(ctx context.Context, c *kobo.Caller) {
 // limitBody caps every request body; decoders turn the overflow into 413.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.bodyLimit {
+		limit := s.bodyLimit
+		if r.URL.Path == UploadPath || r.URL.Path == WidgetUploadPath {
+			limit = uploadBodyLimit // statement files, streamed to disk
+		}
+		if r.ContentLength > limit {
 			fl := flavourV1
 			if strings.HasPrefix(r.URL.Path, "/v2/") || strings.HasPrefix(r.URL.Path, "/v3/") {
 				fl = flavourV2
 			}
-			s.writeError(w, r, fl, kobo.Errorf(kobo.ETOOLARGE, "request body is larger than %d bytes", s.bodyLimit))
+			s.writeError(w, r, fl, kobo.Errorf(kobo.ETOOLARGE, "request body is larger than %d bytes", limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -202,6 +202,9 @@ func (s *Server) routes() {
 	m.Handle("POST /connect/api/link/cancel", s.v1(s.widgetKey(s.widgetLinkDone(false))))
 	m.Handle("POST /v2/accounts/initiate", s.v2(s.secret(s.idempotent(flavourV2, s.initiate))))
 
+	// Statement uploads (statementupload.go).
+	s.statementRoutes()
+
 	// Sandbox controls (test keys only).
 	m.Handle("POST /v2/sandbox/clock/advance", s.v2(s.secret(s.sandboxAdvance)))
 	m.Handle("GET /v2/sandbox/clock", s.v2(s.secret(s.sandboxClock)))

@@ -63,6 +63,7 @@ type Tx interface {
 	KeyCheckStore
 	SandboxStateStore
 	RequestLogCapStore
+	StatementUploadStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -85,6 +85,13 @@ type Statement struct {
 	Rows          []Row  // oldest first
 	PDF           *PDFInfo
 	Layout        string // the layout profile that matched (e.g. "gtbank"), when any
+	// ClosingDate is the day the closing balance is struck at, when the
+	// file says (camt's CLBD date): entries value-dated after it are not
+	// in the closing balance.
+	ClosingDate time.Time
+	// ChosenBankCode is the bank the customer chose (Options.BankCode),
+	// set by Reader.Read; parsers leave it alone.
+	ChosenBankCode string
 }
 
 // Options are the caller's hints for a parse.

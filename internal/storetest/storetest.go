@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"RequestLog", testRequestLog},
 		{"Replays", testReplays},
 		{"RequestLogCap", testRequestLogCap},
+		{"StatementUploads", testStatementUploads},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

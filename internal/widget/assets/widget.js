@@ -139,6 +139,11 @@
   function pick(inst, method) {
     state.inst = inst;
     var methods = inst.auth_methods || [];
+    if (method === "statement_upload" || (methods.length === 1 && methods[0].type === "statement_upload")) {
+      state.method = "statement_upload";
+      post("mono.connect.institution_selected", { institution: { id: inst.id, name: inst.name }, authMethod: state.method });
+      return uploadForm("");
+    }
     if (!method && methods.length > 1) return chooseMethod(inst);
     state.method = method || (methods[0] && methods[0].type) || "internet_banking";
     post("mono.connect.institution_selected", { institution: { id: inst.id, name: inst.name }, authMethod: state.method });
@@ -154,6 +159,9 @@
         pick(inst, m.type);
       } }, el("span", { text: m.name }))));
     });
+    ul.appendChild(el("li", {}, el("button", { type: "button", "class": "item", "data-method": "statement_upload", onclick: function () {
+      pick(inst, "statement_upload");
+    } }, el("span", { text: "Upload a statement" }))));
     render("AUTH_METHOD", [el("h1", { text: "How do you log in to " + inst.name + "?" }), ul], true);
   }
 
@@ -202,6 +210,8 @@
       return api("POST", "login" + (state.reauth ? "?reauth=1" : ""), values).then(step);
     }, "LOGIN");
     nodes.splice(1, 0, p("Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
+    if (!state.reauth) nodes.push(el("button", { "class": "btn secondary", type: "button", id: "upload-instead", text: "Upload a statement instead",
+      onclick: function () { pick(state.inst, "statement_upload"); } }));
     render("LOGIN", nodes, !state.reauth);
     if (state.app && !state.app.live && state.session) sandboxHint();
   }
@@ -263,6 +273,77 @@
         if (r.redirect) setTimeout(function () { finishLink(r.redirect); }, 1200);
       }).catch(function (e) { fatal(e.message); });
     }
+  }
+
+  // ---- statement upload ---------------------------------------------------
+  // The customer's own statement file instead of a login: a file picker,
+  // a password prompt when the PDF is locked, the parse summary, then the
+  // same code to onSuccess as a login gives.
+  function uploadForm(message, needPassword) {
+    var err = message ? errorBox(message) : null;
+    var f = el("form", { novalidate: true, id: "upload-form" });
+    var file = el("input", { type: "file", name: "file", id: "f-file", accept: ".pdf,.csv,.xlsx,.xls,.xml,.ofx,.qfx,.sta,.mt940,.txt,.json", required: true });
+    f.appendChild(el("label", { "for": "f-file" }, document.createTextNode("Statement file"), file,
+      el("span", { "class": "hint", text: "PDF, CSV, Excel, camt.053, OFX or MT940, up to 20 MB" })));
+    var pw = null;
+    if (needPassword) {
+      pw = el("input", { type: "password", name: "password", id: "f-password", autocomplete: "off", required: true });
+      f.appendChild(el("label", { "for": "f-password" }, document.createTextNode("PDF password"), pw,
+        el("span", { "class": "hint", text: "The password your bank sent with the statement" })));
+    }
+    var btn = el("button", { "class": "btn", type: "submit", text: "Upload", id: "upload-submit" });
+    f.appendChild(btn);
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!file.files.length) { var e1 = errorBox("Choose your statement file"); if (err) err.replaceWith(e1); else f.before(e1); err = e1; return; }
+      busy(btn, true);
+      uploadStatement(file.files[0], pw ? pw.value : "").then(function (r) {
+        if (r.code) return uploadSummary(r.upload, r.code);
+        busy(btn, false);
+        var e2 = errorBox(r.message || "kobo could not read this statement"); if (err) err.replaceWith(e2); else f.before(e2); err = e2;
+      }).catch(function (e) {
+        var wantsPassword = (e.body && e.body.errors || []).some(function (x) { return x.field === "password"; });
+        if (wantsPassword) return uploadForm(e.message, true);
+        busy(btn, false);
+        var e3 = errorBox(e.message); if (err) err.replaceWith(e3); else f.before(e3); err = e3;
+        post("mono.connect.error_occured", { errorType: "ERROR", errorMessage: e.message });
+      });
+    });
+    render("UPLOAD", [el("h1", { text: "Upload your " + (state.inst ? state.inst.name.replace(/ — upload a statement$/, "") : "bank") + " statement" }),
+      p("Download a statement from your bank's app or internet banking, then upload it here. The file is read once and kept only for this link.", "muted"),
+      err, f], true);
+  }
+
+  function uploadStatement(file, password) {
+    var body = new FormData();
+    body.append("institution", state.inst.id);
+    if (cfg.reference) body.append("reference", cfg.reference);
+    var cust = cfg.data && cfg.data.customer;
+    if (cust && cust.id) body.append("customer[id]", cust.id);
+    if (cust && cust.name) body.append("customer[name]", cust.name);
+    if (cust && cust.email) body.append("customer[email]", cust.email);
+    if (password) body.append("password", password);
+    body.append("file", file, file.name);
+    var headers = { "Accept": "application/json" };
+    if (cfg.link) headers["x-link-token"] = cfg.link; else headers["x-public-key"] = cfg.key;
+    return fetch("/connect/api/statement", { method: "POST", headers: headers, body: body, credentials: "omit" }).then(function (r) {
+      return r.json().catch(function () { return { message: "Unexpected response (" + r.status + ")" }; }).then(function (j) {
+        if (!r.ok) { var e = new Error(j.message || ("Upload failed (" + r.status + ")")); e.status = r.status; e.body = j; throw e; }
+        return j;
+      });
+    });
+  }
+
+  function uploadSummary(u, code) {
+    var dl = el("dl", { "class": "kv", id: "upload-summary" });
+    function row(k, v) { if (v) { dl.appendChild(el("dt", { text: k })); dl.appendChild(el("dd", { text: v })); } }
+    row("Bank", u.bank && u.bank.name);
+    row("Account", u.account_number ? "••••" + String(u.account_number).slice(-4) : "");
+    row("Name", u.account_name);
+    row("Period", u.period ? u.period.start + " to " + u.period.end : "");
+    row("Transactions", u.transactions != null ? String(u.transactions) : "");
+    render("UPLOAD_SUMMARY", [el("h1", { text: "Statement received" }), p("This is what we read from your file.", "muted"), dl,
+      el("button", { "class": "btn", type: "button", id: "upload-continue", text: "Continue", onclick: function () { linked(code); } })]);
   }
 
   function reauthorise() {

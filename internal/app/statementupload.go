@@ -1,0 +1,616 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Statement uploads: an account built from the customer's own statement
+// files instead of a bank login. The upload request reads the file once
+// (so a locked PDF, a file that is no statement, or a bomb is a 4xx at
+// once, and nothing is written), then stores the file and the account in
+// one transaction and queues a job that reads the stored file again and
+// merges its rows into the account. A later upload for the same account
+// number at the same bank extends the same account, so monthly uploads
+// build a history; the rest of kobo reads it like any other account.
+
+// JobIngestStatement merges an uploaded statement into its account.
+const JobIngestStatement = "statement.ingest"
+
+// UploadChunkSize is how much of an uploaded file one stored chunk holds.
+const UploadChunkSize = 1 << 20
+
+// UploadInput is one statement upload. File is positioned reads over Size
+// bytes (the HTTP layer's temp file); Hash is the SHA-256 of the bytes,
+// hex, computed while the body was streamed.
+type UploadInput struct {
+	File          io.ReaderAt
+	Size          int64
+	Name          string
+	Hash          string
+	Password      kobo.Secret
+	BankCode      string
+	AccountNumber string // a hint for exports that print no account number
+	CustomerID    string
+	CustomerName  string
+	CustomerEmail string
+	Reference     string
+}
+
+// UploadReport is the parse summary of an upload (amounts in minor units).
+type UploadReport struct {
+	Format         string                `json:"format"`
+	Layout         string                `json:"layout,omitempty"`
+	Bank           UploadBank            `json:"bank"`
+	AccountNumber  string                `json:"account_number"`
+	AccountName    string                `json:"account_name"`
+	Currency       string                `json:"currency"`
+	Period         UploadPeriod          `json:"period"`
+	OpeningBalance *int64                `json:"opening_balance"`
+	ClosingBalance *int64                `json:"closing_balance"`
+	Transactions   int                   `json:"transactions"`
+	Totals         UploadTotals          `json:"totals"`
+	Checks         []kobo.StatementCheck `json:"checks"`
+	Authenticity   UploadAuthenticity    `json:"authenticity"`
+	Merge          *UploadMerge          `json:"merge,omitempty"`
+}
+
+// UploadBank is the bank a statement is from.
+type UploadBank struct {
+	Name     string `json:"name"`
+	BankCode string `json:"bank_code"`
+}
+
+// UploadPeriod is the statement's period, as dates (YYYY-MM-DD).
+type UploadPeriod struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// UploadTotals sums the statement's rows.
+type UploadTotals struct {
+	Debits  int64 `json:"debits"`
+	Credits int64 `json:"credits"`
+}
+
+// UploadAuthenticity is the checks' verdict.
+type UploadAuthenticity struct {
+	Verdict string   `json:"verdict"`
+	Reasons []string `json:"reasons"`
+}
+
+// UploadMerge says what the upload added to the account's history.
+type UploadMerge struct {
+	Added      int `json:"added"`
+	Duplicates int `json:"already_on_record"`
+}
+
+var (
+	reBankCode = regexp.MustCompile(`^[0-9]{3,6}$`)
+	reNUBAN    = regexp.MustCompile(`^[0-9]{10}$`)
+)
+
+// UploadStatement is POST /v2/statements/upload.
+func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in UploadInput) (*kobo.StatementUpload, error) {
+	in.BankCode, in.AccountNumber = strings.TrimSpace(in.BankCode), strings.TrimSpace(in.AccountNumber)
+	in.CustomerName, in.CustomerEmail = strings.TrimSpace(in.CustomerName), strings.ToLower(strings.TrimSpace(in.CustomerEmail))
+	switch {
+	case in.File == nil || in.Size == 0:
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "file is required: send the statement as the multipart field \"file\"", Fields: map[string]string{"file": "is required"}}
+	case in.BankCode != "" && !reBankCode.MatchString(in.BankCode):
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "bank_code must be a CBN or NIP bank code (3 to 6 digits)", Fields: map[string]string{"bank_code": "is invalid"}}
+	case in.AccountNumber != "" && !reNUBAN.MatchString(in.AccountNumber):
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "account_number must be a 10-digit NUBAN", Fields: map[string]string{"account_number": "is invalid"}}
+	case in.CustomerEmail != "" && !strings.Contains(in.CustomerEmail, "@"):
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "customer[email] is not an email address", Fields: map[string]string{"customer.email": "is invalid"}}
+	case len(in.Reference) > 100:
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "ref must be at most 100 characters", Fields: map[string]string{"ref": "is too long"}}
+	case s.statements == nil:
+		return nil, kobo.Errorf(kobo.EUNAVAILABLE, "statement uploads are not configured on this server")
+	}
+	live := c.Mode.IsLive()
+	if prev, err := s.uploadByHash(ctx, c.App.ID, live, in.Hash); err != nil {
+		return nil, err
+	} else if prev != nil {
+		return nil, duplicateUpload(prev)
+	}
+	parsed, err := s.statements.Read(ctx, in.File, in.Size, in.Name, kobo.StatementReadOptions{Password: in.Password, BankCode: in.BankCode})
+	now := s.now()
+	u := &kobo.StatementUpload{ID: kobo.NewID(now), AppID: c.App.ID, Live: live, FileName: clipName(in.Name), FileHash: in.Hash,
+		Size: in.Size, BankCode: in.BankCode, Reference: in.Reference, Status: kobo.UploadProcessing, CreatedAt: now, UpdatedAt: now}
+	var unreadable *kobo.StatementUnreadable
+	switch {
+	case errors.As(err, &unreadable):
+		// a known format with no statement in it: the upload is recorded
+		// FAILED with what was found, and nothing else is written
+		u.Format, u.Status, u.Error = unreadable.Format, kobo.UploadFailed, unreadable.Error()
+		return u, s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreateStatementUpload(ctx, u) })
+	case err != nil:
+		return nil, err
+	}
+	number := cmpStr(digitsOnly(parsed.AccountNumber), in.AccountNumber)
+	if !reNUBAN.MatchString(number) && parsed.AccountNumber != "" {
+		number = parsed.AccountNumber // an IBAN or another bank's own scheme
+	}
+	u.Format = parsed.Format
+	if number == "" {
+		u.Status, u.Error = kobo.UploadFailed, "the statement prints no account number; send account_number with the upload"
+		return u, s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreateStatementUpload(ctx, u) })
+	}
+	inst, err := s.uploadInstitution(ctx, parsed.BankCode)
+	if err != nil {
+		return nil, err
+	}
+	report := reportOf(parsed, inst)
+	report.AccountNumber = number
+	u.Report, _ = json.Marshal(report)
+	if in.Password != "" {
+		if u.Password, err = s.seal(in.Password.Reveal(), "upload:"+u.ID); err != nil {
+			return nil, err
+		}
+	}
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		app, err := tx.App(ctx, c.App.ID)
+		if err != nil {
+			return err
+		}
+		if u.CustomerID, err = resolveCustomer(ctx, tx, app.ID, live, in.CustomerID, in.CustomerName, in.CustomerEmail, now); err != nil {
+			return err
+		}
+		fp := s.fingerprint(inst, number, kobo.AuthStatementUpload)
+		list, err := tx.AccountsByFingerprint(ctx, app.ID, live, fp)
+		if err != nil {
+			return err
+		}
+		var acct *kobo.Account
+		for _, a := range list {
+			if a.AuthMethod == kobo.AuthStatementUpload {
+				acct = a
+				break
+			}
+		}
+		if acct == nil {
+			acct = &kobo.Account{ID: kobo.NewID(now), AppID: app.ID, Live: live, CustomerID: u.CustomerID, InstitutionID: inst.ID,
+				AuthMethod: kobo.AuthStatementUpload, ProviderRef: "statement:" + number, Name: parsed.AccountName,
+				AccountNumber: kobo.AccountNumber(number), Fingerprint: fp, Currency: cmpStr(parsed.Currency, "NGN"),
+				DataStatus: kobo.DataProcessing, Reference: in.Reference, SessionID: u.ID, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateAccount(ctx, acct); err != nil {
+				return err
+			}
+			if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountConnected, DataStatus: acct.DataStatus}); err != nil {
+				return err
+			}
+		}
+		u.AccountID = acct.ID
+		if err := tx.CreateStatementUpload(ctx, u); err != nil {
+			if kobo.ErrorCode(err) == kobo.ECONFLICT { // the same file raced in
+				if prev, perr := tx.StatementUploadByHash(ctx, app.ID, live, in.Hash); perr == nil {
+					return duplicateUpload(prev)
+				}
+			}
+			return err
+		}
+		// the file, a chunk at a time: never more than one in memory
+		buf := make([]byte, UploadChunkSize)
+		for seq, off := 0, int64(0); off < in.Size; seq++ {
+			n, err := in.File.ReadAt(buf[:min(int64(len(buf)), in.Size-off)], off)
+			if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
+				return fmt.Errorf("read upload: %w", err)
+			}
+			if err := tx.PutUploadChunk(ctx, u.ID, seq, buf[:n]); err != nil {
+				return err
+			}
+			off += int64(n)
+		}
+		args, _ := json.Marshal(ingestArgs{UploadID: u.ID})
+		j := &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: JobIngestStatement, Args: args, AccountID: acct.ID,
+			UniqueKey: "fetch:" + acct.ID + ":" + u.ID, MaxAttempts: 5, RunAt: now, CreatedAt: now, UpdatedAt: now}
+		_, err = tx.EnqueueJob(ctx, j)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	s.log.InfoContext(ctx, "statement uploaded", "upload_id", u.ID, "account_id", u.AccountID, "format", u.Format, "rows", len(parsed.Rows))
+	return u, nil
+}
+
+func duplicateUpload(prev *kobo.StatementUpload) error {
+	return kobo.Errorf(kobo.ECONFLICT, "this file was already uploaded as %s (status %s, account %s); upload a different statement", prev.ID, prev.Status, cmpStr(prev.AccountID, "none"))
+}
+
+func (s *Service) uploadByHash(ctx context.Context, appID string, live bool, hash string) (*kobo.StatementUpload, error) {
+	if hash == "" {
+		return nil, nil
+	}
+	var prev *kobo.StatementUpload
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		prev, err = tx.StatementUploadByHash(ctx, appID, live, hash)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil, nil
+	}
+	return prev, err
+}
+
+// uploadInstitution is the catalog entry an uploaded account belongs to:
+// the bank's personal banking entry when the bank is known, else the
+// statement provider's "any bank" entry.
+func (s *Service) uploadInstitution(ctx context.Context, bankCode string) (*kobo.Institution, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var anyBank, business *kobo.Institution
+	for _, in := range cat.All {
+		switch {
+		case in.Provider == kobo.StatementProvider:
+			anyBank = in
+		case bankCode != "" && in.BankCode == bankCode && in.Type == kobo.PersonalBanking:
+			return in, nil
+		case bankCode != "" && in.BankCode == bankCode:
+			business = in
+		}
+	}
+	if business != nil {
+		return business, nil
+	}
+	if anyBank == nil {
+		return nil, kobo.Errorf(kobo.EUNAVAILABLE, "the catalog has no entry for uploaded statements; restart kobo to seed it")
+	}
+	return anyBank, nil
+}
+
+func reportOf(p *kobo.ParsedStatement, inst *kobo.Institution) UploadReport {
+	r := UploadReport{Format: p.Format, Layout: p.Layout, Bank: UploadBank{Name: p.BankName, BankCode: p.BankCode}, AccountNumber: p.AccountNumber,
+		AccountName: p.AccountName, Currency: cmpStr(p.Currency, "NGN"), OpeningBalance: p.Opening, ClosingBalance: p.Closing,
+		Transactions: len(p.Rows), Checks: p.Checks, Authenticity: UploadAuthenticity{Verdict: p.Verdict, Reasons: p.Reasons}}
+	if r.Bank.Name == "" && inst.Provider != kobo.StatementProvider {
+		r.Bank.Name = inst.Name
+	}
+	if r.Checks == nil {
+		r.Checks = []kobo.StatementCheck{}
+	}
+	if r.Authenticity.Reasons == nil {
+		r.Authenticity.Reasons = []string{}
+	}
+	start, end := p.PeriodStart, p.PeriodEnd
+	if start.IsZero() && len(p.Rows) > 0 { // no stated period: the rows' span
+		start, end = p.Rows[0].Date, p.Rows[len(p.Rows)-1].Date
+	}
+	if !start.IsZero() {
+		r.Period = UploadPeriod{Start: start.Format("2006-01-02"), End: end.Format("2006-01-02")}
+	}
+	for _, row := range p.Rows {
+		if row.Type == kobo.Debit {
+			r.Totals.Debits += row.Amount
+		} else {
+			r.Totals.Credits += row.Amount
+		}
+	}
+	return r
+}
+
+// StatementUpload is GET /v2/statements/uploads/{id}.
+func (s *Service) StatementUpload(ctx context.Context, c *kobo.Caller, id string) (*kobo.StatementUpload, error) {
+	var u *kobo.StatementUpload
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		u, err = tx.StatementUpload(ctx, id)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND || (err == nil && (u.AppID != c.App.ID || u.Live != c.Mode.IsLive())) {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "statement upload not found")
+	}
+	return u, err
+}
+
+// AccountUploads lists the statement uploads behind an account (the
+// dashboard's upload report).
+func (s *Service) AccountUploads(ctx context.Context, accountID string) ([]*kobo.StatementUpload, error) {
+	var list []*kobo.StatementUpload
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		list, err = tx.StatementUploadsByAccount(ctx, accountID)
+		return err
+	})
+	return list, err
+}
+
+type ingestArgs struct {
+	UploadID string `json:"upload_id"`
+}
+
+// statementRef is a row's identity within an account's history: its date,
+// direction, amount, narration and balance, so the same row in two
+// overlapping statements merges into one. The n-th identical row of one
+// statement (two equal purchases on a day, no balance printed) gets its
+// own ref, the same n in every statement that holds it.
+func statementRef(r kobo.StatementRow, n int) string {
+	bal := "-"
+	if r.Balance != nil {
+		bal = strconv.FormatInt(*r.Balance, 10)
+	}
+	sum := sha256.Sum256([]byte(r.Date.UTC().Format(time.RFC3339) + "|" + string(r.Type) + "|" + strconv.FormatInt(r.Amount, 10) + "|" +
+		strings.ToLower(strings.Join(strings.Fields(r.Narration), " ")) + "|" + bal))
+	ref := "stmt_" + hex.EncodeToString(sum[:12])
+	if n > 0 {
+		ref += "_" + strconv.Itoa(n)
+	}
+	return ref
+}
+
+// IngestStatement is the statement.ingest job: it reads the stored file,
+// merges its rows into the account (repeats from earlier uploads are
+// dropped), sets balance, name and identity from the newest statement,
+// and announces the account AVAILABLE with account_updated. Re-running it
+// is safe: rows merge by their ref.
+func (s *Service) IngestStatement(ctx context.Context, j *kobo.Job) error {
+	var args ingestArgs
+	if err := json.Unmarshal(j.Args, &args); err != nil {
+		return fmt.Errorf("bad job args: %w", err)
+	}
+	var u *kobo.StatementUpload
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		u, err = tx.StatementUpload(ctx, args.UploadID)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil // unlinked meanwhile
+	}
+	if err != nil || u.Status != kobo.UploadProcessing {
+		return err
+	}
+	acct, err := s.accountByID(ctx, u.AccountID)
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	parsed, err := s.readStoredUpload(ctx, u)
+	if err != nil {
+		if kobo.ErrorCode(err) == kobo.EINTERNAL && j.Attempt < j.MaxAttempts {
+			return err // retry
+		}
+		return s.failUpload(ctx, u, acct, err)
+	}
+	now := s.now()
+	seen := map[string]int{}
+	txns := make([]kobo.Transaction, 0, len(parsed.Rows))
+	for _, r := range parsed.Rows {
+		base := statementRef(r, 0)
+		n := seen[base]
+		seen[base]++
+		ref := statementRef(r, n)
+		date := r.Date.UTC().Truncate(time.Microsecond)
+		txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, ref, date), AccountID: acct.ID, ProviderRef: ref, Type: r.Type, Amount: r.Amount,
+			Narration: r.Narration, Date: date, Balance: r.Balance, Currency: cmpStr(parsed.Currency, acct.Currency),
+			Category: s.categorize(r.Narration, r.Type, r.Amount), CreatedAt: now, UpdatedAt: now})
+	}
+	var newest *time.Time
+	if newest, err = s.newestTxnDate(ctx, acct.ID); err != nil {
+		return err
+	}
+	merge := UploadMerge{}
+	for rest := txns; len(rest) > 0; {
+		n := min(len(rest), firstFetchChunk)
+		if err := s.store.Update(ctx, func(tx kobo.Tx) error {
+			m, err := tx.InsertTransactions(ctx, acct.ID, rest[:n])
+			merge.Added += m.Added + m.Modified
+			return err
+		}); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	merge.Duplicates = len(txns) - merge.Added
+	var report UploadReport
+	_ = json.Unmarshal(u.Report, &report)
+	report.Merge = &merge
+	// the newest statement sets the balance: a January statement uploaded
+	// after February's does not wind it back
+	last := parsed.Rows[len(parsed.Rows)-1]
+	isNewest := newest == nil || !last.Date.Before(*newest)
+	return s.store.Update(ctx, func(tx kobo.Tx) error {
+		cur, err := tx.Account(ctx, acct.ID)
+		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		app, err := tx.App(ctx, cur.AppID)
+		if err != nil {
+			return err
+		}
+		if isNewest {
+			if parsed.Closing != nil {
+				cur.Balance = *parsed.Closing
+			} else if last.Balance != nil {
+				cur.Balance = *last.Balance
+			}
+			if parsed.AccountName != "" {
+				cur.Name = parsed.AccountName
+			}
+		}
+		if name := cmpStr(cur.Name, parsed.AccountName); name != "" {
+			if err := tx.UpsertIdentity(ctx, &kobo.Identity{AccountID: cur.ID, FullName: name, CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		cur.Institution = acct.Institution
+		cur.RetrievedData = []string{"identity", "balance", "transactions"}
+		wasAvailable := cur.DataStatus == kobo.DataAvailable
+		cur.DataStatus = kobo.DataAvailable
+		cur.LastSyncedAt, cur.NextSyncAt, cur.UpdatedAt = &now, nil, now
+		if err := tx.UpdateAccount(ctx, cur); err != nil {
+			return err
+		}
+		u.Status, u.Password, u.UpdatedAt = kobo.UploadAvailable, "", now
+		u.Report, _ = json.Marshal(report)
+		if err := tx.UpdateStatementUpload(ctx, u); err != nil {
+			return err
+		}
+		f := kobo.EventFacts{Type: kobo.EventAccountUpdated, DataStatus: cur.DataStatus, RetrievedData: cur.RetrievedData, JobID: j.ID}
+		if wasAvailable {
+			hasNew := merge.Added > 0
+			f.SyncStatus, f.HasNewData = "SUCCESSFUL", &hasNew
+		}
+		return s.recordEvent(ctx, tx, app, cur, f)
+	})
+}
+
+// readStoredUpload copies the stored file to a temp file (a chunk at a
+// time) and reads it.
+func (s *Service) readStoredUpload(ctx context.Context, u *kobo.StatementUpload) (*kobo.ParsedStatement, error) {
+	if s.statements == nil {
+		return nil, kobo.Errorf(kobo.EUNAVAILABLE, "statement uploads are not configured on this server")
+	}
+	f, err := os.CreateTemp("", "kobo-upload-*")
+	if err != nil {
+		return nil, kobo.Wrap(kobo.EINTERNAL, err, "could not stage the upload")
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	var size int64
+	if err := s.store.View(ctx, func(tx kobo.Tx) error {
+		return tx.UploadChunks(ctx, u.ID, func(b []byte) error {
+			n, err := f.Write(b)
+			size += int64(n)
+			return err
+		})
+	}); err != nil {
+		return nil, kobo.Wrap(kobo.EINTERNAL, err, "could not read the stored upload")
+	}
+	var password kobo.Secret
+	if u.Password != "" {
+		var pw string
+		if err := s.unseal(u.Password, "upload:"+u.ID, &pw); err != nil {
+			return nil, kobo.Wrap(kobo.EINTERNAL, err, "could not open the stored password")
+		}
+		password = kobo.Secret(pw)
+	}
+	p, err := s.statements.Read(ctx, f, size, u.FileName, kobo.StatementReadOptions{Password: password, BankCode: u.BankCode})
+	if err == nil && len(p.Rows) == 0 {
+		err = &kobo.StatementUnreadable{Format: p.Format, Found: "no transaction rows"}
+	}
+	return p, err
+}
+
+// failUpload records why a stored upload could not be merged. The
+// account keeps what earlier uploads gave it; a new one that never got
+// data is FAILED, as Mono marks accounts kobo itself could not fill.
+func (s *Service) failUpload(ctx context.Context, u *kobo.StatementUpload, acct *kobo.Account, cause error) error {
+	now := s.now()
+	return s.store.Update(ctx, func(tx kobo.Tx) error {
+		u.Status, u.Error, u.Password, u.UpdatedAt = kobo.UploadFailed, kobo.ErrorMessage(cause), "", now
+		var unreadable *kobo.StatementUnreadable
+		if errors.As(cause, &unreadable) {
+			u.Error = unreadable.Error()
+		}
+		if err := tx.UpdateStatementUpload(ctx, u); err != nil {
+			return err
+		}
+		cur, err := tx.Account(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		app, err := tx.App(ctx, cur.AppID)
+		if err != nil {
+			return err
+		}
+		cur.DataStatus, cur.UpdatedAt = kobo.NextDataStatus(cur.DataStatus, false, false, true), now
+		if err := tx.UpdateAccount(ctx, cur); err != nil {
+			return err
+		}
+		return s.recordEvent(ctx, tx, app, cur, kobo.EventFacts{Type: kobo.EventAccountUpdated, DataStatus: cur.DataStatus, RetrievedData: cur.RetrievedData})
+	})
+}
+
+// statementSyncOutcome is what a sync of an uploaded account answers:
+// there is no bank to call.
+func statementSyncOutcome() *SyncOutcome {
+	return &SyncOutcome{Status: "successful", Code: SyncSuccessful, HasNewData: false,
+		Message: "This account is built from uploaded statements; there is no bank to sync with. Upload a newer statement to extend it."}
+}
+
+func digitsOnly(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() != len(strings.TrimSpace(s)) && b.Len() != 10 {
+		return s
+	}
+	return b.String()
+}
+
+func clipName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// ConnectUpload is an upload made inside the Connect widget: the upload,
+// and the auth code the widget hands to onSuccess (empty when the upload
+// failed), which the partner exchanges for the account as after a login.
+type ConnectUpload struct {
+	Upload *kobo.StatementUpload
+	Code   string
+}
+
+// UploadStatementInConnect is the widget's "Upload a statement": the
+// customer chose institutionID (a bank, or the catalog's "any bank"
+// entry) and uploaded a file. It makes the upload as the API does, then a
+// connect session, already linked, whose code exchanges to the upload's
+// account.
+func (s *Service) UploadStatementInConnect(ctx context.Context, c *kobo.Caller, institutionID string, viaLink bool, in UploadInput) (*ConnectUpload, error) {
+	inst, err := s.Institution(ctx, institutionID)
+	if err != nil {
+		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "institution " + strconvQuote(institutionID) + " does not exist", Fields: map[string]string{"institution": "does not exist"}}
+	}
+	if in.BankCode == "" && inst.Provider != kobo.StatementProvider {
+		in.BankCode = inst.BankCode
+	}
+	u, err := s.UploadStatement(ctx, c, in)
+	if err != nil || u.Status == kobo.UploadFailed {
+		return &ConnectUpload{Upload: u}, err
+	}
+	now := s.now()
+	code := "code_" + kobo.RandomToken(24)
+	exp := now.Add(CodeTTL)
+	cs := &kobo.ConnectSession{ID: "sess_" + kobo.RandomToken(24), AppID: c.App.ID, Live: c.Mode.IsLive(), InstitutionID: inst.ID,
+		AuthMethod: kobo.AuthStatementUpload, Scope: kobo.ScopeAuth, State: kobo.SessionLinked, CustomerID: u.CustomerID,
+		Reference: in.Reference, AccountID: u.AccountID, Form: kobo.UIForm{Title: "Linked"}, CodeHash: hashToken(code), CodeExpiresAt: &exp,
+		ViaLink: viaLink, ExpiresAt: now.Add(SessionTTL), CreatedAt: now, UpdatedAt: now}
+	if err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreateConnectSession(ctx, cs) }); err != nil {
+		return nil, err
+	}
+	return &ConnectUpload{Upload: u, Code: code}, nil
+}

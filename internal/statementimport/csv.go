@@ -1,0 +1,115 @@
+package statementimport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// CSV reads comma, semicolon, tab or pipe separated exports.
+type CSV struct{}
+
+func (CSV) Format() Format { return FormatCSV }
+
+func (CSV) Sniff(head []byte, name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext == ".csv" || ext == ".tsv" {
+		return true
+	}
+	if ext != ".txt" && ext != "" {
+		return false
+	}
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(trimPartialRune(head)) || bytes.IndexByte(head, 0) >= 0 {
+		return false
+	}
+	t := bytes.TrimSpace(head)
+	if len(t) == 0 || t[0] == '<' || t[0] == '{' || t[0] == ':' || bytes.HasPrefix(t, []byte("OFXHEADER")) {
+		return false
+	}
+	d := sniffDelimiter(head)
+	return bytes.Count(head, []byte{byte(d)}) >= 2
+}
+
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < 3 && len(b) > 0; i++ {
+		if utf8.Valid(b) {
+			return b
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// sniffDelimiter picks the separator that splits the first lines into the
+// most equal, widest columns.
+func sniffDelimiter(head []byte) rune {
+	lines := bytes.Split(head, []byte("\n"))
+	if len(lines) > 30 {
+		lines = lines[:30]
+	}
+	best, bestScore := ',', -1
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		counts := map[int]int{}
+		for _, l := range lines {
+			if n := bytes.Count(l, []byte(string(d))); n > 0 {
+				counts[n]++
+			}
+		}
+		score := 0
+		for n, lines := range counts {
+			if s := n * lines; s > score {
+				score = s
+			}
+		}
+		if score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+func (CSV) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Statement, error) {
+	head := make([]byte, min(size, 16<<10))
+	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = sniffDelimiter(head)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+	rows := func(yield func(int, []string) error) error {
+		for i := 1; ; i++ {
+			if i%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rec, err := cr.Read()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				var pe *csv.ParseError
+				if errors.As(err, &pe) {
+					return &LayoutError{Format: FormatCSV, Found: "a line kobo cannot split into columns: " + pe.Error()}
+				}
+				return err
+			}
+			line, _ := cr.FieldPos(0)
+			if err := yield(line, rec); err != nil {
+				return err
+			}
+		}
+	}
+	return parseTable(FormatCSV, rows, opts)
+}
