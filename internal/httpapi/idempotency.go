@@ -31,7 +31,7 @@ func (b *bufferedWriter) WriteHeader(code int) {
 // stored; a retry with the same key and the same request gets it back
 // without the work being done again; the same key with a different request
 // is a 409. Responses of 5xx are not stored, so a retry after a server
-// failure runs again. Keys are scoped to the app.
+// failure runs again. Keys are scoped to the app and its mode.
 func (s *Server) idempotent(fl flavour, h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		key := r.Header.Get("Idempotency-Key")
@@ -51,7 +51,7 @@ func (s *Server) idempotent(fl flavour, h handler) handler {
 		io.WriteString(sum, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n"+r.Header.Get("x-session-id")+"\n")
 		sum.Write(body)
 		hash := hex.EncodeToString(sum.Sum(nil))
-		rec, err := s.app.BeginIdempotent(r.Context(), c.App.ID, key, hash)
+		rec, err := s.app.BeginIdempotent(r.Context(), c, key, hash)
 		if err != nil {
 			return err
 		}
@@ -79,9 +79,9 @@ func (s *Server) idempotent(fl flavour, h handler) handler {
 			bw.status = http.StatusOK
 		}
 		if bw.status >= 500 {
-			s.app.AbortIdempotent(r.Context(), c.App.ID, key)
+			s.app.AbortIdempotent(r.Context(), c, key)
 		} else {
-			s.app.FinishIdempotent(r.Context(), c.App.ID, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
+			s.app.FinishIdempotent(r.Context(), c, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
 		}
 		w.WriteHeader(bw.status)
 		_, _ = w.Write(bw.body.Bytes())

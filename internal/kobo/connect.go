@@ -163,6 +163,7 @@ type EventRenderer interface {
 // Idempotency-Key, so a retry gets the same answer without redoing work.
 type IdempotencyRecord struct {
 	AppID       string
+	Live        bool // keys are scoped to the app and its mode: sandbox and live never share one
 	Key         string
 	RequestHash string // SHA-256 of method, path and body
 	Status      int    // 0 while the first request is in flight

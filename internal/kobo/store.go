@@ -64,6 +64,7 @@ type Tx interface {
 	SandboxStateStore
 	RequestLogCapStore
 	StatementUploadStore
+	ThrottleStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and
@@ -297,10 +298,10 @@ type IdempotencyStore interface {
 	// known; it returns the existing record, or nil when r was inserted.
 	InsertIdempotency(ctx context.Context, r *IdempotencyRecord) (*IdempotencyRecord, error)
 	// CompleteIdempotency stores the response of the first request.
-	CompleteIdempotency(ctx context.Context, appID, key string, status int, body []byte, contentType string) error
+	CompleteIdempotency(ctx context.Context, appID string, live bool, key string, status int, body []byte, contentType string) error
 	// DeleteIdempotency forgets a key (the first request failed in a way a
 	// retry should redo).
-	DeleteIdempotency(ctx context.Context, appID, key string) error
+	DeleteIdempotency(ctx context.Context, appID string, live bool, key string) error
 	// PruneIdempotency deletes records created before t.
 	PruneIdempotency(ctx context.Context, before time.Time) (int, error)
 }

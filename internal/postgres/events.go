@@ -60,8 +60,8 @@ func (t *tx) EventsByAccount(ctx context.Context, accountID string) ([]*kobo.Eve
 }
 
 func (t *tx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (*kobo.IdempotencyRecord, error) {
-	tag, err := t.exec(ctx, `INSERT INTO idempotency_keys (app_id, key, request_hash, status, body, content_type, created_at)
-		VALUES ($1, $2, $3, 0, NULL, '', $4) ON CONFLICT (app_id, key) DO NOTHING`, r.AppID, r.Key, r.RequestHash, utc(r.CreatedAt))
+	tag, err := t.exec(ctx, `INSERT INTO idempotency_keys (app_id, live, key, request_hash, status, body, content_type, created_at)
+		VALUES ($1, $2, $3, $4, 0, NULL, '', $5) ON CONFLICT (app_id, live, key) DO NOTHING`, r.AppID, r.Live, r.Key, r.RequestHash, utc(r.CreatedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func (t *tx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (
 		return nil, nil
 	}
 	var ex kobo.IdempotencyRecord
-	err = t.q.QueryRow(ctx, `SELECT app_id, key, request_hash, status, body, content_type, created_at FROM idempotency_keys
-		WHERE app_id = $1 AND key = $2`, r.AppID, r.Key).Scan(&ex.AppID, &ex.Key, &ex.RequestHash, &ex.Status, &ex.Body, &ex.ContentType, &ex.CreatedAt)
+	err = t.q.QueryRow(ctx, `SELECT app_id, live, key, request_hash, status, body, content_type, created_at FROM idempotency_keys
+		WHERE app_id = $1 AND live = $2 AND key = $3`, r.AppID, r.Live, r.Key).Scan(&ex.AppID, &ex.Live, &ex.Key, &ex.RequestHash, &ex.Status, &ex.Body, &ex.ContentType, &ex.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, kobo.Errorf(kobo.ECONFLICT, "idempotency key is being reused concurrently; retry")
 	}
@@ -81,13 +81,13 @@ func (t *tx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (
 	return &ex, nil
 }
 
-func (t *tx) CompleteIdempotency(ctx context.Context, appID, key string, status int, body []byte, contentType string) error {
-	return t.execOne(ctx, "idempotency key", `UPDATE idempotency_keys SET status = $1, body = $2, content_type = $3 WHERE app_id = $4 AND key = $5`,
-		status, body, contentType, appID, key)
+func (t *tx) CompleteIdempotency(ctx context.Context, appID string, live bool, key string, status int, body []byte, contentType string) error {
+	return t.execOne(ctx, "idempotency key", `UPDATE idempotency_keys SET status = $1, body = $2, content_type = $3 WHERE app_id = $4 AND live = $5 AND key = $6`,
+		status, body, contentType, appID, live, key)
 }
 
-func (t *tx) DeleteIdempotency(ctx context.Context, appID, key string) error {
-	_, err := t.exec(ctx, `DELETE FROM idempotency_keys WHERE app_id = $1 AND key = $2`, appID, key)
+func (t *tx) DeleteIdempotency(ctx context.Context, appID string, live bool, key string) error {
+	_, err := t.exec(ctx, `DELETE FROM idempotency_keys WHERE app_id = $1 AND live = $2 AND key = $3`, appID, live, key)
 	return err
 }
 

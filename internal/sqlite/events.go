@@ -74,8 +74,8 @@ func (t *tx) EventsByAccount(ctx context.Context, accountID string) ([]*kobo.Eve
 }
 
 func (t *tx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (*kobo.IdempotencyRecord, error) {
-	res, err := t.exec(ctx, `INSERT INTO idempotency_keys (app_id, key, request_hash, status, body, content_type, created_at)
-		VALUES (?, ?, ?, 0, NULL, '', ?) ON CONFLICT (app_id, key) DO NOTHING`, r.AppID, r.Key, r.RequestHash, ts(r.CreatedAt))
+	res, err := t.exec(ctx, `INSERT INTO idempotency_keys (app_id, live, key, request_hash, status, body, content_type, created_at)
+		VALUES (?, ?, ?, ?, 0, NULL, '', ?) ON CONFLICT (app_id, live, key) DO NOTHING`, r.AppID, boolInt(r.Live), r.Key, r.RequestHash, ts(r.CreatedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +85,9 @@ func (t *tx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (
 	var ex kobo.IdempotencyRecord
 	var body []byte
 	var created int64
+	ex.Live = r.Live
 	err = t.q.QueryRowContext(ctx, `SELECT app_id, key, request_hash, status, body, content_type, created_at FROM idempotency_keys
-		WHERE app_id = ? AND key = ?`, r.AppID, r.Key).Scan(&ex.AppID, &ex.Key, &ex.RequestHash, &ex.Status, &body, &ex.ContentType, &created)
+		WHERE app_id = ? AND live = ? AND key = ?`, r.AppID, boolInt(r.Live), r.Key).Scan(&ex.AppID, &ex.Key, &ex.RequestHash, &ex.Status, &body, &ex.ContentType, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kobo.Errorf(kobo.ECONFLICT, "idempotency key is being reused concurrently; retry")
 	}
@@ -97,13 +98,13 @@ func (t *tx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (
 	return &ex, nil
 }
 
-func (t *tx) CompleteIdempotency(ctx context.Context, appID, key string, status int, body []byte, contentType string) error {
-	return t.execOne(ctx, "idempotency key", `UPDATE idempotency_keys SET status = ?, body = ?, content_type = ? WHERE app_id = ? AND key = ?`,
-		status, body, contentType, appID, key)
+func (t *tx) CompleteIdempotency(ctx context.Context, appID string, live bool, key string, status int, body []byte, contentType string) error {
+	return t.execOne(ctx, "idempotency key", `UPDATE idempotency_keys SET status = ?, body = ?, content_type = ? WHERE app_id = ? AND live = ? AND key = ?`,
+		status, body, contentType, appID, boolInt(live), key)
 }
 
-func (t *tx) DeleteIdempotency(ctx context.Context, appID, key string) error {
-	_, err := t.exec(ctx, `DELETE FROM idempotency_keys WHERE app_id = ? AND key = ?`, appID, key)
+func (t *tx) DeleteIdempotency(ctx context.Context, appID string, live bool, key string) error {
+	_, err := t.exec(ctx, `DELETE FROM idempotency_keys WHERE app_id = ? AND live = ? AND key = ?`, appID, boolInt(live), key)
 	return err
 }
 

@@ -394,7 +394,7 @@ func testEventsAndIdempotency(t *testing.T, s kobo.Store) {
 		t.Fatalf("second insert = %+v, want the in-flight record", ex)
 	}
 	update(t, s, func(tx kobo.Tx) error {
-		return tx.CompleteIdempotency(ctx, "app", "k1", 201, []byte(`{"id":"x"}`), "application/json")
+		return tx.CompleteIdempotency(ctx, "app", false, "k1", 201, []byte(`{"id":"x"}`), "application/json")
 	})
 	update(t, s, func(tx kobo.Tx) error {
 		var err error
@@ -404,7 +404,7 @@ func testEventsAndIdempotency(t *testing.T, s kobo.Store) {
 	if ex == nil || ex.Status != 201 || string(ex.Body) != `{"id":"x"}` || ex.ContentType != "application/json" || ex.RequestHash != "h1" {
 		t.Fatalf("completed record = %+v", ex)
 	}
-	update(t, s, func(tx kobo.Tx) error { return tx.DeleteIdempotency(ctx, "app", "k1") })
+	update(t, s, func(tx kobo.Tx) error { return tx.DeleteIdempotency(ctx, "app", false, "k1") })
 	update(t, s, func(tx kobo.Tx) error {
 		var err error
 		ex, err = tx.InsertIdempotency(ctx, rec)

@@ -55,6 +55,8 @@ func Run(t *testing.T, open Opener) {
 		{"Replays", testReplays},
 		{"RequestLogCap", testRequestLogCap},
 		{"StatementUploads", testStatementUploads},
+		{"IdempotencyModes", testIdempotencyModes},
+		{"Throttles", testThrottles},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
