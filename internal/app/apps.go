@@ -60,6 +60,7 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 		case utf8.RuneCountInString(name) > 100:
 			v.Add("name", "must be at most 100 characters")
 		}
+		checkText(v, "name", name)
 		a.Name = name
 	}
 	if in.DisplayName != nil {
@@ -67,6 +68,7 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 		if utf8.RuneCountInString(d) > 100 {
 			v.Add("display_name", "must be at most 100 characters")
 		}
+		checkText(v, "display_name", d)
 		a.DisplayName = d
 	}
 	if in.Icon != nil {

@@ -171,6 +171,7 @@ func (s *Service) CreateSession(ctx context.Context, c *kobo.Caller, in SessionI
 	if in.CustomerEmail != "" && !validEmail(strings.ToLower(in.CustomerEmail)) {
 		v.Add("customer.email", "must be a valid email address")
 	}
+	checkCustomerText(v, in.CustomerName, in.CustomerEmail, in.Reference, "reference")
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}

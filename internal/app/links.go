@@ -88,6 +88,7 @@ func (s *Service) CreateLink(ctx context.Context, c *kobo.Caller, r LinkRequest)
 	if r.CustomerEmail != "" && !validEmail(strings.ToLower(r.CustomerEmail)) {
 		v.Add("customer.email", "must be a valid email address")
 	}
+	checkCustomerText(v, r.CustomerName, r.CustomerEmail, r.Reference, "meta.ref")
 	if scope == "auth" && r.CustomerID == "" && r.CustomerEmail == "" {
 		v.Add("customer", "is required: {id} of an existing customer or {name, email}")
 	}

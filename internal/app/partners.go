@@ -17,6 +17,7 @@ type SignupInput struct {
 	Name     string
 	Email    string
 	Password kobo.Secret
+	ClientIP string // feeds the per-address signup throttle
 }
 
 // commonPasswords are refused whatever their length (NIST SP 800-63B asks
@@ -56,7 +57,9 @@ func checkPassword(v kobo.Invalid, field, pw, email string) {
 }
 
 // Signup creates a partner. Errors: EINVALID naming each bad field,
-// ECONFLICT when the email is taken.
+// ECONFLICT when the email is taken, ERATELIMIT when the address has
+// signed up too often (checked before anything is hashed or written),
+// EUNAVAILABLE when too many passwords are being hashed at once.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (*kobo.Partner, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
@@ -67,6 +70,8 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (*kobo.Partner, er
 	case utf8.RuneCountInString(in.Name) > 100:
 		v.Add("name", "must be at most 100 characters")
 	}
+	checkText(v, "name", in.Name)
+	checkText(v, "email", in.Email)
 	switch {
 	case in.Email == "":
 		v.Add("email", "is required")
@@ -77,9 +82,16 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (*kobo.Partner, er
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.takeThrottle(ctx, s.throttles.signup(), in.ClientIP, "too many signups from this address; try again later"); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(ctx, in.Password.Reveal())
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	p := &kobo.Partner{ID: kobo.NewID(now), Name: in.Name, Email: in.Email, PasswordHash: hashPassword(in.Password.Reveal(), s.pw), CreatedAt: now, UpdatedAt: now}
-	err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreatePartner(ctx, p) })
+	p := &kobo.Partner{ID: kobo.NewID(now), Name: in.Name, Email: in.Email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	err = s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreatePartner(ctx, p) })
 	if kobo.ErrorCode(err) == kobo.ECONFLICT {
 		return nil, &kobo.Error{Code: kobo.ECONFLICT, Message: "email is already registered; log in instead", Fields: map[string]string{"email": "is already registered"}, Err: err}
 	}
@@ -90,6 +102,17 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (*kobo.Partner, er
 	return p, nil
 }
 
+// SignupSession signs a partner up and issues them a token of the given
+// kind at once: the dashboard's signup, which must not half-succeed (an
+// account made, then a login refused by a throttle).
+func (s *Service) SignupSession(ctx context.Context, in SignupInput, kind string) (*Token, error) {
+	p, err := s.Signup(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.issueToken(ctx, p, kind)
+}
+
 // Token is a freshly issued bearer token; Value is shown once.
 type Token struct {
 	Value     kobo.Secret
@@ -98,9 +121,12 @@ type Token struct {
 }
 
 // Login checks an email and password and issues a bearer token of the
-// given kind ("api" or "dashboard"). clientIP feeds the per-IP throttle.
-// Errors: EINVALID, EUNAUTHORIZED (same message for unknown email and
-// wrong password), ERATELIMIT.
+// given kind ("api" or "dashboard"). Failed attempts are counted per
+// (email, clientIP), per email from every address (a high backstop) and
+// per address; successful ones are not, so a guesser elsewhere cannot
+// lock a partner out of their own address. Errors: EINVALID,
+// EUNAUTHORIZED (same message for unknown email and wrong password),
+// ERATELIMIT, EUNAVAILABLE (too many password checks at once).
 func (s *Service) Login(ctx context.Context, email string, password kobo.Secret, clientIP, kind string) (*Token, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	v := kobo.Invalid{}
@@ -116,8 +142,15 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 	if ok, wait := s.ipLimiter.Allow("ip:" + clientIP); !ok {
 		return nil, &kobo.Error{Code: kobo.ERATELIMIT, Message: "too many login attempts from this address; try again later", RetryAfter: wait}
 	}
-	if ok, wait := s.emailLimiter.Allow("email:" + email); !ok {
-		return nil, &kobo.Error{Code: kobo.ERATELIMIT, Message: "too many login attempts for this account; try again later", RetryAfter: wait}
+	t := s.throttles
+	tooMany := "too many failed logins; try again later"
+	for _, c := range []struct {
+		th  throttle
+		key string
+	}{{t.loginPair(), email + "\x00" + clientIP}, {t.loginEmail(), email}, {t.loginAddress(), clientIP}} {
+		if err := s.throttled(ctx, c.th, c.key, tooMany); err != nil {
+			return nil, err
+		}
 	}
 	var p *kobo.Partner
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
@@ -125,18 +158,40 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 		p, err = tx.PartnerByEmail(ctx, email)
 		return err
 	})
-	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
-		verifyPassword(password.Reveal(), s.dummyPW()) // same work as a real check
-		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid email or password")
+	hash := ""
+	switch kobo.ErrorCode(err) {
+	case "":
+		hash = p.PasswordHash
+	case kobo.ENOTFOUND:
+		hash = s.dummyPW() // same work as a real check, so timing does not tell
+	default:
+		return nil, err
 	}
+	ok, err := s.verify(ctx, password.Reveal(), hash)
 	if err != nil {
 		return nil, err
 	}
-	if !verifyPassword(password.Reveal(), p.PasswordHash) {
-		s.log.InfoContext(ctx, "partner login failed", "partner_id", p.ID)
-		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid email or password")
+	if ok && p != nil {
+		return s.issueToken(ctx, p, kind)
 	}
-	return s.issueToken(ctx, p, kind)
+	if p != nil {
+		s.log.InfoContext(ctx, "partner login failed", "partner_id", p.ID)
+	}
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		for _, c := range []struct {
+			th  throttle
+			key string
+		}{{t.loginPair(), email + "\x00" + clientIP}, {t.loginEmail(), email}, {t.loginAddress(), clientIP}} {
+			if _, _, err := s.countThrottle(ctx, tx, c.th, c.key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid email or password")
 }
 
 func (s *Service) issueToken(ctx context.Context, p *kobo.Partner, kind string) (*Token, error) {
@@ -184,8 +239,15 @@ func (s *Service) Logout(ctx context.Context, bearer string) error {
 }
 
 // ChangePassword checks the current password, sets a new one and signs out
-// every session; it returns a fresh token of the given kind.
-func (s *Service) ChangePassword(ctx context.Context, partnerID string, current, next kobo.Secret, kind string) (*Token, error) {
+// every session; it returns a fresh token of the given kind. bearer is the
+// token the request came with: wrong current passwords are counted per
+// token, so a stolen session cannot guess its way to the password.
+func (s *Service) ChangePassword(ctx context.Context, partnerID, bearer string, current, next kobo.Secret, kind string) (*Token, error) {
+	th := s.throttles.password()
+	tooMany := "too many wrong current passwords; try again later"
+	if err := s.throttled(ctx, th, hashToken(bearer), tooMany); err != nil {
+		return nil, err
+	}
 	var p *kobo.Partner
 	if err := s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
@@ -195,16 +257,27 @@ func (s *Service) ChangePassword(ctx context.Context, partnerID string, current,
 		return nil, err
 	}
 	v := kobo.Invalid{}
-	if !verifyPassword(current.Reveal(), p.PasswordHash) {
+	checkPassword(v, "new_password", next.Reveal(), p.Email)
+	ok, err := s.verify(ctx, current.Reveal(), p.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if err := s.takeThrottle(ctx, th, hashToken(bearer), tooMany); err != nil {
+			return nil, err
+		}
 		v.Add("current_password", "is not your current password")
 	}
-	checkPassword(v, "new_password", next.Reveal(), p.Email)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	hash, err := s.hash(ctx, next.Reveal())
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	err := s.store.Update(ctx, func(tx kobo.Tx) error {
-		if err := tx.UpdatePartnerPassword(ctx, p.ID, hashPassword(next.Reveal(), s.pw), now); err != nil {
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.UpdatePartnerPassword(ctx, p.ID, hash, now); err != nil {
 			return err
 		}
 		return tx.DeletePartnerTokens(ctx, p.ID)

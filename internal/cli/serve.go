@@ -112,7 +112,7 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 			srv.Close()
 			return fmt.Errorf("listen on admin address %s: %w", cfg.AdminAddr, err)
 		}
-		admin := &http.Server{Handler: adminHandler(stk.reg, readiness(stk.store)), ReadHeaderTimeout: 10 * time.Second}
+		admin := &http.Server{Handler: adminHandler(stk.reg, readiness(stk.store), fullVersion()), ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, admin)
 		go func() { errc <- admin.Serve(aln) }()
 		addrs.Admin = "http://" + aln.Addr().String()
@@ -150,15 +150,16 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 	return serveErr
 }
 
-// adminHandler is the operator listener: metrics, health and pprof, kept
-// off the public listener.
-func adminHandler(reg *prometheus.Registry, ready func(context.Context) error) http.Handler {
+// adminHandler is the operator listener: metrics, health (with the build
+// and Go version, which the public /healthz does not publish) and pprof,
+// kept off the public listener.
+func adminHandler(reg *prometheus.Registry, ready func(context.Context) error, version string) http.Handler {
 	m := http.NewServeMux()
 	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	// profiles for operators: the admin listener is loopback-only by default
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"status":"ok"}`)
+		fmt.Fprintf(w, "{\"status\":\"ok\",\"version\":%q}\n", version)
 	})
 	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -103,7 +103,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	s.runner.Handle(app.JobIngestStatement, s.svc.IngestStatement)
 	s.api = httpapi.New(httpapi.Config{
 		App: s.svc, Logger: log.With("component", "http"), Clock: clock, PublicURL: cfg.PublicURL,
-		BodyLimit: cfg.BodyLimit, Registry: s.reg, Ready: readiness(st), Version: fullVersion(),
+		BodyLimit: cfg.BodyLimit, Registry: s.reg, Ready: readiness(st),
 	})
 	for pattern, h := range widget.New().Routes() {
 		s.api.Handle(pattern, h)

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,7 @@ type Dashboard struct {
 	log    *slog.Logger
 	clock  kobo.Clock
 	secure bool
+	base   string // the configured public URL links are built on
 	pages  map[string]*template.Template
 	static http.Handler
 }
@@ -61,7 +63,7 @@ type Dashboard struct {
 // New parses the templates.
 func New(c Config) *Dashboard {
 	d := &Dashboard{app: c.App, log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), clock: cmp.Or[kobo.Clock](c.Clock, kobo.SystemClock{}),
-		secure: strings.HasPrefix(c.PublicURL, "https://"), pages: map[string]*template.Template{}}
+		secure: strings.HasPrefix(c.PublicURL, "https://"), base: strings.TrimRight(c.PublicURL, "/"), pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{"naira": naira, "when": when, "ago": d.ago, "mask": mask, "lower": strings.ToLower, "upper": strings.ToUpper,
 		"statusClass": statusClass, "add": func(a, b int) int { return a + b }, "query": query, "list": func(s ...string) []string { return s }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
@@ -158,8 +160,8 @@ func (d *Dashboard) page(h handler) http.Handler {
 				return
 			}
 		}
-		if flash := r.URL.Query().Get("flash"); flash != "" && len(flash) < 200 {
-			q.v.Flash = flash
+		if msg, ok := flashes[r.URL.Query().Get("flash")]; ok {
+			q.v.Flash = msg
 		}
 		if err := h(q); err != nil {
 			d.fail(q, err)
@@ -225,7 +227,7 @@ func (d *Dashboard) authed(h handler) handler {
 		p, err := d.app.AuthenticatePartner(q.r.Context(), c.Value)
 		if err != nil {
 			d.clearSession(q.w)
-			return d.toLogin(q, "Your session has expired. Please log in again.")
+			return d.toLogin(q, "expired")
 		}
 		q.partner, q.token, q.v.Partner = p, c.Value, p
 		apps, err := d.app.ListApps(q.r.Context(), p.ID)
@@ -237,11 +239,11 @@ func (d *Dashboard) authed(h handler) handler {
 	}
 }
 
-func (d *Dashboard) toLogin(q *request, msg string) error {
+func (d *Dashboard) toLogin(q *request, flash string) error {
 	u := "/dashboard/login"
 	v := url.Values{}
-	if msg != "" {
-		v.Set("flash", msg)
+	if flash != "" {
+		v.Set("flash", flash)
 	}
 	if q.r.Method == http.MethodGet && q.r.URL.Path != "/dashboard/" {
 		v.Set("next", q.r.URL.RequestURI())
@@ -296,8 +298,8 @@ func (d *Dashboard) fail(q *request, err error) {
 		status, msg = http.StatusBadRequest, kobo.ErrorMessage(err)
 	case kobo.EFORBIDDEN, kobo.EUNAUTHORIZED:
 		status, msg = http.StatusForbidden, kobo.ErrorMessage(err)
-	case kobo.ERATELIMIT:
-		status, msg = http.StatusTooManyRequests, kobo.ErrorMessage(err)
+	case kobo.ERATELIMIT, kobo.EUNAVAILABLE:
+		status, msg = busy(q, err)
 	default:
 		d.log.Error("dashboard request failed", "path", q.r.URL.Path, "err", err)
 	}
@@ -307,7 +309,7 @@ func (d *Dashboard) fail(q *request, err error) {
 }
 
 // redirect answers a POST with a redirect to path (post/redirect/get),
-// carrying a flash message.
+// carrying a flash message by its id in flashes.
 func redirect(q *request, path, flash string) error {
 	if flash != "" {
 		sep := "?"
@@ -332,6 +334,32 @@ func fieldErrors(q *request, err error) bool {
 	q.v.Error = e.Message
 	q.w.WriteHeader(http.StatusBadRequest)
 	return true
+}
+
+// busy answers a throttled or overloaded request: 429 or 503 with
+// Retry-After, and the message to show.
+func busy(q *request, err error) (int, string) {
+	var e *kobo.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		q.w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
+	if kobo.ErrorCode(err) == kobo.EUNAVAILABLE {
+		return http.StatusServiceUnavailable, kobo.ErrorMessage(err)
+	}
+	return http.StatusTooManyRequests, kobo.ErrorMessage(err)
+}
+
+// baseURL is the origin links shown to partners are built on: the
+// configured public URL, never the request's Host header (which a client
+// chooses, so a link built from it can point anywhere).
+func (d *Dashboard) baseURL(q *request) string {
+	if d.base != "" {
+		return d.base
+	}
+	if q.r.TLS != nil {
+		return "https://" + q.r.Host
+	}
+	return "http://" + q.r.Host
 }
 
 func clientIP(r *http.Request) string {

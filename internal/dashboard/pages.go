@@ -24,21 +24,26 @@ func (d *Dashboard) signupForm(q *request) error {
 func (d *Dashboard) signup(q *request) error {
 	f := q.r.PostForm
 	q.v.Form = f
-	_, err := d.app.Signup(q.r.Context(), app.SignupInput{Name: f.Get("name"), Email: f.Get("email"), Password: kobo.Secret(f.Get("password"))})
+	// one step: a signup that is throttled writes nothing, and one that
+	// succeeds is logged in without a second, separately throttled login
+	tok, err := d.app.SignupSession(q.r.Context(), app.SignupInput{Name: f.Get("name"), Email: f.Get("email"), Password: kobo.Secret(f.Get("password")), ClientIP: clientIP(q.r)}, "dashboard")
 	if err == nil {
-		var tok *app.Token
-		tok, err = d.app.Login(q.r.Context(), f.Get("email"), kobo.Secret(f.Get("password")), clientIP(q.r), "dashboard")
-		if err == nil {
-			d.setSession(q.w, tok)
-			return redirect(q, "/dashboard/", "Welcome to kobo. Create your first app to get sandbox keys.")
-		}
+		d.setSession(q.w, tok)
+		return redirect(q, "/dashboard/", "welcome")
 	}
-	if kobo.ErrorCode(err) == kobo.ECONFLICT {
+	switch kobo.ErrorCode(err) {
+	case kobo.ECONFLICT:
 		q.v.Fields["email"] = "already has an account; log in instead"
 		q.v.Error = "That email already has an account."
 		q.w.WriteHeader(http.StatusConflict)
-	} else if !fieldErrors(q, err) {
-		return err
+	case kobo.ERATELIMIT, kobo.EUNAVAILABLE:
+		status, msg := busy(q, err)
+		q.v.Error = msg
+		q.w.WriteHeader(status)
+	default:
+		if !fieldErrors(q, err) {
+			return err
+		}
 	}
 	q.v.Title = "Create your kobo account"
 	d.render(q, "signup")
@@ -72,9 +77,10 @@ func (d *Dashboard) login(q *request) error {
 	case kobo.EUNAUTHORIZED:
 		q.v.Error = "That email and password do not match an account."
 		q.w.WriteHeader(http.StatusUnauthorized)
-	case kobo.ERATELIMIT:
-		q.v.Error = kobo.ErrorMessage(err)
-		q.w.WriteHeader(http.StatusTooManyRequests)
+	case kobo.ERATELIMIT, kobo.EUNAVAILABLE:
+		status, msg := busy(q, err)
+		q.v.Error = msg
+		q.w.WriteHeader(status)
 	default:
 		if !fieldErrors(q, err) {
 			return err
@@ -91,7 +97,7 @@ func (d *Dashboard) logout(q *request) error {
 		_ = d.app.Logout(q.r.Context(), c.Value)
 	}
 	d.clearSession(q.w)
-	return redirect(q, "/dashboard/login", "You are logged out.")
+	return redirect(q, "/dashboard/login", "logged-out")
 }
 
 func (d *Dashboard) passwordForm(q *request) error {
@@ -102,16 +108,24 @@ func (d *Dashboard) passwordForm(q *request) error {
 
 func (d *Dashboard) changePassword(q *request) error {
 	f := q.r.PostForm
-	tok, err := d.app.ChangePassword(q.r.Context(), q.partner.ID, kobo.Secret(f.Get("current")), kobo.Secret(f.Get("password")), "dashboard")
+	tok, err := d.app.ChangePassword(q.r.Context(), q.partner.ID, q.token, kobo.Secret(f.Get("current")), kobo.Secret(f.Get("password")), "dashboard")
 	if err == nil {
 		d.setSession(q.w, tok) // every other session was signed out
-		return redirect(q, "/dashboard/", "Password changed. Other sessions were logged out.")
+		return redirect(q, "/dashboard/", "password-changed")
 	}
-	if kobo.ErrorCode(err) == kobo.EUNAUTHORIZED {
-		q.v.Fields["current"] = "is not your current password"
-		q.v.Error = "Your current password is not right."
-		q.w.WriteHeader(http.StatusBadRequest)
-	} else if !fieldErrors(q, err) {
+	switch kobo.ErrorCode(err) {
+	case kobo.ERATELIMIT, kobo.EUNAVAILABLE:
+		status, msg := busy(q, err)
+		q.v.Error = msg
+		q.w.WriteHeader(status)
+	default:
+		if fieldErrors(q, err) {
+			// the form names the field "current"
+			if m, ok := q.v.Fields["current_password"]; ok {
+				q.v.Fields["current"] = m
+			}
+			break
+		}
 		return err
 	}
 	q.v.Title, q.v.Nav = "Change password", "account"
@@ -215,7 +229,7 @@ func (d *Dashboard) updateApp(q *request) error {
 		q.v.Data["NewSecrets"] = secrets(a)
 		return d.appOverview(q)
 	}
-	return redirect(q, "/dashboard/apps/"+a.App.ID+"/", "Settings saved.")
+	return redirect(q, "/dashboard/apps/"+a.App.ID+"/", "settings-saved")
 }
 
 func (d *Dashboard) rotateKeys(q *request) error {
@@ -306,9 +320,6 @@ func (d *Dashboard) account(q *request) error {
 		return nil
 	})
 	q.v.Data["Chart"] = balanceChart(pts, a.Balance, since, d.clock.Now())
-	if u := q.r.URL.Query().Get("reauth_url"); strings.HasPrefix(u, "http") {
-		q.v.Data["ReauthURL"] = u
-	}
 	d.render(q, "account")
 	return nil
 }
@@ -332,20 +343,20 @@ func (d *Dashboard) syncAccount(q *request) error {
 	out, err := d.app.SyncNow(q.r.Context(), q.caller, q.r.PathValue("acct"), false, 20*time.Second)
 	if err != nil {
 		if kobo.ErrorCode(err) == kobo.ERATELIMIT {
-			return redirect(q, d.accountPath(q), kobo.ErrorMessage(err))
+			return redirect(q, d.accountPath(q), "sync-limited")
 		}
 		return err
 	}
-	msg := "Synced: no new data."
+	flash := "sync-none"
 	switch {
 	case out.Code == "REAUTHORISATION_REQUIRED":
-		msg = "The bank wants the customer to log in again. Get a re-auth link below and send it to them."
+		flash = "sync-reauth"
 	case out.Status != "successful":
-		msg = "The sync failed: " + cmpOr(out.Message, out.Code)
+		flash = "sync-failed"
 	case out.HasNewData:
-		msg = "Synced: new data arrived."
+		flash = "sync-new"
 	}
-	return redirect(q, d.accountPath(q), msg)
+	return redirect(q, d.accountPath(q), flash)
 }
 
 func (d *Dashboard) reauthLink(q *request) error {
@@ -353,16 +364,13 @@ func (d *Dashboard) reauthLink(q *request) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + q.r.Host
-	if q.r.TLS != nil || d.secure {
-		base = "https://" + q.r.Host
-	}
-	p := d.accountPath(q)
-	sep := "?"
-	if strings.Contains(p, "?") {
-		sep = "&"
-	}
-	return redirect(q, p+sep+"reauth_url="+url.QueryEscape(base+"/connect/?link="+l.Token), "Re-auth link created: send it to the customer. It works for 24 hours.")
+	// The link is shown in this response, never put in a URL: a link in
+	// the query string lands in history, logs and Referer headers, and a
+	// page that shows whatever link its URL carries can be made to show
+	// an attacker's.
+	q.v.Data["ReauthURL"] = d.baseURL(q) + "/connect/?link=" + l.Token
+	q.v.Flash = "Re-auth link created: send it to the customer. It works for 24 hours."
+	return d.account(q)
 }
 
 func (d *Dashboard) unlink(q *request) error {
@@ -376,7 +384,7 @@ func (d *Dashboard) unlink(q *request) error {
 	if q.v.Live {
 		p += "?mode=live"
 	}
-	return redirect(q, p, "Account unlinked and its data deleted.")
+	return redirect(q, p, "unlinked")
 }
 
 func (d *Dashboard) statement(q *request) error {
@@ -455,21 +463,21 @@ func (d *Dashboard) redeliver(q *request) error {
 	if err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks/"+del.ID, "Queued for redelivery with the same event id.")
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks/"+del.ID, "redelivery")
 }
 
 func (d *Dashboard) testEvent(q *request) error {
 	if _, err := d.app.SendTestEvent(q.r.Context(), q.partner.ID, q.app.App.ID, q.v.Live); err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "Test event sent. It appears below within a second or two.")
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "test-sent")
 }
 
 func (d *Dashboard) enableWebhooks(q *request) error {
 	if err := d.app.EnableWebhooks(q.r.Context(), q.partner.ID, q.app.App.ID); err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "Webhooks re-enabled.")
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "webhooks-enabled")
 }
 
 // ---- sandbox and logs ------------------------------------------------------
@@ -482,10 +490,7 @@ func (d *Dashboard) sandbox(q *request) error {
 	q.v.Title, q.v.Nav = "Sandbox", "sandbox"
 	q.v.Data["Users"] = users
 	q.v.Data["PK"] = q.app.PublicKeys[kobo.ModeTest]
-	q.v.Data["Base"] = "http://" + q.r.Host
-	if q.r.TLS != nil || d.secure {
-		q.v.Data["Base"] = "https://" + q.r.Host
-	}
+	q.v.Data["Base"] = d.baseURL(q)
 	d.render(q, "sandbox")
 	return nil
 }
@@ -498,7 +503,7 @@ func (d *Dashboard) sandboxExchange(q *request) error {
 	if err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/accounts/"+a.ID, "Test account linked. Its data is being fetched.")
+	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/accounts/"+a.ID, "test-linked")
 }
 
 func (d *Dashboard) logs(q *request) error {

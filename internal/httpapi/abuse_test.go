@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +37,102 @@ func TestIdempotencyKeysScopedByMode(t *testing.T) {
 	again := b.do(t, "POST", "/v2/accounts/initiate", body, "mono-sec-key", liveSK, "Idempotency-Key", "same-key").want(t, 200)
 	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(live.Body) {
 		t.Fatalf("a live retry was not replayed: %s", again.Body)
+	}
+}
+
+// TestSignupThrottledPerAddress (audit finding 4): one address cannot sign
+// up without end (each signup is an argon2id hash and a row); past the
+// limit the answer is 429 with Retry-After and nothing is written.
+func TestSignupThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var last resp
+	n := 0
+	for ; n < 30; n++ {
+		last = b.do(t, "POST", "/v1/auth/signup", map[string]string{"name": "Spam", "email": fmt.Sprintf("s%d@spam.ng", n), "password": "a long passphrase"})
+		if last.Status != 201 {
+			break
+		}
+	}
+	if last.Status != 429 {
+		t.Fatalf("after %d signups from one address: %d %s", n, last.Status, last.Body)
+	}
+	if s, err := strconv.Atoi(last.Header.Get("Retry-After")); err != nil || s < 1 {
+		t.Fatalf("Retry-After %q", last.Header.Get("Retry-After"))
+	}
+	// the refused signup left no partner behind
+	if r := b.do(t, "POST", "/v1/auth/login", map[string]string{"email": fmt.Sprintf("s%d@spam.ng", n), "password": "a long passphrase"}); r.Status != 401 {
+		t.Fatalf("login as the refused signup: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestChangePasswordThrottled (audit finding 4): wrong current passwords
+// are limited per token: 40 guesses must meet a 429 with Retry-After, and
+// the right password is refused too until the window passes.
+func TestChangePasswordThrottled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	auth := b.partner(t, "guess@acme.ng")
+	var last resp
+	n := 0
+	for ; n < 40; n++ {
+		last = b.do(t, "POST", "/v1/auth/password", map[string]string{"current_password": fmt.Sprintf("guess number %d", n), "new_password": "a brand new passphrase"}, "Authorization", auth)
+		if last.Status != 400 {
+			break
+		}
+	}
+	if last.Status != 429 || n > 10 {
+		t.Fatalf("after %d wrong current passwords: %d %s", n, last.Status, last.Body)
+	}
+	if s, err := strconv.Atoi(last.Header.Get("Retry-After")); err != nil || s < 1 {
+		t.Fatalf("Retry-After %q", last.Header.Get("Retry-After"))
+	}
+	if r := b.do(t, "POST", "/v1/auth/password", map[string]string{"current_password": "a long passphrase", "new_password": "a brand new passphrase"}, "Authorization", auth); r.Status != 429 {
+		t.Fatalf("the right password while throttled: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestSuccessfulLoginsNotThrottled (audit finding 9): logging in again and
+// again with the right password (scripts, several devices) is never
+// refused; only failures count.
+func TestSuccessfulLoginsNotThrottled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.partner(t, "often@acme.ng")
+	for i := 0; i < 25; i++ {
+		b.do(t, "POST", "/v1/auth/login", map[string]string{"email": "often@acme.ng", "password": "a long passphrase"}).want(t, 200)
+	}
+}
+
+// TestControlCharactersRefused (audit finding 9): control and bidi
+// characters in names and emails are a 400 naming the field, and nothing
+// is created.
+func TestControlCharactersRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, c := range []struct{ field, name, email string }{
+		{"name", "Acme\u202egnp.exe", "bidi@acme.ng"},
+		{"name", "Acme\nLevel=admin", "newline@acme.ng"},
+		{"name", "Acme\u200b", "zwsp@acme.ng"},
+		{"email", "Acme", "ev\u202eil@acme.ng"},
+	} {
+		r := b.do(t, "POST", "/v1/auth/signup", map[string]string{"name": c.name, "email": c.email, "password": "a long passphrase"})
+		if r.Status != 400 || !strings.Contains(string(r.Body), `"field":"`+c.field+`"`) {
+			t.Errorf("signup %q / %q: %d %s, want 400 naming %s", c.name, c.email, r.Status, r.Body, c.field)
+		}
+	}
+	auth := b.partner(t, "clean@acme.ng")
+	id, sk := b.newApp(t, auth)
+	r := b.do(t, "POST", "/v1/apps", map[string]any{"name": "loans\u2066x"}, "Authorization", auth)
+	if r.Status != 400 || !strings.Contains(string(r.Body), `"field":"name"`) {
+		t.Errorf("app name with an isolate: %d %s", r.Status, r.Body)
+	}
+	r = b.do(t, "PATCH", "/v1/apps/"+id, map[string]any{"display_name": "Loans\u202e"}, "Authorization", auth)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "display_name") {
+		t.Errorf("display name with an override: %d %s", r.Status, r.Body)
+	}
+	r = b.do(t, "POST", "/v2/accounts/initiate", map[string]any{"customer": map[string]string{"name": "Ada\u202eObi", "email": "ada@example.ng"}}, "mono-sec-key", sk)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "customer.name") {
+		t.Errorf("customer name with an override: %d %s", r.Status, r.Body)
 	}
 }

@@ -89,7 +89,7 @@ func fieldErrors(err error) []fieldError {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fl flavour, err error) {
 	status := StatusOf(err)
 	var e *kobo.Error
-	if errors.As(err, &e) && e.Code == kobo.ERATELIMIT && e.RetryAfter > 0 {
+	if errors.As(err, &e) && (e.Code == kobo.ERATELIMIT || e.Code == kobo.EUNAVAILABLE) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 	}
 	msg := kobo.ErrorMessage(err)

@@ -25,7 +25,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil {
 		return err
 	}
-	p, err := s.app.Signup(r.Context(), app.SignupInput{Name: deref(req.Name), Email: deref(req.Email), Password: kobo.Secret(deref(req.Password))})
+	p, err := s.app.Signup(r.Context(), app.SignupInput{Name: deref(req.Name), Email: deref(req.Email), Password: kobo.Secret(deref(req.Password)), ClientIP: clientIP(r)})
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil {
 		return err
 	}
-	t, err := s.app.ChangePassword(r.Context(), partnerFrom(r.Context()).ID, kobo.Secret(deref(req.CurrentPassword)), kobo.Secret(deref(req.NewPassword)), "api")
+	t, err := s.app.ChangePassword(r.Context(), partnerFrom(r.Context()).ID, bearerToken(r), kobo.Secret(deref(req.CurrentPassword)), kobo.Secret(deref(req.NewPassword)), "api")
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,6 @@ type Config struct {
 	// Ready reports whether the process can serve traffic (database
 	// reachable, migrations current); /readyz calls it.
 	Ready func(ctx context.Context) error
-	// Version is printed by /healthz.
-	Version string
 }
 
 // Server is the HTTP API.
@@ -38,7 +36,6 @@ type Server struct {
 	publicURL string
 	bodyLimit int64
 	ready     func(context.Context) error
-	version   string
 	mux       *http.ServeMux
 	metrics   *metrics
 	handler   http.Handler
@@ -59,7 +56,6 @@ func New(c Config) *Server {
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
 		bodyLimit: cmp.Or(c.BodyLimit, 1<<20),
 		ready:     c.Ready,
-		version:   c.Version,
 		mux:       http.NewServeMux(),
 		catCache:  map[string]*encoded{},
 	}

@@ -1,0 +1,93 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/sqlite"
+)
+
+// TestPasswordHashesBounded (audit finding 4): argon2id memory is bounded.
+// With a budget of one hash and no queue, a signup that arrives while
+// another is hashing is answered 503 with Retry-After at once, instead of
+// allocating another argon2 buffer; and no more hashes run at once than
+// the budget allows even when many arrive together.
+func TestPasswordHashesBounded(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx, kobo.SystemClock{}); err != nil {
+		t.Fatal(err)
+	}
+	p := PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	s := New(Config{Store: st, PasswordParams: p, PasswordMemoryBudget: 64 << 10, PasswordQueue: -1})
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.gate.held = func(hash func()) {
+		once.Do(func() { close(entered); <-release })
+		hash()
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Signup(ctx, SignupInput{Name: "One", Email: "one@ada.ng", Password: "correct horse battery", ClientIP: "a"})
+		first <- err
+	}()
+	<-entered // the first signup holds the whole budget
+	_, err = s.Signup(ctx, SignupInput{Name: "Two", Email: "two@ada.ng", Password: "correct horse battery", ClientIP: "b"})
+	var e *kobo.Error
+	if !errors.As(err, &e) || e.Code != kobo.EUNAVAILABLE || e.RetryAfter <= 0 {
+		t.Fatalf("a signup while the budget is spent = %v, want EUNAVAILABLE with RetryAfter", err)
+	}
+	if err := s.store.View(ctx, func(tx kobo.Tx) error { _, err := tx.PartnerByEmail(ctx, "two@ada.ng"); return err }); kobo.ErrorCode(err) != kobo.ENOTFOUND {
+		t.Fatalf("the refused signup was written: %v", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+
+	// 32 at once through a budget of 3 hashes with a long enough line:
+	// every one succeeds, never more than 3 at a time.
+	s = New(Config{Store: st, PasswordParams: p, PasswordMemoryBudget: 3 * 64 << 10, PasswordQueue: 64, PasswordWait: time.Hour})
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	s.gate.held = func(hash func()) {
+		mu.Lock()
+		cur++
+		peak = max(peak, cur)
+		mu.Unlock()
+		hash()
+		mu.Lock()
+		cur--
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.hash(ctx, "correct horse battery")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if peak > 3 {
+		t.Fatalf("%d hashes ran at once with a budget of 3", peak)
+	}
+}
