@@ -248,6 +248,9 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			if err != nil && ctx.Err() == nil {
 				log.Warn("pruning failed", "err", err)
 			}
+			if _, err := svc.PruneThrottles(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("pruning throttle counters failed", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
