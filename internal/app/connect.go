@@ -89,6 +89,9 @@ type SessionInput struct {
 	CustomerEmail string
 	Reference     string
 	ViaLink       bool // opened by a Connect Link
+	// ReauthToken is the widget's proof that the partner asked for this
+	// re-authorisation (a token from POST /accounts/{id}/reauthorise).
+	ReauthToken string
 }
 
 // sealed shapes: private so the raw secrets never meet kobo.Secret's

@@ -273,8 +273,17 @@ func (s *Service) ResolveReauthToken(ctx context.Context, c *kobo.Caller, token 
 // (https://docs.mono.co/docs/financial-data/partners-api-guide/reauth-guide),
 // which answers responseCode 99 with the session to log in on. Nothing is
 // asked of the bank yet: the customer's login comes next, on ReauthLogin.
+//
+// From the widget (a public key or a Connect Link) it needs the partner's
+// say-so; see widgetReauth.
 func (s *Service) OpenReauth(ctx context.Context, c *kobo.Caller, accountID string, in SessionInput) (*ConnectStep, error) {
-	acct, err := s.ownedAccount(ctx, c, accountID)
+	var acct *kobo.Account
+	var err error
+	if c.Key.Kind == kobo.SecretKey {
+		acct, err = s.ownedAccount(ctx, c, accountID)
+	} else {
+		acct, err = s.widgetReauth(ctx, c, accountID, in)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -158,3 +158,119 @@ func TestHealthzPublishesNoVersion(t *testing.T) {
 		t.Fatalf("public /healthz: %s", r.body)
 	}
 }
+
+// TestWidgetReauthNeedsToken (audit finding 3): the public key alone
+// cannot make kobo log in to a customer's bank with the stored
+// credentials. Re-authorisation from the widget needs a token from
+// POST /accounts/{id}/reauthorise (or a Connect Link of scope reauth), for
+// an account that needs it, and is throttled per account.
+func TestWidgetReauthNeedsToken(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	gt := e.institution("GTBank")
+	id := linkUser(t, e, gt, "user_reauth", map[string]string{"otp": "123456"})
+	other := linkUser(t, e, gt, "user_good", nil)
+	waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, e, id) == "AVAILABLE" && status(t, e, other) == "AVAILABLE" })
+	widget := func(body map[string]any) res {
+		t.Helper()
+		return e.do("POST", "/connect/api/session", body, "x-public-key", e.pk)
+	}
+	// an account that does not need re-authorisation
+	if r := widget(map[string]any{"scope": "reauth", "account": id}); r.status < 400 || r.status == 429 {
+		t.Fatalf("public key + account id: %d %s", r.status, r.body)
+	}
+	// one that does
+	e.must(200, "POST", "/v2/sandbox/clock/advance", map[string]int{"days": 31}, e.key()...)
+	if r := e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...); r.m(t)["code"] != "REAUTHORISATION_REQUIRED" {
+		t.Fatalf("sync: %s", r.body)
+	}
+	for range 5 {
+		if r := widget(map[string]any{"scope": "reauth", "account": id}); r.status < 400 || r.status == 429 {
+			t.Fatalf("public key + account id of an account needing re-auth: %d %s", r.status, r.body)
+		}
+	}
+	if r := widget(map[string]any{"scope": "reauth", "account": id}); !strings.Contains(string(r.body), "/reauthorise") {
+		t.Fatalf("the refusal does not say how to re-authorise: %s", r.body)
+	}
+	token := e.must(200, "POST", "/accounts/"+id+"/reauthorise", nil, e.key()...).m(t)["token"].(string)
+	// a token names its account: it does not open another
+	if r := widget(map[string]any{"scope": "reauth", "reauth_token": token, "account": other}); r.status < 400 {
+		t.Fatalf("token for one account, id of another: %d %s", r.status, r.body)
+	}
+	// connect.js ≤2.0 sends reauth_token; Mono's 2.1+ sends what
+	// reauthorise() was given as data.account
+	for _, body := range []map[string]any{{"reauth_token": token}, {"scope": "reauth", "account": token}} {
+		r := widget(body)
+		if r.status != 200 || r.m(t)["reauth"] != true {
+			t.Fatalf("widget re-auth with %v: %d %s", body, r.status, r.body)
+		}
+	}
+	// a token is no licence to hammer the bank
+	limited := false
+	for i := 0; i < 30 && !limited; i++ {
+		limited = widget(map[string]any{"reauth_token": token}).status == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("30 re-authorisation starts with one token were never throttled")
+	}
+}
+
+// TestConnectLinksDieWithModeAndKeys (audit finding 6): a Connect Link is
+// bound to the mode and the keys it was made with: switching the app back
+// to sandbox kills its live links, rotating keys kills that mode's links,
+// and link requests spend the per-key rate limit like widget requests.
+func TestConnectLinksDieWithModeAndKeys(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	appID := e.app["id"].(string)
+	live := e.must(200, "PATCH", "/v1/apps/"+appID, map[string]any{"live": true}, "Authorization", e.auth).m(t)
+	liveSK := live["secret_key"].(string)
+	link := func(sk string) string {
+		t.Helper()
+		r := e.must(200, "POST", "/v2/accounts/initiate", map[string]any{"customer": map[string]string{"name": "Ada Obi", "email": "ada@example.ng"}}, "mono-sec-key", sk)
+		u, _ := url.Parse(r.m(t)["data"].(map[string]any)["mono_url"].(string))
+		return u.Query().Get("link")
+	}
+	open := func(tok string) res {
+		t.Helper()
+		return e.do("GET", "/connect/api/config", nil, "x-link-token", tok)
+	}
+	liveLink, testLink := link(liveSK), link(e.sk)
+	if r := open(liveLink); r.status != 200 || r.m(t)["app"].(map[string]any)["live"] != true {
+		t.Fatalf("live link: %d %s", r.status, r.body)
+	}
+	e.must(200, "PATCH", "/v1/apps/"+appID, map[string]any{"live": false}, "Authorization", e.auth)
+	if r := open(liveLink); r.status != 401 && r.status != 410 {
+		t.Fatalf("a live link after the app went back to sandbox: %d %s", r.status, r.body)
+	}
+	if r := open(testLink); r.status != 200 {
+		t.Fatalf("a sandbox link after leaving live: %d %s", r.status, r.body)
+	}
+	e.must(200, "POST", "/v1/apps/"+appID+"/keys/rotate?mode=test", nil, "Authorization", e.auth)
+	if r := open(testLink); r.status != 401 && r.status != 410 {
+		t.Fatalf("a sandbox link after the sandbox keys were rotated: %d %s", r.status, r.body)
+	}
+}
+
+// TestConnectLinksRateLimited (audit finding 6): requests made with a
+// Connect Link spend the app's per-key budget like the widget's public
+// key does.
+func TestConnectLinksRateLimited(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{limits: true})
+	e.signupApp("")
+	r := e.must(200, "POST", "/v2/accounts/initiate", map[string]any{"customer": map[string]string{"name": "Ada Obi", "email": "ada@example.ng"}}, e.key()...)
+	u, _ := url.Parse(r.m(t)["data"].(map[string]any)["mono_url"].(string))
+	tok := u.Query().Get("link")
+	n := 0
+	for ; n < 1000; n++ {
+		if e.do("GET", "/connect/api/config", nil, "x-link-token", tok).status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	if n == 1000 {
+		t.Fatal("1000 requests with one Connect Link were never rate limited")
+	}
+}

@@ -270,16 +270,30 @@ func TestWidgetWithKoboLoader(t *testing.T) {
 
 	// 6. connect.js 2.1+ passes the account id instead of a token (another
 	// account: manual syncs are limited to one per account every 2 minutes).
+	// The public key and an account id prove nothing (both are public), so
+	// the widget says what to do instead of logging in to the bank; with a
+	// token in place of the id it re-authorises.
 	reauth = linkUser(t, r.e, r.e.institution("Zenith Bank"), "user_reauth", map[string]string{"otp": "123456"})
 	waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, r.e, reauth) == "AVAILABLE" })
 	needReauth()
 	r.eval(`window.c = makeConnect(); c.reauthorise("`+reauth+`"); c.open(); true`, nil)
 	f = r.frame()
+	r.waitScreen(f, "ERROR")
+	var refusal string
+	r.b.Run("read the refusal", chromedp.Text(`#screen`, &refusal, in(f)...))
+	if !strings.Contains(refusal, "/accounts/{id}/reauthorise") {
+		t.Fatalf("re-auth by account id alone: the widget says %q", refusal)
+	}
+	b.Screenshots("08b-reauth-needs-token")
+	r.eval(`c.close(); true`, nil)
+	token = r.e.must(200, "POST", "/accounts/"+reauth+"/reauthorise", nil, r.e.key()...).m(t)["token"].(string)
+	r.eval(`window.c = makeConnect(); c.reauthorise("`+token+`"); c.open(); true`, nil)
+	f = r.frame()
 	r.waitScreen(f, "MFA")
 	r.typeIn(f, "#f-otp", "123456")
 	r.click(f, "#submit")
 	if got := r.exchange(r.code(4)); got != reauth {
-		t.Fatalf("re-auth by account id gave %s", got)
+		t.Fatalf("re-auth with a token gave %s", got)
 	}
 	if hooks.bad != 0 {
 		t.Fatalf("%d webhooks failed signature checks", hooks.bad)
@@ -377,8 +391,10 @@ func routeToKobo(t *testing.T, ctx context.Context, kobo string) {
 
 // TestWidgetWithMonoConnectJS drives the widget with Mono's own connect.js
 // from npm, unmodified: 2.2.0 (connect.mono.co, single-encoded data,
-// reauthorise(accountId)) and 0.2.5 (connect.withmono.com, double-encoded
-// data, reauthorise(token)).
+// reauthorise(x) sends x as data.account) and 0.2.5 (connect.withmono.com,
+// double-encoded data, reauthorise(token)). Both re-authorise with a token
+// from POST /accounts/{id}/reauthorise: kobo refuses an account id alone
+// from the public key, and takes a token arriving in data.account.
 func TestWidgetWithMonoConnectJS(t *testing.T) {
 	hooks := newHookReceiver(t)
 	r := newWidgetRig(t, hooks.srv.URL)
@@ -416,16 +432,13 @@ func TestWidgetWithMonoConnectJS(t *testing.T) {
 		waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, r.e, id) == "AVAILABLE" })
 	}
 
-	// Re-authorise with each generation's API: 2.2.0 takes the account id,
-	// 0.2.5 a token from POST /accounts/{id}/reauthorise.
+	// Re-authorise with each generation's API, given a token from
+	// POST /accounts/{id}/reauthorise.
 	r.e.must(200, "POST", "/v2/sandbox/clock/advance", map[string]int{"days": 31}, r.e.key()...)
 	for _, v := range []string{"2.2.0", "0.2.5"} {
 		id := accounts[v]
 		r.e.must(200, "POST", "/accounts/"+id+"/sync", nil, r.e.key()...)
-		arg := id
-		if v == "0.2.5" {
-			arg = r.e.must(200, "POST", "/accounts/"+id+"/reauthorise", nil, r.e.key()...).m(t)["token"].(string)
-		}
+		arg := r.e.must(200, "POST", "/accounts/"+id+"/reauthorise", nil, r.e.key()...).m(t)["token"].(string)
 		b.Run("open the page with Mono's connect.js "+v, chromedp.Navigate(r.site.URL+"?mono="+v), chromedp.WaitVisible("#link", chromedp.ByQuery))
 		r.eval(`window.c = makeConnect(); c.reauthorise("`+arg+`"); c.open(); true`, nil)
 		f := r.frame()

@@ -145,9 +145,11 @@ func (s *Server) widgetError(w http.ResponseWriter, err error) error {
 }
 
 // widgetSession is POST /connect/api/session: it opens a connect session
-// for the chosen bank, or a re-authorisation session for an account
-// (reauth_token from POST /accounts/{id}/reauthorise, or the account id
-// connect.js 2.1+ passes in data.account).
+// for the chosen bank, or a re-authorisation session for an account. A
+// re-authorisation needs the partner's say-so (app.StartReauth): a
+// reauth_token from POST /accounts/{id}/reauthorise, or a Connect Link of
+// scope reauth. Mono's connect.js 2.1+ puts whatever reauthorise() was
+// given in data.account, so a token arriving there is taken as the token.
 func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) error {
 	var req widgetSessionRequest
 	if err := decodeJSON(r, &req, false); err != nil {
@@ -164,18 +166,14 @@ func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) error {
 		req.ReauthToken, req.Account, req.Scope = "", l.AccountID, l.Scope
 	}
 	if req.Scope == "reauth" || req.ReauthToken != "" || req.Account != "" {
-		account := req.Account
-		if req.ReauthToken != "" {
-			id, err := s.app.ResolveReauthToken(r.Context(), c, req.ReauthToken)
-			if err != nil {
-				return s.widgetError(w, err)
-			}
-			account = id
+		account := strings.TrimSpace(req.Account)
+		if req.ReauthToken == "" && account != "" && !accountIDPattern.MatchString(account) {
+			req.ReauthToken, account = account, ""
 		}
-		if !accountIDPattern.MatchString(account) {
-			return s.widgetError(w, &kobo.Error{Code: kobo.EINVALID, Message: "Re-authorisation needs the account id or a reauth token", Fields: map[string]string{"account": "is required"}})
+		if account == "" && req.ReauthToken == "" {
+			return s.widgetError(w, &kobo.Error{Code: kobo.EINVALID, Message: "Re-authorisation needs a reauth token", Fields: map[string]string{"reauth_token": "is required"}})
 		}
-		in.Scope, in.InstitutionID = "", ""
+		in.Scope, in.InstitutionID, in.ReauthToken = "", "", req.ReauthToken
 		step, err := s.app.StartReauth(r.Context(), c, account, in)
 		if err != nil {
 			return s.widgetError(w, err)

@@ -80,8 +80,11 @@
     this.iframe = frame;
   };
 
-  // reauthorise takes a re-auth token (connect.js ≤2.0) or an account id
-  // (2.1+: "Account ID is required for re-authorisation").
+  // reauthorise takes a re-auth token from POST /accounts/{id}/reauthorise.
+  // An account id (connect.js 2.1+) is passed on as Mono's loader does,
+  // and kobo's widget answers that it needs a token: the public key and an
+  // account id are both public, so they cannot be what lets a page make
+  // kobo log in to a customer's bank.
   Connect.prototype.reauthorise = function (tokenOrAccount) {
     if (!tokenOrAccount) throw new Error("Account ID is required for re-authorisation");
     var extra = { scope: "reauth" };
