@@ -45,6 +45,11 @@ type LinkInput struct {
 	AuthMethod    string `json:"m,omitempty"`
 	AccountID     string `json:"ac,omitempty"`
 	Expires       int64  `json:"e"`
+	// Key is the id of the app's secret key of the link's mode when the
+	// link was made. The link works only while that key does: rotating the
+	// keys, or taking the app out of live mode (which revokes its live
+	// keys), ends every link made under them.
+	Key string `json:"k"`
 }
 
 // LinkRequest is POST /v2/accounts/initiate's body, decoded.
@@ -96,8 +101,15 @@ func (s *Service) CreateLink(ctx context.Context, c *kobo.Caller, r LinkRequest)
 		return nil, err
 	}
 	now := s.now()
+	keys, err := s.modeKeys(ctx, c.App.ID, c.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if keys.secret == nil {
+		return nil, kobo.Errorf(kobo.EFORBIDDEN, "this app has no %s keys; links can only be made in a mode the app has keys for", c.Mode)
+	}
 	in := LinkInput{App: c.App.ID, Live: c.Mode.IsLive(), Reference: r.Reference, Scope: scope, RedirectURL: r.RedirectURL,
-		InstitutionID: r.InstitutionID, AuthMethod: r.AuthMethod, Expires: now.Add(LinkTTL).Unix()}
+		InstitutionID: r.InstitutionID, AuthMethod: r.AuthMethod, Expires: now.Add(LinkTTL).Unix(), Key: keys.secret.ID}
 	out := &Link{CreatedAt: now}
 	if scope == "reauth" {
 		acct, err := s.ownedAccount(ctx, c, r.AccountID)
@@ -141,7 +153,10 @@ func (s *Service) signLink(in LinkInput) string {
 }
 
 // OpenLink verifies a link token and returns the app's caller and the
-// link. The caller has no key: the token stands in for the public key.
+// link. The token stands in for the public key, so the caller carries the
+// app's public key of the link's mode: link requests spend that key's
+// rate limit and are capped like the widget's. A link dies with the keys
+// it was made under (LinkInput.Key).
 func (s *Service) OpenLink(ctx context.Context, token string) (*kobo.Caller, *LinkInput, error) {
 	bad := kobo.Errorf(kobo.EUNAUTHORIZED, "This link is not valid. Ask for a new one.")
 	payload, sig, ok := strings.Cut(token, ".")
@@ -162,6 +177,7 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*kobo.Caller, *Li
 	if s.clock.Now().Unix() > in.Expires {
 		return nil, nil, kobo.Errorf(kobo.EGONE, "This link has expired. Ask for a new one.")
 	}
+	mode := kobo.ModeOf(in.Live)
 	var a *kobo.App
 	err = s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
@@ -174,7 +190,37 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*kobo.Caller, *Li
 	if err != nil {
 		return nil, nil, err
 	}
-	return &kobo.Caller{App: *a, Mode: kobo.ModeOf(in.Live)}, &in, nil
+	keys, err := s.modeKeys(ctx, a.ID, mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	if in.Key == "" || keys.secret == nil || keys.secret.ID != in.Key || keys.public == nil || (in.Live && !a.Live) {
+		return nil, nil, kobo.Errorf(kobo.EUNAUTHORIZED, "This link no longer works: the app's keys have changed. Ask for a new one.")
+	}
+	return &kobo.Caller{App: *a, Key: *keys.public, Mode: mode}, &in, nil
+}
+
+// appKeys are an app's unrevoked keys of one mode.
+type appKeys struct{ public, secret *kobo.APIKey }
+
+func (s *Service) modeKeys(ctx context.Context, appID string, mode kobo.Mode) (appKeys, error) {
+	var out appKeys
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		keys, err := tx.APIKeysByApp(ctx, appID)
+		for _, k := range keys {
+			if k.Mode != mode || k.RevokedAt != nil {
+				continue
+			}
+			switch k.Kind {
+			case kobo.PublicKey:
+				out.public = k
+			case kobo.SecretKey:
+				out.secret = k
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 // LinkRedirect is where the browser goes after a Connect Link flow.

@@ -42,6 +42,9 @@ func (s *Server) widgetKey(h handler) handler {
 				return err
 			}
 			noteCaller(r.Context(), c)
+			if err := s.app.AllowKey(c); err != nil {
+				return err
+			}
 			ctx := context.WithValue(context.WithValue(r.Context(), keyCaller, c), keyLink, link)
 			return h(w, r.WithContext(ctx))
 		}
