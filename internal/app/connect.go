@@ -217,10 +217,18 @@ func (s *Service) CreateSession(ctx context.Context, c *kobo.Caller, in SessionI
 		cs.AccountID, cs.CustomerID = acct.ID, acct.CustomerID
 	}
 	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := s.capPublicKey(ctx, tx, c, s.throttles.sessions(), "connect sessions"); err != nil {
+			return err
+		}
 		if acct == nil {
-			id, err := resolveCustomer(ctx, tx, c.App.ID, cs.Live, cs.CustomerID, cs.CustomerName, cs.CustomerEmail, now)
+			id, created, err := resolveCustomer(ctx, tx, c.App.ID, cs.Live, cs.CustomerID, cs.CustomerName, cs.CustomerEmail, now)
 			if err != nil {
 				return err
+			}
+			if created {
+				if err := s.capPublicKey(ctx, tx, c, s.throttles.customers(), "new customers"); err != nil {
+					return err
+				}
 			}
 			cs.CustomerID = id
 		}
@@ -234,27 +242,28 @@ func (s *Service) CreateSession(ctx context.Context, c *kobo.Caller, in SessionI
 
 // resolveCustomer finds or creates the customer a connect flow names: an
 // existing id must belong to the app; an email finds or creates one.
-func resolveCustomer(ctx context.Context, tx kobo.Tx, appID string, live bool, id, name, email string, now time.Time) (string, error) {
+// created says a customer was made.
+func resolveCustomer(ctx context.Context, tx kobo.Tx, appID string, live bool, id, name, email string, now time.Time) (string, bool, error) {
 	switch {
 	case id != "":
 		cust, err := tx.Customer(ctx, id)
 		if err != nil || cust.AppID != appID || cust.Live != live {
-			return "", &kobo.Error{Code: kobo.EINVALID, Message: "customer.id does not name a customer of this app", Fields: map[string]string{"customer.id": "is unknown"}}
+			return "", false, &kobo.Error{Code: kobo.EINVALID, Message: "customer.id does not name a customer of this app", Fields: map[string]string{"customer.id": "is unknown"}}
 		}
-		return id, nil
+		return id, false, nil
 	case email != "":
 		cust, err := tx.CustomerByEmail(ctx, appID, live, email)
 		switch kobo.ErrorCode(err) {
 		case "":
-			return cust.ID, nil
+			return cust.ID, false, nil
 		case kobo.ENOTFOUND:
 			cust = &kobo.Customer{ID: kobo.NewID(now), AppID: appID, Live: live, Name: name, Email: email, CreatedAt: now, UpdatedAt: now}
-			return cust.ID, tx.CreateCustomer(ctx, cust)
+			return cust.ID, true, tx.CreateCustomer(ctx, cust)
 		default:
-			return "", err
+			return "", false, err
 		}
 	}
-	return "", nil
+	return "", false, nil
 }
 
 func strconvQuote(s string) string {

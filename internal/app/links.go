@@ -131,7 +131,7 @@ func (s *Service) CreateLink(ctx context.Context, c *kobo.Caller, r LinkRequest)
 			}
 		}
 		err := s.store.Update(ctx, func(tx kobo.Tx) error {
-			id, err := resolveCustomer(ctx, tx, c.App.ID, in.Live, r.CustomerID, strings.TrimSpace(r.CustomerName), strings.ToLower(strings.TrimSpace(r.CustomerEmail)), now)
+			id, _, err := resolveCustomer(ctx, tx, c.App.ID, in.Live, r.CustomerID, strings.TrimSpace(r.CustomerName), strings.ToLower(strings.TrimSpace(r.CustomerEmail)), now)
 			in.CustomerID = id
 			return err
 		})

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -153,4 +154,23 @@ func (s *Service) PruneThrottles(ctx context.Context) (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// capPublicKey counts one creation of what against the caller's public key
+// (the widget's, or the one a Connect Link stands in for), in tx: over the
+// cap it returns ERATELIMIT and the transaction, count included, rolls
+// back, so nothing is written. Secret-key callers are the partner's own
+// servers, bounded by the per-key rate limit instead.
+func (s *Service) capPublicKey(ctx context.Context, tx kobo.Tx, c *kobo.Caller, th throttle, what string) error {
+	if c.Key.Kind != kobo.PublicKey {
+		return nil
+	}
+	n, end, err := s.countThrottle(ctx, tx, th, c.Key.ID)
+	if err != nil {
+		return err
+	}
+	if n > th.Limit {
+		return s.limited(th, end, fmt.Sprintf("This app's public key has made too many %s this hour (the limit is %d); try again later.", what, th.Limit))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,4 +136,55 @@ func TestControlCharactersRefused(t *testing.T) {
 	if r.Status != 400 || !strings.Contains(string(r.Body), "customer.name") {
 		t.Errorf("customer name with an override: %d %s", r.Status, r.Body)
 	}
+}
+
+// TestPublicKeyCreationsCapped (audit finding 9): the public key is
+// public, so what it may create is capped per hour: customers first (300),
+// then connect sessions (1000), each a 429 with Retry-After that writes
+// nothing. The secret key is not capped this way.
+func TestPublicKeyCreationsCapped(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	auth := b.partner(t, "caps@acme.ng")
+	m := b.do(t, "POST", "/v1/apps", map[string]any{"name": "loans"}, "Authorization", auth).want(t, 201).json(t)
+	pk, sk := m["public_key"].(string), m["secret_key"].(string)
+	inst := b.do(t, "GET", "/v1/institutions", nil).Body
+	gt := regexpFirst(t, `"_id":"([0-9a-f]{24})"`, inst)
+	session := func(body map[string]any) resp {
+		t.Helper()
+		body["institution"] = gt
+		return b.do(t, "POST", "/connect/api/session", body, "x-public-key", pk)
+	}
+	n := 0
+	var last resp
+	for ; n < 400; n++ {
+		last = session(map[string]any{"customer": map[string]string{"name": "Ada", "email": fmt.Sprintf("c%d@example.ng", n)}})
+		if last.Status != 200 {
+			break
+		}
+	}
+	if last.Status != 429 || n > 300 || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d new customers from the public key: %d %s", n, last.Status, last.Body)
+	}
+	// an existing customer, or none, still opens sessions...
+	session(map[string]any{"customer": map[string]string{"email": "c0@example.ng"}}).want(t, 200)
+	// ...until the session cap
+	for n = 0; n < 1200; n++ {
+		if last = session(map[string]any{}); last.Status != 200 {
+			break
+		}
+	}
+	if last.Status != 429 || n > 1000 || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d more sessions from the public key: %d %s", n, last.Status, last.Body)
+	}
+	b.do(t, "POST", "/v1/connect/session", map[string]any{"institution": gt}, "mono-sec-key", sk).want(t, 200)
+}
+
+func regexpFirst(t *testing.T, pattern string, body []byte) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no %s in %.200s", pattern, body)
+	}
+	return string(m[1])
 }
