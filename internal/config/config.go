@@ -87,6 +87,15 @@ type Config struct {
 	RequestLogSample    float64
 	RequestLogRetention time.Duration
 	RequestLogMaxRows   int
+	// PasswordMemoryMB bounds the memory argon2id may use at once in one
+	// replica (each hash takes 19 MiB); checks beyond it wait briefly, then
+	// get 503 with Retry-After. Size it to the container's memory limit.
+	PasswordMemoryMB int64
+	// PublicKeySessionsPerHour and PublicKeyCustomersPerHour cap the
+	// connect sessions and new customers one app's public key (the
+	// widget's, or a Connect Link's) may create in an hour.
+	PublicKeySessionsPerHour  int
+	PublicKeyCustomersPerHour int
 }
 
 // Default returns the defaults: everything local, SQLite in ./kobo-data.
@@ -106,6 +115,10 @@ func Default() Config {
 		RateLimitPerIP:  300,
 		Lease:           time.Minute,
 		PageCacheMB:     32,
+
+		PasswordMemoryMB:          256,
+		PublicKeySessionsPerHour:  1000,
+		PublicKeyCustomersPerHour: 300,
 	}
 	c.opsDefaults()
 	return c
@@ -174,6 +187,27 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 			*x.dst = n
 		}
 	}
+	for _, x := range []struct {
+		key string
+		dst *int
+	}{{"KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR", &c.PublicKeySessionsPerHour}, {"KOBO_PUBLIC_KEY_CUSTOMERS_PER_HOUR", &c.PublicKeyCustomersPerHour}} {
+		if v := getenv(x.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive integer", x.key, v))
+				continue
+			}
+			*x.dst = n
+		}
+	}
+	if v := getenv("KOBO_PASSWORD_MEMORY_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 19 {
+			errs = append(errs, fmt.Errorf("KOBO_PASSWORD_MEMORY_MB: %q is not a size in MiB of at least 19 (one argon2id hash)", v))
+		} else {
+			c.PasswordMemoryMB = n
+		}
+	}
 	if v := getenv("KOBO_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -238,6 +272,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it; env KOBO_WEBHOOK_ALLOW_PRIVATE);\n"+
 			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
 	c.opsFlags(fs)
+	fs.Int64Var(&c.PasswordMemoryMB, "password-memory-mb", c.PasswordMemoryMB, "memory argon2id password hashing may use at once, in MiB (19 per hash)")
+	fs.IntVar(&c.PublicKeySessionsPerHour, "public-key-sessions-per-hour", c.PublicKeySessionsPerHour, "connect sessions one public key may open per hour")
+	fs.IntVar(&c.PublicKeyCustomersPerHour, "public-key-customers-per-hour", c.PublicKeyCustomersPerHour, "new customers one public key may create per hour")
 }
 
 // optionalBool is a boolean flag that can also be left unset (nil).
@@ -385,6 +422,12 @@ func (c Config) Validate() error {
 	if c.Workers < 1 || c.Workers > 256 {
 		errs = append(errs, fmt.Errorf("workers: %d is outside 1..256", c.Workers))
 	}
+	if c.PasswordMemoryMB < 19 {
+		errs = append(errs, fmt.Errorf("password-memory-mb: %d is less than one argon2id hash (19)", c.PasswordMemoryMB))
+	}
+	if c.PublicKeySessionsPerHour < 1 || c.PublicKeyCustomersPerHour < 1 {
+		errs = append(errs, fmt.Errorf("public-key-sessions-per-hour and public-key-customers-per-hour must be at least 1"))
+	}
 	if c.PageCacheMB < 0 || c.PageCacheMB > 64<<10 {
 		errs = append(errs, fmt.Errorf("page-cache-mb: %d is outside 0..65536", c.PageCacheMB))
 	}
@@ -423,5 +466,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("replica_id", c.ReplicaID),
 		slog.Duration("lease", c.Lease),
 		slog.String("request_log", fmt.Sprintf("%s sample=%v retention=%v max_rows=%d", c.RequestLog, c.RequestLogSample, c.RequestLogRetention, c.RequestLogMaxRows)),
+		slog.Int64("password_memory_mb", c.PasswordMemoryMB),
+		slog.Int("public_key_sessions_per_hour", c.PublicKeySessionsPerHour),
+		slog.Int("public_key_customers_per_hour", c.PublicKeyCustomersPerHour),
 	)
 }
