@@ -16,6 +16,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -36,11 +37,13 @@ type Config struct {
 	// PasswordParams tunes argon2id; zero uses OWASP's recommendation.
 	PasswordParams PasswordParams
 	// PasswordMemoryBudget bounds the memory argon2id may hold at once in
-	// this process (default 256 MiB); PasswordQueue is how many password
-	// checks may wait for it (default four rounds' worth, negative: none)
-	// and PasswordWait for how long (default 2s) before the answer is 503
-	// with Retry-After.
+	// this process (default 256 MiB), and PasswordCPUs (default
+	// GOMAXPROCS) the hashes at once to twice that; PasswordQueue is how
+	// many password checks may wait (default 16 rounds' worth, negative:
+	// none) and PasswordWait for how long (default 5s) before the answer
+	// is 503 with Retry-After.
 	PasswordMemoryBudget int64
+	PasswordCPUs         int
 	PasswordQueue        int
 	PasswordWait         time.Duration
 	// Throttles are the abuse limits kept in the database (failed logins,
@@ -145,7 +148,7 @@ func New(c Config) *Service {
 	// bound. Who may guess how often is decided by the failed-login
 	// throttles in the database (Throttles).
 	s.ipLimiter = newKeyedLimiter(s.clock, 1, 60)
-	s.gate = newHashGate(cmp.Or(c.PasswordMemoryBudget, 256<<20), s.pw, c.PasswordQueue, cmp.Or(c.PasswordWait, 2*time.Second))
+	s.gate = newHashGate(cmp.Or(c.PasswordMemoryBudget, 256<<20), s.pw, cmp.Or(c.PasswordCPUs, runtime.GOMAXPROCS(0)), c.PasswordQueue, cmp.Or(c.PasswordWait, 5*time.Second))
 	s.throttles = c.Throttles.withDefaults()
 	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
 	s.catalog = &catalogCache{}

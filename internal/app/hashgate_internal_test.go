@@ -57,7 +57,7 @@ func TestPasswordHashesBounded(t *testing.T) {
 
 	// 32 at once through a budget of 3 hashes with a long enough line:
 	// every one succeeds, never more than 3 at a time.
-	s = New(Config{Store: st, PasswordParams: p, PasswordMemoryBudget: 3 * 64 << 10, PasswordQueue: 64, PasswordWait: time.Hour})
+	s = New(Config{Store: st, PasswordParams: p, PasswordMemoryBudget: 3 * 64 << 10, PasswordCPUs: 8, PasswordQueue: 64, PasswordWait: time.Hour})
 	var mu sync.Mutex
 	cur, peak := 0, 0
 	s.gate.held = func(hash func()) {
@@ -89,5 +89,11 @@ func TestPasswordHashesBounded(t *testing.T) {
 	}
 	if peak > 3 {
 		t.Fatalf("%d hashes ran at once with a budget of 3", peak)
+	}
+
+	// A budget of 100 hashes on one CPU still runs only two at a time.
+	s = New(Config{Store: st, PasswordParams: p, PasswordMemoryBudget: 100 * 64 << 10, PasswordCPUs: 1, PasswordQueue: 64, PasswordWait: time.Hour})
+	if got := s.gate.budget / int64(p.Memory); got != 2 {
+		t.Fatalf("one CPU gets %d hashes at once, want 2", got)
 	}
 }
