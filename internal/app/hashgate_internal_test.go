@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/sqlite"
@@ -96,4 +98,48 @@ func TestPasswordHashesBounded(t *testing.T) {
 	if got := s.gate.budget / int64(p.Memory); got != 2 {
 		t.Fatalf("one CPU gets %d hashes at once, want 2", got)
 	}
+}
+
+// FuzzParseHash: a stored hash is read back from the database; whatever a
+// tampered row holds, parsing never panics and never accepts a cost that
+// would let one login take the process's memory.
+func FuzzParseHash(f *testing.F) {
+	f.Add(hashPassword("correct horse battery", PasswordParams{Memory: 64, Time: 1, Threads: 1}))
+	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
+	f.Add("$argon2id$v=19$m=4294967295,t=2,p=1$c2FsdA$aGFzaA")
+	f.Add("$argon2id$v=19$m=64,t=1,p=0$$")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, encoded string) {
+		h, ok := parseHash(encoded)
+		if !ok {
+			return
+		}
+		if h.p.Memory > 1<<21 || h.p.Time > 16 || h.p.Threads == 0 || len(h.want) == 0 {
+			t.Fatalf("accepted %q with params %+v", encoded, h.p)
+		}
+	})
+}
+
+// FuzzCheckText: what checkText accepts is valid UTF-8 with no control
+// character and none of Unicode's bidi or join controls (the oracle is the
+// standard library's property tables, not kobo's list).
+func FuzzCheckText(f *testing.F) {
+	for _, s := range []string{"Acme Lending", "Ada\u202eObi", "a\nb", "Zoë Ọládiméjì", "\xff", "x\u200dy", "شركة", "\u2067x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := kobo.Invalid{}
+		checkText(v, "name", s)
+		if v["name"] != "" {
+			return
+		}
+		if !utf8.ValidString(s) {
+			t.Fatalf("accepted invalid UTF-8 %q", s)
+		}
+		for _, r := range s {
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.Is(unicode.Join_Control, r) {
+				t.Fatalf("accepted %q with %U", s, r)
+			}
+		}
+	})
 }
