@@ -142,15 +142,9 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 	if ok, wait := s.ipLimiter.Allow("ip:" + clientIP); !ok {
 		return nil, &kobo.Error{Code: kobo.ERATELIMIT, Message: "too many login attempts from this address; try again later", RetryAfter: wait}
 	}
-	t := s.throttles
-	tooMany := "too many failed logins; try again later"
-	for _, c := range []struct {
-		th  throttle
-		key string
-	}{{t.loginPair(), email + "\x00" + clientIP}, {t.loginEmail(), email}, {t.loginAddress(), clientIP}} {
-		if err := s.throttled(ctx, c.th, c.key, tooMany); err != nil {
-			return nil, err
-		}
+	counters := s.throttles.login(email, clientIP)
+	if err := s.throttled(ctx, "too many failed logins; try again later", counters...); err != nil {
+		return nil, err
 	}
 	var p *kobo.Partner
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
@@ -178,10 +172,7 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 		s.log.InfoContext(ctx, "partner login failed", "partner_id", p.ID)
 	}
 	err = s.store.Update(ctx, func(tx kobo.Tx) error {
-		for _, c := range []struct {
-			th  throttle
-			key string
-		}{{t.loginPair(), email + "\x00" + clientIP}, {t.loginEmail(), email}, {t.loginAddress(), clientIP}} {
+		for _, c := range counters {
 			if _, _, err := s.countThrottle(ctx, tx, c.th, c.key); err != nil {
 				return err
 			}
@@ -245,7 +236,7 @@ func (s *Service) Logout(ctx context.Context, bearer string) error {
 func (s *Service) ChangePassword(ctx context.Context, partnerID, bearer string, current, next kobo.Secret, kind string) (*Token, error) {
 	th := s.throttles.password()
 	tooMany := "too many wrong current passwords; try again later"
-	if err := s.throttled(ctx, th, hashToken(bearer), tooMany); err != nil {
+	if err := s.throttled(ctx, tooMany, counter{th, hashToken(bearer)}); err != nil {
 		return nil, err
 	}
 	var p *kobo.Partner

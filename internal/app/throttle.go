@@ -62,12 +62,19 @@ func (t Throttles) withDefaults() Throttles {
 	return t
 }
 
-func (t Throttles) loginPair() throttle { return throttle{"login", t.LoginPair, 15 * time.Minute} }
-func (t Throttles) loginEmail() throttle {
-	return throttle{"login-email", t.LoginEmail, time.Hour}
+// counter is one throttle's count for one key.
+type counter struct {
+	th  throttle
+	key string
 }
-func (t Throttles) loginAddress() throttle {
-	return throttle{"login-address", t.LoginAddress, 15 * time.Minute}
+
+// login is what counts a failed login.
+func (t Throttles) login(email, address string) []counter {
+	return []counter{
+		{throttle{"login", t.LoginPair, 15 * time.Minute}, email + "\x00" + address},
+		{throttle{"login-email", t.LoginEmail, time.Hour}, email},
+		{throttle{"login-address", t.LoginAddress, 15 * time.Minute}, address},
+	}
 }
 func (t Throttles) signup() throttle { return throttle{"signup", t.SignupsPerAddress, time.Hour} }
 func (t Throttles) password() throttle {
@@ -91,7 +98,7 @@ func (s *Service) window(th throttle) (start, end time.Time) {
 	return start, start.Add(th.Period)
 }
 
-func (s *Service) limited(th throttle, end time.Time, message string) error {
+func (s *Service) limited(end time.Time, message string) error {
 	wait := end.Sub(s.clock.Now())
 	if wait < time.Second {
 		wait = time.Second
@@ -99,22 +106,29 @@ func (s *Service) limited(th throttle, end time.Time, message string) error {
 	return &kobo.Error{Code: kobo.ERATELIMIT, RetryAfter: wait, Message: message}
 }
 
-// throttled reports ERATELIMIT when key has used up th in this window,
-// without counting anything (a check before work whose failure alone is
-// counted, like a login).
-func (s *Service) throttled(ctx context.Context, th throttle, key, message string) error {
-	start, end := s.window(th)
-	var n int
+// throttled reports ERATELIMIT when any of counters has used up its
+// throttle in this window, without counting anything (a check before work
+// whose failure alone is counted, like a login).
+func (s *Service) throttled(ctx context.Context, message string, counters ...counter) error {
+	var over *time.Time
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
-		var err error
-		n, err = tx.ThrottleHits(ctx, throttleKey(th, key), start)
-		return err
+		for _, c := range counters {
+			start, end := s.window(c.th)
+			n, err := tx.ThrottleHits(ctx, throttleKey(c.th, c.key), start)
+			if err != nil {
+				return err
+			}
+			if n >= c.th.Limit && (over == nil || end.After(*over)) {
+				over = &end
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if n >= th.Limit {
-		return s.limited(th, end, message)
+	if over != nil {
+		return s.limited(*over, message)
 	}
 	return nil
 }
@@ -140,7 +154,7 @@ func (s *Service) takeThrottle(ctx context.Context, th throttle, key, message st
 		return err
 	}
 	if n > th.Limit {
-		return s.limited(th, end, message)
+		return s.limited(end, message)
 	}
 	return nil
 }
@@ -170,7 +184,7 @@ func (s *Service) capPublicKey(ctx context.Context, tx kobo.Tx, c *kobo.Caller, 
 		return err
 	}
 	if n > th.Limit {
-		return s.limited(th, end, fmt.Sprintf("This app's public key has made too many %s this hour (the limit is %d); try again later.", what, th.Limit))
+		return s.limited(end, fmt.Sprintf("This app's public key has made too many %s this hour (the limit is %d); try again later.", what, th.Limit))
 	}
 	return nil
 }
