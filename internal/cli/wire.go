@@ -79,7 +79,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
 		URLSigningKey: vlt.Derive("statement-links"), KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
 		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB), PasswordMemoryBudget: cfg.PasswordMemoryMB << 20,
-		Throttles: app.Throttles{SessionsPerPublicKey: cfg.PublicKeySessionsPerHour, CustomersPerPublicKey: cfg.PublicKeyCustomersPerHour},
+		Throttles: app.Throttles{SessionsPerPublicKey: cfg.PublicKeySessionsPerHour, CustomersPerPublicKey: cfg.PublicKeyCustomersPerHour, SignupsPerAddress: cfg.SignupsPerAddressPerHour},
 		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,
 			Retention: cfg.RequestLogRetention, MaxRows: cfg.RequestLogMaxRows},
 		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },

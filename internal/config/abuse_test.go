@@ -10,7 +10,7 @@ import (
 // from the environment and flags, and nonsense is refused by name.
 func TestAbuseLimits(t *testing.T) {
 	t.Parallel()
-	c, err := Default().FromEnv(env(map[string]string{"KOBO_PASSWORD_MEMORY_MB": "64", "KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR": "5000"}))
+	c, err := Default().FromEnv(env(map[string]string{"KOBO_PASSWORD_MEMORY_MB": "64", "KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR": "5000", "KOBO_SIGNUPS_PER_ADDRESS_PER_HOUR": "50"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestAbuseLimits(t *testing.T) {
 	if err := fs.Parse([]string{"--public-key-customers-per-hour", "900"}); err != nil {
 		t.Fatal(err)
 	}
-	if c.PasswordMemoryMB != 64 || c.PublicKeySessionsPerHour != 5000 || c.PublicKeyCustomersPerHour != 900 {
+	if c.PasswordMemoryMB != 64 || c.PublicKeySessionsPerHour != 5000 || c.PublicKeyCustomersPerHour != 900 || c.SignupsPerAddressPerHour != 50 {
 		t.Fatalf("limits = %d MiB, %d sessions, %d customers", c.PasswordMemoryMB, c.PublicKeySessionsPerHour, c.PublicKeyCustomersPerHour)
 	}
 	_, err = Default().FromEnv(env(map[string]string{"KOBO_PASSWORD_MEMORY_MB": "4", "KOBO_PUBLIC_KEY_CUSTOMERS_PER_HOUR": "lots"}))

@@ -96,6 +96,10 @@ type Config struct {
 	// widget's, or a Connect Link's) may create in an hour.
 	PublicKeySessionsPerHour  int
 	PublicKeyCustomersPerHour int
+	// SignupsPerAddressPerHour caps partner signups from one client
+	// address. Behind a reverse proxy every client has the proxy's address
+	// (kobo trusts no X-Forwarded-For), so raise it there.
+	SignupsPerAddressPerHour int
 }
 
 // Default returns the defaults: everything local, SQLite in ./kobo-data.
@@ -119,6 +123,7 @@ func Default() Config {
 		PasswordMemoryMB:          256,
 		PublicKeySessionsPerHour:  1000,
 		PublicKeyCustomersPerHour: 300,
+		SignupsPerAddressPerHour:  10,
 	}
 	c.opsDefaults()
 	return c
@@ -190,7 +195,8 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	for _, x := range []struct {
 		key string
 		dst *int
-	}{{"KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR", &c.PublicKeySessionsPerHour}, {"KOBO_PUBLIC_KEY_CUSTOMERS_PER_HOUR", &c.PublicKeyCustomersPerHour}} {
+	}{{"KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR", &c.PublicKeySessionsPerHour}, {"KOBO_PUBLIC_KEY_CUSTOMERS_PER_HOUR", &c.PublicKeyCustomersPerHour},
+		{"KOBO_SIGNUPS_PER_ADDRESS_PER_HOUR", &c.SignupsPerAddressPerHour}} {
 		if v := getenv(x.key); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
@@ -275,6 +281,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.PasswordMemoryMB, "password-memory-mb", c.PasswordMemoryMB, "memory argon2id password hashing may use at once, in MiB (19 per hash)")
 	fs.IntVar(&c.PublicKeySessionsPerHour, "public-key-sessions-per-hour", c.PublicKeySessionsPerHour, "connect sessions one public key may open per hour")
 	fs.IntVar(&c.PublicKeyCustomersPerHour, "public-key-customers-per-hour", c.PublicKeyCustomersPerHour, "new customers one public key may create per hour")
+	fs.IntVar(&c.SignupsPerAddressPerHour, "signups-per-address-per-hour", c.SignupsPerAddressPerHour, "partner signups one client address may make per hour (raise behind a proxy)")
 }
 
 // optionalBool is a boolean flag that can also be left unset (nil).
@@ -425,8 +432,8 @@ func (c Config) Validate() error {
 	if c.PasswordMemoryMB < 19 {
 		errs = append(errs, fmt.Errorf("password-memory-mb: %d is less than one argon2id hash (19)", c.PasswordMemoryMB))
 	}
-	if c.PublicKeySessionsPerHour < 1 || c.PublicKeyCustomersPerHour < 1 {
-		errs = append(errs, fmt.Errorf("public-key-sessions-per-hour and public-key-customers-per-hour must be at least 1"))
+	if c.PublicKeySessionsPerHour < 1 || c.PublicKeyCustomersPerHour < 1 || c.SignupsPerAddressPerHour < 1 {
+		errs = append(errs, fmt.Errorf("public-key-sessions-per-hour, public-key-customers-per-hour and signups-per-address-per-hour must be at least 1"))
 	}
 	if c.PageCacheMB < 0 || c.PageCacheMB > 64<<10 {
 		errs = append(errs, fmt.Errorf("page-cache-mb: %d is outside 0..65536", c.PageCacheMB))
@@ -469,5 +476,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("password_memory_mb", c.PasswordMemoryMB),
 		slog.Int("public_key_sessions_per_hour", c.PublicKeySessionsPerHour),
 		slog.Int("public_key_customers_per_hour", c.PublicKeyCustomersPerHour),
+		slog.Int("signups_per_address_per_hour", c.SignupsPerAddressPerHour),
 	)
 }
