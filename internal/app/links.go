@@ -101,7 +101,12 @@ func (s *Service) CreateLink(ctx context.Context, c *kobo.Caller, r LinkRequest)
 		return nil, err
 	}
 	now := s.now()
-	keys, err := s.modeKeys(ctx, c.App.ID, c.Mode)
+	var keys appKeys
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		keys, err = modeKeys(ctx, tx, c.App.ID, c.Mode)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -179,18 +184,18 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*kobo.Caller, *Li
 	}
 	mode := kobo.ModeOf(in.Live)
 	var a *kobo.App
+	var keys appKeys
 	err = s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
-		a, err = tx.App(ctx, in.App)
+		if a, err = tx.App(ctx, in.App); err != nil {
+			return err
+		}
+		keys, err = modeKeys(ctx, tx, a.ID, mode)
 		return err
 	})
 	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 		return nil, nil, bad
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, err := s.modeKeys(ctx, a.ID, mode)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -203,23 +208,20 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*kobo.Caller, *Li
 // appKeys are an app's unrevoked keys of one mode.
 type appKeys struct{ public, secret *kobo.APIKey }
 
-func (s *Service) modeKeys(ctx context.Context, appID string, mode kobo.Mode) (appKeys, error) {
+func modeKeys(ctx context.Context, tx kobo.Tx, appID string, mode kobo.Mode) (appKeys, error) {
 	var out appKeys
-	err := s.store.View(ctx, func(tx kobo.Tx) error {
-		keys, err := tx.APIKeysByApp(ctx, appID)
-		for _, k := range keys {
-			if k.Mode != mode || k.RevokedAt != nil {
-				continue
-			}
-			switch k.Kind {
-			case kobo.PublicKey:
-				out.public = k
-			case kobo.SecretKey:
-				out.secret = k
-			}
+	keys, err := tx.APIKeysByApp(ctx, appID)
+	for _, k := range keys {
+		if k.Mode != mode || k.RevokedAt != nil {
+			continue
 		}
-		return err
-	})
+		switch k.Kind {
+		case kobo.PublicKey:
+			out.public = k
+		case kobo.SecretKey:
+			out.secret = k
+		}
+	}
 	return out, err
 }
 
