@@ -357,7 +357,10 @@
         return loginForm(r.form, "");
       }
       return step(r);
-    }).catch(function (e) { fatal(e.message, reauthorise); });
+    }).catch(function (e) {
+      // 403: the partner has to supply a re-auth token; trying again cannot help
+      fatal(e.message, e.status === 403 ? null : reauthorise);
+    });
   }
 
   backBtn.addEventListener("click", function () { institutions(); });
