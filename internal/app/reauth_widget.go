@@ -11,11 +11,15 @@ import (
 // for with the public key alone.
 const ErrReauthNeedsToken = "Re-authorisation from the widget needs a re-auth token: get one with your secret key from POST /accounts/{id}/reauthorise and pass it to connect.reauthorise(token), or send the customer a link from POST /v2/accounts/initiate with scope reauth."
 
-// widgetReauthLimit bounds the re-authorisation sessions the widget may
+// widgetReauthLimit bounds the re-authorisation logins the widget may
 // start for one account: each logs in to the bank with the customer's
 // stored credentials, which can trigger an OTP to the customer's phone
 // or lock their bank login.
-var widgetReauthLimit = throttle{Name: "widget-reauth", Limit: 10, Period: 10 * time.Minute}
+func widgetReauthLimit() throttle {
+	return throttle{Name: "widget-reauth", Limit: 10, Period: 10 * time.Minute}
+}
+
+const errReauthTooMany = "too many re-authorisation attempts for this account; try again in a few minutes"
 
 // widgetReauth decides whether a re-authorisation the widget asks for may
 // log in to the bank, and returns the account. The public key is public
@@ -48,7 +52,7 @@ func (s *Service) widgetReauth(ctx context.Context, c *kobo.Caller, accountID st
 	if !acct.ReauthRequired {
 		return nil, kobo.Errorf(kobo.EINVALID, "%s", ErrCannotReauthorise)
 	}
-	if err := s.takeThrottle(ctx, widgetReauthLimit, acct.ID, "too many re-authorisation attempts for this account; try again in a few minutes"); err != nil {
+	if err := s.takeThrottle(ctx, widgetReauthLimit(), acct.ID, errReauthTooMany); err != nil {
 		return nil, err
 	}
 	return acct, nil

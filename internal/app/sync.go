@@ -332,6 +332,13 @@ func (s *Service) ReauthLogin(ctx context.Context, c *kobo.Caller, sessionID str
 			return s.ConnectLogin(ctx, c, sessionID, fields)
 		}
 	}
+	if c.Key.Kind != kobo.SecretKey {
+		// from the widget, each login with the stored credentials counts
+		// against the account like a new re-authorisation
+		if err := s.takeThrottle(ctx, widgetReauthLimit(), cs.AccountID, errReauthTooMany); err != nil {
+			return nil, err
+		}
+	}
 	step, err := s.storedLogin(ctx, cs)
 	if err != nil || step.ResponseCode != CodeMoreInput || len(fields) == 0 || step.Session.State != kobo.SessionMFARequired {
 		return step, err
