@@ -127,6 +127,11 @@ var EnvVars = map[string]string{
 	"request-log-sample":    "KOBO_REQUEST_LOG_SAMPLE",
 	"request-log-retention": "KOBO_REQUEST_LOG_RETENTION",
 	"request-log-max-rows":  "KOBO_REQUEST_LOG_MAX_ROWS",
+
+	"password-memory-mb":            "KOBO_PASSWORD_MEMORY_MB",
+	"public-key-sessions-per-hour":  "KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR",
+	"public-key-customers-per-hour": "KOBO_PUBLIC_KEY_CUSTOMERS_PER_HOUR",
+	"signups-per-address-per-hour":  "KOBO_SIGNUPS_PER_ADDRESS_PER_HOUR",
 }
 
 // EnvOnly are the settings with no flag.
