@@ -166,7 +166,7 @@ func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in Upload
 		if err != nil {
 			return err
 		}
-		if u.CustomerID, err = resolveCustomer(ctx, tx, app.ID, live, in.CustomerID, in.CustomerName, in.CustomerEmail, now); err != nil {
+		if u.CustomerID, _, err = resolveCustomer(ctx, tx, app.ID, live, in.CustomerID, in.CustomerName, in.CustomerEmail, now); err != nil {
 			return err
 		}
 		fp := s.fingerprint(inst, number, kobo.AuthStatementUpload)

@@ -212,7 +212,7 @@ func (s *Server) onceForKey(w http.ResponseWriter, r *http.Request, fl flavour, 
 		return &kobo.Error{Code: kobo.EINVALID, Message: "Idempotency-Key must be at most 255 printable ASCII characters", Fields: map[string]string{"Idempotency-Key": "is malformed"}}
 	}
 	c := callerFrom(r.Context())
-	rec, err := s.app.BeginIdempotent(r.Context(), c.App.ID, key, hash)
+	rec, err := s.app.BeginIdempotent(r.Context(), c, key, hash)
 	if err != nil {
 		return err
 	}
@@ -240,9 +240,9 @@ func (s *Server) onceForKey(w http.ResponseWriter, r *http.Request, fl flavour, 
 		bw.status = http.StatusOK
 	}
 	if bw.status >= 500 {
-		s.app.AbortIdempotent(r.Context(), c.App.ID, key)
+		s.app.AbortIdempotent(r.Context(), c, key)
 	} else {
-		s.app.FinishIdempotent(r.Context(), c.App.ID, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
+		s.app.FinishIdempotent(r.Context(), c, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
 	}
 	w.WriteHeader(bw.status)
 	_, _ = w.Write(bw.body.Bytes())
