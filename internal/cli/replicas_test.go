@@ -140,10 +140,16 @@ func TestReplicasShareWorkAndSurviveACrash(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 	for _, id := range ids {
+		// The runner marks a job completed after its handler returns, and
+		// the handler makes the account AVAILABLE (and then refreshes the
+		// planner's statistics), so completion is waited for, not assumed.
 		var jobs, done int
-		if err := conn.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE status = 'completed') FROM jobs WHERE account_id = $1 AND kind = 'account.fetch'`, id).Scan(&jobs, &done); err != nil {
-			t.Fatal(err)
-		}
+		waitUntil(t, "account "+id+"'s fetch job completed", 60*time.Second, func() bool {
+			if err := conn.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE status = 'completed') FROM jobs WHERE account_id = $1 AND kind = 'account.fetch'`, id).Scan(&jobs, &done); err != nil {
+				t.Fatal(err)
+			}
+			return done >= 1
+		})
 		if jobs != 1 || done != 1 {
 			t.Errorf("account %s: %d fetch jobs, %d completed; want exactly one, completed", id, jobs, done)
 		}
