@@ -37,9 +37,11 @@ type e2e struct {
 	dir  string
 	dsn  string
 	auth string // partner bearer
-	app  map[string]any
-	sk   string
-	pk   string
+	// email is the partner signupApp made (password "a long passphrase")
+	email string
+	app   map[string]any
+	sk    string
+	pk    string
 }
 
 type e2eOpts struct {
@@ -189,12 +191,19 @@ func (e *e2e) must(status int, method, path string, body any, headers ...string)
 func (e *e2e) key(h ...string) []string { return append([]string{"mono-sec-key", e.sk}, h...) }
 
 // signupApp makes a partner and a sandbox app; webhook may be "".
+// relogin gives e a fresh partner token.
+func (e *e2e) relogin() {
+	e.t.Helper()
+	tok := e.must(200, "POST", "/v1/auth/login", map[string]string{"email": e.email, "password": "a long passphrase"}).m(e.t)["token"].(string)
+	e.auth = "Bearer " + tok
+}
+
 func (e *e2e) signupApp(webhookURL string) {
 	e.t.Helper()
 	email := kobo.RandomToken(8) + "@acme.ng"
 	e.must(201, "POST", "/v1/auth/signup", map[string]string{"name": "Acme", "email": email, "password": "a long passphrase"})
-	tok := e.must(200, "POST", "/v1/auth/login", map[string]string{"email": email, "password": "a long passphrase"}).m(e.t)["token"].(string)
-	e.auth = "Bearer " + tok
+	e.email = email
+	e.relogin()
 	body := map[string]any{"name": "loans"}
 	if webhookURL != "" {
 		body["webhook_url"] = webhookURL

@@ -51,7 +51,10 @@ var accountRoutes = []struct{ method, path string }{
 // token, an expired token and none.
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
-	e := startE2E(t, e2eOpts{tokenTTL: 3 * time.Second})
+	// Tokens live 10 s: the owner's first token is expired by the check
+	// below (it sleeps past that after the link), while a fresh one taken
+	// just before the app calls outlives them even on a loaded machine.
+	e := startE2E(t, e2eOpts{tokenTTL: 10 * time.Second})
 	e.signupApp("")
 	owner := *e
 	id := linkUser(t, e, e.institution("GTBank"), "user_good", nil)
@@ -62,6 +65,7 @@ func TestTenantIsolation(t *testing.T) {
 	name := idt["fullName"].(string)
 
 	// The same partner's second app, and its live keys.
+	e.relogin()
 	second := e.must(201, "POST", "/v1/apps", map[string]any{"name": "second"}, "Authorization", e.auth).m(t)
 	live := e.must(200, "PATCH", "/v1/apps/"+e.app["id"].(string), map[string]any{"live": true}, "Authorization", e.auth).m(t)
 	liveKey, _ := live["secret_key"].(string)
@@ -98,7 +102,7 @@ func TestTenantIsolation(t *testing.T) {
 	appPaths := []struct{ method, path string }{{"GET", "/v1/apps/{app}"}, {"PATCH", "/v1/apps/{app}"}, {"DELETE", "/v1/apps/{app}"},
 		{"POST", "/v1/apps/{app}/keys/rotate"}, {"POST", "/v1/apps/{app}/webhook/rotate"}, {"GET", "/v1/apps/{app}/webhooks/deliveries"},
 		{"POST", "/v1/apps/{app}/webhooks/test"}, {"POST", "/v1/apps/{app}/webhooks/replay"}, {"GET", "/v1/apps/{app}/events"}}
-	time.Sleep(3200 * time.Millisecond) // the owner's partner token has expired
+	time.Sleep(10200 * time.Millisecond) // the owner's first partner token has expired
 	for who, h := range map[string][]string{"another partner": {"Authorization", stranger.auth}, "an expired token": {"Authorization", owner.auth}, "no token": {}} {
 		for _, rt := range appPaths {
 			path := strings.ReplaceAll(rt.path, "{app}", owner.app["id"].(string))

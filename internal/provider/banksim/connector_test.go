@@ -157,7 +157,10 @@ func TestGoodUserEndToEnd(t *testing.T) {
 
 func TestEveryUser(t *testing.T) {
 	t.Parallel()
-	b := setup(t, connector.Config{Retries: 1, Timeout: 2 * time.Second})
+	// A generous per-call timeout: this test is about what each user does,
+	// not about speed, and a -race run on a loaded machine generated the
+	// business user's month past 2 s.
+	b := setup(t, connector.Config{Retries: 1, Timeout: 60 * time.Second})
 	ctx := context.Background()
 	gt := b.gtbank()
 	zenith := b.inst["mono.connections.zenith/PERSONAL_BANKING"]
@@ -266,8 +269,14 @@ func TestEveryUser(t *testing.T) {
 		t.Fatalf("OPay identity: %v (OPay gives none)", err)
 	}
 
-	biz, _ := b.login(t, b.inst["mono.connections.gtbank.business/BUSINESS_BANKING"], "user_business")
-	ba, _ := b.conn.Accounts(ctx, *biz.Session)
+	biz, err := b.login(t, b.inst["mono.connections.gtbank.business/BUSINESS_BANKING"], "user_business")
+	if err != nil || biz.Session == nil {
+		t.Fatalf("business login: %v", err)
+	}
+	ba, err := b.conn.Accounts(ctx, *biz.Session)
+	if err != nil || len(ba) == 0 {
+		t.Fatalf("business accounts: %v, %d", err, len(ba))
+	}
 	bt := fetchAll(t, b, *biz.Session, ba[0].Ref, time.Date(2026, 10, 21, 0, 0, 0, 0, time.UTC))
 	if len(bt) < 3000 {
 		t.Fatalf("business account: %d transactions in a month", len(bt))
