@@ -36,6 +36,15 @@ func migrate(ctx context.Context, e env) error {
 			return err
 		}
 		defer st.Close()
+		// 0008 and later seal in Go what SQL cannot: plaintext an older
+		// kobo stored goes under the master key before anything serves
+		vlt, err := openVault(cfg, st.Engine())
+		if err != nil {
+			return err
+		}
+		if _, err := sealStore(ctx, st, vlt, log); err != nil {
+			return err
+		}
 		stt, err := st.MigrationStatus(ctx)
 		if err != nil {
 			return err
