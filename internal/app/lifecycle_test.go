@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"sync/atomic"
@@ -176,5 +178,70 @@ func TestRedactPayload(t *testing.T) {
 	}
 	if _, changed, _ := app.RedactPayload(out); changed {
 		t.Fatal("redacting twice changed it again")
+	}
+}
+
+// Finding 8: what outlives its use is pruned to the retention settings:
+// events and delivery logs, connect sessions and customers that never
+// linked, statement PDFs, expired partner tokens.
+func TestPruneKeepsToRetention(t *testing.T) {
+	t.Parallel()
+	b := setupConnect(t, newSyncBank(3))
+	runJobs(t, b)
+	ctx := context.Background()
+	acct := linkAndFetch(t, b)
+	// a customer who opened the widget and never linked
+	abandoned, _, err := b.svc.CreateSession(ctx, b.caller, app.SessionInput{InstitutionID: b.inst.ID, CustomerEmail: "gone@obi.ng"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := b.svc.Login(ctx, "connect@ada.ng", "correct horse battery", "1.2.3.4", "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() (events int, abandonedCustomer, linkedCustomer, session, token bool) {
+		b.store.View(ctx, func(tx kobo.Tx) error {
+			evs, _ := tx.EventsByAccount(ctx, acct.ID)
+			events = len(evs)
+			_, err := tx.Customer(ctx, abandoned.CustomerID)
+			abandonedCustomer = err == nil
+			_, err = tx.Customer(ctx, acct.CustomerID)
+			linkedCustomer = err == nil
+			_, err = tx.ConnectSession(ctx, abandoned.ID)
+			session = err == nil
+			sum := sha256.Sum256([]byte(tok.Value.Reveal()))
+			_, err = tx.PartnerTokenByHash(ctx, hex.EncodeToString(sum[:]))
+			token = err == nil
+			return nil
+		})
+		return
+	}
+	if ev, ac, lc, s, tk := count(); ev == 0 || !ac || !lc || !s || !tk {
+		t.Fatalf("before: events %d abandoned %v linked %v session %v token %v", ev, ac, lc, s, tk)
+	}
+	b.clock.Add(25 * time.Hour) // past the token's life, inside every retention
+	if _, err := b.svc.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev, ac, lc, s, tk := count(); ev == 0 || !ac || !lc || !s || tk {
+		t.Fatalf("after a day: events %d abandoned %v linked %v session %v token %v (only the expired token should go)", ev, ac, lc, s, tk)
+	}
+	b.clock.Add(7 * 24 * time.Hour)
+	got, err := b.svc.Prune(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, ac, lc, s, _ := count(); ev == 0 || ac || !lc || s {
+		t.Fatalf("after 8 days: events %d abandoned %v linked %v session %v (the session and the customer that never linked go)", ev, ac, lc, s)
+	}
+	if got[kobo.PruneSessions] < 1 || got[kobo.PruneCustomers] != 1 {
+		t.Fatalf("pruned %v", got)
+	}
+	b.clock.Add(23 * 24 * time.Hour)
+	if _, err := b.svc.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _, lc, _, _ := count(); ev != 0 || !lc {
+		t.Fatalf("after 31 days: %d events left (want 0), linked customer kept %v", ev, lc)
 	}
 }

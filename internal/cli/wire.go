@@ -98,6 +98,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
 		Statements: statement.New(statementimport.NewPDFParser()),
+		Retention: app.Retention{AppPurgeGrace: cfg.AppPurgeGrace, Events: cfg.EventRetention, Sessions: cfg.SessionRetention,
+			Statements: cfg.StatementRetention},
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
 		Store: sealed, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
