@@ -526,3 +526,29 @@ func (t *sealedTx) Statement(ctx context.Context, id string, withPDF bool) (*kob
 	st.PDF, err = t.s.open(kobo.FieldStatementPDF, st.ID, st.PDF)
 	return st, err
 }
+
+// DerivedKey returns the key kept for purpose (an HMAC key, a signing
+// key): the one stored sealed in the database, or, the first time, derive()
+// stored. Keys kept this way outlive master-key rotations, so what they
+// made (account fingerprints, signed links) stays valid across one, and
+// every replica uses the same.
+func (s *Store) DerivedKey(ctx context.Context, purpose string, derive func() []byte) ([]byte, error) {
+	aad := kobo.FieldDerivedKey.AAD(purpose)
+	fresh, err := s.sealer.Seal(derive(), aad)
+	if err != nil {
+		return nil, err
+	}
+	var stored kobo.Sealed
+	if err := s.Store.Update(ctx, func(tx kobo.Tx) error {
+		var err error
+		stored, err = tx.DerivedKey(ctx, purpose, fresh)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	k, err := s.sealer.Open(stored, aad)
+	if err != nil {
+		return nil, fmt.Errorf("open the %s key: %w", purpose, err)
+	}
+	return k, nil
+}

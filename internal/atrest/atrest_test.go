@@ -168,8 +168,8 @@ func TestSealsAtRestAndOpensOnRead(t *testing.T) {
 	f := write(t, s, v)
 	read(t, s, f)
 	for field, vals := range rawValues(t, raw) {
-		if field == kobo.FieldSessionAccts || field == kobo.FieldSessionBank || field == kobo.FieldSessionChallen {
-			continue // app seals these; no sessions here
+		if field == kobo.FieldSessionAccts || field == kobo.FieldSessionBank || field == kobo.FieldSessionChallen || field == kobo.FieldDerivedKey {
+			continue // sealed by their owners; none written here
 		}
 		if len(vals) != 1 {
 			t.Errorf("%s: %d stored values, want 1", field, len(vals))
@@ -345,5 +345,40 @@ func TestRotate(t *testing.T) {
 	}
 	if n, err := s2.Rotate(ctx, 2, nil); err != nil || n != 0 {
 		t.Fatalf("a second rotation re-sealed %d, %v", n, err)
+	}
+}
+
+// The keys derived for fingerprints and link signatures survive a
+// master-key rotation: a customer relinking after it is still recognised.
+func TestDerivedKeySurvivesRotation(t *testing.T) {
+	t.Parallel()
+	raw := open(t)
+	ctx := context.Background()
+	a := mustVault(t, key('a'))
+	s := atrest.Wrap(raw, a)
+	k1, err := s.DerivedKey(ctx, "account-fingerprint", func() []byte { return a.Derive("account-fingerprint") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(k1, a.Derive("account-fingerprint")) {
+		t.Fatal("the first start must keep the key it always derived, so existing fingerprints still match")
+	}
+	other, _ := s.DerivedKey(ctx, "statement-links", func() []byte { return a.Derive("statement-links") })
+	if bytes.Equal(other, k1) {
+		t.Fatal("two purposes share a key")
+	}
+	ba := mustVault(t, key('b'), key('a'))
+	s2 := atrest.Wrap(raw, ba)
+	k2, err := s2.DerivedKey(ctx, "account-fingerprint", func() []byte { return ba.Derive("account-fingerprint") })
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatalf("after the new key became current: %x vs %x, %v", k2, k1, err)
+	}
+	if _, err := s2.Rotate(ctx, 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := mustVault(t, key('b'))
+	k3, err := atrest.Wrap(raw, b).DerivedKey(ctx, "account-fingerprint", func() []byte { return b.Derive("account-fingerprint") })
+	if err != nil || !bytes.Equal(k1, k3) {
+		t.Fatalf("after rotation with the old key gone: %x vs %x, %v", k3, k1, err)
 	}
 }

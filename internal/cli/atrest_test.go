@@ -219,11 +219,11 @@ func TestUpgradeSealsPlaintext(t *testing.T) {
 		secrets := storeEverything(t, e)
 		sk := e.sk
 		e.stop()
-		key, err := vault.LoadOrCreateKeyFile(filepath.Join(dir, "master.key"))
+		keys, err := vault.LoadOrCreateKeyFile(filepath.Join(dir, "master.key"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := vault.New(key)
+		v, _ := vault.New(keys...)
 		ctx := context.Background()
 		st, err := sqlite.Open(ctx, filepath.Join(dir, "kobo.db"))
 		if err != nil {

@@ -214,11 +214,11 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 	if engine == "postgres" {
 		return nil, fmt.Errorf("KOBO_MASTER_KEY is required with PostgreSQL, so every replica decrypts the same stored credentials (generate one with: openssl rand -base64 32)")
 	}
-	key, err := vault.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "master.key"))
+	keys, err := vault.LoadOrCreateKeyFile(keyFile(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	return vault.New(key)
+	return vault.New(keys...)
 }
 
 // housekeeping runs the periodic work every replica shares: it enqueues
@@ -273,3 +273,6 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 		}
 	}
 }
+
+// keyFile is where the master keys live when KOBO_MASTER_KEY is not set.
+func keyFile(cfg config.Config) string { return filepath.Join(cfg.DataDir, "master.key") }

@@ -70,6 +70,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		st.Close()
 		return nil, err
 	}
+	// keys for other purposes are kept in the database, so they survive a
+	// rotation of the master key and replicas share them
+	fpKey, err := sealed.DerivedKey(ctx, "account-fingerprint", func() []byte { return vlt.Derive("account-fingerprint") })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	urlKey, err := sealed.DerivedKey(ctx, "statement-links", func() []byte { return vlt.Derive("statement-links") })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	// The work names the replica too (run puts it on every log line): its
 	// lease holder ids are the replica id with a suffix unique to this
 	// process (two processes given one id must still not share leases).
@@ -88,8 +100,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
 	s.svc = app.New(app.Config{
 		Store: sealed, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
-		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
-		URLSigningKey: vlt.Derive("statement-links"), KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
+		Sealer: vlt, FingerprintKey: fpKey, Categorize: enrich.Categorize,
+		URLSigningKey: urlKey, KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
 		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB), PasswordMemoryBudget: cfg.PasswordMemoryMB << 20,
 		Throttles: app.Throttles{SessionsPerPublicKey: cfg.PublicKeySessionsPerHour, CustomersPerPublicKey: cfg.PublicKeyCustomersPerHour, SignupsPerAddress: cfg.SignupsPerAddressPerHour},
 		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,

@@ -88,11 +88,12 @@ const (
 	FieldSessionBank    SealedField = "connect_sessions.bank_session" // sealed by app
 	FieldSessionAccts   SealedField = "connect_sessions.accounts"     // sealed by app
 	FieldSessionChallen SealedField = "connect_sessions.challenge"    // sealed by app
+	FieldDerivedKey     SealedField = "derived_keys.value"
 )
 
 // SealedFields lists every sealed field.
 var SealedFields = []SealedField{FieldAccountNumber, FieldCredentials, FieldBVN, FieldWebhookSecret, FieldCustomerID,
-	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen}
+	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey}
 
 // AAD is the additional authenticated data a field's value on a row is
 // sealed with. The fields app seals keep the names they always had.
@@ -134,6 +135,10 @@ type SealedStore interface {
 	// sealed yet (migration 0008 records them); SealDone clears one.
 	SealBacklog(ctx context.Context) ([]SealedField, error)
 	SealDone(ctx context.Context, f SealedField) error
+	// DerivedKey returns the sealed key stored for purpose, storing
+	// ifAbsent first when there is none (the first replica to store one
+	// wins; every replica gets the same).
+	DerivedKey(ctx context.Context, purpose string, ifAbsent Sealed) (Sealed, error)
 }
 
 // KeyID returns the id of the key s was sealed with ("" if s is not a

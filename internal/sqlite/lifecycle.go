@@ -125,6 +125,7 @@ var sealedSpecs = map[kobo.SealedField]sealedSpec{
 	kobo.FieldSessionBank:    {"connect_sessions", "id", "bank_session", false},
 	kobo.FieldSessionAccts:   {"connect_sessions", "id", "accounts", false},
 	kobo.FieldSessionChallen: {"connect_sessions", "id", "challenge", false},
+	kobo.FieldDerivedKey:     {"derived_keys", "purpose", "value", false},
 }
 
 func specOf(f kobo.SealedField) (sealedSpec, error) {
@@ -178,4 +179,12 @@ func (t *tx) SealBacklog(ctx context.Context) ([]kobo.SealedField, error) {
 func (t *tx) SealDone(ctx context.Context, f kobo.SealedField) error {
 	_, err := t.exec(ctx, `DELETE FROM seal_backlog WHERE field = ?`, string(f))
 	return err
+}
+
+func (t *tx) DerivedKey(ctx context.Context, purpose string, ifAbsent kobo.Sealed) (kobo.Sealed, error) {
+	if _, err := t.exec(ctx, `INSERT INTO derived_keys (purpose, value) VALUES (?, ?) ON CONFLICT (purpose) DO NOTHING`, purpose, string(ifAbsent)); err != nil {
+		return "", err
+	}
+	v, err := one(ctx, t, "derived key", scanString, `SELECT value FROM derived_keys WHERE purpose = ?`, purpose)
+	return kobo.Sealed(v), err
 }

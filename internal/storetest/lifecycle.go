@@ -367,7 +367,7 @@ func testSealedFields(t *testing.T, s kobo.Store) {
 		backlog, err = tx.SealBacklog(ctx)
 		return err
 	})
-	if len(backlog) != 7 || !slices.Contains(backlog, kobo.FieldAccountNumber) || slices.Contains(backlog, kobo.FieldCredentials) {
+	if len(backlog) != 7 || !slices.Contains(backlog, kobo.FieldAccountNumber) || slices.Contains(backlog, kobo.FieldCredentials) || slices.Contains(backlog, kobo.FieldDerivedKey) {
 		t.Fatalf("backlog = %v", backlog)
 	}
 	update(t, s, func(tx kobo.Tx) error { return tx.SealDone(ctx, kobo.FieldAccountNumber) })
@@ -379,4 +379,21 @@ func testSealedFields(t *testing.T, s kobo.Store) {
 	if len(backlog) != 6 || slices.Contains(backlog, kobo.FieldAccountNumber) {
 		t.Fatalf("backlog after SealDone = %v", backlog)
 	}
+	// a derived key is stored once; later callers get the first one
+	for _, try := range []kobo.Sealed{"abcd0123.first", "abcd0123.second"} {
+		update(t, s, func(tx kobo.Tx) error {
+			got, err := tx.DerivedKey(ctx, "account-fingerprint", try)
+			if err == nil && got != "abcd0123.first" {
+				err = fmt.Errorf("DerivedKey = %q, want the first stored", got)
+			}
+			return err
+		})
+	}
+	view(t, s, func(tx kobo.Tx) error {
+		v, err := tx.SealedValues(ctx, kobo.FieldDerivedKey, "", 10)
+		if err == nil && (len(v) != 1 || v[0].Row != "account-fingerprint") {
+			err = fmt.Errorf("derived key values = %v", v)
+		}
+		return err
+	})
 }

@@ -21,6 +21,16 @@ INSERT INTO seal_backlog (field) VALUES
     ('accounts.account_number'), ('identities.bvn'), ('customers.id_number'), ('apps.webhook_secret'),
     ('events.payload'), ('idempotency_keys.body'), ('statements.pdf');
 
+-- Keys derived from the master key for other purposes (the HMAC of
+-- account fingerprints, the signature of statement and Connect links) are
+-- kept here, sealed, so they survive a master-key rotation: a fingerprint
+-- made before it still finds its account after. kobo stores each one the
+-- first time it starts with this table, derived as it always was.
+CREATE TABLE derived_keys (
+    purpose text PRIMARY KEY,
+    value   text NOT NULL
+);
+
 -- What retention prunes by age, and the lookups purges and pruning make.
 CREATE INDEX events_created ON events (created_at);
 CREATE INDEX deliveries_created ON webhook_deliveries (created_at);
