@@ -442,6 +442,9 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 			return err
 		}
 		app, err := tx.App(ctx, cur.AppID)
+		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+			return nil // the app was deleted during the fetch: no event, no next sync
+		}
 		if err != nil {
 			return err
 		}
