@@ -473,6 +473,19 @@ func (t *sealedTx) Delivery(ctx context.Context, id string) (*kobo.Delivery, err
 	return d, t.openEvent(d.Event)
 }
 
+func (t *sealedTx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*kobo.Delivery, error) {
+	list, err := t.Tx.Deliveries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list {
+		if err := t.openEvent(d.Event); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
 func idemRow(appID, key string) string { return appID + " " + key }
 
 func (t *sealedTx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRecord) (*kobo.IdempotencyRecord, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kobo-oss/kobo/internal/atrest"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -115,6 +116,10 @@ func read(t *testing.T, s kobo.Store, f fixture) {
 		if err != nil || !strings.Contains(string(e.Payload), "0123456789") {
 			t.Errorf("event: %v %v", e, err)
 		}
+		evs, err := tx.EventsByAccount(ctx, f.acct.ID)
+		if err != nil || len(evs) != 1 || !strings.Contains(string(evs[0].Payload), "0123456789") {
+			t.Errorf("events by account: %v %v", evs, err)
+		}
 		st, err := tx.Statement(ctx, "st_"+f.acct.ID, true)
 		if err != nil || string(st.PDF) != "%PDF 0123456789" {
 			t.Errorf("statement: %v %v", st, err)
@@ -167,6 +172,30 @@ func TestSealsAtRestAndOpensOnRead(t *testing.T) {
 	}
 	f := write(t, s, v)
 	read(t, s, f)
+	// deliveries carry their event: opened on every path that fills it
+	ctx := context.Background()
+	d := &kobo.Delivery{ID: "dl1", EventID: "ev_" + f.acct.ID, EventSeq: 1, EventType: kobo.EventAccountUpdated, AppID: f.app.ID, AccountID: f.acct.ID,
+		Status: kobo.DeliveryPending, NextAttemptAt: &storetest.T0, CreatedAt: storetest.T0, UpdatedAt: storetest.T0}
+	if err := s.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.CreateDelivery(ctx, d); err != nil {
+			return err
+		}
+		got, err := tx.Delivery(ctx, d.ID)
+		if err != nil || got.Event == nil || !strings.Contains(string(got.Event.Payload), "0123456789") {
+			t.Errorf("Delivery: %+v %v", got, err)
+		}
+		list, err := tx.Deliveries(ctx, kobo.DeliveryFilter{AppID: f.app.ID, Limit: 10})
+		if err != nil || len(list) != 1 || list[0].Event == nil || !strings.Contains(string(list[0].Event.Payload), "0123456789") {
+			t.Errorf("Deliveries: %v %v", list, err)
+		}
+		claimed, err := tx.ClaimDeliveries(ctx, "w", 10, storetest.T0, time.Minute)
+		if err != nil || len(claimed) != 1 || claimed[0].Event == nil || !strings.Contains(string(claimed[0].Event.Payload), "0123456789") {
+			t.Errorf("ClaimDeliveries: %v %v", claimed, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	for field, vals := range rawValues(t, raw) {
 		if field == kobo.FieldSessionAccts || field == kobo.FieldSessionBank || field == kobo.FieldSessionChallen || field == kobo.FieldDerivedKey {
 			continue // sealed by their owners; none written here
