@@ -293,13 +293,47 @@ func (t *sealedTx) AppAccounts(ctx context.Context, appID, afterID string, limit
 	return t.openAccounts(t.Tx.AppAccounts(ctx, appID, afterID, limit))
 }
 
+// identityFields are an identity's sealed fields.
+func identityFields(id *kobo.Identity) map[kobo.SealedField]*string {
+	return map[kobo.SealedField]*string{
+		kobo.FieldBVN: (*string)(&id.BVN), kobo.FieldIdentityName: &id.FullName, kobo.FieldIdentityEmail: &id.Email,
+		kobo.FieldIdentityPhone: &id.Phone, kobo.FieldIdentityDOB: &id.DOB, kobo.FieldIdentityAddress1: &id.AddressLine1,
+		kobo.FieldIdentityAddress2: &id.AddressLine2,
+	}
+}
+
+func customerFields(c *kobo.Customer) map[kobo.SealedField]*string {
+	return map[kobo.SealedField]*string{kobo.FieldCustomerID: &c.IDNumber, kobo.FieldCustomerName: &c.Name, kobo.FieldCustomerPhone: &c.Phone}
+}
+
+// sealAll seals each field in place; openAll opens each.
+func (t *sealedTx) sealAll(row string, fields map[kobo.SealedField]*string) error {
+	for f, p := range fields {
+		v, err := t.s.seal(f, row, []byte(*p))
+		if err != nil {
+			return err
+		}
+		*p = v
+	}
+	return nil
+}
+
+func (t *sealedTx) openAll(row string, fields map[kobo.SealedField]*string) error {
+	for f, p := range fields {
+		pt, err := t.s.open(f, row, []byte(*p))
+		if err != nil {
+			return err
+		}
+		*p = string(pt)
+	}
+	return nil
+}
+
 func (t *sealedTx) UpsertIdentity(ctx context.Context, id *kobo.Identity) error {
 	c := *id
-	v, err := t.s.seal(kobo.FieldBVN, id.AccountID, []byte(id.BVN))
-	if err != nil {
+	if err := t.sealAll(id.AccountID, identityFields(&c)); err != nil {
 		return err
 	}
-	c.BVN = kobo.BVN(v)
 	return t.Tx.UpsertIdentity(ctx, &c)
 }
 
@@ -308,9 +342,7 @@ func (t *sealedTx) Identity(ctx context.Context, accountID string) (*kobo.Identi
 	if err != nil {
 		return nil, err
 	}
-	pt, err := t.s.open(kobo.FieldBVN, id.AccountID, []byte(id.BVN))
-	id.BVN = kobo.BVN(pt)
-	return id, err
+	return id, t.openAll(id.AccountID, identityFields(id))
 }
 
 func (t *sealedTx) sealApp(a *kobo.App) (*kobo.App, error) {
@@ -368,11 +400,9 @@ func (t *sealedTx) AppsByPartner(ctx context.Context, partnerID string) ([]*kobo
 
 func (t *sealedTx) CreateCustomer(ctx context.Context, c *kobo.Customer) error {
 	cc := *c
-	v, err := t.s.seal(kobo.FieldCustomerID, c.ID, []byte(c.IDNumber))
-	if err != nil {
+	if err := t.sealAll(c.ID, customerFields(&cc)); err != nil {
 		return err
 	}
-	cc.IDNumber = v
 	return t.Tx.CreateCustomer(ctx, &cc)
 }
 
@@ -380,9 +410,7 @@ func (t *sealedTx) openCustomer(c *kobo.Customer, err error) (*kobo.Customer, er
 	if err != nil {
 		return nil, err
 	}
-	pt, err := t.s.open(kobo.FieldCustomerID, c.ID, []byte(c.IDNumber))
-	c.IDNumber = string(pt)
-	return c, err
+	return c, t.openAll(c.ID, customerFields(c))
 }
 
 func (t *sealedTx) Customer(ctx context.Context, id string) (*kobo.Customer, error) {

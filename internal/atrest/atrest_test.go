@@ -62,10 +62,11 @@ func write(t *testing.T, s kobo.Store, v kobo.Sealer) fixture {
 		if err := tx.UpdateAccount(ctx, acct); err != nil {
 			return err
 		}
-		if err := tx.UpsertIdentity(ctx, &kobo.Identity{AccountID: acct.ID, FullName: "ADA OBI", BVN: "22123456789", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
+		if err := tx.UpsertIdentity(ctx, &kobo.Identity{AccountID: acct.ID, FullName: "ADA OBI", BVN: "22123456789", Email: "ada@obi.ng", Phone: "08031234567",
+			DOB: "1990-01-02", AddressLine1: "1 Marina", AddressLine2: "Lagos Island", Gender: "female", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
 			return err
 		}
-		if err := tx.CreateCustomer(ctx, &kobo.Customer{ID: "cust_" + acct.ID, AppID: a.ID, Name: "Ada", IDType: "bvn", IDNumber: "22123456789", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
+		if err := tx.CreateCustomer(ctx, &kobo.Customer{ID: "cust_" + acct.ID, AppID: a.ID, Name: "Ada", Phone: "08031234567", IDType: "bvn", IDNumber: "22123456789", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
 			return err
 		}
 		if err := tx.RecordEvent(ctx, &kobo.Event{ID: "ev_" + acct.ID, AppID: a.ID, Type: kobo.EventAccountUpdated, AccountID: acct.ID,
@@ -105,11 +106,12 @@ func read(t *testing.T, s kobo.Store, f fixture) {
 			t.Errorf("ListAccounts: %v %v", list, err)
 		}
 		id, err := tx.Identity(ctx, f.acct.ID)
-		if err != nil || id.BVN != "22123456789" {
+		if err != nil || id.BVN != "22123456789" || id.FullName != "ADA OBI" || id.Email != "ada@obi.ng" || id.Phone != "08031234567" ||
+			id.DOB != "1990-01-02" || id.AddressLine1 != "1 Marina" || id.AddressLine2 != "Lagos Island" || id.Gender != "female" {
 			t.Errorf("identity: %v %v", id, err)
 		}
 		c, err := tx.Customer(ctx, "cust_"+f.acct.ID)
-		if err != nil || c.IDNumber != "22123456789" {
+		if err != nil || c.IDNumber != "22123456789" || c.Name != "Ada" || c.Phone != "08031234567" {
 			t.Errorf("customer: %v %v", c, err)
 		}
 		e, err := tx.Event(ctx, "ev_"+f.acct.ID)
@@ -207,7 +209,8 @@ func TestSealsAtRestAndOpensOnRead(t *testing.T) {
 		if id := kobo.Sealed(vals[0].Value).KeyID(); id != v.CurrentKeyID() {
 			t.Errorf("%s is stored as %q, not sealed under the current key", field, vals[0].Value)
 		}
-		if strings.Contains(vals[0].Value, "0123456789") || strings.Contains(vals[0].Value, "22123456789") || strings.Contains(vals[0].Value, "whsec_") {
+		if strings.Contains(vals[0].Value, "0123456789") || strings.Contains(vals[0].Value, "22123456789") || strings.Contains(vals[0].Value, "whsec_") ||
+			strings.Contains(vals[0].Value, "ADA") || strings.Contains(vals[0].Value, "0803") {
 			t.Errorf("%s leaks plaintext: %q", field, vals[0].Value)
 		}
 	}
@@ -256,8 +259,8 @@ func TestSealPlaintextThenStrict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 7 {
-		t.Fatalf("sealed %d values, want 7 (one per legacy field)", n)
+	if n != len(kobo.LegacyFields) {
+		t.Fatalf("sealed %d values, want %d (one per legacy field)", n, len(kobo.LegacyFields))
 	}
 	read(t, s, f)
 	if n, err := s.SealPlaintext(context.Background(), 2); err != nil || n != 0 {
@@ -330,10 +333,11 @@ func TestRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 8 sealed fields per fixture and the session's 3; what was written
-	// meanwhile was sealed under the new key already
-	if n != 5*8+3 {
-		t.Fatalf("re-sealed %d values, want %d", n, 5*8+3)
+	// every legacy field and the credentials per fixture, and the
+	// session's 3; what was written meanwhile was sealed under the new key
+	// already
+	if want := 5*(len(kobo.LegacyFields)+1) + 3; n != want {
+		t.Fatalf("re-sealed %d values, want %d", n, want)
 	}
 	counts, err = s2.KeyCounts(ctx, 3)
 	if err != nil {

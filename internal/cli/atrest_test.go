@@ -93,6 +93,13 @@ func storeEverything(t *testing.T, e *e2e) map[string]string {
 			t.Fatalf("identity of %s has no full BVN: %v", id, idt)
 		}
 		secrets["BVN of "+id] = bvn
+		for _, k := range []string{"phone", "email", "addressLine1"} {
+			v, _ := idt[k].(string)
+			if len(v) < 6 {
+				t.Fatalf("identity of %s has no %s: %v", id, k, idt)
+			}
+			secrets[k+" of "+id] = v
+		}
 	}
 	pdf := e.do("GET", "/accounts/"+good+"/statement?period=last1months&output=pdf", nil, e.key()...)
 	if pdf.status != 200 {
@@ -171,8 +178,7 @@ func pgDump(t *testing.T, dsn string) []byte {
 }
 
 // legacyFields are the fields kobo stored in plaintext before 0008.
-var legacyFields = []kobo.SealedField{kobo.FieldAccountNumber, kobo.FieldBVN, kobo.FieldCustomerID, kobo.FieldWebhookSecret,
-	kobo.FieldEventPayload, kobo.FieldIdempotency, kobo.FieldStatementPDF}
+var legacyFields = kobo.LegacyFields
 
 // unseal turns a database back into what kobo before 0008 left: every
 // legacy field in plaintext, and the backlog 0008 records.
@@ -235,7 +241,7 @@ func TestUpgradeSealsPlaintext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(legacyBacklogSQL); err != nil {
+		if _, err := db.Exec(legacyBacklogSQL()); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
@@ -279,7 +285,7 @@ func TestUpgradeSealsPlaintext(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := conn.Exec(ctx, legacyBacklogSQL); err != nil {
+		if _, err := conn.Exec(ctx, legacyBacklogSQL()); err != nil {
 			t.Fatal(err)
 		}
 		conn.Close(ctx)
@@ -294,8 +300,13 @@ func TestUpgradeSealsPlaintext(t *testing.T) {
 }
 
 // legacyBacklogSQL records what migration 0008 records on an old database.
-const legacyBacklogSQL = `INSERT INTO seal_backlog (field) VALUES ('accounts.account_number'), ('identities.bvn'), ('customers.id_number'),
-	('apps.webhook_secret'), ('events.payload'), ('idempotency_keys.body'), ('statements.pdf')`
+func legacyBacklogSQL() string {
+	var vals []string
+	for _, f := range legacyFields {
+		vals = append(vals, "('"+string(f)+"')")
+	}
+	return "INSERT INTO seal_backlog (field) VALUES " + strings.Join(vals, ", ")
+}
 
 // checkUpgraded reads back through the API what was stored before.
 func checkUpgraded(t *testing.T, e *e2e, secrets map[string]string) {

@@ -89,11 +89,30 @@ const (
 	FieldSessionAccts   SealedField = "connect_sessions.accounts"     // sealed by app
 	FieldSessionChallen SealedField = "connect_sessions.challenge"    // sealed by app
 	FieldDerivedKey     SealedField = "derived_keys.value"
+	// The identity the bank reports, but for its categories (gender,
+	// marital status, state and LGA of origin), and a customer's name and
+	// phone (the email stays clear: customers are found by it).
+	FieldIdentityName     SealedField = "identities.full_name"
+	FieldIdentityEmail    SealedField = "identities.email"
+	FieldIdentityPhone    SealedField = "identities.phone"
+	FieldIdentityDOB      SealedField = "identities.dob"
+	FieldIdentityAddress1 SealedField = "identities.address_line1"
+	FieldIdentityAddress2 SealedField = "identities.address_line2"
+	FieldCustomerName     SealedField = "customers.name"
+	FieldCustomerPhone    SealedField = "customers.phone"
 )
 
 // SealedFields lists every sealed field.
 var SealedFields = []SealedField{FieldAccountNumber, FieldCredentials, FieldBVN, FieldWebhookSecret, FieldCustomerID,
-	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey}
+	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey,
+	FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB, FieldIdentityAddress1, FieldIdentityAddress2,
+	FieldCustomerName, FieldCustomerPhone}
+
+// LegacyFields are the sealed fields kobo stored in plaintext before
+// migration 0008, which the upgrade seals.
+var LegacyFields = []SealedField{FieldAccountNumber, FieldBVN, FieldCustomerID, FieldWebhookSecret, FieldEventPayload,
+	FieldIdempotency, FieldStatementPDF, FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB,
+	FieldIdentityAddress1, FieldIdentityAddress2, FieldCustomerName, FieldCustomerPhone}
 
 // AAD is the additional authenticated data a field's value on a row is
 // sealed with. The fields app seals keep the names they always had.

@@ -114,18 +114,26 @@ type sealedSpec struct {
 }
 
 var sealedSpecs = map[kobo.SealedField]sealedSpec{
-	kobo.FieldAccountNumber:  {"accounts", "id", "account_number", false},
-	kobo.FieldCredentials:    {"accounts", "id", "credentials", false},
-	kobo.FieldBVN:            {"identities", "account_id", "bvn", false},
-	kobo.FieldWebhookSecret:  {"apps", "id", "webhook_secret", false},
-	kobo.FieldCustomerID:     {"customers", "id", "id_number", false},
-	kobo.FieldEventPayload:   {"events", "id", "payload", false},
-	kobo.FieldIdempotency:    {"idempotency_keys", "app_id || ' ' || key", "body", true},
-	kobo.FieldStatementPDF:   {"statements", "id", "pdf", true},
-	kobo.FieldSessionBank:    {"connect_sessions", "id", "bank_session", false},
-	kobo.FieldSessionAccts:   {"connect_sessions", "id", "accounts", false},
-	kobo.FieldSessionChallen: {"connect_sessions", "id", "challenge", false},
-	kobo.FieldDerivedKey:     {"derived_keys", "purpose", "value", false},
+	kobo.FieldAccountNumber:    {"accounts", "id", "account_number", false},
+	kobo.FieldCredentials:      {"accounts", "id", "credentials", false},
+	kobo.FieldBVN:              {"identities", "account_id", "bvn", false},
+	kobo.FieldWebhookSecret:    {"apps", "id", "webhook_secret", false},
+	kobo.FieldCustomerID:       {"customers", "id", "id_number", false},
+	kobo.FieldEventPayload:     {"events", "id", "payload", false},
+	kobo.FieldIdempotency:      {"idempotency_keys", "app_id || ' ' || key", "body", true},
+	kobo.FieldStatementPDF:     {"statements", "id", "pdf", true},
+	kobo.FieldSessionBank:      {"connect_sessions", "id", "bank_session", false},
+	kobo.FieldSessionAccts:     {"connect_sessions", "id", "accounts", false},
+	kobo.FieldSessionChallen:   {"connect_sessions", "id", "challenge", false},
+	kobo.FieldDerivedKey:       {"derived_keys", "purpose", "value", false},
+	kobo.FieldIdentityName:     {"identities", "account_id", "full_name", false},
+	kobo.FieldIdentityEmail:    {"identities", "account_id", "email", false},
+	kobo.FieldIdentityPhone:    {"identities", "account_id", "phone", false},
+	kobo.FieldIdentityDOB:      {"identities", "account_id", "dob", false},
+	kobo.FieldIdentityAddress1: {"identities", "account_id", "address_line1", false},
+	kobo.FieldIdentityAddress2: {"identities", "account_id", "address_line2", false},
+	kobo.FieldCustomerName:     {"customers", "id", "name", false},
+	kobo.FieldCustomerPhone:    {"customers", "id", "phone", false},
 }
 
 func specOf(f kobo.SealedField) (sealedSpec, error) {

@@ -7,8 +7,9 @@ ALTER TABLE apps ADD COLUMN purged_at INTEGER;
 CREATE INDEX apps_purge ON apps (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
 
 -- Personal data and secrets are sealed at rest from now on: account
--- numbers, BVNs, customers' id numbers, webhook secrets, event payloads,
--- stored idempotent responses and statement PDFs. SQL cannot encrypt, so
+-- numbers, BVNs and the rest of the identity a bank reports, customers'
+-- names, phones and id numbers, webhook secrets, event payloads, stored
+-- idempotent responses and statement PDFs. SQL cannot encrypt, so
 -- this migration only lists the fields whose existing plaintext must be
 -- sealed; kobo seals them in Go right after migrating (kobo migrate up, or
 -- serve at start), a batch at a time, and clears each row here when its
@@ -19,7 +20,9 @@ CREATE TABLE seal_backlog (
 ) STRICT;
 INSERT INTO seal_backlog (field) VALUES
     ('accounts.account_number'), ('identities.bvn'), ('customers.id_number'), ('apps.webhook_secret'),
-    ('events.payload'), ('idempotency_keys.body'), ('statements.pdf');
+    ('events.payload'), ('idempotency_keys.body'), ('statements.pdf'),
+    ('identities.full_name'), ('identities.email'), ('identities.phone'), ('identities.dob'),
+    ('identities.address_line1'), ('identities.address_line2'), ('customers.name'), ('customers.phone');
 
 -- Keys derived from the master key for other purposes (the HMAC of
 -- account fingerprints, the signature of statement and Connect links) are
