@@ -293,6 +293,12 @@ func sealStore(ctx context.Context, st kobo.Store, vlt kobo.Sealer, log *slog.Lo
 	}
 	if n > 0 {
 		log.Info("sealed personal data stored in plaintext by an older kobo", "values", n)
+		// the overwritten plaintext must not stay in SQLite's WAL either
+		if c, ok := st.(interface{ Checkpoint(context.Context) error }); ok {
+			if err := c.Checkpoint(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return sealed, nil
 }

@@ -196,3 +196,29 @@ func (t *tx) DerivedKey(ctx context.Context, purpose string, ifAbsent kobo.Seale
 	v, err := one(ctx, t, "derived key", scanString, `SELECT value FROM derived_keys WHERE purpose = ?`, purpose)
 	return kobo.Sealed(v), err
 }
+
+// Checkpoint copies the whole WAL into the database file and truncates
+// the WAL to nothing, waiting (up to about ten seconds) for readers of old
+// frames. After a pass that overwrote values (sealing an older database's
+// plaintext), the WAL's earlier frames would otherwise keep what was
+// overwritten until new writes happened to cover them; secure_delete
+// clears the database file, this clears the log.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	for i := 0; ; i++ {
+		var busy, frames, copied int
+		if err := s.ckpt.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if i == 1000 {
+			return fmt.Errorf("checkpoint: readers kept the WAL busy")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
