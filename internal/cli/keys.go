@@ -90,7 +90,14 @@ func keys(ctx context.Context, e env) error {
 	}
 	switch fs.Arg(0) {
 	case "rotate":
-		return keysRotate(ctx, sealed, vlt, *batch, e.stdout)
+		if err := keysRotate(ctx, sealed, vlt, *batch, e.stdout); err != nil {
+			return err
+		}
+		// what the old key sealed must not stay in SQLite's WAL either
+		if c, ok := st.(interface{ Checkpoint(context.Context) error }); ok {
+			return c.Checkpoint(ctx)
+		}
+		return nil
 	case "retire":
 		return keysRetire(ctx, cfg, sealed, vlt, *batch, e.stdout)
 	}
