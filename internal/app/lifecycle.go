@@ -13,8 +13,9 @@ import (
 type Retention struct {
 	// AppPurgeGrace is how long a deleted app's customers, accounts,
 	// credentials and data are kept (not synced, not readable: the keys
-	// are revoked) before they are purged, so a mistaken deletion can be
-	// undone by an operator. DELETE /v1/apps/{id}?purge=true skips it.
+	// are revoked) before they are purged: a window in which an operator
+	// can still recover a mistaken deletion from the database (kobo has no
+	// undelete command). DELETE /v1/apps/{id}?purge=true skips it.
 	AppPurgeGrace time.Duration
 	// Events is how long events and webhook delivery logs are kept.
 	Events time.Duration
