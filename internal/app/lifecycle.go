@@ -55,18 +55,20 @@ const (
 	pruneBatch = 1000
 )
 
-// DeleteApp deletes an app: its keys stop working, its accounts stop
-// syncing and get no more events at once, each account is announced
-// unlinked (mono.events.account_unlinked, delivered to the app's webhook
-// as its last word, the way Mono and Plaid tell a partner its items are
-// gone) and the account's earlier event payloads are redacted. The
-// customers, accounts, credentials and data are purged after the grace
-// period (Retention.AppPurgeGrace), or now with purge.
+// DeleteApp deletes an app: in one transaction its keys stop working and
+// its accounts stop syncing (queued fetches are cancelled). Then each
+// account is announced unlinked (mono.events.account_unlinked, delivered to
+// the app's webhook as its last word, the way Mono and Plaid tell a partner
+// its items are gone) and the account's earlier event payloads are
+// redacted, in batches that each commit with the cursor saying how far
+// they got, so a large app never holds the writer long and an interrupted
+// run resumes (PurgeDeletedApps). The customers, accounts, credentials and
+// data are purged after the grace period (Retention.AppPurgeGrace), or now
+// with purge.
 func (s *Service) DeleteApp(ctx context.Context, partnerID, appID string, purge bool) error {
 	now := s.now()
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
-		app, err := ownedApp(ctx, tx, partnerID, appID)
-		if err != nil {
+		if _, err := ownedApp(ctx, tx, partnerID, appID); err != nil {
 			return err
 		}
 		if err := tx.DeleteApp(ctx, appID, now); err != nil {
@@ -82,32 +84,71 @@ func (s *Service) DeleteApp(ctx context.Context, partnerID, appID string, purge 
 		if err := tx.ScheduleAppPurge(ctx, appID, at); err != nil {
 			return err
 		}
-		for after := ""; ; {
-			list, err := tx.AppAccounts(ctx, appID, after, 500)
-			if err != nil {
-				return err
-			}
-			for _, acct := range list {
-				if err := s.announceUnlinked(ctx, tx, app, acct); err != nil {
-					return err
-				}
-				after = acct.ID
-			}
-			if len(list) < 500 {
-				return nil
-			}
-		}
+		start := ""
+		return tx.SetUnlinkCursor(ctx, appID, &start)
 	})
 	if err != nil {
 		return err
 	}
 	s.keys.purgeApp(appID)
-	s.notify()
 	s.log.InfoContext(ctx, "app deleted", "app_id", appID, "purge_now", purge)
+	if err := s.announceDeletedApp(ctx, appID); err != nil {
+		if !purge {
+			// deleted and stopped; the scheduler finishes the announcements
+			s.log.WarnContext(ctx, "announcing a deleted app's accounts failed; the scheduler resumes it", "app_id", appID, "err", err)
+			return nil
+		}
+		return err
+	}
 	if purge {
 		return s.purgeApp(ctx, appID)
 	}
 	return nil
+}
+
+// unlinkBatch is how many accounts one announcement transaction takes.
+const unlinkBatch = 200
+
+// announceDeletedApp announces a deleted app's accounts unlinked from
+// where its cursor stands, a batch per transaction.
+func (s *Service) announceDeletedApp(ctx context.Context, appID string) error {
+	for {
+		done := false
+		err := s.store.Update(ctx, func(tx kobo.Tx) error {
+			cur, err := tx.UnlinkCursor(ctx, appID)
+			if err != nil || cur == nil {
+				done = true
+				return err
+			}
+			app, err := tx.DeletedApp(ctx, appID)
+			if err != nil {
+				return err
+			}
+			list, err := tx.AppAccounts(ctx, appID, *cur, unlinkBatch)
+			if err != nil {
+				return err
+			}
+			next := *cur
+			for _, acct := range list {
+				if err := s.announceUnlinked(ctx, tx, app, acct); err != nil {
+					return err
+				}
+				next = acct.ID
+			}
+			if len(list) < unlinkBatch {
+				done = true
+				return tx.SetUnlinkCursor(ctx, appID, nil)
+			}
+			return tx.SetUnlinkCursor(ctx, appID, &next)
+		})
+		if err != nil {
+			return err
+		}
+		s.notify()
+		if done {
+			return nil
+		}
+	}
 }
 
 // announceUnlinked records account_unlinked and redacts what the
@@ -131,10 +172,23 @@ func (s *Service) announceUnlinked(ctx context.Context, tx kobo.Tx, app *kobo.Ap
 	return s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountUnlinked})
 }
 
-// PurgeDeletedApps purges the data of deleted apps whose grace period is
-// over, and returns how many apps it finished.
+// PurgeDeletedApps finishes the announcements of deleted apps whose
+// delete was interrupted, purges the data of those whose grace period is
+// over, and returns how many apps it purged.
 func (s *Service) PurgeDeletedApps(ctx context.Context) (int, error) {
-	var due []string
+	var pending, due []string
+	if err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		pending, err = tx.AppsUnlinkPending(ctx, 100)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	for _, id := range pending {
+		if err := s.announceDeletedApp(ctx, id); err != nil {
+			return 0, err
+		}
+	}
 	if err := s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
 		due, err = tx.AppsDueForPurge(ctx, s.clock.Now(), 100)

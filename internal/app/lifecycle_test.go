@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -243,5 +244,74 @@ func TestPruneKeepsToRetention(t *testing.T) {
 	}
 	if ev, _, lc, _, _ := count(); ev != 0 || !lc {
 		t.Fatalf("after 31 days: %d events left (want 0), linked customer kept %v", ev, lc)
+	}
+}
+
+// A large app is announced in batches, each account once; a delete that
+// stopped right after its first transaction (a crash) is finished by the
+// scheduler, and the purge waits for the announcements.
+func TestDeletedAppAnnouncementsBatchAndResume(t *testing.T) {
+	t.Parallel()
+	b := setupConnect(t, newSyncBank(1))
+	ctx := context.Background()
+	now := b.clock.Now()
+	const n = 450 // three batches
+	var ids []string
+	err := b.store.Update(ctx, func(tx kobo.Tx) error {
+		for i := 0; i < n; i++ {
+			acct := &kobo.Account{ID: fmt.Sprintf("acct%04d", i), AppID: b.caller.App.ID, InstitutionID: b.inst.ID, AuthMethod: kobo.InternetBanking,
+				ProviderRef: "r", Name: "ADA OBI", AccountNumber: "0123456789", Fingerprint: "fp", Type: "SAVINGS", Currency: "NGN",
+				DataStatus: kobo.DataAvailable, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateAccount(ctx, acct); err != nil {
+				return err
+			}
+			ids = append(ids, acct.ID)
+		}
+		// the delete's first transaction, and then nothing (a crash)
+		if err := tx.DeleteApp(ctx, b.caller.App.ID, now); err != nil {
+			return err
+		}
+		if err := tx.StopAppWork(ctx, b.caller.App.ID, now); err != nil {
+			return err
+		}
+		if err := tx.ScheduleAppPurge(ctx, b.caller.App.ID, now); err != nil {
+			return err
+		}
+		start := ""
+		return tx.SetUnlinkCursor(ctx, b.caller.App.ID, &start)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlinked := func() map[string]int {
+		out := map[string]int{}
+		b.store.View(ctx, func(tx kobo.Tx) error {
+			evs, err := tx.Events(ctx, kobo.EventFilter{AppID: b.caller.App.ID, Types: []string{kobo.EventAccountUnlinked}, Limit: 10 * n})
+			for _, e := range evs {
+				out[e.AccountID]++
+			}
+			return err
+		})
+		return out
+	}
+	if got := unlinked(); len(got) != 0 {
+		t.Fatalf("%d announced before the scheduler ran", len(got))
+	}
+	purged, err := b.svc.PurgeDeletedApps(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := unlinked()
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("account %s announced %d times", id, got[id])
+		}
+	}
+	// purge_at was now, so the same run purged it, after announcing
+	if purged != 1 {
+		t.Fatalf("purged %d apps, want 1 once every account was announced", purged)
+	}
+	if again, _ := b.svc.PurgeDeletedApps(ctx); again != 0 || len(unlinked()) != n {
+		t.Fatalf("a second run did more: purged %d, announced %d", again, len(unlinked()))
 	}
 }

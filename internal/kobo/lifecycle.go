@@ -26,8 +26,17 @@ type LifecycleStore interface {
 	// AppAccounts lists an app's accounts (both modes) with ids after
 	// afterID, in id order, at most limit.
 	AppAccounts(ctx context.Context, appID, afterID string, limit int) ([]*Account, error)
+	// SetUnlinkCursor records how far a deleted app's accounts have been
+	// announced unlinked: the last account id done ("" before the first),
+	// nil when all are.
+	SetUnlinkCursor(ctx context.Context, appID string, cursor *string) error
+	// UnlinkCursor returns an app's cursor (nil: nothing to announce).
+	UnlinkCursor(ctx context.Context, appID string) (*string, error)
+	// AppsUnlinkPending lists apps with accounts still to announce.
+	AppsUnlinkPending(ctx context.Context, limit int) ([]string, error)
 	// AppsDueForPurge lists deleted apps whose purge time is at or before
-	// now and whose data is not purged yet.
+	// now, whose accounts are all announced and whose data is not purged
+	// yet.
 	AppsDueForPurge(ctx context.Context, now time.Time, limit int) ([]string, error)
 	// PurgeAppBatch deletes up to limit of the app's accounts with
 	// everything that hangs off them; when none are left it deletes the

@@ -33,7 +33,7 @@ func (t *tx) AppAccounts(ctx context.Context, appID, afterID string, limit int) 
 
 func (t *tx) AppsDueForPurge(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return many(ctx, t, scanString, `SELECT id FROM apps WHERE purge_at IS NOT NULL AND purged_at IS NULL AND purge_at <= $1
-		ORDER BY purge_at LIMIT $2`, utc(now), max(limit, 1))
+		AND unlink_after IS NULL ORDER BY purge_at LIMIT $2`, utc(now), max(limit, 1))
 }
 
 func scanString(s scanner) (string, error) {
@@ -193,4 +193,20 @@ func (t *tx) DerivedKey(ctx context.Context, purpose string, ifAbsent kobo.Seale
 	}
 	v, err := one(ctx, t, "derived key", scanString, `SELECT value FROM derived_keys WHERE purpose = $1`, purpose)
 	return kobo.Sealed(v), err
+}
+
+func (t *tx) SetUnlinkCursor(ctx context.Context, appID string, cursor *string) error {
+	return t.execOne(ctx, "app", `UPDATE apps SET unlink_after = $1 WHERE id = $2`, cursor, appID)
+}
+
+func (t *tx) UnlinkCursor(ctx context.Context, appID string) (*string, error) {
+	return one(ctx, t, "app", func(s scanner) (*string, error) {
+		var v *string
+		err := s.Scan(&v)
+		return v, err
+	}, `SELECT unlink_after FROM apps WHERE id = $1`, appID)
+}
+
+func (t *tx) AppsUnlinkPending(ctx context.Context, limit int) ([]string, error) {
+	return many(ctx, t, scanString, `SELECT id FROM apps WHERE unlink_after IS NOT NULL ORDER BY id LIMIT $1`, max(limit, 1))
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -33,7 +34,7 @@ func (t *tx) AppAccounts(ctx context.Context, appID, afterID string, limit int) 
 
 func (t *tx) AppsDueForPurge(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return many(ctx, t, scanString, `SELECT id FROM apps WHERE purge_at IS NOT NULL AND purged_at IS NULL AND purge_at <= ?
-		ORDER BY purge_at LIMIT (? + 0)`, ts(now), max(limit, 1))
+		AND unlink_after IS NULL ORDER BY purge_at LIMIT (? + 0)`, ts(now), max(limit, 1))
 }
 
 func scanString(s scanner) (string, error) {
@@ -221,4 +222,22 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+func (t *tx) SetUnlinkCursor(ctx context.Context, appID string, cursor *string) error {
+	return t.execOne(ctx, "app", `UPDATE apps SET unlink_after = ? WHERE id = ?`, cursor, appID)
+}
+
+func (t *tx) UnlinkCursor(ctx context.Context, appID string) (*string, error) {
+	return one(ctx, t, "app", func(s scanner) (*string, error) {
+		var v sql.NullString
+		if err := s.Scan(&v); err != nil || !v.Valid {
+			return nil, err
+		}
+		return &v.String, nil
+	}, `SELECT unlink_after FROM apps WHERE id = ?`, appID)
+}
+
+func (t *tx) AppsUnlinkPending(ctx context.Context, limit int) ([]string, error) {
+	return many(ctx, t, scanString, `SELECT id FROM apps WHERE unlink_after IS NOT NULL ORDER BY id LIMIT (? + 0)`, max(limit, 1))
 }

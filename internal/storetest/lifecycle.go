@@ -59,6 +59,41 @@ func testAppPurge(t *testing.T, s kobo.Store) {
 		}
 		return tx.ScheduleAppPurge(ctx, a.ID, T0.Add(time.Hour))
 	})
+	// announcements pending hold the purge back
+	start, mid := "", accts[0].ID
+	update(t, s, func(tx kobo.Tx) error {
+		if err := tx.SetUnlinkCursor(ctx, a.ID, &start); err != nil {
+			return err
+		}
+		if p, err := tx.AppsUnlinkPending(ctx, 10); err != nil || !slices.Equal(p, []string{a.ID}) {
+			return fmt.Errorf("AppsUnlinkPending = %v, %v", p, err)
+		}
+		if due, err := tx.AppsDueForPurge(ctx, T0.Add(time.Hour), 10); err != nil || len(due) != 0 {
+			return fmt.Errorf("due while announcements are pending: %v, %v", due, err)
+		}
+		if err := tx.SetUnlinkCursor(ctx, a.ID, &mid); err != nil {
+			return err
+		}
+		if c, err := tx.UnlinkCursor(ctx, a.ID); err != nil || c == nil || *c != mid {
+			return fmt.Errorf("UnlinkCursor = %v, %v", c, err)
+		}
+		if err := tx.SetUnlinkCursor(ctx, a.ID, nil); err != nil {
+			return err
+		}
+		if c, err := tx.UnlinkCursor(ctx, a.ID); err != nil || c != nil {
+			return fmt.Errorf("UnlinkCursor after done = %v, %v", c, err)
+		}
+		if c, err := tx.UnlinkCursor(ctx, other.ID); err != nil || c != nil {
+			return fmt.Errorf("UnlinkCursor of an app never deleted = %v, %v", c, err)
+		}
+		if p, err := tx.AppsUnlinkPending(ctx, 10); err != nil || len(p) != 0 {
+			return fmt.Errorf("AppsUnlinkPending after done = %v, %v", p, err)
+		}
+		_, err := tx.UnlinkCursor(ctx, "nope")
+		wantCode(t, err, kobo.ENOTFOUND)
+		wantCode(t, tx.SetUnlinkCursor(ctx, "nope", nil), kobo.ENOTFOUND)
+		return nil
+	})
 	update(t, s, func(tx kobo.Tx) error {
 		if due, err := tx.ClaimDueAccounts(ctx, T0.Add(2*time.Hour), 10); err != nil || len(due) != 0 {
 			return fmt.Errorf("a deleted app's accounts are still due: %d, %v", len(due), err)

@@ -5,6 +5,11 @@
 ALTER TABLE apps ADD COLUMN purge_at INTEGER;
 ALTER TABLE apps ADD COLUMN purged_at INTEGER;
 CREATE INDEX apps_purge ON apps (purge_at) WHERE purge_at IS NOT NULL AND purged_at IS NULL;
+-- Its accounts are announced unlinked in batches after the delete commits:
+-- unlink_after is the last account announced ('' before the first), NULL
+-- once all are, so an interrupted run resumes where it stopped.
+ALTER TABLE apps ADD COLUMN unlink_after TEXT;
+CREATE INDEX apps_unlink ON apps (id) WHERE unlink_after IS NOT NULL;
 
 -- Personal data and secrets are sealed at rest from now on: account
 -- numbers, BVNs and the rest of the identity a bank reports, customers'
