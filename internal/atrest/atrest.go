@@ -450,6 +450,20 @@ func (t *sealedTx) openEvent(e *kobo.Event) error {
 	return err
 }
 
+// openDeliveryEvent opens a delivery's event on a copy: the engines give
+// deliveries of one event (a replay's and the original's) the same *Event.
+func (t *sealedTx) openDeliveryEvent(d *kobo.Delivery) error {
+	if d.Event == nil {
+		return nil
+	}
+	e := *d.Event
+	if err := t.openEvent(&e); err != nil {
+		return err
+	}
+	d.Event = &e
+	return nil
+}
+
 func (t *sealedTx) openEvents(list []*kobo.Event, err error) ([]*kobo.Event, error) {
 	if err != nil {
 		return nil, err
@@ -484,7 +498,7 @@ func (t *sealedTx) ClaimDeliveries(ctx context.Context, worker string, n int, no
 		return nil, err
 	}
 	for _, d := range list {
-		if err := t.openEvent(d.Event); err != nil {
+		if err := t.openDeliveryEvent(d); err != nil {
 			// one event that cannot be opened must not stop every other
 			// delivery: send none of it (the attempt fails with "no event")
 			d.Event = nil
@@ -498,7 +512,7 @@ func (t *sealedTx) Delivery(ctx context.Context, id string) (*kobo.Delivery, err
 	if err != nil {
 		return nil, err
 	}
-	return d, t.openEvent(d.Event)
+	return d, t.openDeliveryEvent(d)
 }
 
 func (t *sealedTx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*kobo.Delivery, error) {
@@ -507,7 +521,7 @@ func (t *sealedTx) Deliveries(ctx context.Context, f kobo.DeliveryFilter) ([]*ko
 		return nil, err
 	}
 	for _, d := range list {
-		if err := t.openEvent(d.Event); err != nil {
+		if err := t.openDeliveryEvent(d); err != nil {
 			return nil, err
 		}
 	}
