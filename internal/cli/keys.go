@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/atrest"
 	"github.com/kobo-oss/kobo/internal/config"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -19,9 +20,11 @@ import (
 // keys manages the master key: status, rotate, and for the key file
 // (SQLite without KOBO_MASTER_KEY) add and retire. Rotation is online:
 //
-//  1. make a new key current with the old one still configured: put it
-//     first in KOBO_MASTER_KEY ("new,old") or run `kobo keys add`, and
-//     restart every replica, so new seals use it and old ones still open;
+//  1. make the new key known: list it after the current one in
+//     KOBO_MASTER_KEY ("old,new") and restart every replica (each records
+//     its check, see app.VerifyMasterKey); then put it first ("new,old")
+//     and restart them again, so new seals use it and old ones still open.
+//     `kobo keys add` does both steps for the key file;
 //  2. `kobo keys rotate` re-seals everything under it, in batches, while
 //     kobo serves;
 //  3. `kobo keys status` shows nothing needs the old key; drop it from
@@ -64,7 +67,7 @@ func keys(ctx context.Context, e env) error {
 		fmt.Fprintln(e.stdout, base64.StdEncoding.EncodeToString(k))
 		return nil
 	case "add":
-		return keysAdd(cfg, e.stdout)
+		return keysAdd(ctx, cfg, e)
 	case "status", "rotate", "retire":
 	default:
 		fs.Usage()
@@ -169,10 +172,12 @@ func keysRotate(ctx context.Context, sealed *atrest.Store, vlt *vault.Vault, bat
 	return fmt.Errorf("values are still being sealed under an old key: a replica is running without key %s first in KOBO_MASTER_KEY; restart it and run 'kobo keys rotate' again", cur)
 }
 
-// keysAdd puts a fresh key first in the key file.
-func keysAdd(cfg config.Config, w io.Writer) error {
+// keysAdd puts a fresh key first in the key file. The database learns
+// the key first (listed after the current one, as a replica would), so a
+// restart with it current is accepted.
+func keysAdd(ctx context.Context, cfg config.Config, e env) error {
 	if cfg.MasterKey != "" {
-		return errors.New("KOBO_MASTER_KEY is set: put a new key (kobo keys generate) first in it, keep the old one after it, and restart")
+		return errors.New("KOBO_MASTER_KEY is set: list a new key (kobo keys generate) after the current one and restart every replica, then put it first and restart them again")
 	}
 	path := keyFile(cfg)
 	ks, err := vault.LoadOrCreateKeyFile(path)
@@ -183,10 +188,23 @@ func keysAdd(cfg config.Config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log := newLogger(cfg, e.stderr)
+	st, err := openStore(ctx, cfg, log, migrateAlways)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	learning, err := vault.New(append(slices.Clone(ks), k)...)
+	if err != nil {
+		return err
+	}
+	if err := app.VerifyMasterKey(ctx, st, kobo.SystemClock{}, learning); err != nil {
+		return err
+	}
 	if err := vault.WriteKeyFile(path, append([][]byte{k}, ks...)); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "key %s added to %s and made current; restart kobo, then run 'kobo keys rotate'\n", vault.KeyID(k), path)
+	fmt.Fprintf(e.stdout, "key %s added to %s and made current; restart kobo, then run 'kobo keys rotate'\n", vault.KeyID(k), path)
 	return nil
 }
 

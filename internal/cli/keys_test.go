@@ -135,6 +135,9 @@ func TestKeysRotate(t *testing.T) {
 		secrets := storeEverything(t, e)
 		sk := e.sk
 		e.stop()
+		// the new key is made known (listed second), then current
+		e1 := startE2E(t, e2eOpts{postgres: true, dsn: dsn, masterKey: oldKey + "," + newKey})
+		e1.stop()
 		e2 := startE2E(t, e2eOpts{postgres: true, dsn: dsn, masterKey: newKey + "," + oldKey})
 		e2.sk = sk
 		env := map[string]string{"DATABASE_URL": dsn, "KOBO_MASTER_KEY": newKey + "," + oldKey}

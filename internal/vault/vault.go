@@ -72,18 +72,6 @@ func New(keys ...[]byte) (*Vault, error) {
 	return v, nil
 }
 
-// KeyIDs lists the configured keys' ids, the current one first.
-func (v *Vault) KeyIDs() []string {
-	out := []string{v.current}
-	for id := range v.keys {
-		if id != v.current {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out[1:])
-	return out
-}
-
 // CurrentKeyID is the id new seals carry.
 func (v *Vault) CurrentKeyID() string { return v.current }
 
