@@ -38,12 +38,18 @@ func migrate(ctx context.Context, e env) error {
 		defer st.Close()
 		// 0008 and later seal in Go what SQL cannot: plaintext an older
 		// kobo stored goes under the master key before anything serves
-		vlt, err := openVault(cfg, st.Engine())
-		if err != nil {
-			return err
-		}
-		if _, err := sealStore(ctx, st, vlt, log); err != nil {
-			return err
+		if cfg.Engine() == "postgres" && cfg.MasterKey == "" {
+			// without the key nothing can be sealed here; kobo serve seals
+			// what is left when it starts (reads accept it until then)
+			fmt.Fprintln(e.stdout, "KOBO_MASTER_KEY is not set: stored personal data will be sealed when kobo serve starts")
+		} else {
+			vlt, err := openVault(cfg, st.Engine())
+			if err != nil {
+				return err
+			}
+			if _, err := sealStore(ctx, st, vlt, log); err != nil {
+				return err
+			}
 		}
 		stt, err := st.MigrationStatus(ctx)
 		if err != nil {
