@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/kobo-oss/kobo/internal/config"
 )
@@ -38,10 +39,11 @@ func migrate(ctx context.Context, e env) error {
 		defer st.Close()
 		// 0008 and later seal in Go what SQL cannot: plaintext an older
 		// kobo stored goes under the master key before anything serves
-		if cfg.Engine() == "postgres" && cfg.MasterKey == "" {
-			// without the key nothing can be sealed here; kobo serve seals
-			// what is left when it starts (reads accept it until then)
-			fmt.Fprintln(e.stdout, "KOBO_MASTER_KEY is not set: stored personal data will be sealed when kobo serve starts")
+		if _, err := os.Stat(keyFile(cfg)); cfg.MasterKey == "" && (cfg.Engine() == "postgres" || err != nil) {
+			// without a key nothing can be sealed here (and migrate makes
+			// none); kobo serve seals what is left when it starts, and
+			// reads accept it until then
+			fmt.Fprintln(e.stdout, "no master key yet: stored personal data will be sealed when kobo serve starts")
 		} else {
 			vlt, err := openVault(cfg, st.Engine())
 			if err != nil {
