@@ -539,12 +539,12 @@ func (t *sealedTx) InsertIdempotency(ctx context.Context, r *kobo.IdempotencyRec
 	return ex, err
 }
 
-func (t *sealedTx) CompleteIdempotency(ctx context.Context, appID, key string, status int, body []byte, contentType string) error {
+func (t *sealedTx) CompleteIdempotency(ctx context.Context, appID string, live bool, key string, status int, body []byte, contentType string) error {
 	v, err := t.s.seal(kobo.FieldIdempotency, idemRow(appID, key), body)
 	if err != nil {
 		return err
 	}
-	return t.Tx.CompleteIdempotency(ctx, appID, key, status, []byte(v), contentType)
+	return t.Tx.CompleteIdempotency(ctx, appID, live, key, status, []byte(v), contentType)
 }
 
 func (t *sealedTx) sealStatement(st *kobo.Statement) (*kobo.Statement, error) {

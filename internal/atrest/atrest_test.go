@@ -80,7 +80,7 @@ func write(t *testing.T, s kobo.Store, v kobo.Sealer) fixture {
 		if _, err := tx.InsertIdempotency(ctx, &kobo.IdempotencyRecord{AppID: a.ID, Key: "k1", RequestHash: "h", CreatedAt: storetest.T0}); err != nil {
 			return err
 		}
-		if err := tx.CompleteIdempotency(ctx, a.ID, "k1", 200, []byte(`{"accountNumber":"0123456789"}`), "application/json"); err != nil {
+		if err := tx.CompleteIdempotency(ctx, a.ID, false, "k1", 200, []byte(`{"accountNumber":"0123456789"}`), "application/json"); err != nil {
 			return err
 		}
 		return tx.CreateStatement(ctx, &kobo.Statement{ID: "st_" + acct.ID, AccountID: acct.ID, AppID: a.ID, Status: "BUILT", Period: "last1months",

@@ -333,7 +333,7 @@ func testSealedFields(t *testing.T, s kobo.Store) {
 		if _, err := tx.InsertIdempotency(ctx, &kobo.IdempotencyRecord{AppID: a.ID, Key: "k 1", RequestHash: "h", CreatedAt: T0}); err != nil {
 			return err
 		}
-		return tx.CompleteIdempotency(ctx, a.ID, "k 1", 200, []byte(`{"x":1}`), "application/json")
+		return tx.CompleteIdempotency(ctx, a.ID, false, "k 1", 200, []byte(`{"x":1}`), "application/json")
 	})
 	view(t, s, func(tx kobo.Tx) error {
 		var rows []string
