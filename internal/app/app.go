@@ -94,6 +94,9 @@ type Config struct {
 	// LookupHost resolves webhook hosts when they are saved; nil uses
 	// net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Retention says how long deleted apps' data, events, sessions and
+	// statements are kept (zero fields: DefaultRetention).
+	Retention Retention
 }
 
 // Service implements the use cases.
@@ -132,6 +135,7 @@ type Service struct {
 	reqlog         *requestLog
 	keyLimiter     *keyedLimiter // nil: unlimited
 	apiIPLimiter   *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
+	retention      Retention
 }
 
 // New returns a Service.
@@ -166,6 +170,7 @@ func New(c Config) *Service {
 	}
 	s.providers, s.sandbox, s.sealer, s.fpKey = c.Providers, c.Sandbox, c.Sealer, c.FingerprintKey
 	s.statements = c.Statements
+	s.retention = c.Retention.withDefaults()
 	s.renderer = c.Renderer
 	if s.renderer == nil {
 		s.renderer = minimalRenderer{}

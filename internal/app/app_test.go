@@ -233,7 +233,7 @@ func TestAppsAndKeys(t *testing.T) {
 		func() error { _, err := b.svc.GetApp(ctx, other.ID, a.ID); return err }(),
 		func() error { _, err := b.svc.UpdateApp(ctx, other.ID, a.ID, app.AppInput{Name: ptr("x")}); return err }(),
 		func() error { _, err := b.svc.RotateKeys(ctx, other.ID, a.ID, ""); return err }(),
-		b.svc.DeleteApp(ctx, other.ID, a.ID),
+		b.svc.DeleteApp(ctx, other.ID, a.ID, false),
 	} {
 		code(t, err, kobo.ENOTFOUND)
 	}
@@ -291,7 +291,7 @@ func TestAppsAndKeys(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListApps = %d, %v", len(list), err)
 	}
-	if err := b.svc.DeleteApp(ctx, p.ID, a.ID); err != nil {
+	if err := b.svc.DeleteApp(ctx, p.ID, a.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.svc.AuthenticateKey(ctx, r.SecretKeys[kobo.ModeTest].Reveal(), kobo.SecretKey); kobo.ErrorCode(err) != kobo.EUNAUTHORIZED {

@@ -264,21 +264,6 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 	return d, nil
 }
 
-// DeleteApp deletes an app and revokes its keys.
-func (s *Service) DeleteApp(ctx context.Context, partnerID, appID string) error {
-	err := s.store.Update(ctx, func(tx kobo.Tx) error {
-		if _, err := ownedApp(ctx, tx, partnerID, appID); err != nil {
-			return err
-		}
-		return tx.DeleteApp(ctx, appID, s.now())
-	})
-	if err == nil {
-		s.keys.purgeApp(appID)
-		s.log.InfoContext(ctx, "app deleted", "app_id", appID)
-	}
-	return err
-}
-
 // RotateKeys revokes the app's keys of a mode and issues new ones. An
 // empty mode means the app's current mode.
 func (s *Service) RotateKeys(ctx context.Context, partnerID, appID string, mode kobo.Mode) (*AppDetails, error) {

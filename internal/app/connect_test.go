@@ -13,6 +13,7 @@ import (
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/vault"
+	"github.com/kobo-oss/kobo/internal/webhook"
 )
 
 // fakeBank is a function-field fake of a bank connector: each test
@@ -106,7 +107,7 @@ func setupConnect(t *testing.T, bank kobo.Provider) connectBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.svc = app.New(app.Config{Store: b.store, Clock: b.clock, Sealer: v, FingerprintKey: []byte("fp"),
+	b.svc = app.New(app.Config{Store: b.store, Clock: b.clock, Sealer: v, FingerprintKey: []byte("fp"), Renderer: webhook.Renderer{},
 		Providers: map[string]kobo.Provider{"fake": bank}, PasswordParams: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	ctx := context.Background()
 	inst := kobo.Institution{ID: "5f2d08be60b92e2888287702", Name: "GTBank", Type: kobo.PersonalBanking, BankCode: "058", Country: "ng", Provider: "fake",

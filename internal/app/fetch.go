@@ -139,6 +139,9 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	if err != nil {
 		return err
 	}
+	if live, err := s.appLive(ctx, acct.AppID); err != nil || !live {
+		return err // the app was deleted: its accounts never reach the bank again
+	}
 	if acct.AuthMethod == kobo.AuthStatementUpload {
 		// no bank behind it: a sync or real-time fetch finds nothing new
 		res, _ := json.Marshal(statementSyncOutcome())
@@ -439,6 +442,9 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 			return err
 		}
 		app, err := tx.App(ctx, cur.AppID)
+		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+			return nil // the app was deleted during the fetch: no event, no next sync
+		}
 		if err != nil {
 			return err
 		}
@@ -555,4 +561,16 @@ func syncStatusOf(o SyncOutcome) string {
 		return "REAUTHORISATION_REQUIRED"
 	}
 	return "FAILED"
+}
+
+// appLive reports whether an app exists and is not deleted.
+func (s *Service) appLive(ctx context.Context, appID string) (bool, error) {
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		_, err := tx.App(ctx, appID)
+		return err
+	})
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -382,7 +382,8 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 	return s.advance(ctx, cs, inst, p, step, berr, -1, "")
 }
 
-// Unlink deletes an account's data and credentials and announces it.
+// Unlink deletes an account's data and credentials, redacts what its
+// earlier events said about the customer, and announces it.
 func (s *Service) Unlink(ctx context.Context, c *kobo.Caller, id string) error {
 	acct, err := s.ownedAccount(ctx, c, id)
 	if err != nil {
@@ -393,7 +394,7 @@ func (s *Service) Unlink(ctx context.Context, c *kobo.Caller, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountUnlinked}); err != nil {
+		if err := s.announceUnlinked(ctx, tx, app, acct); err != nil {
 			return err
 		}
 		return tx.DeleteAccount(ctx, acct.ID)

@@ -55,7 +55,8 @@ type e2eOpts struct {
 	// listens where it likes): the webhook guard follows it. Unset, the
 	// operator switch for private webhook targets is on, for the loopback
 	// receivers tests deliver to.
-	addr string
+	addr      string
+	masterKey string // KOBO_MASTER_KEY (Postgres defaults to a fixed test key)
 }
 
 func startE2E(t testing.TB, o e2eOpts) *e2e {
@@ -74,6 +75,9 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 		cfg.DatabaseURL = kobo.Secret(o.dsn)
 		cfg.MasterKey = "dGVzdC1rZXktZm9yLWtvYm8tZTJlLXRlc3RzLTEyMzQ="
 		cfg.Migrate = true
+	}
+	if o.masterKey != "" {
+		cfg.MasterKey = kobo.Secret(o.masterKey)
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.PublicURL = "http://" + srv.Listener.Addr().String()

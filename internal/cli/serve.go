@@ -214,18 +214,20 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 	if engine == "postgres" {
 		return nil, fmt.Errorf("KOBO_MASTER_KEY is required with PostgreSQL, so every replica decrypts the same stored credentials (generate one with: openssl rand -base64 32)")
 	}
-	key, err := vault.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "master.key"))
+	keys, err := vault.LoadOrCreateKeyFile(keyFile(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	return vault.New(key)
+	return vault.New(keys...)
 }
 
 // housekeeping runs the periodic work every replica shares: it enqueues
-// due scheduled syncs (claims are exclusive, so replicas never double up)
-// and prunes finished jobs and old idempotency records (the request log's
-// writer bounds the request log).
-func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slog.Logger) {
+// due scheduled syncs (claims are exclusive, so replicas never double up),
+// purges deleted apps whose grace period is over, and hourly prunes
+// finished jobs, old idempotency records and what retention no longer
+// keeps (events and delivery logs, connect sessions, customers that never
+// linked, statement PDFs, expired tokens), counting it in pruned.
+func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slog.Logger, pruned func(what string, n int)) {
 	ctx = kobo.Background(ctx)
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
@@ -235,6 +237,11 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			log.Warn("scheduling syncs failed", "err", err)
 		} else if n > 0 {
 			log.Info("scheduled syncs", "accounts", n)
+		}
+		if n, err := svc.PurgeDeletedApps(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("purging deleted apps failed", "err", err)
+		} else if n > 0 {
+			pruned("purged_apps", n)
 		}
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()
@@ -251,6 +258,13 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			if _, err := svc.PruneThrottles(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("pruning throttle counters failed", "err", err)
 			}
+			counts, err := svc.Prune(ctx)
+			for k, n := range counts {
+				pruned(string(k), n)
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Warn("retention pruning failed", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -259,3 +273,6 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 		}
 	}
 }
+
+// keyFile is where the master keys live when KOBO_MASTER_KEY is not set.
+func keyFile(cfg config.Config) string { return filepath.Join(cfg.DataDir, "master.key") }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/atrest"
 	"github.com/kobo-oss/kobo/internal/banksim"
 	"github.com/kobo-oss/kobo/internal/config"
 	"github.com/kobo-oss/kobo/internal/dashboard"
@@ -30,12 +31,15 @@ import (
 type stack struct {
 	cfg        config.Config
 	log        *slog.Logger
-	store      store
+	store      store         // the engine: migrations, LISTEN, close
+	sealed     *atrest.Store // what every component reads and writes through
 	svc        *app.Service
 	api        *httpapi.Server
 	runner     *jobs.Runner
 	dispatcher *webhook.Dispatcher
 	reg        *prometheus.Registry
+
+	pruned func(what string, n int) // counts what retention removed (kobo_pruned_total)
 
 	stopWork func()
 	done     []chan struct{}
@@ -59,25 +63,45 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		st.Close()
 		return nil, err
 	}
+	// Everything above the engine sees the store through the at-rest
+	// sealing; plaintext an older database still holds is sealed first.
+	sealed, err := sealStore(ctx, st, vlt, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// keys for other purposes are kept in the database, so they survive a
+	// rotation of the master key and replicas share them
+	fpKey, err := sealed.DerivedKey(ctx, "account-fingerprint", func() []byte { return vlt.Derive("account-fingerprint") })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	urlKey, err := sealed.DerivedKey(ctx, "statement-links", func() []byte { return vlt.Derive("statement-links") })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	// The work names the replica too (run puts it on every log line): its
 	// lease holder ids are the replica id with a suffix unique to this
 	// process (two processes given one id must still not share leases).
-	s := &stack{cfg: cfg, log: log, store: st}
+	s := &stack{cfg: cfg, log: log, store: st, sealed: sealed}
 	s.reg = prometheus.NewRegistry()
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	work := replicaRegisterer(s.reg, cfg.ReplicaID)
 	jobMetrics, hookMetrics, hookLag, fetchOutcome, bankError := workMetrics(work)
 	jobClaims := claimMetrics(work)
-	s.reg.MustRegister(queueCollector{store: st, clock: clock})
-	s.runner = jobs.New(jobs.Config{Store: st, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics,
+	s.reg.MustRegister(queueCollector{store: sealed, clock: clock})
+	s.pruned = prunedMetric(s.reg)
+	s.runner = jobs.New(jobs.Config{Store: sealed, Clock: clock, Logger: log.With("component", "jobs"), Workers: cfg.Workers, Lease: cfg.Lease, Metrics: jobMetrics,
 		Claimed: jobClaims, WorkerID: leaseHolder(cfg.ReplicaID)})
 	runningJobs(work, s.runner.Running)
-	bank := sandboxBank(cfg, clock, log, sandboxState{st: st, clock: clock})
+	bank := sandboxBank(cfg, clock, log, sandboxState{st: sealed, clock: clock})
 	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
 	s.svc = app.New(app.Config{
-		Store: st, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
-		Sealer: vlt, FingerprintKey: vlt.Derive("account-fingerprint"), Categorize: enrich.Categorize,
-		URLSigningKey: vlt.Derive("statement-links"), KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
+		Store: sealed, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
+		Sealer: vlt, FingerprintKey: fpKey, Categorize: enrich.Categorize,
+		URLSigningKey: urlKey, KeyRateLimit: cfg.RateLimitPerKey, IPRateLimit: cfg.RateLimitPerIP,
 		PageCacheBytes: pageCacheBytes(cfg.PageCacheMB), PasswordMemoryBudget: cfg.PasswordMemoryMB << 20,
 		Throttles: app.Throttles{SessionsPerPublicKey: cfg.PublicKeySessionsPerHour, CustomersPerPublicKey: cfg.PublicKeyCustomersPerHour, SignupsPerAddress: cfg.SignupsPerAddressPerHour},
 		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,
@@ -86,9 +110,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
 		Statements: statement.New(statementimport.NewPDFParser()),
+		Retention: app.Retention{AppPurgeGrace: cfg.AppPurgeGrace, Events: cfg.EventRetention, Sessions: cfg.SessionRetention,
+			Statements: cfg.StatementRetention},
 	})
 	s.dispatcher = webhook.NewDispatcher(webhook.DispatcherConfig{
-		Store: st, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
+		Store: sealed, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
 		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
 	})
@@ -128,7 +154,9 @@ func (s *stack) start(ctx context.Context) {
 	spawn(func(ctx context.Context) { _ = s.runner.Run(ctx) })
 	spawn(func(ctx context.Context) { _ = s.dispatcher.Run(ctx) })
 	spawn(s.svc.RunRequestLog)
-	spawn(func(ctx context.Context) { housekeeping(ctx, s.svc, s.store, s.log.With("component", "scheduler")) })
+	spawn(func(ctx context.Context) {
+		housekeeping(ctx, s.svc, s.sealed, s.log.With("component", "scheduler"), s.pruned)
+	})
 	if pg, ok := s.store.(*postgres.Store); ok {
 		spawn(func(ctx context.Context) { pg.Listen(ctx, postgres.JobsChannel, s.log, s.runner.Notify) })
 		spawn(func(ctx context.Context) { pg.Listen(ctx, postgres.WebhooksChannel, s.log, s.dispatcher.Notify) })
@@ -248,4 +276,43 @@ func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(d.Depth), d.Kind)
 		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, age, d.Kind)
 	}
+}
+
+// sealBatch is how many rows one sealing or re-sealing transaction takes.
+const sealBatch = 500
+
+// sealStore wraps st in the at-rest sealing and seals the plaintext an
+// older database holds (migration 0008 lists the fields). Every replica
+// may run it at once: a value is replaced only if it is still what was
+// read.
+func sealStore(ctx context.Context, st kobo.Store, vlt kobo.Sealer, log *slog.Logger) (*atrest.Store, error) {
+	sealed := atrest.Wrap(st, vlt)
+	n, err := sealed.SealPlaintext(ctx, sealBatch)
+	if err != nil {
+		return nil, fmt.Errorf("sealing stored personal data: %w", err)
+	}
+	if n > 0 {
+		log.Info("sealed personal data stored in plaintext by an older kobo", "values", n)
+		// the overwritten plaintext must not stay in SQLite's WAL either
+		if c, ok := st.(interface{ Checkpoint(context.Context) error }); ok {
+			if err := c.Checkpoint(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return sealed, nil
+}
+
+// prunedMetric registers kobo_pruned_total: rows retention removed, by
+// what they were (events, connect_sessions, customers, statements, tokens,
+// and purged_apps for deleted apps whose data went).
+func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_pruned_total",
+		Help: "Rows removed by retention and deleted-app purges, by kind."}, []string{"kind"})
+	reg.MustRegister(c)
+	for _, k := range kobo.PruneKinds {
+		c.WithLabelValues(string(k)) // present at zero, so alerts can tell "none" from "not running"
+	}
+	c.WithLabelValues("purged_apps")
+	return func(what string, n int) { c.WithLabelValues(what).Add(float64(n)) }
 }

@@ -100,6 +100,16 @@ type Config struct {
 	// address. Behind a reverse proxy every client has the proxy's address
 	// (kobo trusts no X-Forwarded-For), so raise it there.
 	SignupsPerAddressPerHour int
+	// Retention: how long kobo keeps what outlives its use (see the README's
+	// Security section). AppPurgeGrace is how long a deleted app's
+	// customers and their data stay (not synced, not readable) before they
+	// are purged; EventRetention keeps events and webhook delivery logs;
+	// SessionRetention keeps expired connect sessions and customers that
+	// never linked; StatementRetention keeps built statement PDFs.
+	AppPurgeGrace      time.Duration
+	EventRetention     time.Duration
+	SessionRetention   time.Duration
+	StatementRetention time.Duration
 }
 
 // Default returns the defaults: everything local, SQLite in ./kobo-data.
@@ -124,6 +134,10 @@ func Default() Config {
 		PublicKeySessionsPerHour:  1000,
 		PublicKeyCustomersPerHour: 300,
 		SignupsPerAddressPerHour:  10,
+		AppPurgeGrace:             7 * 24 * time.Hour,
+		EventRetention:            30 * 24 * time.Hour,
+		SessionRetention:          7 * 24 * time.Hour,
+		StatementRetention:        24 * time.Hour,
 	}
 	c.opsDefaults()
 	return c
@@ -237,7 +251,9 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 	durs := []struct {
 		key string
 		dst *time.Duration
-	}{{"KOBO_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"KOBO_TOKEN_TTL", &c.TokenTTL}, {"KOBO_LEASE", &c.Lease}}
+	}{{"KOBO_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"KOBO_TOKEN_TTL", &c.TokenTTL}, {"KOBO_LEASE", &c.Lease},
+		{"KOBO_APP_PURGE_GRACE", &c.AppPurgeGrace}, {"KOBO_EVENT_RETENTION", &c.EventRetention},
+		{"KOBO_SESSION_RETENTION", &c.SessionRetention}, {"KOBO_STATEMENT_RETENTION", &c.StatementRetention}}
 	for _, x := range durs {
 		if v := getenv(x.key); v != "" {
 			d, err := time.ParseDuration(v)
@@ -274,6 +290,10 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimitPerKey, "rate-limit-per-key", c.RateLimitPerKey, "API requests per second per API key (bursts of twice that); 0 disables")
 	fs.Float64Var(&c.RateLimitPerIP, "rate-limit-per-ip", c.RateLimitPerIP, "API requests per second per client address; 0 disables")
 	fs.Int64Var(&c.PageCacheMB, "page-cache-mb", c.PageCacheMB, "memory for recently served transaction pages, in MiB; 0 disables")
+	fs.DurationVar(&c.AppPurgeGrace, "app-purge-grace", c.AppPurgeGrace, "how long a deleted app's customers and their data are kept before they are purged")
+	fs.DurationVar(&c.EventRetention, "event-retention", c.EventRetention, "how long events and webhook delivery logs are kept")
+	fs.DurationVar(&c.SessionRetention, "session-retention", c.SessionRetention, "how long expired connect sessions and customers that never linked are kept")
+	fs.DurationVar(&c.StatementRetention, "statement-retention", c.StatementRetention, "how long built statement PDFs are kept")
 	fs.Var(optionalBool{&c.WebhookAllowPrivate}, "webhook-allow-private",
 		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it; env KOBO_WEBHOOK_ALLOW_PRIVATE);\n"+
 			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
@@ -438,6 +458,17 @@ func (c Config) Validate() error {
 	if c.PageCacheMB < 0 || c.PageCacheMB > 64<<10 {
 		errs = append(errs, fmt.Errorf("page-cache-mb: %d is outside 0..65536", c.PageCacheMB))
 	}
+	for _, r := range []struct {
+		name     string
+		v, least time.Duration
+	}{{"app-purge-grace", c.AppPurgeGrace, time.Hour}, {"session-retention", c.SessionRetention, time.Hour},
+		{"statement-retention", c.StatementRetention, time.Hour},
+		// deliveries retry for about two days; their events must outlive them
+		{"event-retention", c.EventRetention, 72 * time.Hour}} {
+		if r.v < r.least {
+			errs = append(errs, fmt.Errorf("%s: %v is shorter than %v", r.name, r.v, r.least))
+		}
+	}
 	if c.Lease < 3*time.Second || c.Lease > time.Hour {
 		errs = append(errs, fmt.Errorf("lease: %v is outside 3s..1h (heartbeats run every third of it)", c.Lease))
 	}
@@ -477,5 +508,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("public_key_sessions_per_hour", c.PublicKeySessionsPerHour),
 		slog.Int("public_key_customers_per_hour", c.PublicKeyCustomersPerHour),
 		slog.Int("signups_per_address_per_hour", c.SignupsPerAddressPerHour),
+		slog.Group("retention", slog.Duration("app_purge_grace", c.AppPurgeGrace), slog.Duration("events", c.EventRetention),
+			slog.Duration("sessions", c.SessionRetention), slog.Duration("statements", c.StatementRetention)),
 	)
 }

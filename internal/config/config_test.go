@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -75,5 +76,37 @@ func TestSQLitePath(t *testing.T) {
 		if got := c.SQLitePath(); got != tc.want {
 			t.Errorf("SQLitePath(%q) = %q, want %q", tc.dsn, got, tc.want)
 		}
+	}
+}
+
+func TestRetentionSettings(t *testing.T) {
+	t.Parallel()
+	d := Default()
+	if d.AppPurgeGrace != 7*24*time.Hour || d.EventRetention != 30*24*time.Hour || d.SessionRetention != 7*24*time.Hour || d.StatementRetention != 24*time.Hour {
+		t.Fatalf("defaults = %v %v %v %v", d.AppPurgeGrace, d.EventRetention, d.SessionRetention, d.StatementRetention)
+	}
+	c, err := d.FromEnv(env(map[string]string{"KOBO_APP_PURGE_GRACE": "48h", "KOBO_EVENT_RETENTION": "2160h",
+		"KOBO_SESSION_RETENTION": "24h", "KOBO_STATEMENT_RETENTION": "2h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.Flags(fs)
+	if err := fs.Parse([]string{"--statement-retention", "6h"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.AppPurgeGrace != 48*time.Hour || c.EventRetention != 2160*time.Hour || c.SessionRetention != 24*time.Hour || c.StatementRetention != 6*time.Hour {
+		t.Fatalf("env and flags = %v %v %v %v", c.AppPurgeGrace, c.EventRetention, c.SessionRetention, c.StatementRetention)
+	}
+	c.EventRetention, c.AppPurgeGrace = 24*time.Hour, time.Minute
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "event-retention") || !strings.Contains(err.Error(), "app-purge-grace") {
+		t.Fatalf("too short a retention: %v", err)
+	}
+	if _, err := d.FromEnv(env(map[string]string{"KOBO_EVENT_RETENTION": "a month"})); err == nil || !strings.Contains(err.Error(), "KOBO_EVENT_RETENTION") {
+		t.Fatalf("bad duration: %v", err)
 	}
 }

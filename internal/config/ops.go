@@ -132,6 +132,10 @@ var EnvVars = map[string]string{
 	"public-key-sessions-per-hour":  "KOBO_PUBLIC_KEY_SESSIONS_PER_HOUR",
 	"public-key-customers-per-hour": "KOBO_PUBLIC_KEY_CUSTOMERS_PER_HOUR",
 	"signups-per-address-per-hour":  "KOBO_SIGNUPS_PER_ADDRESS_PER_HOUR",
+	"app-purge-grace":               "KOBO_APP_PURGE_GRACE",
+	"event-retention":               "KOBO_EVENT_RETENTION",
+	"session-retention":             "KOBO_SESSION_RETENTION",
+	"statement-retention":           "KOBO_STATEMENT_RETENTION",
 }
 
 // EnvOnly are the settings with no flag.

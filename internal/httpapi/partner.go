@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -247,10 +248,22 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := s.app.DeleteApp(r.Context(), partnerFrom(r.Context()).ID, id); err != nil {
+	purge := false
+	if v := r.URL.Query().Get("purge"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return &kobo.Error{Code: kobo.EINVALID, Message: "purge must be true or false", Fields: map[string]string{"purge": "must be true or false"}}
+		}
+		purge = b
+	}
+	if err := s.app.DeleteApp(r.Context(), partnerFrom(r.Context()).ID, id, purge); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true, "message": "App deleted; its keys no longer work"})
+	msg := "App deleted; its keys no longer work, its accounts stopped syncing, and its customers' data is purged after the grace period"
+	if purge {
+		msg = "App deleted; its keys no longer work and its customers' data is purged"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true, "purged": purge, "message": msg})
 	return nil
 }
 

@@ -69,6 +69,9 @@ type Sealed string
 type Sealer interface {
 	Seal(plaintext []byte, aad string) (Sealed, error)
 	Open(s Sealed, aad string) ([]byte, error)
+	// CurrentKeyID is the id of the key new seals use; values sealed
+	// under any other key are what a rotation re-seals.
+	CurrentKeyID() string
 }
 
 // JobStatus is the state of a background job.

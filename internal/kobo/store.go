@@ -65,6 +65,8 @@ type Tx interface {
 	RequestLogCapStore
 	StatementUploadStore
 	ThrottleStore
+	LifecycleStore
+	SealedStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -60,6 +60,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"foreign_keys(1)",
 		"synchronous(NORMAL)", // durable across process crashes in WAL; an OS crash may lose the last commits
 		"temp_store(MEMORY)",
+		// Deleted and overwritten rows are zeroed, not left in free space:
+		// an unlinked account's data, a purged app's customers and the
+		// plaintext the 0008 upgrade seals must not stay in the file.
+		"secure_delete(1)",
 	} {
 		pragmas.Add("_pragma", p)
 	}

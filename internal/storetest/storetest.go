@@ -57,6 +57,9 @@ func Run(t *testing.T, open Opener) {
 		{"StatementUploads", testStatementUploads},
 		{"IdempotencyModes", testIdempotencyModes},
 		{"Throttles", testThrottles},
+		{"AppPurge", testAppPurge},
+		{"Prune", testPrune},
+		{"SealedFields", testSealedFields},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -137,9 +137,10 @@ func ParseKeys(s string) ([][]byte, error) {
 	return out, nil
 }
 
-// LoadOrCreateKeyFile reads a base64 key from path, or creates the file
-// with a fresh random key, readable only by its owner.
-func LoadOrCreateKeyFile(path string) ([]byte, error) {
+// LoadOrCreateKeyFile reads the keys in path (base64, comma-separated,
+// the current one first: KOBO_MASTER_KEY's format), or creates the file
+// with one fresh random key, readable only by its owner.
+func LoadOrCreateKeyFile(path string) ([][]byte, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		st, serr := os.Stat(path)
@@ -150,13 +151,13 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key file %s: %w", path, err)
 		}
-		return keys[0], nil
+		return keys, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	key, err := NewKey()
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -170,7 +171,49 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		f.Close()
 		return nil, err
 	}
-	return key, f.Close()
+	return [][]byte{key}, f.Close()
+}
+
+// NewKey returns a fresh random 32-byte key.
+func NewKey() ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// WriteKeyFile replaces the keys in path (the current one first) in one
+// rename, so a crash leaves the old file or the new one, never half of
+// either; the file stays readable only by its owner.
+func WriteKeyFile(path string, keys [][]byte) error {
+	if len(keys) == 0 {
+		return errors.New("vault: no key to write")
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		if len(k) != 32 {
+			return fmt.Errorf("vault: key %d is %d bytes, want 32", i+1, len(k))
+		}
+		parts[i] = base64.StdEncoding.EncodeToString(k)
+	}
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(strings.Join(parts, ",") + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // KeyIDs lists the configured keys' ids, the current one first.

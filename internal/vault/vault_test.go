@@ -93,8 +93,20 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("key file mode = %v", st.Mode().Perm())
 	}
 	k2, err := LoadOrCreateKeyFile(path)
-	if err != nil || !bytes.Equal(k1, k2) {
+	if err != nil || len(k1) != 1 || len(k2) != 1 || !bytes.Equal(k1[0], k2[0]) {
 		t.Fatalf("second load = %v", err)
+	}
+	// rotation puts a new key first; both are read back in order
+	fresh, _ := NewKey()
+	if err := WriteKeyFile(path, [][]byte{fresh, k1[0]}); err != nil {
+		t.Fatal(err)
+	}
+	k3, err := LoadOrCreateKeyFile(path)
+	if err != nil || len(k3) != 2 || !bytes.Equal(k3[0], fresh) || !bytes.Equal(k3[1], k1[0]) {
+		t.Fatalf("after WriteKeyFile: %d keys, %v", len(k3), err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("rewritten key file mode = %v", st.Mode().Perm())
 	}
 	os.Chmod(path, 0o644)
 	if _, err := LoadOrCreateKeyFile(path); err == nil {

@@ -188,7 +188,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			if !ok {
 				_ = d.c.Store.View(ctx, func(tx kobo.Tx) error {
 					var err error
-					app, err = tx.App(ctx, dl.AppID)
+					// a deleted app still gets its last events (account_unlinked)
+					app, err = tx.DeletedApp(ctx, dl.AppID)
 					return err
 				})
 				apps[dl.AppID] = app
