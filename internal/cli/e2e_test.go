@@ -51,6 +51,7 @@ type e2eOpts struct {
 	tokenTTL time.Duration // partner and dashboard sessions
 	logs     io.Writer     // JSON debug logs go here when set
 	limits   bool          // keep the default rate limits
+	clock    kobo.Clock    // the stack's clock; the system clock when nil
 	// addr is the address kobo is taken to listen on (the test server
 	// listens where it likes): the webhook guard follows it. Unset, the
 	// operator switch for private webhook targets is on, for the loopback
@@ -95,7 +96,11 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 		allow := true
 		cfg.WebhookAllowPrivate = &allow
 	}
-	stk, err := build(context.Background(), cfg, log, kobo.SystemClock{})
+	clock := o.clock
+	if clock == nil {
+		clock = kobo.SystemClock{}
+	}
+	stk, err := build(context.Background(), cfg, log, clock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -259,7 +259,10 @@ func TestConnectLinksDieWithModeAndKeys(t *testing.T) {
 // key does.
 func TestConnectLinksRateLimited(t *testing.T) {
 	t.Parallel()
-	e := startE2E(t, e2eOpts{limits: true})
+	// Time stands still, so the per-key bucket (burst 200) cannot refill
+	// while a loaded machine serves the requests: 1,000 must run it dry.
+	t0 := time.Now().UTC()
+	e := startE2E(t, e2eOpts{limits: true, clock: kobo.ClockFunc(func() time.Time { return t0 })})
 	e.signupApp("")
 	r := e.must(200, "POST", "/v2/accounts/initiate", map[string]any{"customer": map[string]string{"name": "Ada Obi", "email": "ada@example.ng"}}, e.key()...)
 	u, _ := url.Parse(r.m(t)["data"].(map[string]any)["mono_url"].(string))
