@@ -38,10 +38,6 @@ func (s *Server) idempotent(fl flavour, h handler) handler {
 		if key == "" {
 			return h(w, r)
 		}
-		if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < ' ' || c > '~' }) {
-			return &kobo.Error{Code: kobo.EINVALID, Message: "Idempotency-Key must be at most 255 printable ASCII characters", Fields: map[string]string{"Idempotency-Key": "is malformed"}}
-		}
-		c := callerFrom(r.Context())
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return jsonError(err)
@@ -50,41 +46,51 @@ func (s *Server) idempotent(fl flavour, h handler) handler {
 		sum := sha256.New()
 		io.WriteString(sum, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n"+r.Header.Get("x-session-id")+"\n")
 		sum.Write(body)
-		hash := hex.EncodeToString(sum.Sum(nil))
-		rec, err := s.app.BeginIdempotent(r.Context(), c, key, hash)
-		if err != nil {
-			return err
+		return s.onceForKey(w, r, fl, key, hex.EncodeToString(sum.Sum(nil)), func(w http.ResponseWriter) error { return h(w, r) })
+	}
+}
+
+// onceForKey runs h at most once for key and the request's hash: the
+// idempotent middleware hashes the body it reads, a streaming upload
+// hashes its own file.
+func (s *Server) onceForKey(w http.ResponseWriter, r *http.Request, fl flavour, key, hash string, h func(http.ResponseWriter) error) error {
+	if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < ' ' || c > '~' }) {
+		return &kobo.Error{Code: kobo.EINVALID, Message: "Idempotency-Key must be at most 255 printable ASCII characters", Fields: map[string]string{"Idempotency-Key": "is malformed"}}
+	}
+	c := callerFrom(r.Context())
+	rec, err := s.app.BeginIdempotent(r.Context(), c, key, hash)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
+		switch {
+		case rec.RequestHash != hash:
+			return kobo.Errorf(kobo.ECONFLICT, "Idempotency-Key %q was already used with a different request; use a new key for a new request", key)
+		case rec.Status == 0:
+			return kobo.Errorf(kobo.ECONFLICT, "a request with Idempotency-Key %q is still in progress; retry in a moment", key)
 		}
-		if rec != nil {
-			switch {
-			case rec.RequestHash != hash:
-				return kobo.Errorf(kobo.ECONFLICT, "Idempotency-Key %q was already used with a different request; use a new key for a new request", key)
-			case rec.Status == 0:
-				return kobo.Errorf(kobo.ECONFLICT, "a request with Idempotency-Key %q is still in progress; retry in a moment", key)
-			}
-			w.Header().Set("Content-Type", rec.ContentType)
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(rec.Status)
-			_, _ = w.Write(rec.Body)
-			return nil
-		}
-		bw := &bufferedWriter{header: w.Header()}
-		if err := h(bw, r); err != nil {
-			if st := StatusOf(err); st >= 500 {
-				s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
-			}
-			s.writeError(bw, r, fl, err)
-		}
-		if bw.status == 0 {
-			bw.status = http.StatusOK
-		}
-		if bw.status >= 500 {
-			s.app.AbortIdempotent(r.Context(), c, key)
-		} else {
-			s.app.FinishIdempotent(r.Context(), c, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
-		}
-		w.WriteHeader(bw.status)
-		_, _ = w.Write(bw.body.Bytes())
+		w.Header().Set("Content-Type", rec.ContentType)
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(rec.Status)
+		_, _ = w.Write(rec.Body)
 		return nil
 	}
+	bw := &bufferedWriter{header: w.Header()}
+	if err := h(bw); err != nil {
+		if st := StatusOf(err); st >= 500 {
+			s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
+		}
+		s.writeError(bw, r, fl, err)
+	}
+	if bw.status == 0 {
+		bw.status = http.StatusOK
+	}
+	if bw.status >= 500 {
+		s.app.AbortIdempotent(r.Context(), c, key)
+	} else {
+		s.app.FinishIdempotent(r.Context(), c, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
+	}
+	w.WriteHeader(bw.status)
+	_, _ = w.Write(bw.body.Bytes())
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -203,50 +202,6 @@ func (s *Server) uploadStatement(w http.ResponseWriter, r *http.Request) error {
 		fmt.Fprintf(sum, "%s=%q\n", k, fields[k])
 	}
 	return s.onceForKey(w, r, flavourV2, key, hex.EncodeToString(sum.Sum(nil)), run)
-}
-
-// onceForKey is the idempotent middleware's logic for a handler that
-// hashes its own request (see idempotent).
-func (s *Server) onceForKey(w http.ResponseWriter, r *http.Request, fl flavour, key, hash string, h func(http.ResponseWriter) error) error {
-	if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < ' ' || c > '~' }) {
-		return &kobo.Error{Code: kobo.EINVALID, Message: "Idempotency-Key must be at most 255 printable ASCII characters", Fields: map[string]string{"Idempotency-Key": "is malformed"}}
-	}
-	c := callerFrom(r.Context())
-	rec, err := s.app.BeginIdempotent(r.Context(), c, key, hash)
-	if err != nil {
-		return err
-	}
-	if rec != nil {
-		switch {
-		case rec.RequestHash != hash:
-			return kobo.Errorf(kobo.ECONFLICT, "Idempotency-Key %q was already used with a different request; use a new key for a new request", key)
-		case rec.Status == 0:
-			return kobo.Errorf(kobo.ECONFLICT, "a request with Idempotency-Key %q is still in progress; retry in a moment", key)
-		}
-		w.Header().Set("Content-Type", rec.ContentType)
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(rec.Status)
-		_, _ = w.Write(rec.Body)
-		return nil
-	}
-	bw := &bufferedWriter{header: w.Header()}
-	if err := h(bw); err != nil {
-		if st := StatusOf(err); st >= 500 {
-			s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
-		}
-		s.writeError(bw, r, fl, err)
-	}
-	if bw.status == 0 {
-		bw.status = http.StatusOK
-	}
-	if bw.status >= 500 {
-		s.app.AbortIdempotent(r.Context(), c, key)
-	} else {
-		s.app.FinishIdempotent(r.Context(), c, key, bw.status, bw.body.Bytes(), bw.header.Get("Content-Type"))
-	}
-	w.WriteHeader(bw.status)
-	_, _ = w.Write(bw.body.Bytes())
-	return nil
 }
 
 func nullable(s string) any {
