@@ -33,8 +33,11 @@ type Institution struct {
 	Products     []string // coverage products: Auth, Accounts, Transactions, Balance, Income, Identity
 	Scopes       []string // "financial_data", "payments"
 	AuthMethods  []AuthMethod
-	Provider     string // which connector serves it ("banksim")
-	UpdatedAt    time.Time
+	Provider     string // the default connector ("banksim")
+	// Providers lists every connector that can reach the institution, the
+	// default first; an app may choose another of them.
+	Providers []string
+	UpdatedAt time.Time
 }
 
 // AuthMethod is one way to log in to an institution, with its login form.
@@ -43,6 +46,9 @@ type AuthMethod struct {
 	Type string // InternetBanking or MobileBanking
 	Name string // "Internet Banking"
 	UI   UIForm
+	// Consent is the kind of consent step (Consent*); empty means
+	// ConsentCredentials.
+	Consent string
 }
 
 // AuthMethod returns the auth method of type t, or false.

@@ -42,13 +42,25 @@ type LoginRequest struct {
 	Persist     Secret            // a background re-login: BankSession.Persist from an earlier login, instead of Fields
 	Interactive bool              // a human is present and can answer a Challenge
 	Tenant      string            // sandbox world (the app id); empty for live banks
+	// Credentials are the app's keys at this provider (never the
+	// customer's); empty for providers that need none.
+	Credentials ProviderCredentials
+	// Redirect is filled for auth methods of kind ConsentRedirect: what
+	// the provider puts in the URL it answers with.
+	Redirect *RedirectParams
+	// Live says the app is live: a provider that is not Real refuses it.
+	Live bool
 }
 
 // LoginStep is the bank's answer to a login or a challenge answer: exactly
-// one of Session and Challenge is set.
+// one of Session, Challenge, Redirect, Decoupled and Embedded is set (the
+// last three only from a Consenter).
 type LoginStep struct {
 	Session   *BankSession
 	Challenge *Challenge
+	Redirect  *Redirect
+	Decoupled *Decoupled
+	Embedded  *Embedded
 }
 
 // Challenge is the bank asking for more: an OTP, a security answer, a PIN,
@@ -69,6 +81,12 @@ type BankSession struct {
 	ExpiresAt time.Time
 	Persist   Secret
 	Tenant    string
+	// ConsentExpiresAt is when the customer's grant ends (an open-banking
+	// consent's validity); nil for grants that do not expire.
+	ConsentExpiresAt *time.Time
+	// Credentials are the app's provider keys, filled by kobo on every
+	// call and never sealed into the stored session.
+	Credentials ProviderCredentials
 }
 
 // BankAccount is an account as the bank lists it.
@@ -81,6 +99,10 @@ type BankAccount struct {
 	Balance  int64  // minor units
 	Status   string // "active", ...
 	BVN      BVN    // may be empty
+	// Identifiers are the other names of the account (IBAN, sort code and
+	// number); Number stays the one kobo shows as account_number.
+	Identifiers []AccountIdentifier
+	Institution string // the bank's name when one provider reaches many (SimpleFIN's org)
 }
 
 // BankBalance is an account's balance.
@@ -111,6 +133,14 @@ type BankTransaction struct {
 	Balance   *int64 // running balance after the transaction, when given
 	Narration string
 	Currency  string
+	// Pending says the bank has not posted it yet. PendingRef, on a posted
+	// row, is the Ref of the pending row it replaces, when the source links
+	// them; kobo then drops the pending row.
+	Pending    bool
+	PendingRef string
+	// ProviderID says Ref is the source's own stable id (merge by it);
+	// false means Ref was made by kobo from date+amount+narration.
+	ProviderID bool
 }
 
 // BankIdentity is the account holder's identity as the bank reports it.
