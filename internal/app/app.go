@@ -53,6 +53,9 @@ type Config struct {
 
 	// Providers are the bank connectors, by kobo.Institution.Provider.
 	Providers map[string]kobo.Provider
+	// ProviderDefaults are the deployment's credentials per provider (from
+	// the environment), used for apps that configured none of their own.
+	ProviderDefaults map[string]kobo.ProviderCredentials
 	// Sandbox controls the simulated bank for sandbox endpoints (may be nil).
 	Sandbox kobo.Sandbox
 	// Sealer encrypts bank credentials and sessions at rest.
@@ -120,14 +123,15 @@ type Service struct {
 	fetchOutcome func(reason, code string)
 	bankError    func(institution, call string, kind kobo.BankErrorKind)
 
-	providers  map[string]kobo.Provider
-	statements kobo.StatementReader
-	sandbox    kobo.Sandbox
-	sealer     kobo.Sealer
-	fpKey      []byte
-	renderer   kobo.EventRenderer
-	categorize func(string, kobo.TxnType, int64) string
-	notify     func()
+	providers    map[string]kobo.Provider
+	provDefaults map[string]kobo.ProviderCredentials
+	statements   kobo.StatementReader
+	sandbox      kobo.Sandbox
+	sealer       kobo.Sealer
+	fpKey        []byte
+	renderer     kobo.EventRenderer
+	categorize   func(string, kobo.TxnType, int64) string
+	notify       func()
 
 	sandboxPrivate bool
 	lookupHost     func(context.Context, string) ([]netip.Addr, error)
@@ -169,6 +173,7 @@ func New(c Config) *Service {
 		s.apiIPLimiter = newKeyedLimiter(s.clock, c.IPRateLimit, int(2*c.IPRateLimit))
 	}
 	s.providers, s.sandbox, s.sealer, s.fpKey = c.Providers, c.Sandbox, c.Sealer, c.FingerprintKey
+	s.provDefaults = c.ProviderDefaults
 	s.statements = c.Statements
 	s.retention = c.Retention.withDefaults()
 	s.renderer = c.Renderer

@@ -426,7 +426,11 @@ func (s *Service) ConnectLogin(ctx context.Context, c *kobo.Caller, sessionID st
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
-	step, err := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Fields: secrets(fields), Interactive: true, Tenant: cs.AppID})
+	creds, err := s.providerCredentials(ctx, cs.AppID, inst.Provider)
+	if err != nil {
+		return nil, err
+	}
+	step, err := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Fields: secrets(fields), Interactive: true, Tenant: cs.AppID, Credentials: creds, Live: cs.Live})
 	return s.advance(ctx, cs, inst, p, step, err, -1, "")
 }
 
@@ -521,7 +525,13 @@ func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *ko
 		return nil, err
 	}
 	cs.BankSession, cs.Challenge = sealedBS, ""
-	list, err := p.Accounts(ctx, *step.Session)
+	sess := *step.Session
+	if sess.Credentials == nil {
+		if sess.Credentials, err = s.providerCredentials(ctx, cs.AppID, inst.Provider); err != nil {
+			return nil, err
+		}
+	}
+	list, err := p.Accounts(ctx, sess)
 	if err != nil {
 		return nil, s.bankFailure(ctx, cs, err)
 	}

@@ -91,18 +91,24 @@ func (s *Service) bankSession(ctx context.Context, p kobo.Provider, inst *kobo.I
 	if err := s.unseal(acct.Credentials, "account:"+acct.ID, &bs); err != nil {
 		return kobo.BankSession{}, false, fmt.Errorf("open credentials: %w", err)
 	}
-	sess := kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant}
+	creds, err := s.providerCredentials(ctx, acct.AppID, inst.Provider)
+	if err != nil {
+		return kobo.BankSession{}, false, err
+	}
+	sess := kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant, Credentials: creds}
 	if !force && (bs.ExpiresAt.IsZero() || s.clock.Now().Add(30*time.Second).Before(bs.ExpiresAt)) {
 		return sess, false, nil
 	}
-	step, err := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: acct.AuthMethod, Interactive: false, Tenant: bs.Tenant, Persist: sess.Persist})
+	step, err := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: acct.AuthMethod, Interactive: false, Tenant: bs.Tenant, Persist: sess.Persist, Credentials: creds, Live: acct.Live})
 	if err != nil {
 		return kobo.BankSession{}, false, err
 	}
 	if step.Session == nil {
 		return kobo.BankSession{}, false, &kobo.BankError{Kind: kobo.BankMFARequired, Message: "the bank asked for verification"}
 	}
-	return *step.Session, true, nil
+	out := *step.Session
+	out.Credentials = creds
+	return out, true, nil
 }
 
 // Sync result codes (Mono's).

@@ -370,7 +370,11 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
-	step, berr := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Persist: kobo.Secret(bs.Persist), Interactive: true, Tenant: cs.AppID})
+	creds, err := s.providerCredentials(ctx, cs.AppID, inst.Provider)
+	if err != nil {
+		return nil, err
+	}
+	step, berr := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Persist: kobo.Secret(bs.Persist), Interactive: true, Tenant: cs.AppID, Credentials: creds, Live: cs.Live})
 	var be *kobo.BankError
 	if errors.As(berr, &be) && (be.Kind == kobo.BankBadCredentials || be.Kind == kobo.BankNotFound) {
 		if err := s.save(ctx, cs); err != nil {
