@@ -36,7 +36,7 @@ type Server struct {
 	publicURL string
 	bodyLimit int64
 	ready     func(context.Context) error
-	mux       *http.ServeMux
+	mux       *routeMux
 	metrics   *metrics
 	handler   http.Handler
 
@@ -56,7 +56,7 @@ func New(c Config) *Server {
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
 		bodyLimit: cmp.Or(c.BodyLimit, 1<<20),
 		ready:     c.Ready,
-		mux:       http.NewServeMux(),
+		mux:       newRouteMux(),
 		catCache:  map[string]*encoded{},
 	}
 	s.bodies.New = func() any { b := make([]byte, 0, 32<<10); return &b }
@@ -75,7 +75,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Handle mounts h on the public mux (for the widget, dashboard and
 // banksim), behind the same middleware.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.ServeMux.Handle(pattern, h) }
 
 // PublicURL is the configured external base URL.
 func (s *Server) PublicURL() string { return s.publicURL }
@@ -200,6 +200,9 @@ func (s *Server) routes() {
 
 	// Statement uploads (statementupload.go).
 	s.statementRoutes()
+
+	// The OpenAPI document and /docs (routes.go).
+	s.docRoutes()
 
 	// Sandbox controls (test keys only).
 	m.Handle("POST /v2/sandbox/clock/advance", s.v2(s.secret(s.sandboxAdvance)))
