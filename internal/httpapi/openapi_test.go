@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -86,66 +87,86 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 }
 
-// TestOpenAPILiveResponses: answers of a real server validate against the
-// document, each under the route and status it came with.
+// TestOpenAPILiveResponses: requests to a real server and its answers
+// validate against the document, each under the route and status it came
+// with.
 func TestOpenAPILiveResponses(t *testing.T) {
 	doc := openAPI(t)
 	// /docs is HTML; kin-openapi decodes only JSON and forms by default.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	b := setup(t)
-	check := func(method, path string, r resp) {
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+	// live sends a request to the real server and checks both the request
+	// (so the document's request schemas are what the server takes) and
+	// the answer against the operation at route, a documented path.
+	live := func(method, route, path string, body any, headers ...string) resp {
 		t.Helper()
-		item := doc.Paths.Value(path)
+		item := doc.Paths.Value(route)
 		if item == nil || item.GetOperation(method) == nil {
-			t.Fatalf("%s %s is not in the document", method, path)
+			t.Fatalf("%s %s is not in the document", method, route)
 		}
-		req, _ := http.NewRequest(method, b.srv.URL+path, nil)
-		opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
-		in := &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Options: opts,
-				Route: &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: item.GetOperation(method)}},
-			Status: r.Status, Header: r.Header, Options: opts,
+		r := b.do(t, method, path, body, headers...)
+		var raw []byte
+		if body != nil {
+			raw, _ = json.Marshal(body)
 		}
+		req, _ := http.NewRequest(method, b.srv.URL+path, bytes.NewReader(raw))
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		params := map[string]string{}
+		rs, ps := strings.Split(route, "/"), strings.Split(strings.SplitN(path, "?", 2)[0], "/")
+		for i := range rs {
+			if strings.HasPrefix(rs[i], "{") && i < len(ps) {
+				params[strings.Trim(rs[i], "{}")] = ps[i]
+			}
+		}
+		rin := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Options: opts,
+			Route: &routers.Route{Spec: doc, Path: route, PathItem: item, Method: method, Operation: item.GetOperation(method)}}
+		if err := openapi3filter.ValidateRequest(context.Background(), rin); err != nil {
+			t.Errorf("the request %s %s does not match the document: %v", method, path, err)
+		}
+		in := &openapi3filter.ResponseValidationInput{RequestValidationInput: rin, Status: r.Status, Header: r.Header, Options: opts}
 		in.SetBodyBytes(r.Body)
 		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 			t.Errorf("%s %s answered %d, which does not match the document: %v\n%s", method, path, r.Status, err, r.Body)
 		}
+		return r
 	}
-	check("GET", "/healthz", b.do(t, "GET", "/healthz", nil))
-	check("GET", "/readyz", b.do(t, "GET", "/readyz", nil))
-	check("GET", "/openapi.json", b.do(t, "GET", "/openapi.json", nil))
-	check("GET", "/docs", b.do(t, "GET", "/docs", nil))
+	live("GET", "/healthz", "/healthz", nil)
+	live("GET", "/readyz", "/readyz", nil)
+	live("GET", "/openapi.json", "/openapi.json", nil)
+	live("GET", "/docs", "/docs", nil)
 
-	r := b.do(t, "POST", "/v1/auth/signup", map[string]string{"name": "Acme", "email": "doc@acme.ng", "password": "a long passphrase"})
-	check("POST", "/v1/auth/signup", r)
-	r = b.do(t, "POST", "/v1/auth/login", map[string]string{"email": "doc@acme.ng", "password": "a long passphrase"})
-	check("POST", "/v1/auth/login", r)
+	live("POST", "/v1/auth/signup", "/v1/auth/signup", map[string]string{"name": "Acme", "email": "doc@acme.ng", "password": "a long passphrase"})
+	r := live("POST", "/v1/auth/login", "/v1/auth/login", map[string]string{"email": "doc@acme.ng", "password": "a long passphrase"})
 	auth := "Bearer " + r.json(t)["token"].(string)
-	check("POST", "/v1/auth/login", b.do(t, "POST", "/v1/auth/login", map[string]string{"email": "doc@acme.ng", "password": "wrong"}))
-	check("GET", "/v1/auth/me", b.do(t, "GET", "/v1/auth/me", nil, "Authorization", auth))
-	r = b.do(t, "POST", "/v1/apps", map[string]any{"name": "loans"}, "Authorization", auth)
-	check("POST", "/v1/apps", r)
+	live("POST", "/v1/auth/login", "/v1/auth/login", map[string]string{"email": "doc@acme.ng", "password": "wrong"})
+	live("GET", "/v1/auth/me", "/v1/auth/me", nil, "Authorization", auth)
+	r = live("POST", "/v1/apps", "/v1/apps", map[string]any{"name": "loans"}, "Authorization", auth)
 	id, sk := r.json(t)["id"].(string), r.json(t)["secret_key"].(string)
-	check("GET", "/v1/apps/{id}", b.do(t, "GET", "/v1/apps/"+id, nil, "Authorization", auth))
-	check("GET", "/v1/apps", b.do(t, "GET", "/v1/apps", nil, "Authorization", auth))
-	check("GET", "/v1/apps", b.do(t, "GET", "/v1/apps", nil))
-	check("GET", "/v1/apps/{id}/events", b.do(t, "GET", "/v1/apps/"+id+"/events", nil, "Authorization", auth))
-	check("GET", "/v1/apps/{id}/webhooks/deliveries", b.do(t, "GET", "/v1/apps/"+id+"/webhooks/deliveries", nil, "Authorization", auth))
+	live("GET", "/v1/apps/{id}", "/v1/apps/"+id, nil, "Authorization", auth)
+	live("GET", "/v1/apps", "/v1/apps", nil, "Authorization", auth)
+	live("GET", "/v1/apps", "/v1/apps", nil)
+	live("GET", "/v1/apps/{id}/events", "/v1/apps/"+id+"/events", nil, "Authorization", auth)
+	live("GET", "/v1/apps/{id}/webhooks/deliveries", "/v1/apps/"+id+"/webhooks/deliveries", nil, "Authorization", auth)
 
-	r = b.do(t, "GET", "/v1/institutions", nil)
-	check("GET", "/v1/institutions", r)
+	r = live("GET", "/v1/institutions", "/v1/institutions", nil)
 	var insts []map[string]any
 	if err := json.Unmarshal(r.Body, &insts); err != nil || len(insts) == 0 {
 		t.Fatalf("institutions: %v %s", err, r.Body)
 	}
 	inst := insts[0]["_id"].(string)
-	check("GET", "/coverage", b.do(t, "GET", "/coverage", nil))
-	check("GET", "/v3/institutions", b.do(t, "GET", "/v3/institutions", nil, "mono-sec-key", sk))
-	check("GET", "/v3/institutions", b.do(t, "GET", "/v3/institutions", nil))
-	check("POST", "/v1/connect/session", b.do(t, "POST", "/v1/connect/session", map[string]string{"institution": inst}))
-	check("POST", "/v1/connect/session", b.do(t, "POST", "/v1/connect/session", map[string]string{"institution": inst}, "mono-sec-key", sk))
-	check("POST", "/v2/connect/session", b.do(t, "POST", "/v2/connect/session", map[string]any{"institution": inst, "customer": map[string]string{"name": "Ada Obi", "email": "ada@obi.ng"}}, "mono-sec-key", sk))
-	check("GET", "/v2/sandbox/clock", b.do(t, "GET", "/v2/sandbox/clock", nil, "mono-sec-key", sk))
-	check("GET", "/accounts/{id}", b.do(t, "GET", "/accounts/000000000000000000000000", nil, "mono-sec-key", sk))
-	check("GET", "/v2/accounts/{id}", b.do(t, "GET", "/v2/accounts/000000000000000000000000", nil, "mono-sec-key", sk))
+	live("GET", "/coverage", "/coverage", nil)
+	live("GET", "/v3/institutions", "/v3/institutions", nil, "mono-sec-key", sk)
+	live("GET", "/v3/institutions", "/v3/institutions", nil)
+	live("POST", "/v1/connect/session", "/v1/connect/session", map[string]string{"institution": inst})
+	live("POST", "/v1/connect/session", "/v1/connect/session", map[string]string{"institution": inst}, "mono-sec-key", sk)
+	live("POST", "/v2/connect/session", "/v2/connect/session", map[string]any{"institution": inst, "customer": map[string]string{"name": "Ada Obi", "email": "ada@obi.ng"}}, "mono-sec-key", sk)
+	live("GET", "/v2/sandbox/clock", "/v2/sandbox/clock", nil, "mono-sec-key", sk)
+	live("GET", "/accounts/{id}", "/accounts/000000000000000000000000", nil, "mono-sec-key", sk)
+	live("GET", "/v2/accounts/{id}", "/v2/accounts/000000000000000000000000", nil, "mono-sec-key", sk)
 }
