@@ -3,8 +3,18 @@
 // generated from the golden files of the API tests so they cannot drift),
 // and the /docs page that renders the document without any CDN.
 //
-// The document is checked against the routes the server registers and
-// against every golden response in internal/httpapi's tests.
+// The tests check the document against the routes internal/httpapi
+// registers (both ways), every golden file of internal/{httpapi,cli,webhook}
+// against the route and status it is filed under, and live answers.
+//
+// Adding a route: describe it under paths in openapi.yaml (copy a
+// neighbour; mark kobo's own with x-kobo-extension: true, Mono's with
+// x-mono-docs), file the golden files of its tests as examples under the
+// status they answer ({$ref: '#/components/examples/<dir>.<golden name>'}),
+// then
+//
+//	go test ./internal/apidoc -run TestExamplesAreTheGoldens -update
+//	go test ./internal/apidoc ./internal/httpapi -run 'OpenAPI|Golden|Document|Markings'
 package apidoc
 
 import (

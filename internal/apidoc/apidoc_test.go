@@ -335,3 +335,35 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) WriteHeader(c int) { r.code = c }
+
+// kobosOwn are the tags whose operations Mono does not have: the first tag
+// of an operation decides.
+var kobosOwn = map[string]bool{"Partner API": true, "Webhooks and events": true, "Sandbox": true, "Statement uploads": true,
+	"Operations": true, "Documentation": true}
+
+// TestMarkings: every operation says what it is, kobo's own operations
+// are marked as extensions, and every Mono link is to Mono's docs.
+func TestMarkings(t *testing.T) {
+	doc := load(t)
+	for _, p := range doc.Paths.InMatchingOrder() {
+		for method, op := range doc.Paths.Value(p).Operations() {
+			where := method + " " + p
+			if op.Summary == "" || len(op.Tags) == 0 {
+				t.Errorf("%s has no summary or no tag", where)
+				continue
+			}
+			ext, _ := op.Extensions["x-kobo-extension"].(bool)
+			if kobosOwn[op.Tags[0]] && !ext {
+				t.Errorf("%s is tagged %q, kobo's own, but is not marked x-kobo-extension: true", where, op.Tags[0])
+			}
+			if u, ok := op.Extensions["x-mono-docs"].(string); ok {
+				if ext {
+					t.Errorf("%s is a kobo extension with a Mono docs link", where)
+				}
+				if !strings.HasPrefix(u, "https://docs.mono.co/") {
+					t.Errorf("%s: x-mono-docs %q is not a docs.mono.co page", where, u)
+				}
+			}
+		}
+	}
+}
