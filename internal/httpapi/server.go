@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	m := s.mux
 	m.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	m.Handle("GET /readyz", http.HandlerFunc(s.readyz))
+	s.docRoutes() // the OpenAPI document and /docs (routes.go)
 
 	// Partner API (ours; Mono never published its shape).
 	m.Handle("POST /v1/auth/signup", s.partner(s.signup))
@@ -200,9 +201,6 @@ func (s *Server) routes() {
 
 	// Statement uploads (statementupload.go).
 	s.statementRoutes()
-
-	// The OpenAPI document and /docs (routes.go).
-	s.docRoutes()
 
 	// Sandbox controls (test keys only).
 	m.Handle("POST /v2/sandbox/clock/advance", s.v2(s.secret(s.sandboxAdvance)))
