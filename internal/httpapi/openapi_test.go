@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
@@ -70,8 +71,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			if !documented[key] {
 				p := docPath(path)
-				t.Errorf("route %s is registered but missing from internal/apidoc/openapi.yaml: add paths.%q.%s (summary, parameters, responses with the golden files of its tests as examples)",
-					key, p, strings.ToLower(method))
+				t.Errorf("route %s is registered but missing from internal/apidoc/openapi.yaml: add paths.%q.%s (summary, parameters, responses with the golden files of its tests as examples). A start:\n%s",
+					key, p, strings.ToLower(method), stub(method, p, doc.Paths.Value(p) != nil))
 			}
 		})
 	}
@@ -85,6 +86,39 @@ func TestOpenAPIRoutes(t *testing.T) {
 	for _, k := range extra {
 		t.Errorf("internal/apidoc/openapi.yaml documents %s, which the server does not register", k)
 	}
+}
+
+// stub is a starting point for a missing operation, in openapi.yaml's
+// style: the error body of the path's flavour, its path parameters.
+func stub(method, path string, pathKnown bool) string {
+	errs, auth := "V1Error", ""
+	switch {
+	case strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v3/"):
+		errs = "V2Error"
+	case strings.HasPrefix(path, "/v1/apps") || strings.HasPrefix(path, "/v1/auth") || strings.HasPrefix(path, "/v1/team") || strings.HasPrefix(path, "/v1/audit"):
+		errs, auth = "PartnerError", "      security: [{partnerToken: []}]\n"
+	}
+	var b strings.Builder
+	if !pathKnown {
+		fmt.Fprintf(&b, "  %s:\n", path)
+		var params []string
+		for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(path, -1) {
+			params = append(params, fmt.Sprintf("{name: %s, in: path, required: true, schema: {type: string}}", m[1]))
+		}
+		if len(params) > 0 {
+			fmt.Fprintf(&b, "    parameters:\n")
+			for _, p := range params {
+				fmt.Fprintf(&b, "      - %s\n", p)
+			}
+		}
+	} else {
+		fmt.Fprintf(&b, "  %s:  # (the path is there; add the method)\n", path)
+	}
+	fmt.Fprintf(&b, "    %s:\n      tags: [TODO]\n      summary: TODO\n      x-kobo-extension: true  # or x-mono-docs: https://docs.mono.co/... for a Mono route\n%s", strings.ToLower(method), auth)
+	fmt.Fprintf(&b, "      responses:\n        '200':\n          description: TODO\n          content:\n            application/json:\n              schema: {type: object}\n")
+	fmt.Fprintf(&b, "              examples:\n                TODO: {$ref: '#/components/examples/cli.TODO_golden_name'}\n")
+	fmt.Fprintf(&b, "        '400': {$ref: '#/components/responses/%s'}\n        '401': {$ref: '#/components/responses/%s'}\n", errs, errs)
+	return b.String()
 }
 
 // TestOpenAPILiveResponses: requests to a real server and its answers
