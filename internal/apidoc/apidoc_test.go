@@ -377,3 +377,38 @@ func TestMarkings(t *testing.T) {
 		}
 	}
 }
+
+// FuzzServeDocs: whatever the file name, /docs/{file} answers one of its
+// own three files or a 404, never the document's sources or anything else.
+func FuzzServeDocs(f *testing.F) {
+	for _, s := range []string{"docs.js", "docs.css", "index.html", "../openapi.yaml", "..", "", "docs/../../apidoc.go", "%2e%2e", "openapi.yaml"} {
+		f.Add(s)
+	}
+	d := Load()
+	own := map[string]bool{}
+	for _, n := range []string{"index.html", "docs.js", "docs.css"} {
+		b, err := files.ReadFile("docs/" + n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		own[string(b)] = true
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		req, err := http.NewRequest("GET", "/docs/x", nil)
+		if err != nil {
+			t.Skip()
+		}
+		req.SetPathValue("file", name)
+		r := &recorder{h: http.Header{}}
+		d.ServeDocs(r, req)
+		if r.code == 0 {
+			r.code = 200
+		}
+		switch {
+		case r.code == 404:
+		case r.code == 200 && own[r.body.String()]:
+		default:
+			t.Fatalf("/docs/%q answered %d with %d bytes that are not one of its files", name, r.code, r.body.Len())
+		}
+	})
+}
