@@ -96,6 +96,8 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 		allow := true
 		cfg.WebhookAllowPrivate = &allow
 	}
+	// the SimpleFIN fakes listen on loopback
+	cfg.ProviderAllowPrivate = true
 	clock := o.clock
 	if clock == nil {
 		clock = kobo.SystemClock{}

@@ -122,6 +122,9 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 	} else {
 		log.Info("sandbox webhooks are guarded like live ones: no loopback, private or link-local targets", "why", why)
 	}
+	if cfg.ProviderAllowPrivate {
+		log.Warn("providers may reach loopback and private addresses named by customers' tokens (provider-allow-private)")
+	}
 	log.Info("kobo started", "version", fullVersion(), "config", cfg, "api", addrs.API, "admin", addrs.Admin, "engine", stk.store.Engine(),
 		"lease", cfg.Lease, "workers", cfg.Workers, "startup", time.Since(started).Round(time.Millisecond))
 	banner(stdout, cfg, addrs, stk.store.Engine())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
@@ -18,6 +19,7 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/postgres"
 	bankconn "github.com/kobo-oss/kobo/internal/provider/banksim"
+	"github.com/kobo-oss/kobo/internal/provider/simplefin"
 	"github.com/kobo-oss/kobo/internal/provider/statement"
 	"github.com/kobo-oss/kobo/internal/statementimport"
 	"github.com/kobo-oss/kobo/internal/webhook"
@@ -98,6 +100,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	runningJobs(work, s.runner.Running)
 	bank := sandboxBank(cfg, clock, log, sandboxState{st: sealed, clock: clock})
 	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
+	sfin := simplefin.New(simplefin.Config{Logger: log.With("component", "simplefin"), Clock: clock, AllowPrivate: cfg.ProviderAllowPrivate})
 	s.svc = app.New(app.Config{
 		Store: sealed, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
 		Sealer: vlt, FingerprintKey: fpKey, Categorize: enrich.Categorize,
@@ -107,7 +110,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,
 			Retention: cfg.RequestLogRetention, MaxRows: cfg.RequestLogMaxRows},
 		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
-		Providers: map[string]kobo.Provider{"banksim": bank}, Sandbox: bank, Renderer: webhook.Renderer{},
+		Providers: map[string]kobo.Provider{"banksim": bank, simplefin.Name: sfin}, Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
 		Statements: statement.New(statementimport.NewPDFParser()),
 		Retention: app.Retention{AppPurgeGrace: cfg.AppPurgeGrace, Events: cfg.EventRetention, Sessions: cfg.SessionRetention,
@@ -118,7 +121,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
 		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
 	})
-	if err := s.svc.SeedInstitutions(ctx, append(banksim.Catalog(), statement.Catalog()...)); err != nil {
+	if err := s.svc.SeedInstitutions(ctx, slices.Concat(banksim.Catalog(), statement.Catalog(), simplefin.Catalog())); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("seed institutions: %w", err)
 	}

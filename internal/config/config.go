@@ -78,6 +78,11 @@ type Config struct {
 	// kobo listens on loopback with a loopback public URL (a developer's
 	// machine); see SandboxWebhooksPrivate. Live apps' webhooks never may.
 	WebhookAllowPrivate *bool
+	// ProviderAllowPrivate lets bank providers whose upstream URL comes
+	// from a customer (a SimpleFIN setup token) reach loopback and private
+	// addresses: for tests with local fakes, or an operator's own server
+	// beside kobo. Off, those addresses are refused at dial time.
+	ProviderAllowPrivate bool
 	// ReplicaID names this process in logs, metrics and job leases
 	// (default hostname-pid).
 	ReplicaID string
@@ -184,6 +189,13 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		} else {
 			c.WebhookAllowPrivate = &b
 		}
+	}
+	if v := getenv("KOBO_PROVIDER_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KOBO_PROVIDER_ALLOW_PRIVATE: %q is not a boolean", v))
+		}
+		c.ProviderAllowPrivate = b
 	}
 	if v := getenv("KOBO_MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -297,6 +309,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(optionalBool{&c.WebhookAllowPrivate}, "webhook-allow-private",
 		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it; env KOBO_WEBHOOK_ALLOW_PRIVATE);\n"+
 			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
+	fs.BoolVar(&c.ProviderAllowPrivate, "provider-allow-private", c.ProviderAllowPrivate,
+		"let providers reach loopback and private addresses a customer's token names (SimpleFIN claim and access URLs):\n"+
+			"for local fakes and your own servers only; live apps still need https")
 	c.opsFlags(fs)
 	fs.Int64Var(&c.PasswordMemoryMB, "password-memory-mb", c.PasswordMemoryMB, "memory argon2id password hashing may use at once, in MiB (19 per hash)")
 	fs.IntVar(&c.PublicKeySessionsPerHour, "public-key-sessions-per-hour", c.PublicKeySessionsPerHour, "connect sessions one public key may open per hour")
@@ -501,6 +516,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("rate_limit_per_ip", c.RateLimitPerIP),
 		slog.Int64("page_cache_mb", c.PageCacheMB),
 		slog.String("webhook_allow_private", cmp.Or(optionalBool{&c.WebhookAllowPrivate}.String(), "auto")),
+		slog.Bool("provider_allow_private", c.ProviderAllowPrivate),
 		slog.String("replica_id", c.ReplicaID),
 		slog.Duration("lease", c.Lease),
 		slog.String("request_log", fmt.Sprintf("%s sample=%v retention=%v max_rows=%d", c.RequestLog, c.RequestLogSample, c.RequestLogRetention, c.RequestLogMaxRows)),

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/provider/simplefin/sfintest"
+)
+
+// shiftClock is the wall clock moved forward by what a test advances, so
+// kobo's background work keeps running while days pass for the bank.
+type shiftClock struct{ off atomic.Int64 }
+
+func (c *shiftClock) Now() time.Time          { return time.Now().UTC().Add(time.Duration(c.off.Load())) }
+func (c *shiftClock) advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// TestSimpleFINLinkSyncAndReauth links an account through the SimpleFIN
+// Bridge institution with the headless Connect API and a setup token from
+// a fake SimpleFIN server on loopback (kobo's operator switch for private
+// provider addresses is on in e2e stacks), reads it through the
+// Mono-shaped API, syncs new and pending→posted rows, then has the access
+// revoked at the bridge: the sync asks for re-authorisation, which a new
+// setup token completes.
+func TestSimpleFINLinkSyncAndReauth(t *testing.T) {
+	t.Parallel()
+	clk := &shiftClock{}
+	fake := sfintest.New(false)
+	t.Cleanup(fake.Close)
+	fake.Now = clk.Now
+	now := clk.Now()
+	day := 24 * time.Hour
+	fake.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "ACT-CHK", Name: "Everyday Checking", Currency: "USD", Balance: "1520.75", Available: "1400.00",
+		BalanceDate: now.Add(-time.Hour).Unix(), Txns: []sfintest.Txn{
+			{ID: "TX-1", Posted: now.Add(-10 * day).Unix(), Amount: "2500.00", Description: "ACME PAYROLL"},
+			{ID: "TX-2", Posted: now.Add(-3 * day).Unix(), TransactedAt: now.Add(-4 * day).Unix(), Amount: "-79.25", Description: "GROCERY OUTLET #12"},
+			{ID: "TX-3", TransactedAt: now.Add(-day).Unix(), Amount: "-12.40", Description: "COFFEE ROASTERS", Pending: true},
+		}})
+	fake.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "ACT-SAV", Name: "Savings", Currency: "USD", Balance: "9000.00", BalanceDate: now.Unix()})
+
+	e := startE2E(t, e2eOpts{clock: clk})
+	e.signupApp("")
+	inst := e.institution("SimpleFIN Bridge")
+
+	// the session shows the one-field form
+	s := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": inst}, e.key()...).m(t)
+	sid := s["id"].(string)
+	if b, _ := json.Marshal(s); !strings.Contains(string(b), "setup_token") {
+		t.Fatalf("session form: %s", b)
+	}
+	token := fake.SetupToken()
+	r := e.must(200, "POST", "/v1/connect/login", map[string]string{"setup_token": token}, e.key("x-session-id", sid)...)
+	if r.m(t)["responseCode"] != float64(101) {
+		t.Fatalf("login with two accounts: %s", r.body)
+	}
+	if !strings.Contains(string(r.body), "Everyday Checking") || !strings.Contains(string(r.body), "Savings") {
+		t.Fatalf("account list: %s", r.body)
+	}
+	r = e.must(200, "POST", "/v1/connect/commit", map[string]any{"account": 0}, e.key("x-session-id", sid)...)
+	code := r.m(t)["data"].(map[string]any)["code"].(string)
+	id := e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...).m(t)["id"].(string)
+	waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, e, id) == "AVAILABLE" })
+
+	// the same token again: refused, and the customer is warned
+	s2 := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": inst}, e.key()...).m(t)["id"].(string)
+	again := e.do("POST", "/v1/connect/login", map[string]string{"setup_token": token}, e.key("x-session-id", s2)...)
+	if again.status != 400 || !strings.Contains(string(again.body), "someone else may have claimed it") {
+		t.Fatalf("second claim: %d %s", again.status, again.body)
+	}
+
+	acct := e.must(200, "GET", "/accounts/"+id, nil, e.key()...).m(t)["account"].(map[string]any)
+	if acct["name"] != "Everyday Checking" || acct["currency"] != "USD" || acct["balance"] != float64(152075) {
+		t.Fatalf("account: %v", acct)
+	}
+	bal := e.must(200, "GET", "/v2/accounts/"+id+"/balance", nil, e.key()...)
+	if !strings.Contains(string(bal.body), "152075") {
+		t.Fatalf("balance: %s", bal.body)
+	}
+	txns := func() []map[string]any {
+		t.Helper()
+		var out struct {
+			Data []map[string]any `json:"data"`
+		}
+		json.Unmarshal(e.must(200, "GET", "/accounts/"+id+"/transactions?paginate=false", nil, e.key()...).body, &out)
+		return out.Data
+	}
+	rows := txns()
+	if len(rows) != 3 {
+		t.Fatalf("transactions: %v", rows)
+	}
+	byNarration := map[string]map[string]any{}
+	for _, row := range rows {
+		byNarration[row["narration"].(string)] = row
+	}
+	if g := byNarration["GROCERY OUTLET #12"]; g == nil || g["amount"] != float64(7925) || g["type"] != "debit" {
+		t.Fatalf("grocery row: %v", rows)
+	}
+	if p := byNarration["ACME PAYROLL"]; p == nil || p["amount"] != float64(250000) || p["type"] != "credit" {
+		t.Fatalf("payroll row: %v", rows)
+	}
+
+	// a day later the pending coffee has posted (same id) and a new row came
+	clk.advance(day)
+	fake.Post("ACT-CHK", "TX-3", clk.Now().Add(-time.Hour))
+	fake.AddTxn("ACT-CHK", sfintest.Txn{ID: "TX-4", Posted: clk.Now().Add(-2 * time.Hour).Unix(), Amount: "-45.00", Description: "GAS STATION"})
+	fake.SetBalance("ACT-CHK", "1463.35", clk.Now())
+	r = e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...)
+	if r.m(t)["code"] != "SYNC_SUCCESSFUL" || r.m(t)["hasNewData"] != true {
+		t.Fatalf("sync: %s", r.body)
+	}
+	waitUntil(t, "synced rows", 20*time.Second, func() bool { return len(txns()) == 4 })
+	if n := len(txns()); n != 4 {
+		t.Fatalf("after the sync, %d rows (the posted coffee must merge with its pending self)", n)
+	}
+	waitUntil(t, "new balance", 20*time.Second, func() bool {
+		return e.must(200, "GET", "/accounts/"+id, nil, e.key()...).m(t)["account"].(map[string]any)["balance"] == float64(146335)
+	})
+	// every transactions read asked for pending rows, in the window
+	for _, q := range fake.Requests() {
+		if q.Get("balances-only") != "1" && (q.Get("pending") != "1" || q.Get("account") != "ACT-CHK") {
+			t.Fatalf("request %v", q)
+		}
+	}
+
+	// the customer disconnects kobo at the bridge: the next sync needs them
+	fake.RevokeAll()
+	clk.advance(day)
+	r = e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...)
+	if r.m(t)["code"] != "REAUTHORISATION_REQUIRED" {
+		t.Fatalf("sync after revocation: %s", r.body)
+	}
+	rs := e.must(200, "POST", "/v2/connect/reauth/session", map[string]string{"account": id}, e.key()...).m(t)["data"].(map[string]any)
+	rsid := rs["session_id"].(string)
+	// with no fields kobo tries the stored access, which the bridge refuses:
+	// the form comes back for a new token
+	r = e.do("POST", "/v2/connect/reauth/login", map[string]string{}, e.key("x-session-id", rsid)...)
+	if !strings.Contains(string(r.body), "setup_token") {
+		t.Fatalf("stored access after revocation: %d %s", r.status, r.body)
+	}
+	r = e.must(200, "POST", "/v2/connect/reauth/login", map[string]string{"setup_token": fake.SetupToken()}, e.key("x-session-id", rsid)...)
+	if !strings.Contains(string(r.body), "code_") {
+		t.Fatalf("re-authorisation with a new token: %s", r.body)
+	}
+	waitUntil(t, "available again", 20*time.Second, func() bool { return status(t, e, id) == "AVAILABLE" })
+	clk.advance(day)
+	if r := e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...); r.m(t)["code"] != "SYNC_SUCCESSFUL" {
+		t.Fatalf("sync after re-authorisation: %s", r.body)
+	}
+	if n := len(txns()); n != 4 {
+		t.Fatalf("after re-authorisation, %d rows", n)
+	}
+}
