@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/kobo-oss/kobo/internal/provider/simplefin/sfintest"
 )
 
@@ -150,5 +151,35 @@ func TestSimpleFINLinkSyncAndReauth(t *testing.T) {
 	}
 	if n := len(txns()); n != 4 {
 		t.Fatalf("after re-authorisation, %d rows", n)
+	}
+}
+
+// TestSimpleFINWidget links a SimpleFIN account through the hosted widget
+// in Chromium: the customer pastes a setup token from the fake bridge into
+// the one-field form, picks an account, and the partner exchanges the code.
+func TestSimpleFINWidget(t *testing.T) {
+	fake := sfintest.New(false)
+	t.Cleanup(fake.Close)
+	now := time.Now()
+	fake.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "ACT-CHK", Name: "Everyday Checking", Currency: "USD", Balance: "10.00", BalanceDate: now.Unix(),
+		Txns: []sfintest.Txn{{ID: "TX-1", Posted: now.Add(-time.Hour).Unix(), Amount: "-1.50", Description: "BUS FARE"}}})
+	fake.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "ACT-SAV", Name: "Savings", Currency: "USD", Balance: "900.00", BalanceDate: now.Unix()})
+	r := newWidgetRig(t, "")
+	b := r.b
+	b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
+	r.eval(`window.c = makeConnect(); c.setup({selectedInstitution: {id: "`+r.e.institution("SimpleFIN Bridge")+`", auth_method: "internet_banking"}}); c.open(); true`, nil)
+	f := r.frame()
+	r.waitScreen(f, "LOGIN")
+	b.Screenshots("simplefin-01-token")
+	r.typeIn(f, "#f-setup_token", fake.SetupToken())
+	r.click(f, "#submit")
+	r.waitScreen(f, "ACCOUNT_SELECTION")
+	b.Screenshots("simplefin-02-accounts")
+	r.click(f, `[data-account="1"]`)
+	id := r.exchange(r.code(1))
+	waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, r.e, id) == "AVAILABLE" })
+	acct := r.e.must(200, "GET", "/v2/accounts/"+id, nil, r.e.key()...).m(t)["data"].(map[string]any)["account"].(map[string]any)
+	if acct["name"] != "Savings" || acct["institution"].(map[string]any)["name"] != "SimpleFIN Bridge" {
+		t.Fatalf("account: %v", acct)
 	}
 }
