@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,6 +28,14 @@ func (c *shiftClock) advance(d time.Duration) { c.off.Add(int64(d)) }
 // setup token completes.
 func TestSimpleFINLinkSyncAndReauth(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); simplefinLinkSyncAndReauth(t, e2eOpts{}) })
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		simplefinLinkSyncAndReauth(t, e2eOpts{postgres: true, dsn: postgresDSN(t)})
+	})
+}
+
+func simplefinLinkSyncAndReauth(t *testing.T, o e2eOpts) {
 	clk := &shiftClock{}
 	fake := sfintest.New(false)
 	t.Cleanup(fake.Close)
@@ -41,7 +50,8 @@ func TestSimpleFINLinkSyncAndReauth(t *testing.T) {
 		}})
 	fake.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "ACT-SAV", Name: "Savings", Currency: "USD", Balance: "9000.00", BalanceDate: now.Unix()})
 
-	e := startE2E(t, e2eOpts{clock: clk})
+	o.clock = clk
+	e := startE2E(t, o)
 	e.signupApp("")
 	inst := e.institution("SimpleFIN Bridge")
 
@@ -63,6 +73,24 @@ func TestSimpleFINLinkSyncAndReauth(t *testing.T) {
 	code := r.m(t)["data"].(map[string]any)["code"].(string)
 	id := e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...).m(t)["id"].(string)
 	waitUntil(t, "first fetch", 20*time.Second, func() bool { return status(t, e, id) == "AVAILABLE" })
+	// the first fetch reads the app's history in windows the bridge takes
+	windows := 0
+	for _, q := range fake.Requests() {
+		if q.Has("start-date") {
+			windows++
+			start, _ := strconv.ParseInt(q.Get("start-date"), 10, 64)
+			end, err := strconv.ParseInt(q.Get("end-date"), 10, 64)
+			if err != nil {
+				end = clk.Now().Unix()
+			}
+			if end-start > 90*24*3600 {
+				t.Fatalf("a window of %v", time.Duration(end-start)*time.Second)
+			}
+		}
+	}
+	if windows < 2 {
+		t.Fatalf("the first fetch read %d windows (a year of history is more than one)", windows)
+	}
 
 	// the same token again: refused, and the customer is warned
 	s2 := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": inst}, e.key()...).m(t)["id"].(string)

@@ -68,7 +68,7 @@ func (p *Provider) claim(ctx context.Context, claim *url.URL, live bool) (kobo.S
 		return "", &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "That is not a SimpleFIN setup token.", Err: err}
 	}
 	req.Header.Set("Accept", "text/plain")
-	res, err := p.client.Do(req)
+	res, err := p.do(req)
 	if err != nil {
 		return "", transportError(ctx, err, true)
 	}
@@ -119,7 +119,7 @@ func (p *Provider) accounts(ctx context.Context, access *url.URL, q url.Values) 
 	pass, _ := user.Password()
 	req.SetBasicAuth(user.Username(), pass)
 	req.Header.Set("Accept", "application/json")
-	res, err := p.client.Do(req)
+	res, err := p.do(req)
 	if err != nil {
 		return nil, transportError(ctx, err, false)
 	}
@@ -154,4 +154,51 @@ func (p *Provider) accounts(ctx context.Context, access *url.URL, q url.Values) 
 		p.c.Logger.WarnContext(ctx, "the SimpleFIN server reported errors", "host", access.Hostname(), "errors", set.Errors)
 	}
 	return set, nil
+}
+
+// Breaker settings: a SimpleFIN server that keeps failing (down, or
+// hanging until the timeout) is not called for a while, so the jobs that
+// would wait on it finish at once and kobo's workers stay free for other
+// providers' accounts.
+const (
+	breakerFailures = 5
+	breakerCooldown = 30 * time.Second
+)
+
+var errBreakerOpen = errors.New("circuit open: the SimpleFIN server failed repeatedly")
+
+// breaker counts one host's consecutive transient failures.
+type breaker struct {
+	failures  int
+	openUntil time.Time
+}
+
+// do sends req unless its host's breaker is open, and records how it went.
+func (p *Provider) do(req *http.Request) (*http.Response, error) {
+	host := req.URL.Host
+	now := p.c.Clock.Now()
+	p.mu.Lock()
+	b := p.breakers[host]
+	if b == nil {
+		b = &breaker{}
+		p.breakers[host] = b
+	}
+	if b.failures >= breakerFailures && now.Before(b.openUntil) {
+		p.mu.Unlock()
+		return nil, errBreakerOpen
+	}
+	p.mu.Unlock()
+	res, err := p.client.Do(req)
+	failed := (err != nil && req.Context().Err() == nil) || (res != nil && res.StatusCode >= 500)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if failed {
+		b.failures++
+		if b.failures >= breakerFailures {
+			b.openUntil = p.c.Clock.Now().Add(breakerCooldown)
+		}
+	} else if err == nil {
+		b.failures = 0
+	}
+	return res, err
 }

@@ -35,6 +35,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -72,6 +73,9 @@ type Config struct {
 type Provider struct {
 	c      Config
 	client *http.Client
+
+	mu       sync.Mutex
+	breakers map[string]*breaker // by host
 }
 
 var (
@@ -105,7 +109,7 @@ func New(c Config) *Provider {
 		// A redirect could lead from https to http or to a host the
 		// customer picked; SimpleFIN needs none, so none is followed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &Provider{c: c, client: client}
+	return &Provider{c: c, client: client, breakers: map[string]*breaker{}}
 }
 
 // guard is the dialer's Control: it runs on the address actually dialled,

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -511,5 +514,46 @@ func TestCatalogAndPolicy(t *testing.T) {
 	pol := New(Config{}).Policy()
 	if !pol.Real || pol.MinSyncInterval < time.Hour || pol.OverlapWindow < 7*24*time.Hour || len(pol.Credentials) != 0 {
 		t.Fatalf("policy = %+v", pol)
+	}
+}
+
+// TestHangingServerTripsTheBreaker: a server that never answers costs
+// each call the timeout only until the breaker opens; then calls fail at
+// once without reaching it, and other hosts are not affected.
+func TestHangingServerTripsTheBreaker(t *testing.T) {
+	var mu sync.Mutex
+	hits := 0
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(hang.Close)
+	r := newRig(t, false, func(c *Config) { c.Timeout = 100 * time.Millisecond })
+	good := r.login(false)
+	p := r.p
+	access := kobo.Secret("http://u:p@" + strings.TrimPrefix(hang.URL, "http://") + "/simplefin")
+	s := kobo.BankSession{Token: access, Persist: access}
+	for i := 0; i < breakerFailures; i++ {
+		_, err := p.Balance(context.Background(), s, "A")
+		if kindOf(t, err, kobo.BankUnavailable); errors.Is(err, errBreakerOpen) {
+			t.Fatalf("call %d: breaker open too soon", i)
+		}
+	}
+	_, err := p.Balance(context.Background(), s, "A")
+	kindOf(t, err, kobo.BankUnavailable)
+	if !errors.Is(err, errBreakerOpen) {
+		t.Fatalf("after %d failures: %v", breakerFailures, err)
+	}
+	mu.Lock()
+	n := hits
+	mu.Unlock()
+	if n != breakerFailures {
+		t.Fatalf("the hanging server saw %d requests", n)
+	}
+	// the fake bridge on another host still answers
+	if _, err := p.Balance(context.Background(), good, "ACT-1"); err != nil {
+		t.Fatal(err)
 	}
 }
