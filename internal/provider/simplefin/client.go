@@ -47,6 +47,12 @@ func transportError(ctx context.Context, err error, claiming bool) *kobo.BankErr
 	if ctx.Err() != nil {
 		err = ctx.Err()
 	}
+	if claiming {
+		// the server may have taken the one-time token before the answer
+		// was lost, so a retry can be refused as "already claimed"
+		return &kobo.BankError{Kind: kobo.BankUnavailable, Err: err,
+			Message: "The SimpleFIN server did not answer. Try again; if the token is then refused, create a new setup token."}
+	}
 	return &kobo.BankError{Kind: kobo.BankUnavailable, Message: "the SimpleFIN server did not answer", Err: err}
 }
 

@@ -139,6 +139,10 @@ func (p *Provider) Policy() kobo.ProviderPolicy {
 		// pending rows post days later, and a bridge's daily refresh may
 		// add rows dated before the last sync
 		OverlapWindow: 14 * 24 * time.Hour,
+		// no CallsPerMinute: the bridge budgets each access URL (one
+		// customer's connection), not the app, and MinSyncInterval paces
+		// those; no Credentials: the customer's token is the only key
+
 	}
 }
 
