@@ -557,3 +557,92 @@ func TestHangingServerTripsTheBreaker(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClaimAnswers: how each claim answer a server may give is taken.
+func TestClaimAnswers(t *testing.T) {
+	var status int
+	var body, location string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			t.Errorf("claim with %s", r.Method)
+		}
+		if location != "" {
+			w.Header().Set("Location", location)
+		}
+		if status == 429 {
+			w.Header().Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+		}
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	p := New(Config{AllowPrivate: true})
+	tok := kobo.Secret(base64.StdEncoding.EncodeToString([]byte(srv.URL + "/simplefin/claim/abc")))
+	for _, c := range []struct {
+		name     string
+		status   int
+		body     string
+		location string
+		kind     kobo.BankErrorKind
+	}{
+		{"ok", 200, "  " + strings.Replace(srv.URL, "http://", "http://u:p@", 1) + "/simplefin\n", "", ""},
+		{"gone", 404, "", "", kobo.BankBadCredentials},
+		{"rate limited", 429, "", "", kobo.BankRateLimited},
+		{"down", 502, "", "", kobo.BankUnavailable},
+		{"redirect", 302, "", "https://elsewhere.example/", kobo.BankBadCredentials},
+		{"bad request", 400, "", "", kobo.BankBadCredentials},
+		{"not a URL", 200, "<html>welcome</html>", "", kobo.BankInvalidData},
+		{"no credentials", 200, srv.URL + "/simplefin", "", kobo.BankInvalidData},
+		{"no password", 200, strings.Replace(srv.URL, "http://", "http://u@", 1), "", kobo.BankInvalidData},
+		{"other scheme", 200, "ftp://u:p@host/x", "", kobo.BankInvalidData},
+		{"too long", 200, "https://u:p@h/" + strings.Repeat("a", maxAccessURL), "", kobo.BankInvalidData},
+	} {
+		status, body, location = c.status, c.body, c.location
+		step, err := p.Login(context.Background(), kobo.LoginRequest{Fields: map[string]kobo.Secret{SetupTokenField: tok}})
+		if c.kind == "" {
+			if err != nil || step.Session == nil || step.Session.Persist.Reveal() != strings.TrimSpace(c.body) {
+				t.Errorf("%s: %+v %v", c.name, step, err)
+			}
+			continue
+		}
+		if got := kobo.BankErrorKindOf(err); got != c.kind {
+			t.Errorf("%s: %v, want %s", c.name, err, c.kind)
+		}
+		var be *kobo.BankError
+		if c.kind == kobo.BankRateLimited && (!errors.As(err, &be) || be.RetryAfter < 59*time.Minute) {
+			t.Errorf("%s: Retry-After as a date: %v", c.name, err)
+		}
+	}
+	if _, err := p.Answer(context.Background(), kobo.Challenge{}, nil); kobo.BankErrorKindOf(err) != kobo.BankNotFound {
+		t.Errorf("answer: %v", err)
+	}
+	if _, err := p.Login(context.Background(), kobo.LoginRequest{Fields: map[string]kobo.Secret{}}); kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
+		t.Errorf("no token: %v", err)
+	}
+	if _, err := p.Login(context.Background(), kobo.LoginRequest{Persist: "not a url"}); kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
+		t.Errorf("bad stored access: %v", err)
+	}
+	if _, err := p.Accounts(context.Background(), kobo.BankSession{Token: "https://nouser.example/x"}); kobo.BankErrorKindOf(err) != kobo.BankMFARequired {
+		t.Errorf("stored access without credentials: %v", err)
+	}
+}
+
+// TestNoAccountsWithErrors: a link that finds no accounts shows the
+// bridge's reason when it gives one.
+func TestNoAccountsWithErrors(t *testing.T) {
+	srv := sfintest.New(false)
+	t.Cleanup(srv.Close)
+	p := New(Config{AllowPrivate: true})
+	step, err := p.Login(context.Background(), kobo.LoginRequest{Fields: map[string]kobo.Secret{SetupTokenField: kobo.Secret(srv.SetupToken())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := p.Accounts(context.Background(), *step.Session); err != nil || len(list) != 0 {
+		t.Fatalf("no accounts, no errors: %v %v", list, err)
+	}
+	srv.SetErrors("Please sign in to My Bank again at the bridge.")
+	_, err = p.Accounts(context.Background(), *step.Session)
+	if be := kindOf(t, err, kobo.BankMFARequired); !strings.Contains(be.Message, "sign in to My Bank") {
+		t.Fatalf("message = %q", be.Message)
+	}
+}
