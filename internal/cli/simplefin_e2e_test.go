@@ -107,6 +107,14 @@ func simplefinLinkSyncAndReauth(t *testing.T, o e2eOpts) {
 	if !strings.Contains(string(bal.body), "152075") {
 		t.Fatalf("balance: %s", bal.body)
 	}
+	// SimpleFIN shares no identity: kobo says so rather than inventing one
+	if idt := e.do("GET", "/accounts/"+id+"/identity", nil, e.key()...); idt.status != 404 || !strings.Contains(string(idt.body), "does not share") {
+		t.Fatalf("identity: %d %s", idt.status, idt.body)
+	}
+	v2 := e.must(200, "GET", "/v2/accounts/"+id+"/transactions", nil, e.key()...)
+	if !strings.Contains(string(v2.body), "COFFEE ROASTERS") {
+		t.Fatalf("v2 transactions: %s", v2.body)
+	}
 	txns := func() []map[string]any {
 		t.Helper()
 		var out struct {
