@@ -219,3 +219,24 @@ func TestSimpleFINWidget(t *testing.T) {
 		t.Fatalf("account: %v", acct)
 	}
 }
+
+// TestSimpleFINLiveNeedsHTTPS: a live app's customer pasting a token whose
+// claim URL is plain http is refused before kobo calls it, with the reason.
+func TestSimpleFINLiveNeedsHTTPS(t *testing.T) {
+	t.Parallel()
+	fake := sfintest.New(false)
+	t.Cleanup(fake.Close)
+	fake.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "A", Name: "Checking", Currency: "USD", Balance: "1.00", BalanceDate: time.Now().Unix()})
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	live := e.must(200, "PATCH", "/v1/apps/"+e.app["id"].(string), map[string]any{"live": true}, "Authorization", e.auth).m(t)
+	key := []string{"mono-sec-key", live["secret_key"].(string)}
+	sid := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": e.institution("SimpleFIN Bridge")}, key...).m(t)["id"].(string)
+	r := e.do("POST", "/v1/connect/login", map[string]string{"setup_token": fake.SetupToken()}, append(key, "x-session-id", sid)...)
+	if r.status != 400 || !strings.Contains(string(r.body), "https") {
+		t.Fatalf("live login over http: %d %s", r.status, r.body)
+	}
+	if fake.Claims() != 0 {
+		t.Fatal("kobo claimed a live token over http")
+	}
+}
