@@ -58,6 +58,9 @@ type e2eOpts struct {
 	// receivers tests deliver to.
 	addr      string
 	masterKey string // KOBO_MASTER_KEY (Postgres defaults to a fixed test key)
+	// providerGuard keeps providers off loopback and private addresses;
+	// unset, the operator switch is on for the loopback SimpleFIN fakes.
+	providerGuard bool
 }
 
 func startE2E(t testing.TB, o e2eOpts) *e2e {
@@ -96,8 +99,7 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 		allow := true
 		cfg.WebhookAllowPrivate = &allow
 	}
-	// the SimpleFIN fakes listen on loopback
-	cfg.ProviderAllowPrivate = true
+	cfg.ProviderAllowPrivate = !o.providerGuard
 	clock := o.clock
 	if clock == nil {
 		clock = kobo.SystemClock{}

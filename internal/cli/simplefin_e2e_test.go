@@ -240,3 +240,19 @@ func TestSimpleFINLiveNeedsHTTPS(t *testing.T) {
 		t.Fatal("kobo claimed a live token over http")
 	}
 }
+
+// TestSimpleFINGuardedByDefault: with the operator switch off (kobo's
+// default), a setup token naming a loopback server is refused at dial
+// time and the fake is never claimed.
+func TestSimpleFINGuardedByDefault(t *testing.T) {
+	t.Parallel()
+	fake := sfintest.New(false)
+	t.Cleanup(fake.Close)
+	e := startE2E(t, e2eOpts{providerGuard: true})
+	e.signupApp("")
+	sid := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": e.institution("SimpleFIN Bridge")}, e.key()...).m(t)["id"].(string)
+	r := e.do("POST", "/v1/connect/login", map[string]string{"setup_token": fake.SetupToken()}, e.key("x-session-id", sid)...)
+	if r.status != 400 || !strings.Contains(string(r.body), "private network") || fake.Claims() != 0 {
+		t.Fatalf("loopback token with the guard on: %d %s (claims %d)", r.status, r.body, fake.Claims())
+	}
+}
