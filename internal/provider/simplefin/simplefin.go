@@ -178,7 +178,11 @@ func (p *Provider) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 	if req.Persist != "" && req.Fields[SetupTokenField] == "" {
 		access, err := parseAccessURL(req.Persist.Reveal(), req.Live)
 		if err != nil {
-			return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "the stored SimpleFIN access is unusable; paste a new setup token", Err: err}
+			kind := kobo.BankMFARequired // a background login: re-authorisation
+			if req.Interactive {
+				kind = kobo.BankBadCredentials // a customer is here: the form asks for a token
+			}
+			return kobo.LoginStep{}, &kobo.BankError{Kind: kind, Message: "the stored SimpleFIN access is unusable; paste a new setup token", Err: err}
 		}
 		if _, err := p.accounts(ctx, access, url.Values{"balances-only": {"1"}}); err != nil {
 			if req.Interactive && kobo.BankErrorKindOf(err) == kobo.BankMFARequired {
@@ -248,32 +252,32 @@ func (p *Provider) Accounts(ctx context.Context, s kobo.BankSession) ([]kobo.Ban
 }
 
 // one reads one account's part of the Account Set.
-func (p *Provider) one(ctx context.Context, s kobo.BankSession, ref string, q url.Values) (*account, *accountSet, error) {
+func (p *Provider) one(ctx context.Context, s kobo.BankSession, ref string, q url.Values) (*account, error) {
 	u, err := p.access(s)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	q.Set("account", ref)
 	set, err := p.accounts(ctx, u, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for i := range set.Accounts {
 		if set.Accounts[i].ID == ref {
-			return &set.Accounts[i], set, nil
+			return &set.Accounts[i], nil
 		}
 	}
 	// The server's errors say why an account is missing (the bridge lost
 	// its bank connection); without any, it is no longer shared.
 	if be := set.errorsAsBankError(); be != nil {
-		return nil, nil, be
+		return nil, be
 	}
-	return nil, nil, &kobo.BankError{Kind: kobo.BankNotFound, Message: "the account is no longer shared through SimpleFIN"}
+	return nil, &kobo.BankError{Kind: kobo.BankNotFound, Message: "the account is no longer shared through SimpleFIN"}
 }
 
 // Balance implements kobo.Provider.
 func (p *Provider) Balance(ctx context.Context, s kobo.BankSession, ref string) (kobo.BankBalance, error) {
-	a, _, err := p.one(ctx, s, ref, url.Values{"balances-only": {"1"}})
+	a, err := p.one(ctx, s, ref, url.Values{"balances-only": {"1"}})
 	if err != nil {
 		return kobo.BankBalance{}, err
 	}
@@ -348,7 +352,7 @@ func (p *Provider) Transactions(ctx context.Context, s kobo.BankSession, ref str
 		if !openEnd {
 			v.Set("end-date", strconv.FormatInt(to.Unix(), 10))
 		}
-		a, _, err := p.one(ctx, s, ref, v)
+		a, err := p.one(ctx, s, ref, v)
 		if err != nil {
 			return err
 		}
@@ -366,7 +370,7 @@ func (p *Provider) Transactions(ctx context.Context, s kobo.BankSession, ref str
 		default:
 			v.Set("end-date", strconv.FormatInt(end.Unix(), 10))
 		}
-		a, _, err := p.one(ctx, s, ref, v)
+		a, err := p.one(ctx, s, ref, v)
 		if err != nil {
 			return err
 		}

@@ -619,8 +619,11 @@ func TestClaimAnswers(t *testing.T) {
 	if _, err := p.Login(context.Background(), kobo.LoginRequest{Fields: map[string]kobo.Secret{}}); kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
 		t.Errorf("no token: %v", err)
 	}
-	if _, err := p.Login(context.Background(), kobo.LoginRequest{Persist: "not a url"}); kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
-		t.Errorf("bad stored access: %v", err)
+	if _, err := p.Login(context.Background(), kobo.LoginRequest{Persist: "not a url", Interactive: true}); kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
+		t.Errorf("bad stored access, customer present: %v", err)
+	}
+	if _, err := p.Login(context.Background(), kobo.LoginRequest{Persist: "not a url"}); kobo.BankErrorKindOf(err) != kobo.BankMFARequired {
+		t.Errorf("bad stored access, background: %v", err)
 	}
 	if _, err := p.Accounts(context.Background(), kobo.BankSession{Token: "https://nouser.example/x"}); kobo.BankErrorKindOf(err) != kobo.BankMFARequired {
 		t.Errorf("stored access without credentials: %v", err)
