@@ -61,9 +61,15 @@ type Config struct {
 	// from the bank while the request waits).
 	Timeout time.Duration
 	// Window is the longest date range one GET /accounts asks for; longer
-	// ranges are read in consecutive windows (default 90 days, which
-	// bridges that limit the range accept).
+	// ranges are read in consecutive windows. The SimpleFIN Bridge caps a
+	// request at 90 days (and says so in errors); the default, 89 days,
+	// leaves a day for the two clocks to disagree on an open-ended last
+	// window.
 	Window time.Duration
+	// MaxRows is the most transactions a server returns in one answer
+	// (default 1000); a window that comes back full is read again in
+	// halves, down to a day.
+	MaxRows int
 	// RootCAs replaces the system roots (tests with an httptest TLS
 	// server); certificates are always verified.
 	RootCAs *x509.CertPool
@@ -90,7 +96,8 @@ func New(c Config) *Provider {
 		c.Clock = kobo.SystemClock{}
 	}
 	c.Timeout = cmp.Or(c.Timeout, 60*time.Second)
-	c.Window = cmp.Or(c.Window, 90*24*time.Hour)
+	c.Window = cmp.Or(c.Window, 89*24*time.Hour)
+	c.MaxRows = cmp.Or(c.MaxRows, 1000)
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !c.AllowPrivate {
 		dialer.Control = guard
@@ -358,29 +365,47 @@ func (p *Provider) Transactions(ctx context.Context, s kobo.BankSession, ref str
 		}
 		return emit(a, to, true)
 	}
-	for start := q.From; start.Before(to) || start.Equal(to); {
+	// The windows, oldest first; open is the last one of an open-ended
+	// query, asked without end-date.
+	type span struct {
+		start, end time.Time
+		open       bool
+	}
+	var spans []span
+	for start := q.From; ; {
 		end := start.Add(p.c.Window)
-		last := !end.Before(to)
-		v := url.Values{"pending": {"1"}, "start-date": {strconv.FormatInt(start.Unix(), 10)}}
-		switch {
-		case last && openEnd:
-			// up to now, and whatever the bridge dates after our clock
-		case last:
-			v.Set("end-date", strconv.FormatInt(to.Unix(), 10))
-		default:
-			v.Set("end-date", strconv.FormatInt(end.Unix(), 10))
+		if !end.Before(to) {
+			spans = append(spans, span{start, to, openEnd})
+			break
+		}
+		spans = append(spans, span{start, end, false})
+		start = end
+	}
+	for len(spans) > 0 {
+		sp := spans[0]
+		spans = spans[1:]
+		v := url.Values{"pending": {"1"}, "start-date": {strconv.FormatInt(sp.start.Unix(), 10)}}
+		if !sp.open {
+			v.Set("end-date", strconv.FormatInt(sp.end.Unix(), 10))
 		}
 		a, err := p.one(ctx, s, ref, v)
 		if err != nil {
 			return err
 		}
-		if err := emit(a, end, last); err != nil {
+		if len(a.Transactions) >= p.c.MaxRows {
+			// A server caps the rows of one answer: a full answer may be
+			// cut, so its window is read again in halves.
+			if d := sp.end.Sub(sp.start); d > 24*time.Hour {
+				mid := sp.start.Add(d / 2).Truncate(time.Second)
+				spans = append([]span{{sp.start, mid, false}, {mid, sp.end, sp.open}}, spans...)
+				continue
+			}
+			p.c.Logger.WarnContext(ctx, "a SimpleFIN server answered its row limit for one day; rows may be missing",
+				"rows", len(a.Transactions), "day", sp.start.Format(time.DateOnly))
+		}
+		if err := emit(a, sp.end, len(spans) == 0); err != nil {
 			return err
 		}
-		if last {
-			return nil
-		}
-		start = end
 	}
 	return nil
 }

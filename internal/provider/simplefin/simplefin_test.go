@@ -649,3 +649,47 @@ func TestNoAccountsWithErrors(t *testing.T) {
 		t.Fatalf("message = %q", be.Message)
 	}
 }
+
+// TestFullAnswersAreReadAgainInHalves: a server that returns at most 20
+// rows an answer still yields every row, once, oldest first; a single day
+// over the limit is logged.
+func TestFullAnswersAreReadAgainInHalves(t *testing.T) {
+	r := newRig(t, false, func(c *Config) { c.MaxRows = 20 })
+	r.srv.SetMaxRows(20)
+	for i := 0; i < 50; i++ {
+		r.srv.AddTxn("ACT-2", sfintest.Txn{ID: "R" + strconv.Itoa(i), Posted: t0.Add(-time.Duration(i) * 5 * time.Hour).Unix(), Amount: "-1.00", Description: "row"})
+	}
+	s := r.login(false)
+	before := len(r.srv.Requests())
+	var got []kobo.BankTransaction
+	err := r.p.Transactions(context.Background(), s, "ACT-2", kobo.TxnQuery{From: t0.Add(-20 * 24 * time.Hour)}, func(p []kobo.BankTransaction) error {
+		got = append(got, p...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i, tx := range got {
+		if seen[tx.Ref] || (i > 0 && tx.Date.Before(got[i-1].Date)) {
+			t.Fatalf("row %d (%s) repeated or out of order", i, tx.Ref)
+		}
+		seen[tx.Ref] = true
+	}
+	if len(got) != 50 || len(r.srv.Requests())-before < 3 {
+		t.Fatalf("%d rows in %d requests", len(got), len(r.srv.Requests())-before)
+	}
+	if strings.Contains(r.log.String(), "row limit for one day") {
+		t.Fatal("warned although no day was over the limit")
+	}
+	// 30 rows in one hour: the day cannot be split further
+	for i := 0; i < 30; i++ {
+		r.srv.AddTxn("ACT-1", sfintest.Txn{ID: "H" + strconv.Itoa(i), Posted: t0.Add(-time.Duration(i) * time.Minute).Unix(), Amount: "1.00", Description: "busy"})
+	}
+	if err := r.p.Transactions(context.Background(), s, "ACT-1", kobo.TxnQuery{From: t0.Add(-24 * time.Hour)}, func([]kobo.BankTransaction) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.log.String(), "row limit for one day") {
+		t.Fatal("a day over the limit was not logged")
+	}
+}

@@ -67,6 +67,7 @@ type Server struct {
 	status   int
 	retry    string
 	window   time.Duration
+	maxRows  int
 	requests []url.Values
 	claims   int
 }
@@ -234,6 +235,14 @@ func (s *Server) SetWindow(d time.Duration) {
 	s.window = d
 }
 
+// SetMaxRows makes the server return at most n transactions per account
+// in one answer (the oldest n), silently, as a server with a row limit.
+func (s *Server) SetMaxRows(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxRows = n
+}
+
 // Requests returns the query of every /accounts request served.
 func (s *Server) Requests() []url.Values {
 	s.mu.Lock()
@@ -320,6 +329,9 @@ func (s *Server) accountsHandler(w http.ResponseWriter, r *http.Request) {
 			}
 			// "ordered by posted"
 			slices.SortStableFunc(rows, func(x, y txnJSON) int { return int(x.Posted - y.Posted) })
+			if s.maxRows > 0 && len(rows) > s.maxRows {
+				rows = rows[:s.maxRows]
+			}
 			aj.Transactions = &rows
 		}
 		out.Accounts = append(out.Accounts, aj)
