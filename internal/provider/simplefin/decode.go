@@ -148,10 +148,31 @@ func (d *decimal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// accountSet is the protocol's Account Set.
+// accountSet is the protocol's Account Set. Errlist and Connections are
+// from the protocol's later revision (structured error codes, accounts
+// naming a connection instead of an org), which the Bridge sends beside
+// the original fields while servers migrate; either shape is read.
 type accountSet struct {
-	Errors   []string  `json:"errors"`
-	Accounts []account `json:"accounts"`
+	Errors      []string     `json:"errors"`
+	Errlist     []errItem    `json:"errlist"`
+	Connections []connection `json:"connections"`
+	Accounts    []account    `json:"accounts"`
+
+	codes []string // Errlist's codes, for classification
+}
+
+type errItem struct {
+	Code    string `json:"code"` // "con.auth", "gen.api", …
+	Message string `json:"message"`
+	Msg     string `json:"msg"`
+	ConnID  string `json:"conn_id"`
+}
+
+type connection struct {
+	ConnID  string `json:"conn_id"`
+	Name    string `json:"name"`
+	OrgName string `json:"org_name"`
+	OrgURL  string `json:"org_url"`
 }
 
 type org struct {
@@ -171,8 +192,10 @@ type account struct {
 	Available    *decimal      `json:"available-balance"`
 	BalanceDate  epoch         `json:"balance-date"`
 	Transactions []transaction `json:"transactions"`
+	ConnID       string        `json:"conn_id"`
 
 	// filled by ParseAccountSet
+	connOrg  string // the connection's organisation, when there is no org
 	currency string // ISO code, or XXX for a custom currency
 	custom   string // the custom currency's URL
 	balance  int64
@@ -201,16 +224,29 @@ func ParseAccountSet(body []byte) (*accountSet, error) {
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, err
 	}
-	if set.Accounts == nil && set.Errors == nil {
+	if set.Accounts == nil && set.Errors == nil && set.Errlist == nil {
 		return nil, errors.New("neither accounts nor errors: not an Account Set")
 	}
-	msgs := make([]string, 0, len(set.Errors))
-	for _, e := range set.Errors {
+	msgs := make([]string, 0, len(set.Errors)+len(set.Errlist))
+	add := func(e string) {
 		if s := sanitize(e, 300); s != "" && !slices.Contains(msgs, s) && len(msgs) < 5 {
 			msgs = append(msgs, s)
 		}
 	}
+	for _, e := range set.Errlist {
+		add(cmp.Or(e.Message, e.Msg))
+		if c := sanitize(e.Code, 40); c != "" {
+			set.codes = append(set.codes, strings.ToLower(c))
+		}
+	}
+	for _, e := range set.Errors {
+		add(e)
+	}
 	set.Errors = msgs
+	orgs := map[string]string{}
+	for _, c := range set.Connections {
+		orgs[c.ConnID] = cmp.Or(sanitize(c.OrgName, 100), sanitize(c.Name, 100))
+	}
 	ids := map[string]bool{}
 	for i := range set.Accounts {
 		a := &set.Accounts[i]
@@ -221,6 +257,7 @@ func ParseAccountSet(body []byte) (*accountSet, error) {
 			return nil, fmt.Errorf("account id %q repeats", a.ID)
 		}
 		ids[a.ID] = true
+		a.connOrg = orgs[a.ConnID]
 		a.currency, a.custom = currencyOf(a.Currency)
 		if a.currency == "" {
 			return nil, fmt.Errorf("account %q has no currency", a.ID)
@@ -298,7 +335,7 @@ func sanitize(s string, max int) string {
 }
 
 func (a *account) institution() string {
-	return cmp.Or(sanitize(a.Org.Name, 100), sanitize(a.Org.Domain, 100))
+	return cmp.Or(sanitize(a.Org.Name, 100), sanitize(a.Org.Domain, 100), a.connOrg)
 }
 
 func (a *account) bankAccount() kobo.BankAccount {
@@ -354,7 +391,23 @@ func (s *accountSet) errorsAsBankError() *kobo.BankError {
 		return nil
 	}
 	msg := "SimpleFIN: " + strings.Join(s.Errors, " ")
-	return &kobo.BankError{Kind: classifyMessages(s.Errors), Message: msg}
+	return &kobo.BankError{Kind: classify(s.codes, s.Errors), Message: msg}
+}
+
+// classify reads the structured codes first (con.auth: the bank
+// connection needs the customer), then the words.
+func classify(codes, msgs []string) kobo.BankErrorKind {
+	for _, c := range codes {
+		if strings.Contains(c, "auth") {
+			return kobo.BankMFARequired
+		}
+	}
+	for _, c := range codes {
+		if strings.Contains(c, "rate") || strings.Contains(c, "limit") || strings.Contains(c, "quota") {
+			return kobo.BankRateLimited
+		}
+	}
+	return classifyMessages(msgs)
 }
 
 func classifyMessages(msgs []string) kobo.BankErrorKind {

@@ -44,6 +44,8 @@ func FuzzParseAccountSet(f *testing.F) {
 		"available-balance": 2, "balance-date": 1, "transactions": [{"id": "t", "posted": 0, "amount": "-0.01", "description": "d", "pending": true, "transacted_at": 5}]}]}`)
 	f.Add(`{"errors": [], "accounts": [{"id": "m", "currency": "https://x.example/c", "balance": "12", "balance-date": "9"}]}`)
 	f.Add(`{"errors": null, "accounts": null}`)
+	f.Add(`{"errlist": [{"code": "con.auth", "message": "m", "conn_id": "c"}], "connections": [{"conn_id": "c", "org_name": "B"}],
+		"accounts": [{"id": "a", "conn_id": "c", "currency": "CAD", "balance": "-3", "balance-date": 2}]}`)
 	f.Add(`{"accounts": [{"id": "a", "currency": "KWD", "balance": "1.234", "balance-date": 1.5}]}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		set, err := ParseAccountSet([]byte(body))

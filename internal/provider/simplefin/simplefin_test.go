@@ -693,3 +693,33 @@ func TestFullAnswersAreReadAgainInHalves(t *testing.T) {
 		t.Fatal("a day over the limit was not logged")
 	}
 }
+
+// TestParseAccountSetWithConnections: the protocol's later shape —
+// errlist with codes, connections, accounts naming a connection — reads
+// as the original does, and the codes decide the kind.
+func TestParseAccountSetWithConnections(t *testing.T) {
+	body := `{"errors": ["Connection to My Bank needs attention"],
+	  "errlist": [{"code": "con.auth", "message": "Connection to My Bank needs attention", "conn_id": "CON-1"},
+	              {"code": "gen.api", "msg": "Requested date range exceeds limit of 90 days and was capped."}],
+	  "connections": [{"conn_id": "CON-1", "name": "My Bank - Jeff", "org_id": "INST-1", "org_name": "My Bank", "org_url": "https://mybank.com", "sfin_url": "https://sfin.mybank.com"}],
+	  "accounts": [{"id": "2930002", "name": "Savings", "conn_id": "CON-1", "currency": "USD", "balance": "100.23", "balance-date": 978366153, "transactions": []}]}`
+	set, err := ParseAccountSet([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := set.Accounts[0].bankAccount(); a.Institution != "My Bank" || a.Balance != 10023 {
+		t.Fatalf("account = %+v", a)
+	}
+	if len(set.Errors) != 2 {
+		t.Fatalf("errors = %q", set.Errors)
+	}
+	be := set.errorsAsBankError()
+	if be.Kind != kobo.BankMFARequired || !strings.Contains(be.Message, "needs attention") || !strings.Contains(be.Message, "capped") {
+		t.Fatalf("error = %+v", be)
+	}
+	// only an errlist: still an Account Set
+	set, err = ParseAccountSet([]byte(`{"errlist": [{"code": "gen.rate", "message": "Slow down"}]}`))
+	if err != nil || set.errorsAsBankError().Kind != kobo.BankRateLimited {
+		t.Fatalf("errlist only: %+v %v", set, err)
+	}
+}
