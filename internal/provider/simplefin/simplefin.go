@@ -26,8 +26,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -253,9 +255,52 @@ func (p *Provider) Accounts(ctx context.Context, s kobo.BankSession) ([]kobo.Ban
 	}
 	out := make([]kobo.BankAccount, 0, len(set.Accounts))
 	for _, a := range set.Accounts {
-		out = append(out, a.bankAccount())
+		ba := a.bankAccount()
+		if a.custom != "" {
+			if name := p.currencyName(ctx, a.custom); name != "" {
+				ba.Type = "custom currency: " + name
+			}
+		}
+		out = append(out, ba)
 	}
 	return out, nil
+}
+
+// currencyName looks a custom currency up at its URL (the protocol's
+// recommendation), for the account's type: "Example Airline Miles
+// (miles)". Only https URLs are asked, without credentials, through the
+// same guarded client; any failure leaves the URL as the name.
+func (p *Provider) currencyName(ctx context.Context, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Hostname() == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return ""
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := p.do(req)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	var c struct {
+		Name string `json:"name"`
+		Abbr string `json:"abbr"`
+	}
+	if res.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(res.Body, 4<<10)).Decode(&c) != nil {
+		return ""
+	}
+	name, abbr := sanitize(c.Name, 60), sanitize(c.Abbr, 20)
+	switch {
+	case name != "" && abbr != "":
+		return name + " (" + abbr + ")"
+	default:
+		return cmp.Or(name, abbr)
+	}
 }
 
 // one reads one account's part of the Account Set.

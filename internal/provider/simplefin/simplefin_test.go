@@ -723,3 +723,27 @@ func TestParseAccountSetWithConnections(t *testing.T) {
 		t.Fatalf("errlist only: %+v %v", set, err)
 	}
 }
+
+// TestCustomCurrencyIsNamed: an account in a custom currency is XXX, and
+// its type names the currency as its URL describes it (sanitised).
+func TestCustomCurrencyIsNamed(t *testing.T) {
+	r := newRig(t, true)
+	r.srv.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "MILES", Name: "Miles", Currency: r.srv.HTTP.URL + "/currencies/miles",
+		Balance: "1200", BalanceDate: t0.Unix()})
+	r.srv.AddAccount(sfintest.Account{Org: sfintest.BankOrg(), ID: "PTS", Name: "Points", Currency: "https://127.0.0.1:1/nowhere",
+		Balance: "5", BalanceDate: t0.Unix()})
+	list, err := r.p.Accounts(context.Background(), r.login(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]kobo.BankAccount{}
+	for _, a := range list {
+		got[a.Ref] = a
+	}
+	if m := got["MILES"]; m.Currency != "XXX" || m.Balance != 120000 || m.Type != "custom currency: Example Airline Miles (miles)" {
+		t.Fatalf("miles = %+v", m)
+	}
+	if p := got["PTS"]; p.Currency != "XXX" || !strings.Contains(p.Type, "https://127.0.0.1:1/nowhere") {
+		t.Fatalf("unreachable currency = %+v", p)
+	}
+}

@@ -91,6 +91,11 @@ func New(tls bool) *Server {
 		fmt.Fprintln(w, s.SetupToken())
 	})
 	mux.HandleFunc("POST /simplefin/claim/{token}", s.claim)
+	// a custom currency's URL (the protocol's "Custom Currencies")
+	mux.HandleFunc("GET /currencies/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"name": "Example Airline Miles\u202e", "abbr": r.PathValue("id")})
+	})
 	mux.HandleFunc("GET /simplefin/accounts", s.accountsHandler)
 	if tls {
 		s.HTTP = httptest.NewTLSServer(mux)
