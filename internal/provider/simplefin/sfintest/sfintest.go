@@ -198,6 +198,15 @@ func (s *Server) Post(accountID, txnID string, posted time.Time) {
 	panic("sfintest: no transaction " + txnID)
 }
 
+// Drop removes a transaction, as a server does with a pending
+// authorisation that never posts.
+func (s *Server) Drop(accountID, txnID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.account(accountID)
+	a.Txns = slices.DeleteFunc(a.Txns, func(t Txn) bool { return t.ID == txnID })
+}
+
 // SetBalance changes an account's balance.
 func (s *Server) SetBalance(accountID, balance string, at time.Time) {
 	s.mu.Lock()
