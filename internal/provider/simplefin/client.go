@@ -173,13 +173,20 @@ const (
 
 var errBreakerOpen = errors.New("circuit open: the SimpleFIN server failed repeatedly")
 
-// breaker counts one host's consecutive transient failures.
+// breaker counts one host's consecutive transient failures and the
+// requests waiting on it.
 type breaker struct {
 	failures  int
 	openUntil time.Time
+	inFlight  int
 }
 
-// do sends req unless its host's breaker is open, and records how it went.
+var errBusy = errors.New("too many requests already waiting on this SimpleFIN server")
+
+// do sends req unless its host's breaker is open or the host already has
+// MaxInFlight requests waiting, and records how it went. Both fail at once
+// (BankUnavailable, retried later), so a slow or hanging server holds at
+// most MaxInFlight of kobo's workers and callers.
 func (p *Provider) do(req *http.Request) (*http.Response, error) {
 	host := req.URL.Host
 	now := p.c.Clock.Now()
@@ -193,11 +200,17 @@ func (p *Provider) do(req *http.Request) (*http.Response, error) {
 		p.mu.Unlock()
 		return nil, errBreakerOpen
 	}
+	if b.inFlight >= p.c.MaxInFlight {
+		p.mu.Unlock()
+		return nil, errBusy
+	}
+	b.inFlight++
 	p.mu.Unlock()
 	res, err := p.client.Do(req)
 	failed := (err != nil && req.Context().Err() == nil) || (res != nil && res.StatusCode >= 500)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	b.inFlight--
 	if failed {
 		b.failures++
 		if b.failures >= breakerFailures {

@@ -72,6 +72,9 @@ type Config struct {
 	// (default 1000); a window that comes back full is read again in
 	// halves, down to a day.
 	MaxRows int
+	// MaxInFlight caps the requests waiting on one server at once
+	// (default 4); more fail at once and are retried later.
+	MaxInFlight int
 	// RootCAs replaces the system roots (tests with an httptest TLS
 	// server); certificates are always verified.
 	RootCAs *x509.CertPool
@@ -100,6 +103,7 @@ func New(c Config) *Provider {
 	c.Timeout = cmp.Or(c.Timeout, 60*time.Second)
 	c.Window = cmp.Or(c.Window, 89*24*time.Hour)
 	c.MaxRows = cmp.Or(c.MaxRows, 1000)
+	c.MaxInFlight = cmp.Or(c.MaxInFlight, 4)
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !c.AllowPrivate {
 		dialer.Control = guard

@@ -747,3 +747,40 @@ func TestCustomCurrencyIsNamed(t *testing.T) {
 		t.Fatalf("unreachable currency = %+v", p)
 	}
 }
+
+// TestSlowServerHoldsAtMostMaxInFlight: with two requests waiting on a
+// server, a third fails at once without reaching it.
+func TestSlowServerHoldsAtMostMaxInFlight(t *testing.T) {
+	arrived, release := make(chan struct{}, 8), make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	}))
+	t.Cleanup(slow.Close)
+	p := New(Config{AllowPrivate: true, MaxInFlight: 2})
+	access := kobo.Secret("http://u:p@" + strings.TrimPrefix(slow.URL, "http://") + "/simplefin")
+	s := kobo.BankSession{Token: access}
+	done := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { _, err := p.Balance(context.Background(), s, "A"); done <- err }()
+	}
+	<-arrived
+	<-arrived
+	_, err := p.Balance(context.Background(), s, "A")
+	kindOf(t, err, kobo.BankUnavailable)
+	if !errors.Is(err, errBusy) {
+		t.Fatalf("third call: %v", err)
+	}
+	close(release)
+	for i := 0; i < 2; i++ {
+		kindOf(t, <-done, kobo.BankMFARequired)
+	}
+	if len(arrived) != 0 {
+		t.Fatal("the refused call reached the server")
+	}
+	// the slots are free again
+	if _, err := p.Balance(context.Background(), s, "A"); errors.Is(err, errBusy) {
+		t.Fatal("slots not released")
+	}
+}
