@@ -256,3 +256,20 @@ func TestSimpleFINGuardedByDefault(t *testing.T) {
 		t.Fatalf("loopback token with the guard on: %d %s (claims %d)", r.status, r.body, fake.Claims())
 	}
 }
+
+// TestSimpleFINBridgeErrorsReachTheCustomer: a bridge with no account to
+// share says why in its errors; the Connect API shows that sentence,
+// sanitised.
+func TestSimpleFINBridgeErrorsReachTheCustomer(t *testing.T) {
+	t.Parallel()
+	fake := sfintest.New(false)
+	t.Cleanup(fake.Close)
+	fake.SetErrors("You must reauthenticate.\x1b[2J")
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	sid := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": e.institution("SimpleFIN Bridge")}, e.key()...).m(t)["id"].(string)
+	r := e.do("POST", "/v1/connect/login", map[string]string{"setup_token": fake.SetupToken()}, e.key("x-session-id", sid)...)
+	if r.status != 400 || !strings.Contains(string(r.body), "SimpleFIN: You must reauthenticate.\"") {
+		t.Fatalf("login with the bridge's error: %d %s", r.status, r.body)
+	}
+}
