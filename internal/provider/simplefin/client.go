@@ -219,5 +219,9 @@ func (p *Provider) do(req *http.Request) (*http.Response, error) {
 	} else if err == nil {
 		b.failures = 0
 	}
+	if b.failures == 0 && b.inFlight == 0 {
+		// hosts come from customers' tokens: keep only those with state
+		delete(p.breakers, host)
+	}
 	return res, err
 }

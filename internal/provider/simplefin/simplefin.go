@@ -3,10 +3,13 @@
 // Canadian institutions for customers who subscribe to it. It owns the
 // protocol: decoding the customer's setup token to its claim URL, claiming
 // the Access URL (the one credential, kept only in BankSession.Persist,
-// which kobo seals), reading GET /accounts with Basic auth, mapping the
-// Account Set (organisations, accounts, balances, posted and pending
-// transactions) into kobo's domain types, and classifying the server's
-// statuses and its `errors` array into kobo.BankError kinds.
+// which kobo seals), reading GET /accounts with Basic auth in date windows
+// the server accepts, mapping the Account Set (organisations, accounts,
+// balances, posted and pending transactions; the protocol's original shape
+// and its later errlist/connections one) into kobo's domain types, and
+// classifying the server's statuses and its errors into kobo.BankError
+// kinds. A per-host breaker and in-flight cap keep a failing or hanging
+// server from holding kobo's workers.
 //
 // The setup token decodes to a URL the customer controls, so every request
 // goes through a client whose dialer refuses internal addresses
