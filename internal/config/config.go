@@ -310,8 +310,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		"let sandbox apps' webhooks reach loopback and private addresses (=false forbids it; env KOBO_WEBHOOK_ALLOW_PRIVATE);\n"+
 			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
 	fs.BoolVar(&c.ProviderAllowPrivate, "provider-allow-private", c.ProviderAllowPrivate,
-		"let providers reach loopback and private addresses a customer's token names (SimpleFIN claim and access URLs):\n"+
-			"for local fakes and your own servers only; live apps still need https")
+		"let providers reach loopback and private addresses named by customers' tokens (SimpleFIN); for local fakes only")
 	c.opsFlags(fs)
 	fs.Int64Var(&c.PasswordMemoryMB, "password-memory-mb", c.PasswordMemoryMB, "memory argon2id password hashing may use at once, in MiB (19 per hash)")
 	fs.IntVar(&c.PublicKeySessionsPerHour, "public-key-sessions-per-hour", c.PublicKeySessionsPerHour, "connect sessions one public key may open per hour")
