@@ -59,9 +59,11 @@ func Start(bin, dir string, timeout time.Duration) (ctx context.Context, cancel 
 	return ctx, cancel, chromedp.Run(ctx)
 }
 
-// StepTimeout bounds each Run, so a missing element fails in seconds with
-// the step's name rather than at the test's deadline.
-const StepTimeout = 30 * time.Second
+// StepTimeout bounds each Run, so a missing element fails with the step's
+// name rather than at the test's deadline. It is a failure detector, not a
+// speed target: a -race kobo and Chromium sharing two loaded cores have
+// taken over 30 s for one widget step, so it is generous.
+const StepTimeout = 2 * time.Minute
 
 // Browser is one headless Chromium for a test.
 type Browser struct {

@@ -117,7 +117,7 @@ func (r *widgetRig) eval(js string, out any) {
 func (r *widgetRig) code(n int) string {
 	r.t.Helper()
 	var code string
-	r.b.Run("wait for onSuccess", chromedp.Poll(fmt.Sprintf("window.results.length >= %d && window.results[%d].code", n, n-1), &code, chromedp.WithPollingTimeout(30*time.Second)))
+	r.b.Run("wait for onSuccess", chromedp.Poll(fmt.Sprintf("window.results.length >= %d && window.results[%d].code", n, n-1), &code, chromedp.WithPollingTimeout(browsertest.StepTimeout)))
 	return code
 }
 
