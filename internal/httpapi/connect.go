@@ -117,10 +117,14 @@ func (s *Server) createSessionV2(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// stepBody renders a login/commit outcome. v1 login answers
-// {status:"successful"}; v1 commit answers {status: 200}, as the clients
-// written against Mono check (reference §5.2).
-func (s *Server) stepBody(step *app.ConnectStep, v2, commit bool) any {
+// stepBody renders a login/commit outcome. v1 commit answers
+// {status: 200}, a number, as the clients written against Mono check
+// (`res.data.status === 200`, reference §5.2, docs.mono.co/docs/integration-guide);
+// v1 login answers the same way, because a client that commits after a
+// 102 or 101 reads both answers with one type, and a login that links
+// at once (99) is the commit of a single-account user. v2 keeps
+// "successful" (docs.mono.co/api/bank-data/partners-api/login).
+func (s *Server) stepBody(step *app.ConnectStep, v2 bool) any {
 	var data any
 	switch step.ResponseCode {
 	case app.CodeLinked:
@@ -151,10 +155,8 @@ func (s *Server) stepBody(step *app.ConnectStep, v2, commit bool) any {
 	switch {
 	case v2:
 		body["status"], body["timestamp"] = "successful", s.timestamp()
-	case commit:
-		body["status"] = 200
 	default:
-		body["status"] = "successful"
+		body["status"] = 200
 	}
 	return body
 }
@@ -215,7 +217,7 @@ func (s *Server) connectStep(v2, commit bool) handler {
 		if err != nil {
 			return s.stepError(w, r, v2, err)
 		}
-		writeJSON(w, http.StatusOK, s.stepBody(step, v2, commit))
+		writeJSON(w, http.StatusOK, s.stepBody(step, v2))
 		return nil
 	}
 }
