@@ -899,5 +899,5 @@ func (s *Service) SandboxCredentials(ctx context.Context, c *kobo.Caller, sessio
 	if err != nil {
 		return nil, err
 	}
-	return s.sandbox.Users(ctx, *inst, cs.AuthMethod)
+	return s.sandboxUsersFor(ctx, c.App.ID, *inst, cs.AuthMethod)
 }

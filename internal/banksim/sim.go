@@ -110,9 +110,18 @@ type storedUser struct {
 	Index int `json:"index"`
 }
 
-func (s *Sim) user(ctx context.Context, name string) (*Scenario, error) {
+func (s *Sim) user(ctx context.Context, tenant, name string) (*Scenario, error) {
 	if u, ok := s.builtin[name]; ok {
 		return u, nil
+	}
+	if tenant != "" {
+		b, _, ok, err := s.state.Value(ctx, tenantUsersKind(tenant), name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return decodeUser(b)
+		}
 	}
 	b, _, ok, err := s.state.Value(ctx, stateUser, name)
 	if err != nil || !ok {
@@ -147,14 +156,20 @@ func (s *Sim) customUsers(ctx context.Context) ([]*Scenario, error) {
 	return out, nil
 }
 
-// users returns every scenario, built-in first.
-func (s *Sim) users(ctx context.Context) ([]*Scenario, error) {
+// users returns every scenario a tenant's logins may match, built-in
+// first, then the shared custom ones, then the tenant's own.
+func (s *Sim) users(ctx context.Context, tenant string) ([]*Scenario, error) {
 	var out []*Scenario
 	for _, u := range testUsers() {
 		out = append(out, s.builtin[u.Username])
 	}
 	custom, err := s.customUsers(ctx)
-	return append(out, custom...), err
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, custom...)
+	own, err := s.tenantUsers(ctx, tenant)
+	return append(out, own...), err
 }
 
 // mfaKey names the "next login needs MFA" flag of a user at a bank for a
@@ -247,9 +262,9 @@ func (s *Sim) accounts(in kobo.Institution, u *Scenario) []account {
 		if in.Type == kobo.BusinessBanking && !sp.Business {
 			typ = "CURRENT ACCOUNT - CORPORATE"
 		}
-		h := hash64(slug, u.Username, strconv.Itoa(i))
+		h := hash64(slug, u.refName(), strconv.Itoa(i))
 		out = append(out, account{
-			ref:    acctRef{bank: slug, user: u.Username, index: i, sp: sp},
+			ref:    acctRef{bank: slug, user: u.refName(), index: i, sp: sp},
 			id:     fmt.Sprintf("%016x", h),
 			number: fmt.Sprintf("%010d", h%10_000_000_000),
 			name:   u.FullName,
@@ -260,6 +275,9 @@ func (s *Sim) accounts(in kobo.Institution, u *Scenario) []account {
 }
 
 func bvnOf(u *Scenario) string {
+	if u.Identity != nil && u.Identity.BVN != "" {
+		return u.Identity.BVN
+	}
 	return fmt.Sprintf("22%09d", hash64("bvn", u.Username)%1_000_000_000)
 }
 
@@ -275,6 +293,9 @@ func (s *Sim) Handler() http.Handler {
 	m.HandleFunc("GET /admin/users", s.handleUsers)
 	m.HandleFunc("POST /admin/users", s.handleCreateUser)
 	m.HandleFunc("PUT /admin/users/{user}/faults", s.handleUserFaults)
+	m.HandleFunc("GET /admin/tenants/{tenant}/users", s.handleTenantUsers)
+	m.HandleFunc("POST /admin/tenants/{tenant}/users", s.handleCreateTenantUser)
+	m.HandleFunc("DELETE /admin/tenants/{tenant}/users/{user}", s.handleDeleteTenantUser)
 	m.HandleFunc("GET /admin/tenants/{tenant}/clock", s.handleClock)
 	m.HandleFunc("POST /admin/tenants/{tenant}/clock/advance", s.handleAdvance)
 	m.HandleFunc("POST /admin/require_mfa", s.handleRequireMFA)
@@ -392,12 +413,12 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var err error
-		if u, err = s.user(ctx, t.User); err != nil {
+		if u, err = s.user(ctx, t.Tenant, t.User); err != nil {
 			stateFailed(w, s.log, err)
 			return
 		}
 	} else {
-		all, err := s.users(ctx)
+		all, err := s.users(ctx, req.Tenant)
 		if err != nil {
 			stateFailed(w, s.log, err)
 			return
@@ -423,7 +444,7 @@ func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Persist == "" {
 		for _, f := range method.UI.Form {
-			if isSecret(f) && req.Fields[f.Name] != secretValue(f) {
+			if isSecret(f) && req.Fields[f.Name] != u.secret(f) {
 				bankError(w, 401, "bad_credentials", "Invalid login credentials")
 				return
 			}
@@ -509,7 +530,7 @@ func (s *Sim) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		bankError(w, 404, "not_found", "unknown challenge")
 		return
 	}
-	u, err := s.user(r.Context(), t.User)
+	u, err := s.user(r.Context(), t.Tenant, t.User)
 	if err != nil {
 		stateFailed(w, s.log, err)
 		return
@@ -584,7 +605,7 @@ func (s *Sim) withToken(h func(w http.ResponseWriter, r *http.Request, a authed)
 			bankError(w, 401, "unauthorized", "invalid access token")
 			return
 		}
-		u, err := s.user(r.Context(), t.User)
+		u, err := s.user(r.Context(), t.Tenant, t.User)
 		if err != nil {
 			stateFailed(w, s.log, err)
 			return
@@ -641,7 +662,7 @@ func (s *Sim) handleAccounts(w http.ResponseWriter, r *http.Request, a authed) {
 	now := a.now
 	var out []accountBody
 	for _, acct := range s.accounts(a.inst, a.user) {
-		bal := s.gen.balanceAt(acct.ref, now)
+		bal := s.balanceAt(acct.ref, now)
 		out = append(out, accountBody{ID: acct.id, Number: acct.number, Name: acct.name, Type: acct.typ, Currency: "NGN", Balance: bal,
 			Available: bal, Status: "active", BVN: bvnOf(a.user)})
 	}
@@ -655,7 +676,7 @@ func (s *Sim) handleBalance(w http.ResponseWriter, r *http.Request, a authed) {
 		return
 	}
 	now := a.now
-	bal := s.gen.balanceAt(acct.ref, now)
+	bal := s.balanceAt(acct.ref, now)
 	writeJSON(w, 200, map[string]any{"account_id": acct.id, "balance": bal, "available": bal, "currency": "NGN", "as_of": now})
 }
 
@@ -678,14 +699,16 @@ func (s *Sim) handleIdentity(w http.ResponseWriter, r *http.Request, a authed) {
 	states := []string{"Lagos", "Ogun", "Oyo", "Anambra", "Enugu", "Kano", "Rivers", "Kaduna"}
 	lgas := []string{"Ikeja", "Abeokuta South", "Ibadan North", "Onitsha North", "Enugu East", "Nassarawa", "Port Harcourt", "Kaduna North"}
 	i := int(h % uint64(len(states)))
-	writeJSON(w, 200, map[string]any{
+	id := map[string]any{
 		"full_name": u.FullName, "email": strings.ToLower(strings.Join(names[:min(2, len(names))], ".")) + "@example.com",
 		"phone": u.identifierValue(kobo.FormField{Name: "phone"}), "gender": gender,
 		"dob": time.Date(1975+int(h%25), time.Month(1+h%12), 1+int(h%28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
 		"bvn": bvnOf(u), "marital_status": []string{"single", "married"}[h%2],
 		"address_line1": strconv.Itoa(1+int(h%120)) + " " + []string{"Awolowo Road", "Adeola Odeku Street", "Allen Avenue", "Herbert Macaulay Way"}[h%4],
 		"address_line2": lgas[i] + ", " + states[i], "state_of_origin": states[(i+3)%len(states)], "lga_of_origin": lgas[(i+3)%len(lgas)],
-	})
+	}
+	u.overrideIdentity(id)
+	writeJSON(w, 200, id)
 }
 
 // maxPage caps a transaction page.
@@ -704,6 +727,10 @@ func (s *Sim) handleTransactions(w http.ResponseWriter, r *http.Request, a authe
 		// a lasting failure, not a transient one: the bank's statement
 		// service cannot serve this account (data status PARTIAL)
 		bankError(w, 422, "statement_unavailable", "statement service cannot serve this account")
+		return
+	}
+	if acct.ref.sp.Transactions != nil {
+		s.fixedTransactions(w, r, a, acct)
 		return
 	}
 	q := r.URL.Query()
@@ -825,6 +852,11 @@ func (s *Sim) handleUsers(w http.ResponseWriter, r *http.Request) {
 		m = in.AuthMethods[0]
 	}
 	custom, err := s.customUsers(r.Context())
+	if err == nil {
+		var own []*Scenario
+		own, err = s.tenantUsers(r.Context(), r.URL.Query().Get("tenant"))
+		custom = append(custom, own...)
+	}
 	if err != nil {
 		stateFailed(w, s.log, err)
 		return
@@ -833,6 +865,9 @@ func (s *Sim) handleUsers(w http.ResponseWriter, r *http.Request) {
 		steps := u.mfaSteps(MFAStyle(in))
 		su := kobo.SandboxUser{Username: u.Username, Password: "123456", Description: u.Description, HasMultipleAccounts: len(u.Accounts) > 1,
 			MFA: strings.Join(steps, ","), Values: u.Values(m.UI)}
+		if u.Password != "" {
+			su.Password = u.Password
+		}
 		if len(steps) > 0 {
 			su.Inputs = mfaInputs(steps)
 		}

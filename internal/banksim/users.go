@@ -35,7 +35,15 @@ type Scenario struct {
 	Faults          Faults `json:"faults"`
 	// TxnsFail makes the transactions endpoint fail (balance still works).
 	TxnsFail bool `json:"txns_fail"`
-	index    int  // position, for phone and account number aliases
+	// Tenant owns a partner-defined user (POST /v2/sandbox/users): only
+	// that tenant's logins find it. Rev changes whenever the user is
+	// created again, so histories cached for an earlier definition are
+	// never served for a new one.
+	Tenant   string                `json:"tenant,omitempty"`
+	Rev      string                `json:"rev,omitempty"`
+	Password string                `json:"password,omitempty"` // every secret field's value; "" for the defaults
+	Identity *kobo.SandboxIdentity `json:"identity,omitempty"`
+	index    int                   // position, for phone and account number aliases
 }
 
 // AcctSp describes one account of a scenario.
@@ -48,8 +56,12 @@ type AcctSp struct {
 	HistoryDays  int     `json:"history_days"`  // how long the account has existed
 	OpeningKobo  int64   `json:"opening_kobo"`  // balance at opening
 	Empty        bool    `json:"empty"`         // no transactions at all
+	Fixed        bool    `json:"fixed"`         // the history is Transactions, not generated
 	Freelance    bool    `json:"freelance"`     // irregular income instead of a salary
 	FreelanceAvg int64   `json:"freelance_avg"` // average monthly freelance income, kobo
+	// Transactions, when set, is the account's exact history instead of a
+	// generated one.
+	Transactions []kobo.SandboxFixedTxn `json:"transactions,omitempty"`
 }
 
 func personal(employer string, salary int64, perDay float64) AcctSp {
@@ -113,6 +125,14 @@ func ExpectedIncome(username string) (employer string, monthly int64, ok bool) {
 
 // identifierValue is what the user types in an identifier field.
 func (u *Scenario) identifierValue(f kobo.FormField) string {
+	if id := u.Identity; id != nil {
+		switch {
+		case f.Name == "phone" && id.Phone != "":
+			return id.Phone
+		case f.Name == "email" && id.Email != "":
+			return id.Email
+		}
+	}
 	switch f.Name {
 	case "phone":
 		return fmt.Sprintf("080%08d", u.index)
@@ -144,7 +164,7 @@ func (u *Scenario) Values(form kobo.UIForm) map[string]string {
 	out := map[string]string{}
 	for _, f := range form.Form {
 		if isSecret(f) {
-			out[f.Name] = secretValue(f)
+			out[f.Name] = u.secret(f)
 		} else {
 			out[f.Name] = u.identifierValue(f)
 		}

@@ -202,6 +202,9 @@ func (s *Server) routes() {
 	// Statement uploads (statementupload.go).
 	s.statementRoutes()
 
+	// Accounts list, customers, enrichment, sandbox users (accountslist.go).
+	s.fidelityRoutes()
+
 	// Sandbox controls (test keys only).
 	m.Handle("POST /v2/sandbox/clock/advance", s.v2(s.secret(s.sandboxAdvance)))
 	m.Handle("GET /v2/sandbox/clock", s.v2(s.secret(s.sandboxClock)))
