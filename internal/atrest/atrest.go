@@ -303,7 +303,8 @@ func identityFields(id *kobo.Identity) map[kobo.SealedField]*string {
 }
 
 func customerFields(c *kobo.Customer) map[kobo.SealedField]*string {
-	return map[kobo.SealedField]*string{kobo.FieldCustomerID: &c.IDNumber, kobo.FieldCustomerName: &c.Name, kobo.FieldCustomerPhone: &c.Phone}
+	return map[kobo.SealedField]*string{kobo.FieldCustomerID: &c.IDNumber, kobo.FieldCustomerName: &c.Name, kobo.FieldCustomerPhone: &c.Phone,
+		kobo.FieldCustomerAddress: &c.Address}
 }
 
 // sealAll seals each field in place; openAll opens each.

@@ -70,7 +70,7 @@ func write(t *testing.T, s kobo.Store, v kobo.Sealer) fixture {
 			DOB: "1990-01-02", AddressLine1: "1 Marina", AddressLine2: "Lagos Island", Gender: "female", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
 			return err
 		}
-		if err := tx.CreateCustomer(ctx, &kobo.Customer{ID: "cust_" + acct.ID, AppID: a.ID, Name: "Ada", Phone: "08031234567", IDType: "bvn", IDNumber: "22123456789", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
+		if err := tx.CreateCustomer(ctx, &kobo.Customer{ID: "cust_" + acct.ID, AppID: a.ID, Name: "Ada", Phone: "08031234567", IDType: "bvn", IDNumber: "22123456789", Address: "12 Allen Ave", CreatedAt: storetest.T0, UpdatedAt: storetest.T0}); err != nil {
 			return err
 		}
 		if err := tx.RecordEvent(ctx, &kobo.Event{ID: "ev_" + acct.ID, AppID: a.ID, Type: kobo.EventAccountUpdated, AccountID: acct.ID,

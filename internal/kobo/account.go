@@ -212,6 +212,8 @@ type Customer struct {
 	Phone     string
 	IDType    string // "bvn"
 	IDNumber  string
+	Address   string
+	Kind      string // "individual" or "business" (Name is then the business name)
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -109,19 +109,22 @@ const (
 	FieldIdentityAddress2 SealedField = "identities.address_line2"
 	FieldCustomerName     SealedField = "customers.name"
 	FieldCustomerPhone    SealedField = "customers.phone"
+	FieldCustomerAddress  SealedField = "customers.address"
 )
 
 // SealedFields lists every sealed field.
 var SealedFields = []SealedField{FieldAccountNumber, FieldCredentials, FieldBVN, FieldWebhookSecret, FieldCustomerID,
 	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey,
 	FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB, FieldIdentityAddress1, FieldIdentityAddress2,
-	FieldCustomerName, FieldCustomerPhone}
+	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress}
 
 // LegacyFields are the sealed fields kobo stored in plaintext before
-// migration 0008, which the upgrade seals.
+// migration 0008, which the upgrade seals (and the customer address,
+// sealed from its first day, listed by migration 0020 so the upgrade
+// treats it like the others).
 var LegacyFields = []SealedField{FieldAccountNumber, FieldBVN, FieldCustomerID, FieldWebhookSecret, FieldEventPayload,
 	FieldIdempotency, FieldStatementPDF, FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB,
-	FieldIdentityAddress1, FieldIdentityAddress2, FieldCustomerName, FieldCustomerPhone}
+	FieldIdentityAddress1, FieldIdentityAddress2, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress}
 
 // AAD is the additional authenticated data a field's value on a row is
 // sealed with. The fields app seals keep the names they always had.

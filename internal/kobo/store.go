@@ -67,6 +67,8 @@ type Tx interface {
 	ThrottleStore
 	LifecycleStore
 	SealedStore
+	EnrichmentStore
+	CustomerAdminStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

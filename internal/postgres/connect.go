@@ -76,11 +76,11 @@ func (t *tx) ClaimConnectSession(ctx context.Context, id string, now, until time
 	return nil
 }
 
-const customerCols = `id, app_id, live, name, email, phone, id_type, id_number, created_at, updated_at`
+const customerCols = `id, app_id, live, name, email, phone, id_type, id_number, created_at, updated_at, address, kind`
 
 func scanCustomer(s scanner) (*kobo.Customer, error) {
 	var c kobo.Customer
-	if err := s.Scan(&c.ID, &c.AppID, &c.Live, &c.Name, &c.Email, &c.Phone, &c.IDType, &c.IDNumber, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	if err := s.Scan(&c.ID, &c.AppID, &c.Live, &c.Name, &c.Email, &c.Phone, &c.IDType, &c.IDNumber, &c.CreatedAt, &c.UpdatedAt, &c.Address, &c.Kind); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
@@ -88,8 +88,8 @@ func scanCustomer(s scanner) (*kobo.Customer, error) {
 }
 
 func (t *tx) CreateCustomer(ctx context.Context, c *kobo.Customer) error {
-	_, err := t.exec(ctx, `INSERT INTO customers (`+customerCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.ID, c.AppID, c.Live, c.Name, strings.ToLower(c.Email), c.Phone, c.IDType, c.IDNumber, utc(c.CreatedAt), utc(c.UpdatedAt))
+	_, err := t.exec(ctx, `INSERT INTO customers (`+customerCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		c.ID, c.AppID, c.Live, c.Name, strings.ToLower(c.Email), c.Phone, c.IDType, c.IDNumber, utc(c.CreatedAt), utc(c.UpdatedAt), c.Address, customerKind(c))
 	return err
 }
 
@@ -100,4 +100,12 @@ func (t *tx) Customer(ctx context.Context, id string) (*kobo.Customer, error) {
 func (t *tx) CustomerByEmail(ctx context.Context, appID string, live bool, email string) (*kobo.Customer, error) {
 	return one(ctx, t, "customer", scanCustomer, `SELECT `+customerCols+` FROM customers WHERE app_id = $1 AND live = $2 AND email = $3 ORDER BY created_at LIMIT 1`,
 		appID, live, strings.ToLower(email))
+}
+
+// customerKind is a customer's kind, individual unless said otherwise.
+func customerKind(c *kobo.Customer) string {
+	if c.Kind == "" {
+		return "individual"
+	}
+	return c.Kind
 }

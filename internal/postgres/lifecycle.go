@@ -133,6 +133,7 @@ var sealedSpecs = map[kobo.SealedField]sealedSpec{
 	kobo.FieldIdentityAddress2: {"identities", "account_id", "address_line2", false},
 	kobo.FieldCustomerName:     {"customers", "id", "name", false},
 	kobo.FieldCustomerPhone:    {"customers", "id", "phone", false},
+	kobo.FieldCustomerAddress:  {"customers", "id", "address", false},
 }
 
 func specOf(f kobo.SealedField) (sealedSpec, error) {

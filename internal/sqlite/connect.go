@@ -91,13 +91,13 @@ func (t *tx) ClaimConnectSession(ctx context.Context, id string, now, until time
 	return nil
 }
 
-const customerCols = `id, app_id, live, name, email, phone, id_type, id_number, created_at, updated_at`
+const customerCols = `id, app_id, live, name, email, phone, id_type, id_number, created_at, updated_at, address, kind`
 
 func scanCustomer(s scanner) (*kobo.Customer, error) {
 	var c kobo.Customer
 	var live int
 	var created, updated int64
-	if err := s.Scan(&c.ID, &c.AppID, &live, &c.Name, &c.Email, &c.Phone, &c.IDType, &c.IDNumber, &created, &updated); err != nil {
+	if err := s.Scan(&c.ID, &c.AppID, &live, &c.Name, &c.Email, &c.Phone, &c.IDType, &c.IDNumber, &created, &updated, &c.Address, &c.Kind); err != nil {
 		return nil, err
 	}
 	c.Live = live != 0
@@ -106,8 +106,8 @@ func scanCustomer(s scanner) (*kobo.Customer, error) {
 }
 
 func (t *tx) CreateCustomer(ctx context.Context, c *kobo.Customer) error {
-	_, err := t.exec(ctx, `INSERT INTO customers (`+customerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.AppID, boolInt(c.Live), c.Name, strings.ToLower(c.Email), c.Phone, c.IDType, c.IDNumber, ts(c.CreatedAt), ts(c.UpdatedAt))
+	_, err := t.exec(ctx, `INSERT INTO customers (`+customerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.AppID, boolInt(c.Live), c.Name, strings.ToLower(c.Email), c.Phone, c.IDType, c.IDNumber, ts(c.CreatedAt), ts(c.UpdatedAt), c.Address, customerKind(c))
 	return err
 }
 
@@ -118,4 +118,12 @@ func (t *tx) Customer(ctx context.Context, id string) (*kobo.Customer, error) {
 func (t *tx) CustomerByEmail(ctx context.Context, appID string, live bool, email string) (*kobo.Customer, error) {
 	return one(ctx, t, "customer", scanCustomer, `SELECT `+customerCols+` FROM customers WHERE app_id = ? AND live = ? AND email = ? ORDER BY created_at LIMIT 1`,
 		appID, boolInt(live), strings.ToLower(email))
+}
+
+// customerKind is a customer's kind, individual unless said otherwise.
+func customerKind(c *kobo.Customer) string {
+	if c.Kind == "" {
+		return "individual"
+	}
+	return c.Kind
 }

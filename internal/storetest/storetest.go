@@ -60,6 +60,8 @@ func Run(t *testing.T, open Opener) {
 		{"AppPurge", testAppPurge},
 		{"Prune", testPrune},
 		{"SealedFields", testSealedFields},
+		{"Enrichments", testEnrichments},
+		{"CustomerAdmin", testCustomerAdmin},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
