@@ -29,6 +29,7 @@ var EventTypes = []string{
 	kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,
 	kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventWebhookTest,
 	kobo.EventStatementJobCompleted, kobo.EventAccountIncome,
+	kobo.EventStatementInsights, kobo.EventTxnCategorisation, kobo.EventTxnMetadata, kobo.EventAccountCreditWorthy,
 }
 
 // DeliveryPage is a page of the delivery log.

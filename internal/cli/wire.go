@@ -130,6 +130,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	}
 	s.runner.Handle(app.JobBuildStatement, s.svc.BuildStatement)
 	s.runner.Handle(app.JobAnalyzeIncome, s.svc.AnalyzeIncomeJob)
+	s.runner.Handle(app.JobEnrich, s.svc.RunEnrichment)
 	s.runner.Handle(app.JobIngestStatement, s.svc.IngestStatement)
 	s.api = httpapi.New(httpapi.Config{
 		App: s.svc, Logger: log.With("component", "http"), Clock: clock, PublicURL: cfg.PublicURL,

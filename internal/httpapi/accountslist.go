@@ -15,6 +15,7 @@ import (
 func (s *Server) fidelityRoutes() {
 	m := s.mux
 	m.Handle("GET /v2/accounts", s.v2(s.secret(s.listAccountsV2)))
+	s.customerRoutes()
 	s.enrichmentRoutes()
 	s.sandboxUserRoutes()
 }

@@ -64,3 +64,11 @@ type CustomerAdminStore interface {
 	// AccountsByCustomer lists a customer's linked accounts, newest first.
 	AccountsByCustomer(ctx context.Context, customerID string) ([]*Account, error)
 }
+
+// Enrichment events (Mono's names).
+const (
+	EventStatementInsights   = "mono.events.statement_insights"
+	EventTxnCategorisation   = "mono.events.transaction_categorisation"
+	EventTxnMetadata         = "mono.events.transaction_metadata"
+	EventAccountCreditWorthy = "mono.events.account_credit_worthiness"
+)
