@@ -144,4 +144,3 @@ func (s *Server) creditworthiness(w http.ResponseWriter, r *http.Request) error 
 	s.writeV2(w, http.StatusOK, "The creditworthiness of "+a.Name+" is currently being processed. Once completed, the data will be sent to your webhook.", nil, nil)
 	return nil
 }
-
