@@ -112,6 +112,11 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/webhooks/enable":               d.page(d.authed(d.withApp(d.enableWebhooks))),
 		"GET /dashboard/apps/{app}/sandbox":                        d.page(d.authed(d.withApp(d.sandbox))),
 		"POST /dashboard/apps/{app}/sandbox/exchange":              d.page(d.authed(d.withApp(d.sandboxExchange))),
+		"POST /dashboard/apps/{app}/sandbox/clock":                 d.page(d.authed(d.withApp(d.sandboxAdvance))),
+		"POST /dashboard/apps/{app}/sandbox/fire":                  d.page(d.authed(d.withApp(d.sandboxFire))),
+		"POST /dashboard/apps/{app}/sandbox/reset_login":           d.page(d.authed(d.withApp(d.sandboxResetLogin))),
+		"POST /dashboard/apps/{app}/sandbox/users":                 d.page(d.authed(d.withApp(d.sandboxCreateUser))),
+		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   d.page(d.authed(d.withApp(d.sandboxDeleteUser))),
 		"GET /dashboard/apps/{app}/logs":                           d.page(d.authed(d.withApp(d.logs))),
 	}
 	return r

@@ -20,4 +20,9 @@ var flashes = map[string]string{
 	"test-sent":        "Test event sent. It appears below within a second or two.",
 	"webhooks-enabled": "Webhooks re-enabled.",
 	"test-linked":      "Test account linked. Its data is being fetched.",
+	"clock-advanced":   "Sandbox clock advanced. New transactions appear at the next sync.",
+	"event-fired":      "Webhook fired. It appears in the delivery log within a second or two.",
+	"login-reset":      "The next sync of this account will need re-authorisation.",
+	"user-created":     "Sandbox user created. Log in as it in the widget or with the Partners API.",
+	"user-deleted":     "Sandbox user deleted.",
 }

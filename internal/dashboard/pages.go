@@ -482,9 +482,14 @@ func (d *Dashboard) enableWebhooks(q *request) error {
 
 // ---- sandbox and logs ------------------------------------------------------
 
-func (d *Dashboard) sandbox(q *request) error {
+func (d *Dashboard) sandbox(q *request) error { return d.sandboxPage(q) }
+
+func (d *Dashboard) sandboxPage(q *request) error {
 	users, err := d.app.SandboxUsers(q.r.Context())
 	if err != nil && kobo.ErrorCode(err) != kobo.EUNAVAILABLE {
+		return err
+	}
+	if err := d.sandboxControls(q); err != nil {
 		return err
 	}
 	q.v.Title, q.v.Nav = "Sandbox", "sandbox"
