@@ -80,6 +80,16 @@ func monoEndpoints(t *testing.T, o e2eOpts) {
 		if len(accts) != 1 || accts[0].(map[string]any)["id"] != acct {
 			t.Fatalf("customer's accounts: %v", accts)
 		}
+		// fabiconcept's customer transactions: one entry per account,
+		// each with that account's transactions answer inside
+		waitUntil(t, "the customer's account", 30*time.Second, func() bool { return status(t, e, acct) == "AVAILABLE" })
+		ct := e.must(200, "GET", "/v2/customers/"+cid+"/transactions?period=last6months&page=1", nil, e.key()...)
+		shapeGolden(t, "v2_customer_transactions", ct.body)
+		entry := ct.m(t)["data"].([]any)[0].(map[string]any)
+		inner := obj(entry, "account_transaction_data", "data", "data")
+		if entry["account"] != acct || len(inner["transactions"].([]any)) == 0 || num(obj(inner, "meta")["total"]) < 1 {
+			t.Fatalf("customer transactions: %.500s", ct.body)
+		}
 		// another app never sees the customer
 		other := startE2E(t, o)
 		other.signupApp("")
