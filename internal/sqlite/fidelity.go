@@ -98,7 +98,7 @@ func (t *tx) ListCustomers(ctx context.Context, f kobo.CustomerFilter) ([]*kobo.
 	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
-	list, err := many(ctx, t, scanCustomer, `SELECT `+customerCols+` FROM customers WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+	list, err := many(ctx, t, scanCustomer, `SELECT `+customerCols+` FROM customers WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT (? + 0) OFFSET ?`,
 		append(args, max(f.Limit, 1), max(f.Offset, 0))...)
 	return list, total, err
 }
