@@ -85,6 +85,10 @@ func (e *StatementUnreadable) Error() string {
 type UploadStatus string
 
 const (
+	// UploadStaged is a widget upload the customer has not finished: read
+	// and stored, but no account exists until the partner exchanges the
+	// session's code (StatementStagingStore).
+	UploadStaged     UploadStatus = "STAGED"
 	UploadProcessing UploadStatus = "PROCESSING"
 	UploadAvailable  UploadStatus = "AVAILABLE"
 	UploadFailed     UploadStatus = "FAILED"
@@ -98,7 +102,8 @@ type StatementUpload struct {
 	ID         string
 	AppID      string
 	Live       bool
-	AccountID  string // empty when the upload failed before an account was made
+	AccountID  string // empty when the upload failed before an account was made, or is staged
+	SessionID  string // the connect session a widget upload was made in
 	CustomerID string
 	FileName   string
 	FileHash   string // SHA-256 of the bytes, hex: the same file twice is refused
