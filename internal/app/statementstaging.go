@@ -79,7 +79,7 @@ func (s *Service) StageStatementUpload(ctx context.Context, c *kobo.Caller, sess
 		return refuse(&kobo.Error{Code: kobo.EINVALID, Message: unreadable.Error(), Fields: map[string]string{"file": "holds no statement"}})
 	case err != nil:
 		return refuse(err)
-	case len(parsed.Rows) == 0:
+	case parsed.RowCount == 0:
 		return refuse(&kobo.Error{Code: kobo.EINVALID, Message: "the file holds no transaction rows", Fields: map[string]string{"file": "holds no transactions"}})
 	}
 	number := uploadNumber(parsed, in.AccountNumber)

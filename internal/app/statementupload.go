@@ -175,7 +175,7 @@ func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in Upload
 		return nil, err
 	}
 	s.notify()
-	s.log.InfoContext(ctx, "statement uploaded", "upload_id", u.ID, "account_id", u.AccountID, "format", u.Format, "rows", len(parsed.Rows))
+	s.log.InfoContext(ctx, "statement uploaded", "upload_id", u.ID, "account_id", u.AccountID, "format", u.Format, "rows", parsed.RowCount)
 	return u, nil
 }
 
@@ -304,7 +304,7 @@ func (s *Service) uploadInstitution(ctx context.Context, bankCode string) (*kobo
 func reportOf(p *kobo.ParsedStatement, inst *kobo.Institution) UploadReport {
 	r := UploadReport{Format: p.Format, Layout: p.Layout, Bank: UploadBank{Name: p.BankName, BankCode: p.BankCode}, AccountNumber: p.AccountNumber,
 		AccountName: p.AccountName, Currency: cmpStr(p.Currency, "NGN"), OpeningBalance: p.Opening, ClosingBalance: p.Closing,
-		Transactions: len(p.Rows), Checks: p.Checks, Authenticity: UploadAuthenticity{Verdict: p.Verdict, Reasons: p.Reasons}}
+		Transactions: p.RowCount, Checks: p.Checks, Authenticity: UploadAuthenticity{Verdict: p.Verdict, Reasons: p.Reasons}}
 	if r.Bank.Name == "" && inst.Provider != kobo.StatementProvider {
 		r.Bank.Name = inst.Name
 	}
@@ -315,13 +315,13 @@ func reportOf(p *kobo.ParsedStatement, inst *kobo.Institution) UploadReport {
 		r.Authenticity.Reasons = []string{}
 	}
 	start, end := p.PeriodStart, p.PeriodEnd
-	if start.IsZero() && len(p.Rows) > 0 { // no stated period: the rows' span
-		start, end = p.Rows[0].Date, p.Rows[len(p.Rows)-1].Date
+	if start.IsZero() && p.RowCount > 0 { // no stated period: the rows' span
+		start, end = p.First.Date, p.Last.Date
 	}
 	if !start.IsZero() {
 		r.Period = UploadPeriod{Start: start.Format("2006-01-02"), End: end.Format("2006-01-02")}
 	}
-	for _, row := range p.Rows {
+	for row := range p.Rows {
 		if row.Type == kobo.Debit {
 			r.Totals.Debits += row.Amount
 		} else {
@@ -357,6 +357,11 @@ func (s *Service) AccountUploads(ctx context.Context, accountID string) ([]*kobo
 	return list, err
 }
 
+// ingestChunk is how many rows of a statement one transaction merges:
+// bigger than a bank fetch's chunk (a statement job has nothing to wait
+// on between chunks), small enough to keep the write lock brief.
+const ingestChunk = 1000
+
 type ingestArgs struct {
 	UploadID string `json:"upload_id"`
 }
@@ -366,14 +371,21 @@ type ingestArgs struct {
 // overlapping statements merges into one. The n-th identical row of one
 // statement (two equal purchases on a day, no balance printed) gets its
 // own ref, the same n in every statement that holds it.
-func statementRef(r kobo.StatementRow, n int) string {
+func statementRef(r kobo.StatementRow, n int) string { return refOf(rowSum(r), n) }
+
+// rowSum is the hash a row's ref is made of.
+func rowSum(r kobo.StatementRow) [12]byte {
 	bal := "-"
 	if r.Balance != nil {
 		bal = strconv.FormatInt(*r.Balance, 10)
 	}
 	sum := sha256.Sum256([]byte(r.Date.UTC().Format(time.RFC3339) + "|" + string(r.Type) + "|" + strconv.FormatInt(r.Amount, 10) + "|" +
 		strings.ToLower(strings.Join(strings.Fields(r.Narration), " ")) + "|" + bal))
-	ref := "stmt_" + hex.EncodeToString(sum[:12])
+	return [12]byte(sum[:12])
+}
+
+func refOf(sum [12]byte, n int) string {
+	ref := "stmt_" + hex.EncodeToString(sum[:])
 	if n > 0 {
 		ref += "_" + strconv.Itoa(n)
 	}
@@ -417,41 +429,53 @@ func (s *Service) IngestStatement(ctx context.Context, j *kobo.Job) error {
 		return s.failUpload(ctx, u, acct, err)
 	}
 	now := s.now()
-	seen := map[string]int{}
-	txns := make([]kobo.Transaction, 0, len(parsed.Rows))
-	for _, r := range parsed.Rows {
-		base := statementRef(r, 0)
-		n := seen[base]
-		seen[base]++
-		ref := statementRef(r, n)
-		date := r.Date.UTC().Truncate(time.Microsecond)
-		txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, ref, date), AccountID: acct.ID, ProviderRef: ref, Type: r.Type, Amount: r.Amount,
-			Narration: r.Narration, Date: date, Balance: r.Balance, Currency: cmpStr(parsed.Currency, acct.Currency),
-			Category: s.categorize(r.Narration, r.Type, r.Amount), CreatedAt: now, UpdatedAt: now})
-	}
 	var newest *time.Time
 	if newest, err = s.newestTxnDate(ctx, acct.ID); err != nil {
 		return err
 	}
+	// a chunk of transactions at a time: a 20 MB export is 300,000 rows,
+	// and all of them as transactions at once held about 150 MB
+	seen := make(map[[12]byte]int32, parsed.RowCount)
 	merge := UploadMerge{}
-	for rest := txns; len(rest) > 0; {
-		n := min(len(rest), firstFetchChunk)
-		if err := s.store.Update(ctx, func(tx kobo.Tx) error {
-			m, err := tx.InsertTransactions(ctx, acct.ID, rest[:n])
+	batch := make([]kobo.Transaction, 0, ingestChunk)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.store.Update(ctx, func(tx kobo.Tx) error {
+			m, err := tx.InsertTransactions(ctx, acct.ID, batch)
 			merge.Added += m.Added + m.Modified
 			return err
-		}); err != nil {
-			return err
-		}
-		rest = rest[n:]
+		})
+		clear(batch) // drop the strings before the next chunk fills it
+		batch = batch[:0]
+		return err
 	}
-	merge.Duplicates = len(txns) - merge.Added
+	for r := range parsed.Rows {
+		sum := rowSum(r)
+		n := seen[sum]
+		seen[sum]++
+		ref := refOf(sum, int(n))
+		date := r.Date.UTC().Truncate(time.Microsecond)
+		batch = append(batch, kobo.Transaction{ID: txnID(acct.ID, ref, date), AccountID: acct.ID, ProviderRef: ref, Type: r.Type, Amount: r.Amount,
+			Narration: r.Narration, Date: date, Balance: r.Balance, Currency: cmpStr(parsed.Currency, acct.Currency),
+			Category: s.categorize(r.Narration, r.Type, r.Amount), CreatedAt: now, UpdatedAt: now})
+		if len(batch) == ingestChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	merge.Duplicates = parsed.RowCount - merge.Added
 	var report UploadReport
 	_ = json.Unmarshal(u.Report, &report)
 	report.Merge = &merge
 	// the newest statement sets the balance: a January statement uploaded
 	// after February's does not wind it back
-	last := parsed.Rows[len(parsed.Rows)-1]
+	last := parsed.Last
 	isNewest := newest == nil || !last.Date.Before(*newest)
 	return s.store.Update(ctx, func(tx kobo.Tx) error {
 		cur, err := tx.Account(ctx, acct.ID)
@@ -533,7 +557,7 @@ func (s *Service) readStoredUpload(ctx context.Context, u *kobo.StatementUpload)
 		password = kobo.Secret(pw)
 	}
 	p, err := s.statements.Read(ctx, f, size, u.FileName, kobo.StatementReadOptions{Password: password, BankCode: u.BankCode})
-	if err == nil && len(p.Rows) == 0 {
+	if err == nil && p.RowCount == 0 {
 		err = &kobo.StatementUnreadable{Format: p.Format, Found: "no transaction rows"}
 	}
 	return p, err

@@ -1,6 +1,7 @@
 package kobo
 
 import (
+	"iter"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -47,7 +48,13 @@ type ParsedStatement struct {
 	PeriodEnd     time.Time
 	Opening       *int64
 	Closing       *int64
-	Rows          []StatementRow // oldest first
+	// Rows yields the rows, oldest first (RowCount of them; First and
+	// Last are the ends, zero when there are none). An iterator, not a
+	// slice: the reader converts each row as it is asked for, so a 20 MB
+	// export's 300,000 rows are never held twice.
+	Rows        iter.Seq[StatementRow]
+	RowCount    int
+	First, Last StatementRow
 	Checks        []StatementCheck
 	Verdict       string // consistent, suspicious, unverifiable
 	Reasons       []string
