@@ -57,6 +57,9 @@ type benchOpts struct {
 	// (a throwaway database each); empty: SQLite in temporary directories.
 	databaseURL string
 	out         io.Writer
+	// bigUpload is the size of the statements suite's large upload (0:
+	// 20 MB, the API's limit; its test uses less)
+	bigUpload int
 }
 
 type benchSuite struct {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,9 +69,10 @@ func benchStatementUploads(ctx context.Context, o benchOpts) ([]benchResult, err
 	// peak RSS over a 20 MB upload: a 330,000-row CSV export, the largest
 	// statement the API takes, read at upload, stored, read again by the
 	// job and merged into a new account
-	big := statementimport.SampleCSV(330_000)
-	if len(big) > 20<<20 {
-		big = big[:bytes.LastIndexByte(big[:20<<20], '\n')+1]
+	size := cmp.Or(o.bigUpload, 20<<20)
+	big := statementimport.SampleCSV(size/60 + 10)
+	if len(big) > size {
+		big = big[:bytes.LastIndexByte(big[:size], '\n')+1]
 	}
 	rows := bytes.Count(big, []byte("\n")) - 2
 	before, err := vmHWM(k.pid)

@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/zip"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -277,6 +278,7 @@ func TestStatementUploadBadInput(t *testing.T) {
 		{"unknown field", "a.csv", []byte("x"), map[string]string{"colour": "blue"}, 400, "unknown field"},
 		{"too large", "big.csv", bytes.Repeat([]byte("01/12/2025,x,1.00\n"), (20<<20)/18+10), nil, 413, "20 MB"},
 		{"zip bomb", "bomb.xlsx", zipBomb(t), nil, 413, "expands"},
+		{"pdf bomb", "bomb.pdf", pdfBomb(t), nil, 413, "decodes to more than"},
 	}
 	for _, c := range cases {
 		r := e.upload(c.file, c.data, c.fields)
@@ -315,6 +317,38 @@ func zipBomb(t testing.TB) []byte {
 		w.Write(zeros)
 	}
 	zw.Close()
+	return b.Bytes()
+}
+
+// pdfBomb is a small PDF whose one page's content inflates to 64 MB of
+// spaces: the reader must refuse it by the inflated size, not read it.
+func pdfBomb(t testing.TB) []byte {
+	var z bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	spaces := bytes.Repeat([]byte{' '}, 1<<20)
+	for range 64 {
+		w.Write(spaces)
+	}
+	w.Close()
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+		fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	if b.Len() > 1<<20 {
+		t.Fatalf("the bomb is %d bytes", b.Len())
+	}
 	return b.Bytes()
 }
 
