@@ -1,11 +1,11 @@
 package kobo
 
 import (
-	"iter"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 )
 
@@ -55,9 +55,9 @@ type ParsedStatement struct {
 	Rows        iter.Seq[StatementRow]
 	RowCount    int
 	First, Last StatementRow
-	Checks        []StatementCheck
-	Verdict       string // consistent, suspicious, unverifiable
-	Reasons       []string
+	Checks      []StatementCheck
+	Verdict     string // consistent, suspicious, unverifiable
+	Reasons     []string
 }
 
 // StatementRow is one transaction line of a statement.
