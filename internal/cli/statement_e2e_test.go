@@ -423,3 +423,69 @@ func TestStatementUploadOfKoboPDF(t *testing.T) {
 		t.Fatalf("kobo's own statement judged suspicious: %v", st["authenticity"])
 	}
 }
+
+// widgetUpload posts a file to the widget's upload in a session.
+func (e *e2e) widgetUpload(name string, file []byte, headers ...string) res {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(file)
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.url+"/connect/api/statement", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return res{status: r.StatusCode, header: r.Header, body: b}
+}
+
+// TestStatementUploadViaConnectLink: a Connect Link's customer uploads a
+// statement; the link is the key, so kobo exchanges the code when the
+// customer finishes, the account is made then (with the link's customer
+// and reference), account_connected fires, and the partner's own
+// exchange of the same code answers the same account.
+func TestStatementUploadViaConnectLink(t *testing.T) {
+	t.Parallel()
+	hooks := newHookReceiver(t)
+	e := startE2E(t, e2eOpts{})
+	e.signupApp(hooks.srv.URL)
+	hooks.secret = e.app["webhook_secret"].(string)
+	r := e.must(200, "POST", "/v2/accounts/initiate", map[string]any{"customer": map[string]string{"name": "Ada Obi", "email": "ada@obi.ng"},
+		"meta": map[string]string{"ref": "loan-77"}, "scope": "auth", "redirect_url": "https://acme.ng/done"}, e.key()...)
+	u, _ := url.Parse(r.m(t)["data"].(map[string]any)["mono_url"].(string))
+	tok := u.Query().Get("link")
+	sess := e.must(200, "POST", "/connect/api/session", map[string]any{"institution": e.institution("GTBank"), "auth_method": "statement_upload"},
+		"x-link-token", tok).m(t)["session_id"].(string)
+	csv := gtbCSV("10,000.00", [][]string{{"01-Dec-2025", "SALARY", "", "\"250,000.00\"", "\"260,000.00\""}, {"02-Dec-2025", "POS", "\"10,000.00\"", "", "\"250,000.00\""}})
+	up := e.widgetUpload("gtb.csv", csv, "x-link-token", tok, "x-session-id", sess)
+	if up.status != 200 || up.m(t)["upload"].(map[string]any)["status"] != "STAGED" {
+		t.Fatalf("upload: %d %s", up.status, up.body)
+	}
+	code := e.must(200, "POST", "/connect/api/statement/confirm", nil, "x-link-token", tok, "x-session-id", sess).m(t)["code"].(string)
+	done := e.must(200, "POST", "/connect/api/link/complete", map[string]string{"code": code}, "x-link-token", tok).m(t)
+	redirect, _ := done["redirect"].(string)
+	ru, err := url.Parse(redirect)
+	if err != nil || ru.Host != "acme.ng" || ru.Query().Get("status") != "linked" {
+		t.Fatalf("redirect %q", redirect)
+	}
+	acct := ru.Query().Get("account_id")
+	again := e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...).m(t)["id"].(string)
+	if acct == "" || again != acct {
+		t.Fatalf("the partner's exchange answered %s, the link made %s", again, acct)
+	}
+	waitUntil(t, "statement read", 30*time.Second, func() bool { return status(t, e, again) == "AVAILABLE" })
+	a := e.must(200, "GET", "/v2/accounts/"+again, nil, e.key()...).m(t)["data"].(map[string]any)
+	if a["meta"].(map[string]any)["ref"] != "loan-77" || a["customer"] == nil || a["meta"].(map[string]any)["auth_method"] != "statement_upload" {
+		t.Fatalf("account: %v", a)
+	}
+	waitUntil(t, "connected and updated", 20*time.Second, func() bool {
+		return strings.Join(hooks.types(again), ",") == "account_connected,account_updated"
+	})
+}
