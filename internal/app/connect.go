@@ -198,6 +198,15 @@ func (s *Service) CreateSession(ctx context.Context, c *kobo.Caller, in SessionI
 		in.AuthMethod = inst.AuthMethods[0].Type
 	}
 	method, ok := inst.AuthMethod(in.AuthMethod)
+	if in.AuthMethod == kobo.AuthStatementUpload {
+		// every bank offers an upload beside its logins; there is nothing
+		// to re-authorise on an account built from files
+		if scope == kobo.ScopeReauth || s.statements == nil {
+			return nil, nil, &kobo.Error{Code: kobo.EINVALID, Message: "statement uploads cannot re-authorise an account; upload a newer statement instead",
+				Fields: map[string]string{"auth_method": "is not available here"}}
+		}
+		method, ok = uploadMethod(), true
+	}
 	if !ok {
 		var have []string
 		for _, m := range inst.AuthMethods {
@@ -819,11 +828,14 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 // re-authorisation already did when the user finished) and closes the
 // session, in one transaction.
 func (s *Service) finishLink(ctx context.Context, cs *kobo.ConnectSession) (*kobo.Account, error) {
+	if cs.AuthMethod == kobo.AuthStatementUpload {
+		return s.finishUploadLink(ctx, cs)
+	}
 	var acct *kobo.Account
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
 		var err error
-		if cs.Scope == kobo.ScopeReauth || cs.AuthMethod == kobo.AuthStatementUpload {
-			// re-authorised when the user finished, or made by a statement upload
+		if cs.Scope == kobo.ScopeReauth {
+			// re-authorised when the user finished
 			acct, err = tx.Account(ctx, cs.AccountID)
 		} else {
 			acct, err = s.linkAccount(ctx, tx, cs)

@@ -104,21 +104,8 @@ var (
 
 // UploadStatement is POST /v2/statements/upload.
 func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in UploadInput) (*kobo.StatementUpload, error) {
-	in.BankCode, in.AccountNumber = strings.TrimSpace(in.BankCode), strings.TrimSpace(in.AccountNumber)
-	in.CustomerName, in.CustomerEmail = strings.TrimSpace(in.CustomerName), strings.ToLower(strings.TrimSpace(in.CustomerEmail))
-	switch {
-	case in.File == nil || in.Size == 0:
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "file is required: send the statement as the multipart field \"file\"", Fields: map[string]string{"file": "is required"}}
-	case in.BankCode != "" && !reBankCode.MatchString(in.BankCode):
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "bank_code must be a CBN or NIP bank code (3 to 6 digits)", Fields: map[string]string{"bank_code": "is invalid"}}
-	case in.AccountNumber != "" && !reNUBAN.MatchString(in.AccountNumber):
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "account_number must be a 10-digit NUBAN", Fields: map[string]string{"account_number": "is invalid"}}
-	case in.CustomerEmail != "" && !strings.Contains(in.CustomerEmail, "@"):
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "customer[email] is not an email address", Fields: map[string]string{"customer.email": "is invalid"}}
-	case len(in.Reference) > 100:
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "ref must be at most 100 characters", Fields: map[string]string{"ref": "is too long"}}
-	case s.statements == nil:
-		return nil, kobo.Errorf(kobo.EUNAVAILABLE, "statement uploads are not configured on this server")
+	if err := s.checkUpload(&in); err != nil {
+		return nil, err
 	}
 	live := c.Mode.IsLive()
 	if prev, err := s.uploadByHash(ctx, c.App.ID, live, in.Hash); err != nil {
@@ -140,10 +127,7 @@ func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in Upload
 	case err != nil:
 		return nil, err
 	}
-	number := cmpStr(digitsOnly(parsed.AccountNumber), in.AccountNumber)
-	if !reNUBAN.MatchString(number) && parsed.AccountNumber != "" {
-		number = parsed.AccountNumber // an IBAN or another bank's own scheme
-	}
+	number := uploadNumber(parsed, in.AccountNumber)
 	u.Format = parsed.Format
 	if number == "" {
 		u.Status, u.Error = kobo.UploadFailed, "the statement prints no account number; send account_number with the upload"
@@ -169,29 +153,9 @@ func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in Upload
 		if u.CustomerID, _, err = resolveCustomer(ctx, tx, app.ID, live, in.CustomerID, in.CustomerName, in.CustomerEmail, now); err != nil {
 			return err
 		}
-		fp := s.fingerprint(inst, number, kobo.AuthStatementUpload)
-		list, err := tx.AccountsByFingerprint(ctx, app.ID, live, fp)
+		acct, err := s.uploadAccount(ctx, tx, app, live, inst, number, parsed.AccountName, parsed.Currency, u.CustomerID, in.Reference, u.ID, now)
 		if err != nil {
 			return err
-		}
-		var acct *kobo.Account
-		for _, a := range list {
-			if a.AuthMethod == kobo.AuthStatementUpload {
-				acct = a
-				break
-			}
-		}
-		if acct == nil {
-			acct = &kobo.Account{ID: kobo.NewID(now), AppID: app.ID, Live: live, CustomerID: u.CustomerID, InstitutionID: inst.ID,
-				AuthMethod: kobo.AuthStatementUpload, ProviderRef: "statement:" + number, Name: parsed.AccountName,
-				AccountNumber: kobo.AccountNumber(number), Fingerprint: fp, Currency: cmpStr(parsed.Currency, "NGN"),
-				DataStatus: kobo.DataProcessing, Reference: in.Reference, SessionID: u.ID, CreatedAt: now, UpdatedAt: now}
-			if err := tx.CreateAccount(ctx, acct); err != nil {
-				return err
-			}
-			if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountConnected, DataStatus: acct.DataStatus}); err != nil {
-				return err
-			}
 		}
 		u.AccountID = acct.ID
 		if err := tx.CreateStatementUpload(ctx, u); err != nil {
@@ -202,30 +166,91 @@ func (s *Service) UploadStatement(ctx context.Context, c *kobo.Caller, in Upload
 			}
 			return err
 		}
-		// the file, a chunk at a time: never more than one in memory
-		buf := make([]byte, UploadChunkSize)
-		for seq, off := 0, int64(0); off < in.Size; seq++ {
-			n, err := in.File.ReadAt(buf[:min(int64(len(buf)), in.Size-off)], off)
-			if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
-				return fmt.Errorf("read upload: %w", err)
-			}
-			if err := tx.PutUploadChunk(ctx, u.ID, seq, buf[:n]); err != nil {
-				return err
-			}
-			off += int64(n)
+		if err := putUploadFile(ctx, tx, u.ID, in.File, in.Size); err != nil {
+			return err
 		}
-		args, _ := json.Marshal(ingestArgs{UploadID: u.ID})
-		j := &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: JobIngestStatement, Args: args, AccountID: acct.ID,
-			UniqueKey: "fetch:" + acct.ID + ":" + u.ID, MaxAttempts: 5, RunAt: now, CreatedAt: now, UpdatedAt: now}
-		_, err = tx.EnqueueJob(ctx, j)
-		return err
+		return enqueueIngest(ctx, tx, acct.ID, u.ID, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.notify()
-	s.log.InfoContext(ctx, "statement uploaded", "upload_id", u.ID, "account_id", u.AccountID, "format", u.Format, "rows", len(parsed.Rows))
+	s.log.InfoContext(ctx, "statement uploaded", "upload_id", u.ID, "account_id", u.AccountID, "format", u.Format, "rows", parsed.RowCount)
 	return u, nil
+}
+
+// checkUpload tidies and validates an upload's fields.
+func (s *Service) checkUpload(in *UploadInput) error {
+	in.BankCode, in.AccountNumber = strings.TrimSpace(in.BankCode), strings.TrimSpace(in.AccountNumber)
+	in.CustomerName, in.CustomerEmail = strings.TrimSpace(in.CustomerName), strings.ToLower(strings.TrimSpace(in.CustomerEmail))
+	switch {
+	case in.File == nil || in.Size == 0:
+		return &kobo.Error{Code: kobo.EINVALID, Message: "file is required: send the statement as the multipart field \"file\"", Fields: map[string]string{"file": "is required"}}
+	case in.BankCode != "" && !reBankCode.MatchString(in.BankCode):
+		return &kobo.Error{Code: kobo.EINVALID, Message: "bank_code must be a CBN or NIP bank code (3 to 6 digits)", Fields: map[string]string{"bank_code": "is invalid"}}
+	case in.AccountNumber != "" && !reNUBAN.MatchString(in.AccountNumber):
+		return &kobo.Error{Code: kobo.EINVALID, Message: "account_number must be a 10-digit NUBAN", Fields: map[string]string{"account_number": "is invalid"}}
+	case in.CustomerEmail != "" && !strings.Contains(in.CustomerEmail, "@"):
+		return &kobo.Error{Code: kobo.EINVALID, Message: "customer[email] is not an email address", Fields: map[string]string{"customer.email": "is invalid"}}
+	case len(in.Reference) > 100:
+		return &kobo.Error{Code: kobo.EINVALID, Message: "ref must be at most 100 characters", Fields: map[string]string{"ref": "is too long"}}
+	case s.statements == nil:
+		return kobo.Errorf(kobo.EUNAVAILABLE, "statement uploads are not configured on this server")
+	}
+	return nil
+}
+
+// uploadAccount is the account an upload of number at inst extends: the
+// app's account built from uploads of that number at that bank, or a new
+// one (PROCESSING, announced with account_connected), in tx.
+func (s *Service) uploadAccount(ctx context.Context, tx kobo.Tx, app *kobo.App, live bool, inst *kobo.Institution, number, name, currency, customerID, ref, uploadID string, now time.Time) (*kobo.Account, error) {
+	fp := s.fingerprint(inst, number, kobo.AuthStatementUpload)
+	list, err := tx.AccountsByFingerprint(ctx, app.ID, live, fp)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range list {
+		if a.AuthMethod == kobo.AuthStatementUpload {
+			return a, nil
+		}
+	}
+	acct := &kobo.Account{ID: kobo.NewID(now), AppID: app.ID, Live: live, CustomerID: customerID, InstitutionID: inst.ID,
+		AuthMethod: kobo.AuthStatementUpload, ProviderRef: "statement:" + number, Name: name,
+		AccountNumber: kobo.AccountNumber(number), Fingerprint: fp, Currency: cmpStr(currency, "NGN"),
+		DataStatus: kobo.DataProcessing, Reference: ref, SessionID: uploadID, CreatedAt: now, UpdatedAt: now}
+	if err := tx.CreateAccount(ctx, acct); err != nil {
+		return nil, err
+	}
+	if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountConnected, DataStatus: acct.DataStatus}); err != nil {
+		return nil, err
+	}
+	return acct, nil
+}
+
+// putUploadFile stores the file a chunk at a time: never more than one
+// chunk in memory.
+func putUploadFile(ctx context.Context, tx kobo.Tx, uploadID string, file io.ReaderAt, size int64) error {
+	buf := make([]byte, min(UploadChunkSize, max(size, 1)))
+	for seq, off := 0, int64(0); off < size; seq++ {
+		n, err := file.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		if err != nil && !(errors.Is(err, io.EOF) && n > 0) {
+			return fmt.Errorf("read upload: %w", err)
+		}
+		if err := tx.PutUploadChunk(ctx, uploadID, seq, buf[:n]); err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
+// enqueueIngest queues the job that merges an upload into its account.
+func enqueueIngest(ctx context.Context, tx kobo.Tx, accountID, uploadID string, now time.Time) error {
+	args, _ := json.Marshal(ingestArgs{UploadID: uploadID})
+	j := &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: JobIngestStatement, Args: args, AccountID: accountID,
+		UniqueKey: "fetch:" + accountID + ":" + uploadID, MaxAttempts: 5, RunAt: now, CreatedAt: now, UpdatedAt: now}
+	_, err := tx.EnqueueJob(ctx, j)
+	return err
 }
 
 func duplicateUpload(prev *kobo.StatementUpload) error {
@@ -279,7 +304,7 @@ func (s *Service) uploadInstitution(ctx context.Context, bankCode string) (*kobo
 func reportOf(p *kobo.ParsedStatement, inst *kobo.Institution) UploadReport {
 	r := UploadReport{Format: p.Format, Layout: p.Layout, Bank: UploadBank{Name: p.BankName, BankCode: p.BankCode}, AccountNumber: p.AccountNumber,
 		AccountName: p.AccountName, Currency: cmpStr(p.Currency, "NGN"), OpeningBalance: p.Opening, ClosingBalance: p.Closing,
-		Transactions: len(p.Rows), Checks: p.Checks, Authenticity: UploadAuthenticity{Verdict: p.Verdict, Reasons: p.Reasons}}
+		Transactions: p.RowCount, Checks: p.Checks, Authenticity: UploadAuthenticity{Verdict: p.Verdict, Reasons: p.Reasons}}
 	if r.Bank.Name == "" && inst.Provider != kobo.StatementProvider {
 		r.Bank.Name = inst.Name
 	}
@@ -290,13 +315,13 @@ func reportOf(p *kobo.ParsedStatement, inst *kobo.Institution) UploadReport {
 		r.Authenticity.Reasons = []string{}
 	}
 	start, end := p.PeriodStart, p.PeriodEnd
-	if start.IsZero() && len(p.Rows) > 0 { // no stated period: the rows' span
-		start, end = p.Rows[0].Date, p.Rows[len(p.Rows)-1].Date
+	if start.IsZero() && p.RowCount > 0 { // no stated period: the rows' span
+		start, end = p.First.Date, p.Last.Date
 	}
 	if !start.IsZero() {
 		r.Period = UploadPeriod{Start: start.Format("2006-01-02"), End: end.Format("2006-01-02")}
 	}
-	for _, row := range p.Rows {
+	for row := range p.Rows {
 		if row.Type == kobo.Debit {
 			r.Totals.Debits += row.Amount
 		} else {
@@ -332,6 +357,11 @@ func (s *Service) AccountUploads(ctx context.Context, accountID string) ([]*kobo
 	return list, err
 }
 
+// ingestChunk is how many rows of a statement one transaction merges:
+// bigger than a bank fetch's chunk (a statement job has nothing to wait
+// on between chunks), small enough to keep the write lock brief.
+const ingestChunk = 1000
+
 type ingestArgs struct {
 	UploadID string `json:"upload_id"`
 }
@@ -341,14 +371,21 @@ type ingestArgs struct {
 // overlapping statements merges into one. The n-th identical row of one
 // statement (two equal purchases on a day, no balance printed) gets its
 // own ref, the same n in every statement that holds it.
-func statementRef(r kobo.StatementRow, n int) string {
+func statementRef(r kobo.StatementRow, n int) string { return refOf(rowSum(r), n) }
+
+// rowSum is the hash a row's ref is made of.
+func rowSum(r kobo.StatementRow) [12]byte {
 	bal := "-"
 	if r.Balance != nil {
 		bal = strconv.FormatInt(*r.Balance, 10)
 	}
 	sum := sha256.Sum256([]byte(r.Date.UTC().Format(time.RFC3339) + "|" + string(r.Type) + "|" + strconv.FormatInt(r.Amount, 10) + "|" +
 		strings.ToLower(strings.Join(strings.Fields(r.Narration), " ")) + "|" + bal))
-	ref := "stmt_" + hex.EncodeToString(sum[:12])
+	return [12]byte(sum[:12])
+}
+
+func refOf(sum [12]byte, n int) string {
+	ref := "stmt_" + hex.EncodeToString(sum[:])
 	if n > 0 {
 		ref += "_" + strconv.Itoa(n)
 	}
@@ -392,41 +429,53 @@ func (s *Service) IngestStatement(ctx context.Context, j *kobo.Job) error {
 		return s.failUpload(ctx, u, acct, err)
 	}
 	now := s.now()
-	seen := map[string]int{}
-	txns := make([]kobo.Transaction, 0, len(parsed.Rows))
-	for _, r := range parsed.Rows {
-		base := statementRef(r, 0)
-		n := seen[base]
-		seen[base]++
-		ref := statementRef(r, n)
-		date := r.Date.UTC().Truncate(time.Microsecond)
-		txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, ref, date), AccountID: acct.ID, ProviderRef: ref, Type: r.Type, Amount: r.Amount,
-			Narration: r.Narration, Date: date, Balance: r.Balance, Currency: cmpStr(parsed.Currency, acct.Currency),
-			Category: s.categorize(r.Narration, r.Type, r.Amount), CreatedAt: now, UpdatedAt: now})
-	}
 	var newest *time.Time
 	if newest, err = s.newestTxnDate(ctx, acct.ID); err != nil {
 		return err
 	}
+	// a chunk of transactions at a time: a 20 MB export is 300,000 rows,
+	// and all of them as transactions at once held about 150 MB
+	seen := make(map[[12]byte]int32, parsed.RowCount)
 	merge := UploadMerge{}
-	for rest := txns; len(rest) > 0; {
-		n := min(len(rest), firstFetchChunk)
-		if err := s.store.Update(ctx, func(tx kobo.Tx) error {
-			m, err := tx.InsertTransactions(ctx, acct.ID, rest[:n])
+	batch := make([]kobo.Transaction, 0, ingestChunk)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.store.Update(ctx, func(tx kobo.Tx) error {
+			m, err := tx.InsertTransactions(ctx, acct.ID, batch)
 			merge.Added += m.Added + m.Modified
 			return err
-		}); err != nil {
-			return err
-		}
-		rest = rest[n:]
+		})
+		clear(batch) // drop the strings before the next chunk fills it
+		batch = batch[:0]
+		return err
 	}
-	merge.Duplicates = len(txns) - merge.Added
+	for r := range parsed.Rows {
+		sum := rowSum(r)
+		n := seen[sum]
+		seen[sum]++
+		ref := refOf(sum, int(n))
+		date := r.Date.UTC().Truncate(time.Microsecond)
+		batch = append(batch, kobo.Transaction{ID: txnID(acct.ID, ref, date), AccountID: acct.ID, ProviderRef: ref, Type: r.Type, Amount: r.Amount,
+			Narration: r.Narration, Date: date, Balance: r.Balance, Currency: cmpStr(parsed.Currency, acct.Currency),
+			Category: s.categorize(r.Narration, r.Type, r.Amount), CreatedAt: now, UpdatedAt: now})
+		if len(batch) == ingestChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	merge.Duplicates = parsed.RowCount - merge.Added
 	var report UploadReport
 	_ = json.Unmarshal(u.Report, &report)
 	report.Merge = &merge
 	// the newest statement sets the balance: a January statement uploaded
 	// after February's does not wind it back
-	last := parsed.Rows[len(parsed.Rows)-1]
+	last := parsed.Last
 	isNewest := newest == nil || !last.Date.Before(*newest)
 	return s.store.Update(ctx, func(tx kobo.Tx) error {
 		cur, err := tx.Account(ctx, acct.ID)
@@ -508,7 +557,7 @@ func (s *Service) readStoredUpload(ctx context.Context, u *kobo.StatementUpload)
 		password = kobo.Secret(pw)
 	}
 	p, err := s.statements.Read(ctx, f, size, u.FileName, kobo.StatementReadOptions{Password: password, BankCode: u.BankCode})
-	if err == nil && len(p.Rows) == 0 {
+	if err == nil && p.RowCount == 0 {
 		err = &kobo.StatementUnreadable{Format: p.Format, Found: "no transaction rows"}
 	}
 	return p, err
@@ -551,6 +600,16 @@ func statementSyncOutcome() *SyncOutcome {
 		Message: "This account is built from uploaded statements; there is no bank to sync with. Upload a newer statement to extend it."}
 }
 
+// uploadNumber is the account number a statement is for: the one it
+// prints, else the customer's hint.
+func uploadNumber(parsed *kobo.ParsedStatement, hint string) string {
+	number := cmpStr(digitsOnly(parsed.AccountNumber), hint)
+	if !reNUBAN.MatchString(number) && parsed.AccountNumber != "" {
+		number = parsed.AccountNumber // an IBAN or another bank's own scheme
+	}
+	return number
+}
+
 func digitsOnly(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -575,42 +634,4 @@ func clipName(s string) string {
 		s = s[:200]
 	}
 	return s
-}
-
-// ConnectUpload is an upload made inside the Connect widget: the upload,
-// and the auth code the widget hands to onSuccess (empty when the upload
-// failed), which the partner exchanges for the account as after a login.
-type ConnectUpload struct {
-	Upload *kobo.StatementUpload
-	Code   string
-}
-
-// UploadStatementInConnect is the widget's "Upload a statement": the
-// customer chose institutionID (a bank, or the catalog's "any bank"
-// entry) and uploaded a file. It makes the upload as the API does, then a
-// connect session, already linked, whose code exchanges to the upload's
-// account.
-func (s *Service) UploadStatementInConnect(ctx context.Context, c *kobo.Caller, institutionID string, viaLink bool, in UploadInput) (*ConnectUpload, error) {
-	inst, err := s.Institution(ctx, institutionID)
-	if err != nil {
-		return nil, &kobo.Error{Code: kobo.EINVALID, Message: "institution " + strconvQuote(institutionID) + " does not exist", Fields: map[string]string{"institution": "does not exist"}}
-	}
-	if in.BankCode == "" && inst.Provider != kobo.StatementProvider {
-		in.BankCode = inst.BankCode
-	}
-	u, err := s.UploadStatement(ctx, c, in)
-	if err != nil || u.Status == kobo.UploadFailed {
-		return &ConnectUpload{Upload: u}, err
-	}
-	now := s.now()
-	code := "code_" + kobo.RandomToken(24)
-	exp := now.Add(CodeTTL)
-	cs := &kobo.ConnectSession{ID: "sess_" + kobo.RandomToken(24), AppID: c.App.ID, Live: c.Mode.IsLive(), InstitutionID: inst.ID,
-		AuthMethod: kobo.AuthStatementUpload, Scope: kobo.ScopeAuth, State: kobo.SessionLinked, CustomerID: u.CustomerID,
-		Reference: in.Reference, AccountID: u.AccountID, Form: kobo.UIForm{Title: "Linked"}, CodeHash: hashToken(code), CodeExpiresAt: &exp,
-		ViaLink: viaLink, ExpiresAt: now.Add(SessionTTL), CreatedAt: now, UpdatedAt: now}
-	if err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreateConnectSession(ctx, cs) }); err != nil {
-		return nil, err
-	}
-	return &ConnectUpload{Upload: u, Code: code}, nil
 }

@@ -18,6 +18,27 @@ import (
 // run: the ratio is what reading amounts, dates and headers costs over
 // splitting lines.
 func benchStatements(ctx context.Context, o benchOpts) ([]benchResult, error) {
+	out, err := benchStatementsCSV(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	// the PDF targets, so this suite holds every statement figure
+	pdfs, err := benchPDFImport(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range pdfs {
+		r.Suite = "statements"
+		out = append(out, r)
+	}
+	uploads, err := benchStatementUploads(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, uploads...), nil
+}
+
+func benchStatementsCSV(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	const rows = 100_000
 	data := statementimport.SampleCSV(rows)
 	runs := 5

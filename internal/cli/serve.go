@@ -226,7 +226,8 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 
 // housekeeping runs the periodic work every replica shares: it enqueues
 // due scheduled syncs (claims are exclusive, so replicas never double up),
-// purges deleted apps whose grace period is over, and hourly prunes
+// purges deleted apps whose grace period is over and statement uploads
+// abandoned in the widget, and hourly prunes
 // finished jobs, old idempotency records and what retention no longer
 // keeps (events and delivery logs, connect sessions, customers that never
 // linked, statement PDFs, expired tokens), counting it in pruned.
@@ -245,6 +246,12 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			log.Warn("purging deleted apps failed", "err", err)
 		} else if n > 0 {
 			pruned("purged_apps", n)
+		}
+		// abandoned widget uploads hold up to 20 MB each: every tick, not hourly
+		if n, err := svc.PruneStagedUploads(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("pruning abandoned statement uploads failed", "err", err)
+		} else if n > 0 {
+			pruned("staged_uploads", n)
 		}
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()

@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/zip"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -277,6 +278,7 @@ func TestStatementUploadBadInput(t *testing.T) {
 		{"unknown field", "a.csv", []byte("x"), map[string]string{"colour": "blue"}, 400, "unknown field"},
 		{"too large", "big.csv", bytes.Repeat([]byte("01/12/2025,x,1.00\n"), (20<<20)/18+10), nil, 413, "20 MB"},
 		{"zip bomb", "bomb.xlsx", zipBomb(t), nil, 413, "expands"},
+		{"pdf bomb", "bomb.pdf", pdfBomb(t), nil, 413, "decodes to more than"},
 	}
 	for _, c := range cases {
 		r := e.upload(c.file, c.data, c.fields)
@@ -315,6 +317,38 @@ func zipBomb(t testing.TB) []byte {
 		w.Write(zeros)
 	}
 	zw.Close()
+	return b.Bytes()
+}
+
+// pdfBomb is a small PDF whose one page's content inflates to 64 MB of
+// spaces: the reader must refuse it by the inflated size, not read it.
+func pdfBomb(t testing.TB) []byte {
+	var z bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	spaces := bytes.Repeat([]byte{' '}, 1<<20)
+	for range 64 {
+		w.Write(spaces)
+	}
+	w.Close()
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+		fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	if b.Len() > 1<<20 {
+		t.Fatalf("the bomb is %d bytes", b.Len())
+	}
 	return b.Bytes()
 }
 
@@ -388,4 +422,70 @@ func TestStatementUploadOfKoboPDF(t *testing.T) {
 	if v := st["authenticity"].(map[string]any)["verdict"]; v == "suspicious" {
 		t.Fatalf("kobo's own statement judged suspicious: %v", st["authenticity"])
 	}
+}
+
+// widgetUpload posts a file to the widget's upload in a session.
+func (e *e2e) widgetUpload(name string, file []byte, headers ...string) res {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(file)
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.url+"/connect/api/statement", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return res{status: r.StatusCode, header: r.Header, body: b}
+}
+
+// TestStatementUploadViaConnectLink: a Connect Link's customer uploads a
+// statement; the link is the key, so kobo exchanges the code when the
+// customer finishes, the account is made then (with the link's customer
+// and reference), account_connected fires, and the partner's own
+// exchange of the same code answers the same account.
+func TestStatementUploadViaConnectLink(t *testing.T) {
+	t.Parallel()
+	hooks := newHookReceiver(t)
+	e := startE2E(t, e2eOpts{})
+	e.signupApp(hooks.srv.URL)
+	hooks.secret = e.app["webhook_secret"].(string)
+	r := e.must(200, "POST", "/v2/accounts/initiate", map[string]any{"customer": map[string]string{"name": "Ada Obi", "email": "ada@obi.ng"},
+		"meta": map[string]string{"ref": "loan-77"}, "scope": "auth", "redirect_url": "https://acme.ng/done"}, e.key()...)
+	u, _ := url.Parse(r.m(t)["data"].(map[string]any)["mono_url"].(string))
+	tok := u.Query().Get("link")
+	sess := e.must(200, "POST", "/connect/api/session", map[string]any{"institution": e.institution("GTBank"), "auth_method": "statement_upload"},
+		"x-link-token", tok).m(t)["session_id"].(string)
+	csv := gtbCSV("10,000.00", [][]string{{"01-Dec-2025", "SALARY", "", "\"250,000.00\"", "\"260,000.00\""}, {"02-Dec-2025", "POS", "\"10,000.00\"", "", "\"250,000.00\""}})
+	up := e.widgetUpload("gtb.csv", csv, "x-link-token", tok, "x-session-id", sess)
+	if up.status != 200 || up.m(t)["upload"].(map[string]any)["status"] != "STAGED" {
+		t.Fatalf("upload: %d %s", up.status, up.body)
+	}
+	code := e.must(200, "POST", "/connect/api/statement/confirm", nil, "x-link-token", tok, "x-session-id", sess).m(t)["code"].(string)
+	done := e.must(200, "POST", "/connect/api/link/complete", map[string]string{"code": code}, "x-link-token", tok).m(t)
+	redirect, _ := done["redirect"].(string)
+	ru, err := url.Parse(redirect)
+	if err != nil || ru.Host != "acme.ng" || ru.Query().Get("status") != "linked" {
+		t.Fatalf("redirect %q", redirect)
+	}
+	acct := ru.Query().Get("account_id")
+	again := e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...).m(t)["id"].(string)
+	if acct == "" || again != acct {
+		t.Fatalf("the partner's exchange answered %s, the link made %s", again, acct)
+	}
+	waitUntil(t, "statement read", 30*time.Second, func() bool { return status(t, e, again) == "AVAILABLE" })
+	a := e.must(200, "GET", "/v2/accounts/"+again, nil, e.key()...).m(t)["data"].(map[string]any)
+	if a["meta"].(map[string]any)["ref"] != "loan-77" || a["customer"] == nil || a["meta"].(map[string]any)["auth_method"] != "statement_upload" {
+		t.Fatalf("account: %v", a)
+	}
+	waitUntil(t, "connected and updated", 20*time.Second, func() bool {
+		return strings.Join(hooks.types(again), ",") == "account_connected,account_updated"
+	})
 }

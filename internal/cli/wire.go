@@ -309,7 +309,8 @@ func sealStore(ctx context.Context, st kobo.Store, vlt kobo.Sealer, log *slog.Lo
 
 // prunedMetric registers kobo_pruned_total: rows retention removed, by
 // what they were (events, connect_sessions, customers, statements, tokens,
-// and purged_apps for deleted apps whose data went).
+// purged_apps for deleted apps whose data went, and staged_uploads for
+// widget statement uploads that were never exchanged).
 func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_pruned_total",
 		Help: "Rows removed by retention and deleted-app purges, by kind."}, []string{"kind"})
@@ -318,5 +319,6 @@ func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 		c.WithLabelValues(string(k)) // present at zero, so alerts can tell "none" from "not running"
 	}
 	c.WithLabelValues("purged_apps")
+	c.WithLabelValues("staged_uploads") // widget statement uploads nobody exchanged
 	return func(what string, n int) { c.WithLabelValues(what).Add(float64(n)) }
 }

@@ -38,43 +38,47 @@ func (s *Server) statementRoutes() {
 	s.mux.Handle("POST "+UploadPath, s.v2(s.secret(s.uploadStatement)))
 	s.mux.Handle("GET /v2/statements/uploads/{id}", s.v2(s.secret(s.statementUploadStatus)))
 	s.mux.Handle("POST "+WidgetUploadPath, s.v1(s.widgetKey(s.widgetUpload)))
+	s.mux.Handle("POST "+WidgetUploadPath+"/confirm", s.v1(s.widgetKey(s.widgetUploadConfirm)))
 }
 
 // WidgetUploadPath is the Connect widget's upload; its body limit is the
 // API upload's.
 const WidgetUploadPath = "/connect/api/statement"
 
-var widgetUploadFields = map[string]bool{"password": true, "institution": true, "reference": true, "customer[name]": true,
-	"customer[email]": true, "customer[id]": true, "account_number": true}
+// the customer comes from the session; only the file's own fields here
+var widgetUploadFields = map[string]bool{"password": true, "account_number": true}
 
-// widgetUpload is POST /connect/api/statement: "Upload a statement" in the
-// widget. It answers the parse summary and, once the file is accepted, the
-// code the widget passes to onSuccess. A locked PDF is a 400 naming the
-// password field, which the widget turns into a password prompt.
+// widgetUpload is POST /connect/api/statement (x-session-id: a session
+// opened with auth_method statement_upload): the file is read in the
+// session and staged, and the answer is its parse summary for the
+// customer to confirm. A locked PDF is a 400 naming the password field,
+// which the widget turns into a password prompt. No account exists until
+// the partner exchanges the code the confirmation gives.
 func (s *Server) widgetUpload(w http.ResponseWriter, r *http.Request) error {
 	sp, fields, err := readUpload(r, widgetUploadFields)
 	if err != nil {
 		return s.widgetError(w, err)
 	}
 	defer sp.close()
-	in := app.UploadInput{File: sp.f, Size: sp.size, Name: sp.name, Hash: sp.hash, Password: kobo.Secret(fields["password"]),
-		AccountNumber: fields["account_number"], CustomerID: fields["customer[id]"], CustomerName: fields["customer[name]"],
-		CustomerEmail: fields["customer[email]"], Reference: fields["reference"]}
-	l := linkFrom(r.Context())
-	if l != nil {
-		in.CustomerID, in.CustomerName, in.CustomerEmail, in.Reference = l.CustomerID, "", "", l.Reference
-	}
-	cu, err := s.app.UploadStatementInConnect(r.Context(), callerFrom(r.Context()), fields["institution"], l != nil, in)
+	in := app.UploadInput{File: sp.f, Size: sp.size, Name: sp.name, Hash: sp.hash, Password: kobo.Secret(fields["password"]), AccountNumber: fields["account_number"]}
+	u, err := s.app.StageStatementUpload(r.Context(), callerFrom(r.Context()), r.Header.Get("x-session-id"), in)
 	if err != nil {
 		return s.widgetError(w, err)
 	}
-	out := map[string]any{"upload": uploadData(cu.Upload)}
-	if cu.Code != "" {
-		out["responseCode"], out["code"] = app.CodeLinked, cu.Code
-	} else {
-		out["responseCode"], out["message"] = app.CodeBadInput, cu.Upload.Error
+	summary := uploadData(u)
+	delete(summary, "account") // there is none yet
+	writeJSON(w, http.StatusOK, map[string]any{"responseCode": app.CodeMoreInput, "message": "Confirm the statement", "upload": summary})
+	return nil
+}
+
+// widgetUploadConfirm is POST /connect/api/statement/confirm: the
+// customer accepted the summary; the answer is the code for onSuccess.
+func (s *Server) widgetUploadConfirm(w http.ResponseWriter, r *http.Request) error {
+	step, err := s.app.ConfirmStatementUpload(r.Context(), callerFrom(r.Context()), r.Header.Get("x-session-id"))
+	if err != nil {
+		return s.widgetError(w, err)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, widgetStep(step))
 	return nil
 }
 

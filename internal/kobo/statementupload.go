@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 )
 
@@ -47,10 +48,16 @@ type ParsedStatement struct {
 	PeriodEnd     time.Time
 	Opening       *int64
 	Closing       *int64
-	Rows          []StatementRow // oldest first
-	Checks        []StatementCheck
-	Verdict       string // consistent, suspicious, unverifiable
-	Reasons       []string
+	// Rows yields the rows, oldest first (RowCount of them; First and
+	// Last are the ends, zero when there are none). An iterator, not a
+	// slice: the reader converts each row as it is asked for, so a 20 MB
+	// export's 300,000 rows are never held twice.
+	Rows        iter.Seq[StatementRow]
+	RowCount    int
+	First, Last StatementRow
+	Checks      []StatementCheck
+	Verdict     string // consistent, suspicious, unverifiable
+	Reasons     []string
 }
 
 // StatementRow is one transaction line of a statement.
@@ -85,6 +92,10 @@ func (e *StatementUnreadable) Error() string {
 type UploadStatus string
 
 const (
+	// UploadStaged is a widget upload the customer has not finished: read
+	// and stored, but no account exists until the partner exchanges the
+	// session's code (StatementStagingStore).
+	UploadStaged     UploadStatus = "STAGED"
 	UploadProcessing UploadStatus = "PROCESSING"
 	UploadAvailable  UploadStatus = "AVAILABLE"
 	UploadFailed     UploadStatus = "FAILED"
@@ -98,7 +109,8 @@ type StatementUpload struct {
 	ID         string
 	AppID      string
 	Live       bool
-	AccountID  string // empty when the upload failed before an account was made
+	AccountID  string // empty when the upload failed before an account was made, or is staged
+	SessionID  string // the connect session a widget upload was made in
 	CustomerID string
 	FileName   string
 	FileHash   string // SHA-256 of the bytes, hex: the same file twice is refused

@@ -64,6 +64,7 @@ type Tx interface {
 	SandboxStateStore
 	RequestLogCapStore
 	StatementUploadStore
+	StatementStagingStore
 	ThrottleStore
 	LifecycleStore
 	SealedStore

@@ -11,7 +11,7 @@ import (
 )
 
 const uploadCols = `id, app_id, live, account_id, customer_id, file_name, file_hash, size, format, bank_code, reference, password,
-	status, report, error, created_at, updated_at`
+	status, report, error, created_at, updated_at, session_id`
 
 func scanUpload(s scanner) (*kobo.StatementUpload, error) {
 	var u kobo.StatementUpload
@@ -19,7 +19,7 @@ func scanUpload(s scanner) (*kobo.StatementUpload, error) {
 	var password, status, report string
 	var created, updated time.Time
 	if err := s.Scan(&u.ID, &u.AppID, &u.Live, &account, &u.CustomerID, &u.FileName, &u.FileHash, &u.Size, &u.Format, &u.BankCode,
-		&u.Reference, &password, &status, &report, &u.Error, &created, &updated); err != nil {
+		&u.Reference, &password, &status, &report, &u.Error, &created, &updated, &u.SessionID); err != nil {
 		return nil, err
 	}
 	if account != nil {
@@ -34,9 +34,9 @@ func scanUpload(s scanner) (*kobo.StatementUpload, error) {
 }
 
 func (t *tx) CreateStatementUpload(ctx context.Context, u *kobo.StatementUpload) error {
-	_, err := t.exec(ctx, `INSERT INTO statement_uploads (`+uploadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+	_, err := t.exec(ctx, `INSERT INTO statement_uploads (`+uploadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		u.ID, u.AppID, u.Live, nullString(u.AccountID), u.CustomerID, u.FileName, u.FileHash, u.Size, u.Format, u.BankCode,
-		u.Reference, string(u.Password), string(u.Status), string(u.Report), u.Error, utc(u.CreatedAt), utc(u.UpdatedAt))
+		u.Reference, string(u.Password), string(u.Status), string(u.Report), u.Error, utc(u.CreatedAt), utc(u.UpdatedAt), u.SessionID)
 	return err
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 const uploadCols = `id, app_id, live, account_id, customer_id, file_name, file_hash, size, format, bank_code, reference, password,
-	status, report, error, created_at, updated_at`
+	status, report, error, created_at, updated_at, session_id`
 
 func scanUpload(s scanner) (*kobo.StatementUpload, error) {
 	var u kobo.StatementUpload
@@ -18,7 +18,7 @@ func scanUpload(s scanner) (*kobo.StatementUpload, error) {
 	var password, status, report string
 	var created, updated int64
 	if err := s.Scan(&u.ID, &u.AppID, &live, &account, &u.CustomerID, &u.FileName, &u.FileHash, &u.Size, &u.Format, &u.BankCode,
-		&u.Reference, &password, &status, &report, &u.Error, &created, &updated); err != nil {
+		&u.Reference, &password, &status, &report, &u.Error, &created, &updated, &u.SessionID); err != nil {
 		return nil, err
 	}
 	u.Live, u.AccountID, u.Password, u.Status = live != 0, account.String, kobo.Sealed(password), kobo.UploadStatus(status)
@@ -30,9 +30,9 @@ func scanUpload(s scanner) (*kobo.StatementUpload, error) {
 }
 
 func (t *tx) CreateStatementUpload(ctx context.Context, u *kobo.StatementUpload) error {
-	_, err := t.exec(ctx, `INSERT INTO statement_uploads (`+uploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO statement_uploads (`+uploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.AppID, boolInt(u.Live), nullString(u.AccountID), u.CustomerID, u.FileName, u.FileHash, u.Size, u.Format, u.BankCode,
-		u.Reference, string(u.Password), string(u.Status), string(u.Report), u.Error, ts(u.CreatedAt), ts(u.UpdatedAt))
+		u.Reference, string(u.Password), string(u.Status), string(u.Report), u.Error, ts(u.CreatedAt), ts(u.UpdatedAt), u.SessionID)
 	return err
 }
 

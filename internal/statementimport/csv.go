@@ -111,5 +111,45 @@ func (CSV) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) (
 			}
 		}
 	}
-	return parseTable(FormatCSV, rows, opts)
+	lines, err := countLines(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return parseTable(FormatCSV, rows, lines, opts)
+}
+
+// countLines counts the file's lines long enough to be a statement row
+// (24 bytes: a date, an amount and a balance), reading it in chunks: an
+// upper bound on its rows, for sizing them. A file of blank or tiny lines
+// counts none, so it cannot make the parser reserve memory for rows it
+// does not have; at most maxPresized.
+func countLines(r io.ReaderAt, size int64) (int, error) {
+	const minRow, maxPresized = 24, 400_000
+	buf := make([]byte, 64<<10)
+	n, cur := 0, 0 // lines counted, length of the line being read
+	for off := int64(0); off < size; {
+		k, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		for b := buf[:k]; len(b) > 0; {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				cur += len(b)
+				break
+			}
+			if cur+i >= minRow {
+				n++
+			}
+			cur, b = 0, b[i+1:]
+		}
+		off += int64(k)
+		if k == 0 || (err != nil && !errors.Is(err, io.EOF)) {
+			if err != nil && !errors.Is(err, io.EOF) {
+				return 0, err
+			}
+			break
+		}
+	}
+	if cur >= minRow {
+		n++
+	}
+	return min(n, maxPresized), nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -412,4 +413,60 @@ func FuzzAmountFastPath(f *testing.F) {
 			t.Fatalf("amount(%q) = %d, %v; parseAmount = %d, %v", s, a, aok, b, bok)
 		}
 	})
+}
+
+// A row pasted twice (same date, amounts, narration and balance) is a
+// failed duplicate_rows check naming both lines; two equal purchases
+// without a balance or reference are ordinary and pass.
+func TestDuplicateRows(t *testing.T) {
+	find := func(checks []Check) Check {
+		for _, c := range checks {
+			if c.Name == "duplicate_rows" {
+				return c
+			}
+		}
+		t.Fatal("no duplicate_rows check")
+		return Check{}
+	}
+	b := func(v int64) *int64 { return &v }
+	d := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	st := &Statement{Format: FormatCSV, Rows: []Row{
+		{Date: d, Narration: "SALARY", Credit: 1000, Balance: b(1000), Line: 2},
+		{Date: d, Narration: "POS", Debit: 100, Balance: b(900), Line: 3},
+		{Date: d, Narration: "POS", Debit: 100, Balance: b(900), Line: 4},
+		{Date: d, Narration: "POS", Debit: 100, Balance: b(901), Line: 5}, // another balance: another row
+	}}
+	c := find(checksOf(st))
+	if c.Passed || !strings.Contains(c.Detail, "1 repeated rows") || !strings.Contains(c.Detail, "repeats line 3") {
+		t.Fatalf("pasted row: %+v", c)
+	}
+	plain := &Statement{Format: FormatCSV, Rows: []Row{{Date: d, Narration: "POS", Debit: 100, Line: 2}, {Date: d, Narration: "POS", Debit: 100, Line: 3}}}
+	if c := find(checksOf(plain)); !c.Passed {
+		t.Fatalf("two equal purchases without balances: %+v", c)
+	}
+}
+
+func checksOf(st *Statement) []Check { c, _, _ := Verify(st); return c }
+
+// countLines sizes a CSV's rows: lines long enough to be a row, never
+// blank ones (a file of newlines must not reserve a million rows), and a
+// last line without a newline counts.
+func TestCountLines(t *testing.T) {
+	row := "01/12/2025,POS PURCHASE,1,000.00,,9,000.00"
+	for _, c := range []struct {
+		data string
+		want int
+	}{
+		{"", 0},
+		{row, 1},
+		{row + "\n" + row + "\n", 2},
+		{"Date,Amount\n" + row + "\n\n\n" + row, 2},
+		{strings.Repeat("\n", 1<<20), 0},
+		{strings.Repeat(strings.Repeat("x", 70<<10)+"\n", 2), 2}, // lines longer than a read
+	} {
+		n, err := countLines(strings.NewReader(c.data), int64(len(c.data)))
+		if err != nil || n != c.want {
+			t.Errorf("%.30q…: %d, %v; want %d", c.data, n, err, c.want)
+		}
+	}
 }

@@ -256,6 +256,9 @@ func countWords(pages [][]pdfLine) int {
 	return n
 }
 
+// reMoney is an amount as statements print one: digits, two decimals.
+var reMoney = regexp.MustCompile(`\d\.\d\d\b`)
+
 // chooseLayout finds the header line on a page and the layout it belongs
 // to: among the layouts whose columns the line matches, one whose bank
 // marks the page text shows, else the customer's chosen bank, else the
@@ -291,8 +294,10 @@ func (p *PDFParser) chooseLayout(lines []pdfLine, earlier [][]pdfLine, opts Opti
 			b.WriteString(strings.ToLower(x.text()) + "\n")
 		}
 		for k := len(lines) - 3; k < len(lines); k++ {
-			if k > li {
-				b.WriteString(strings.ToLower(lines[k].text()) + "\n")
+			// a last line with an amount on it is the table's last row, not
+			// a footer: its narration may name another bank
+			if x := lines[k].text(); k > li && !reMoney.MatchString(x) {
+				b.WriteString(strings.ToLower(x) + "\n")
 			}
 		}
 		text := b.String()

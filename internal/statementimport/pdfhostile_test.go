@@ -244,6 +244,24 @@ func TestPDFTamperedStatement(t *testing.T) {
 	if len(st.Rows) != len(fx.rows) {
 		t.Errorf("%d rows, want %d", len(st.Rows), len(fx.rows))
 	}
+	// and the checks: suspicious, the running balance broken at that row,
+	// the second font and the appended revision named
+	checks, verdict, reasons := Verify(st)
+	if verdict != Suspicious {
+		t.Fatalf("verdict %s, want suspicious (%v)", verdict, reasons)
+	}
+	failed := map[string]string{}
+	for _, c := range checks {
+		if !c.Passed {
+			failed[c.Name] = c.Detail
+		}
+	}
+	if d, ok := failed["running_balance"]; !ok || !strings.Contains(d, rowName(&st.Rows[0])) {
+		t.Errorf("running_balance %q, want it broken at %s (failed: %v)", d, rowName(&st.Rows[0]), failed)
+	}
+	if len(failed) < 3 {
+		t.Errorf("failed checks %v: want the balance, the fonts and the revision", failed)
+	}
 }
 
 // Sizes the reader libraries allocate or loop by are refused first (found

@@ -69,3 +69,32 @@ func TestPDFRoundTripKoboStatement(t *testing.T) {
 		}
 	}
 }
+
+// A narration naming another bank on a page's last row (a transfer to a
+// Moniepoint account) does not make kobo's GTBank statement a Moniepoint
+// one: the last lines of a page count as a footer only when they hold no
+// amount. (Found driving the widget: banksim's seed 7 did exactly this.)
+func TestPDFLastRowNamingAnotherBank(t *testing.T) {
+	from := time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)
+	bal := int64(10_000_000)
+	var txns []kobo.Transaction
+	for i := range 120 {
+		bal -= 10_000
+		b := bal
+		txns = append(txns, kobo.Transaction{Date: from.Add(time.Duration(i) * 12 * time.Hour), Type: kobo.Debit, Amount: 10_000, Balance: &b,
+			Narration: "NIP/MONIEPOINT/OLUMIDE ADEBAYO/TRF FOR GIFT", Currency: "NGN"})
+	}
+	doc := statement.Document{Brand: "Acme Lending", GeneratedAt: from.AddDate(0, 3, 0), From: from, To: from.AddDate(0, 3, 0), HolderName: "ADA OBI",
+		Institution: "GTBank", BankCode: "058", AccountNumber: "0123456789", AccountType: "SAVINGS", Currency: "NGN", Transactions: txns}
+	var buf bytes.Buffer
+	if err := statement.Render(&buf, doc); err != nil {
+		t.Fatal(err)
+	}
+	st, err := parsePDF(t, buf.Bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Layout != "kobo" || st.BankName != "GTBank" || st.BankCode != "058" || len(st.Rows) != len(txns) {
+		t.Fatalf("layout %q bank %q %q, %d rows", st.Layout, st.BankName, st.BankCode, len(st.Rows))
+	}
+}

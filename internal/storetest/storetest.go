@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"Replays", testReplays},
 		{"RequestLogCap", testRequestLogCap},
 		{"StatementUploads", testStatementUploads},
+		{"StatementStaging", testStatementStaging},
 		{"IdempotencyModes", testIdempotencyModes},
 		{"Throttles", testThrottles},
 		{"AppPurge", testAppPurge},

@@ -38,20 +38,32 @@ func (r *Reader) Read(ctx context.Context, f io.ReaderAt, size int64, name strin
 	checks, verdict, reasons := statementimport.Verify(st)
 	out := &kobo.ParsedStatement{Format: string(st.Format), Layout: st.Layout, BankName: st.BankName, BankCode: st.BankCode,
 		AccountNumber: st.AccountNumber, AccountName: st.AccountName, Currency: st.Currency, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
-		Opening: st.Opening, Closing: st.Closing, Verdict: verdict, Reasons: reasons, Rows: make([]kobo.StatementRow, 0, len(st.Rows))}
+		Opening: st.Opening, Closing: st.Closing, Verdict: verdict, Reasons: reasons, RowCount: len(st.Rows)}
 	for _, c := range checks {
 		out.Checks = append(out.Checks, kobo.StatementCheck{Name: c.Name, Passed: c.Passed, Detail: c.Detail})
 	}
-	for _, row := range st.Rows {
-		sr := kobo.StatementRow{Date: row.Date, Balance: row.Balance, Narration: row.Narration, Reference: row.Reference}
-		if row.Debit > 0 {
-			sr.Type, sr.Amount = kobo.Debit, row.Debit
-		} else {
-			sr.Type, sr.Amount = kobo.Credit, row.Credit
+	rows := st.Rows
+	out.Rows = func(yield func(kobo.StatementRow) bool) {
+		for i := range rows {
+			if !yield(rowOf(&rows[i])) {
+				return
+			}
 		}
-		out.Rows = append(out.Rows, sr)
+	}
+	if len(rows) > 0 {
+		out.First, out.Last = rowOf(&rows[0]), rowOf(&rows[len(rows)-1])
 	}
 	return out, nil
+}
+
+func rowOf(row *statementimport.Row) kobo.StatementRow {
+	sr := kobo.StatementRow{Date: row.Date, Balance: row.Balance, Narration: row.Narration, Reference: row.Reference}
+	if row.Debit > 0 {
+		sr.Type, sr.Amount = kobo.Debit, row.Debit
+	} else {
+		sr.Type, sr.Amount = kobo.Credit, row.Credit
+	}
+	return sr
 }
 
 // mapErr turns the parsers' errors into kobo's: what the customer can fix

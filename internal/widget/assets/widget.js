@@ -142,7 +142,7 @@
     if (method === "statement_upload" || (methods.length === 1 && methods[0].type === "statement_upload")) {
       state.method = "statement_upload";
       post("mono.connect.institution_selected", { institution: { id: inst.id, name: inst.name }, authMethod: state.method });
-      return uploadForm("");
+      return startUpload();
     }
     if (!method && methods.length > 1) return chooseMethod(inst);
     state.method = method || (methods[0] && methods[0].type) || "internet_banking";
@@ -276,34 +276,52 @@
   }
 
   // ---- statement upload ---------------------------------------------------
-  // The customer's own statement file instead of a login: a file picker,
-  // a password prompt when the PDF is locked, the parse summary, then the
-  // same code to onSuccess as a login gives.
-  function uploadForm(message, needPassword) {
+  // The customer's own statement file instead of a login, in a connect
+  // session as a login is: a file picker, a password prompt when the PDF is
+  // locked, the parse summary to confirm, then the same code to onSuccess.
+  // The account is made when the partner exchanges the code.
+  function startUpload() {
+    render("LOADING", [p("Preparing the upload…", "muted")]);
+    var body = { institution: state.inst.id, auth_method: "statement_upload", reference: cfg.reference, scope: "auth" };
+    if (cfg.data && cfg.data.customer) body.customer = cfg.data.customer;
+    api("POST", "session", body).then(function (r) {
+      state.session = r.session_id;
+      uploadForm("");
+    }).catch(function (e) { fatal(e.message, startUpload); });
+  }
+
+  // uploadForm draws the picker; needPassword adds the PDF password field,
+  // passwordError is shown under that field (a wrong password), and kept is
+  // the file already chosen, so a password prompt does not make the
+  // customer pick it again.
+  function uploadForm(message, needPassword, passwordError, kept) {
     var err = message ? errorBox(message) : null;
     var f = el("form", { novalidate: true, id: "upload-form" });
     var file = el("input", { type: "file", name: "file", id: "f-file", accept: ".pdf,.csv,.xlsx,.xls,.xml,.ofx,.qfx,.sta,.mt940,.txt,.json", required: true });
     f.appendChild(el("label", { "for": "f-file" }, document.createTextNode("Statement file"), file,
-      el("span", { "class": "hint", text: "PDF, CSV, Excel, camt.053, OFX or MT940, up to 20 MB" })));
+      el("span", { "class": "hint", id: "f-file-hint", text: kept ? "Chosen: " + kept.name + " (or choose another)" : "PDF, CSV, Excel, camt.053, OFX or MT940, up to 20 MB" })));
     var pw = null;
     if (needPassword) {
-      pw = el("input", { type: "password", name: "password", id: "f-password", autocomplete: "off", required: true });
+      pw = el("input", { type: "password", name: "password", id: "f-password", autocomplete: "off", required: true,
+        "aria-invalid": passwordError ? "true" : null, "aria-describedby": passwordError ? "f-password-error" : null });
       f.appendChild(el("label", { "for": "f-password" }, document.createTextNode("PDF password"), pw,
+        passwordError ? el("span", { "class": "error field-error", id: "f-password-error", role: "alert", text: passwordError }) : null,
         el("span", { "class": "hint", text: "The password your bank sent with the statement" })));
     }
     var btn = el("button", { "class": "btn", type: "submit", text: "Upload", id: "upload-submit" });
     f.appendChild(btn);
     f.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      if (!file.files.length) { var e1 = errorBox("Choose your statement file"); if (err) err.replaceWith(e1); else f.before(e1); err = e1; return; }
+      var chosen = file.files.length ? file.files[0] : kept;
+      if (!chosen) { var e1 = errorBox("Choose your statement file"); if (err) err.replaceWith(e1); else f.before(e1); err = e1; return; }
+      if (pw && !pw.value) { var e0 = errorBox("Enter the PDF password"); if (err) err.replaceWith(e0); else f.before(e0); err = e0; return; }
       busy(btn, true);
-      uploadStatement(file.files[0], pw ? pw.value : "").then(function (r) {
-        if (r.code) return uploadSummary(r.upload, r.code);
-        busy(btn, false);
-        var e2 = errorBox(r.message || "kobo could not read this statement"); if (err) err.replaceWith(e2); else f.before(e2); err = e2;
+      uploadStatement(chosen, pw ? pw.value : "").then(function (r) {
+        return uploadSummary(r.upload);
       }).catch(function (e) {
+        if (e.status === 410) return fatal(e.message, startUpload); // the session is over: start another
         var wantsPassword = (e.body && e.body.errors || []).some(function (x) { return x.field === "password"; });
-        if (wantsPassword) return uploadForm(e.message, true);
+        if (wantsPassword) return pw ? uploadForm("", true, e.message, chosen) : uploadForm(e.message, true, "", chosen);
         busy(btn, false);
         var e3 = errorBox(e.message); if (err) err.replaceWith(e3); else f.before(e3); err = e3;
         post("mono.connect.error_occured", { errorType: "ERROR", errorMessage: e.message });
@@ -316,15 +334,9 @@
 
   function uploadStatement(file, password) {
     var body = new FormData();
-    body.append("institution", state.inst.id);
-    if (cfg.reference) body.append("reference", cfg.reference);
-    var cust = cfg.data && cfg.data.customer;
-    if (cust && cust.id) body.append("customer[id]", cust.id);
-    if (cust && cust.name) body.append("customer[name]", cust.name);
-    if (cust && cust.email) body.append("customer[email]", cust.email);
     if (password) body.append("password", password);
     body.append("file", file, file.name);
-    var headers = { "Accept": "application/json" };
+    var headers = { "Accept": "application/json", "x-session-id": state.session };
     if (cfg.link) headers["x-link-token"] = cfg.link; else headers["x-public-key"] = cfg.key;
     return fetch("/connect/api/statement", { method: "POST", headers: headers, body: body, credentials: "omit" }).then(function (r) {
       return r.json().catch(function () { return { message: "Unexpected response (" + r.status + ")" }; }).then(function (j) {
@@ -334,7 +346,7 @@
     });
   }
 
-  function uploadSummary(u, code) {
+  function uploadSummary(u) {
     var dl = el("dl", { "class": "kv", id: "upload-summary" });
     function row(k, v) { if (v) { dl.appendChild(el("dt", { text: k })); dl.appendChild(el("dd", { text: v })); } }
     row("Bank", u.bank && u.bank.name);
@@ -342,8 +354,18 @@
     row("Name", u.account_name);
     row("Period", u.period ? u.period.start + " to " + u.period.end : "");
     row("Transactions", u.transactions != null ? String(u.transactions) : "");
-    render("UPLOAD_SUMMARY", [el("h1", { text: "Statement received" }), p("This is what we read from your file.", "muted"), dl,
-      el("button", { "class": "btn", type: "button", id: "upload-continue", text: "Continue", onclick: function () { linked(code); } })]);
+    if (u.closing_balance != null) row("Closing balance", "₦" + (u.closing_balance / 100).toLocaleString("en-NG", { minimumFractionDigits: 2 }));
+    var again = el("button", { "class": "btn secondary", type: "button", id: "upload-again", text: "Upload a different file", onclick: function () { uploadForm(""); } });
+    var go = el("button", { "class": "btn", type: "button", id: "upload-continue", text: "Confirm", onclick: function () {
+      busy(go, true);
+      api("POST", "statement/confirm", {}).then(step).catch(function (e) {
+        busy(go, false);
+        if (e.status === 410) return fatal(e.message, startUpload);
+        go.before(errorBox(e.message));
+      });
+    } });
+    render("UPLOAD_SUMMARY", [el("h1", { text: "Is this your statement?" }), p("This is what we read from your file. Confirm to share it with " +
+      (state.app ? state.app.name : "the app") + ".", "muted"), dl, go, again]);
   }
 
   function reauthorise() {
