@@ -125,6 +125,13 @@ type attemptResult struct {
 // included (recording it promotes that one). Recording and claiming in
 // separate transactions took the writer twice per turn; on SQLite, with
 // the one writer shared with the API, that was the ceiling of a burst.
+//
+// A claim may hold more deliveries of an app than it may POST at once
+// (PerApp): those wait in the dispatcher, claimed, and each starts the
+// moment one of the app's POSTs is answered, with no turn in between.
+// Handing them back to the store instead (as the dispatcher once did,
+// due a second later) wrote them twice and left the app's slots idle
+// until the next turn.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	// The dispatcher's turns take the writer as requests do, not as
 	// background work. A turn is short (the outcomes and claims of at most
@@ -132,14 +139,33 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// produced by writes: as background work, held to a tenth of a busy
 	// writer, deliveries fell behind whatever wrote events faster than
 	// that, and the queue grew for as long as the load lasted.
-	// the buffer holds every outcome that can be waiting: those of the
-	// POSTs in flight at the last turn and of those it started
+	//
+	// The buffer holds every outcome that can be waiting: those of the
+	// deliveries held at the last turn and of those it claimed (held
+	// never passes Concurrency).
 	results := make(chan attemptResult, 2*d.c.Concurrency)
-	sem := make(chan struct{}, d.c.Concurrency)
 	var inflight sync.WaitGroup
-	var mu sync.Mutex
-	perApp := map[string]int{}
+	q := &queues{apps: map[string]*appQueue{}}
 	var batch []attemptResult
+	apps := appCache{}
+	healthy := map[string]time.Time{} // app → when Health last heard it answer
+
+	// start POSTs dl and then, while the app has deliveries waiting, the
+	// next of them, each as soon as the last was answered
+	var start func(dl *kobo.Delivery, app *kobo.App)
+	start = func(dl *kobo.Delivery, app *kobo.App) {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			for dl != nil {
+				r := d.attempt(context.WithoutCancel(ctx), dl, app)
+				// the slot is accounted for before the outcome wakes the
+				// loop, so the turn it wakes can fill it
+				dl, app = q.next(dl.AppID, ctx.Err() == nil)
+				results <- r
+			}
+		}()
+	}
 
 	for ctx.Err() == nil {
 	drain:
@@ -151,7 +177,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				break drain
 			}
 		}
-		free := d.c.Concurrency - len(sem)
+		free := d.c.Concurrency - q.count()
 		var claimed []*kobo.Delivery
 		if len(batch) > 0 || free > 0 {
 			outs := outcomes(batch)
@@ -177,52 +203,25 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				d.c.Logger.Warn("recording and claiming webhook deliveries failed", "err", err, "outcomes", len(outs))
 			}
 			if err == nil || ctx.Err() == nil {
-				d.health(ctx, batch)
+				d.health(ctx, batch, healthy)
 				batch = batch[:0]
 			}
 		}
-		apps := map[string]*kobo.App{}
 		var release []string
 		for _, dl := range claimed {
-			app, ok := apps[dl.AppID]
-			if !ok {
-				_ = d.c.Store.View(ctx, func(tx kobo.Tx) error {
-					var err error
-					// a deleted app still gets its last events (account_unlinked)
-					app, err = tx.DeletedApp(ctx, dl.AppID)
-					return err
-				})
-				apps[dl.AppID] = app
-			}
-			mu.Lock()
-			over := perApp[dl.AppID] >= d.c.PerApp
-			if !over {
-				perApp[dl.AppID]++
-			}
-			mu.Unlock()
-			if over {
+			app := apps.get(ctx, d, dl.AppID)
+			switch q.add(dl, app, d.c.PerApp) {
+			case startNow:
+				start(dl, app)
+			case tooMany:
 				release = append(release, dl.ID)
-				continue
 			}
-			sem <- struct{}{}
-			inflight.Add(1)
-			go func(dl *kobo.Delivery, app *kobo.App) {
-				defer inflight.Done()
-				r := d.attempt(context.WithoutCancel(ctx), dl, app)
-				// the slot is free before the outcome wakes the loop, so
-				// the turn it wakes can fill it
-				mu.Lock()
-				perApp[dl.AppID]--
-				mu.Unlock()
-				<-sem
-				results <- r
-			}(dl, app)
 		}
 		if len(release) > 0 {
 			at := d.c.Clock.Now().Add(time.Second)
 			_ = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(ctx, d.c.WorkerID, release, at) })
 		}
-		if len(claimed) > 0 && len(claimed) == free && len(release) == 0 {
+		if free > 0 && len(claimed) == free && len(release) == 0 {
 			continue // there may be more due
 		}
 		if r, ok := d.sleep(ctx, results); ok {
@@ -230,20 +229,155 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}
 
-	// record what is still out there, past the end of ctx
+	// hand back what waits unstarted, record what is still out there, past
+	// the end of ctx
+	bg := context.Background()
+	if ids := q.unstarted(); len(ids) > 0 {
+		if err := d.c.Store.Update(bg, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(bg, d.c.WorkerID, ids, d.c.Clock.Now()) }); err != nil {
+			d.c.Logger.Warn("handing back claimed webhook deliveries failed", "err", err, "count", len(ids))
+		}
+	}
 	go func() { inflight.Wait(); close(results) }()
 	for r := range results {
 		batch = append(batch, r)
 	}
 	if len(batch) > 0 {
-		bg := context.Background()
 		outs := outcomes(batch)
 		if err := d.finish(bg, outs); err != nil {
 			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
 		}
-		d.health(bg, batch)
+		d.health(bg, batch, nil)
 	}
 	return nil
+}
+
+// queues is what the dispatcher holds per app: POSTs in flight and claimed
+// deliveries waiting for one of them to be answered.
+type queues struct {
+	mu   sync.Mutex
+	apps map[string]*appQueue
+	held int // in flight and waiting, all apps
+}
+
+type appQueue struct {
+	inflight int
+	waiting  []waitingDelivery
+}
+
+type waitingDelivery struct {
+	d   *kobo.Delivery
+	app *kobo.App
+}
+
+type placement int
+
+const (
+	startNow placement = iota
+	waits
+	tooMany
+)
+
+// add places a claimed delivery: started if its app has a free slot,
+// waiting if not, handed back if as many wait as may be in flight (each
+// waiting one then starts within one POST's time, well inside its lease).
+func (q *queues) add(dl *kobo.Delivery, app *kobo.App, perApp int) placement {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := q.apps[dl.AppID]
+	if a == nil {
+		a = &appQueue{}
+		q.apps[dl.AppID] = a
+	}
+	p := startNow
+	switch {
+	case a.inflight < perApp:
+		a.inflight++
+	case len(a.waiting) < perApp:
+		a.waiting = append(a.waiting, waitingDelivery{dl, app})
+		p = waits
+	default:
+		return tooMany
+	}
+	q.held++
+	return p
+}
+
+// next is called when one of app's POSTs has been answered: it returns the
+// app's next waiting delivery to start in that slot, or frees the slot.
+func (q *queues) next(appID string, more bool) (*kobo.Delivery, *kobo.App) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := q.apps[appID]
+	q.held--
+	if more && len(a.waiting) > 0 {
+		w := a.waiting[0]
+		a.waiting = a.waiting[1:]
+		return w.d, w.app
+	}
+	a.inflight--
+	if a.inflight == 0 && len(a.waiting) == 0 {
+		delete(q.apps, appID)
+	}
+	return nil, nil
+}
+
+func (q *queues) count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held
+}
+
+// unstarted empties the waiting lists and returns their deliveries' ids.
+func (q *queues) unstarted() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ids []string
+	for _, a := range q.apps {
+		for _, w := range a.waiting {
+			ids = append(ids, w.d.ID)
+		}
+		q.held -= len(a.waiting)
+		a.waiting = nil
+	}
+	return ids
+}
+
+// appTTL is how long the dispatcher reuses an app it read (its webhook URL
+// and secret) and a healthy answer it reported: a partner's new URL
+// applies within this, and the store is not read once per turn for an app
+// that did not change.
+const appTTL = time.Second
+
+type cachedApp struct {
+	app *kobo.App
+	at  time.Time
+}
+
+type appCache map[string]cachedApp
+
+func (c appCache) get(ctx context.Context, d *Dispatcher, appID string) *kobo.App {
+	now := time.Now()
+	if e, ok := c[appID]; ok && now.Sub(e.at) < appTTL {
+		return e.app
+	}
+	var app *kobo.App
+	err := d.c.Store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		// a deleted app still gets its last events (account_unlinked)
+		app, err = tx.DeletedApp(ctx, appID)
+		return err
+	})
+	if err == nil {
+		c[appID] = cachedApp{app, now}
+		if len(c) > 4096 {
+			for id, e := range c {
+				if now.Sub(e.at) >= appTTL {
+					delete(c, id)
+				}
+			}
+		}
+	}
+	return app
 }
 
 // finish records outcomes in a transaction of their own.
@@ -260,8 +394,10 @@ func outcomes(batch []attemptResult) []kobo.DeliveryOutcome {
 }
 
 // health tells Health, once per app, whether its endpoint answered 2xx in
-// this batch at least once.
-func (d *Dispatcher) health(ctx context.Context, batch []attemptResult) {
+// this batch at least once. A healthy answer is told at most once per
+// appTTL per app (healthy remembers when; nil: always): it changes nothing
+// unless the endpoint was failing, and a failure is always told.
+func (d *Dispatcher) health(ctx context.Context, batch []attemptResult, healthy map[string]time.Time) {
 	if d.c.Health == nil || len(batch) == 0 {
 		return
 	}
@@ -269,7 +405,18 @@ func (d *Dispatcher) health(ctx context.Context, batch []attemptResult) {
 	for _, r := range batch {
 		ok[r.d.AppID] = ok[r.d.AppID] || r.ok
 	}
+	now := time.Now()
 	for app, up := range ok {
+		if healthy != nil {
+			if up && now.Sub(healthy[app]) < appTTL {
+				continue
+			}
+			if up {
+				healthy[app] = now
+			} else {
+				delete(healthy, app)
+			}
+		}
 		if _, err := d.c.Health(ctx, app, up); err != nil {
 			d.c.Logger.Warn("recording webhook health failed", "app_id", app, "err", err)
 		}
