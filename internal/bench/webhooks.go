@@ -154,7 +154,6 @@ func profileChild(name string, d time.Duration) {
 // fire records n events through the sandbox fire endpoint from 16
 // clients, round robin over the accounts, and returns how long it took.
 func (k *benchKobo) fire(ids []string, n int) (time.Duration, error) {
-	var fired atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
 	t0 := time.Now()
@@ -163,8 +162,11 @@ func (k *benchKobo) fire(ids []string, n int) (time.Duration, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := fired.Add(1); i <= int64(n); i = fired.Add(1) {
-				if _, err := k.fireOne(ids[int(i)%len(ids)]); err != nil {
+			// client w fires on accounts w, w+16, ...: one account's events
+			// are recorded one after another, so their timestamps are in
+			// their order (the sink checks the order by them)
+			for i := w; i < n; i += 16 {
+				if _, err := k.fireOne(ids[(w+16*(i/16))%len(ids)]); err != nil {
 					mu.Lock()
 					firstErr = cmpErr(firstErr, err)
 					mu.Unlock()
@@ -231,6 +233,9 @@ func (k *benchKobo) replica(ctx context.Context, n int) (stop func(), err error)
 		if args[i] == "--data-dir" && i+1 < len(args) {
 			args[i+1] = dir
 		}
+		if args[i] == "--admin-addr" && i+1 < len(args) {
+			args[i+1] = "" // KOBO_BENCH_ADMIN_ADDR profiles the first one
+		}
 	}
 	args = append(args, "--replica-id", fmt.Sprintf("bench-%d", n))
 	var cmd *exec.Cmd
@@ -278,6 +283,8 @@ func (k *benchKobo) steady(sink *hookSink, ids []string, rate float64, d time.Du
 	var wg sync.WaitGroup
 	var errs atomic.Int64
 	n := int(rate * d.Seconds())
+	// one account's fires one after another (see fire)
+	locks := make([]sync.Mutex, len(ids))
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
 		if wait := time.Until(t0.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > 0 {
@@ -286,6 +293,8 @@ func (k *benchKobo) steady(sink *hookSink, ids []string, rate float64, d time.Du
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			locks[i%len(ids)].Lock()
+			defer locks[i%len(ids)].Unlock()
 			if _, err := k.fireOne(ids[i%len(ids)]); err != nil {
 				errs.Add(1)
 			}

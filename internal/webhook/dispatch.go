@@ -111,9 +111,13 @@ func Body(e *kobo.Event) ([]byte, error) {
 }
 
 type attemptResult struct {
-	d   *kobo.Delivery
+	d   *kobo.Delivery // nil: only release
 	out kobo.DeliveryOutcome
 	ok  bool
+	// release: the rest of a run that will not be attempted (after a
+	// failure, at shutdown, or once the run has taken half its lease),
+	// handed back in the turn that records this outcome
+	release []string
 }
 
 // Run delivers until ctx ends, then waits for POSTs in flight and records
@@ -150,19 +154,42 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	apps := appCache{}
 	healthy := map[string]time.Time{} // app → when Health last heard it answer
 
-	// start POSTs dl and then, while the app has deliveries waiting, the
-	// next of them, each as soon as the last was answered
-	var start func(dl *kobo.Delivery, app *kobo.App)
-	start = func(dl *kobo.Delivery, app *kobo.App) {
+	// start POSTs a run's deliveries one after another, each as soon as
+	// the last was answered, and then, while the app has runs waiting, the
+	// next of them
+	var start func(run []*kobo.Delivery, app *kobo.App)
+	start = func(run []*kobo.Delivery, app *kobo.App) {
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
-			for dl != nil {
-				r := d.attempt(context.WithoutCancel(ctx), dl, app)
-				// the slot is accounted for before the outcome wakes the
-				// loop, so the turn it wakes can fill it
-				dl, app = q.next(dl.AppID, ctx.Err() == nil)
-				results <- r
+			for run != nil {
+				appID := run[0].AppID
+				claimedAt := time.Now()
+				for i, dl := range run {
+					rest := run[i+1:]
+					if i > 0 && (ctx.Err() != nil || time.Since(claimedAt) > d.c.Lease/2) {
+						// the rest goes back; the lease must not lapse on
+						// deliveries still waiting here
+						q.done(len(run) - i)
+						results <- attemptResult{release: deliveryIDs(run[i:])}
+						break
+					}
+					r := d.attempt(context.WithoutCancel(ctx), dl, app)
+					stop := !r.ok && len(rest) > 0
+					if stop {
+						// the endpoint is failing: the rest go back rather
+						// than each wait its timeout here
+						r.release = deliveryIDs(rest)
+					}
+					// the slot is accounted for before the outcome wakes
+					// the loop, so the turn it wakes can fill it
+					q.done(1 + len(r.release))
+					results <- r
+					if stop {
+						break
+					}
+				}
+				run, app = q.next(appID, ctx.Err() == nil)
 			}
 		}()
 	}
@@ -178,10 +205,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}
 		free := d.c.Concurrency - q.count()
-		var claimed []*kobo.Delivery
+		var claimed [][]*kobo.Delivery
 		if len(batch) > 0 || free > 0 {
-			outs := outcomes(batch)
+			outs, back := outcomes(batch), released(batch)
 			err := d.c.Store.Update(ctx, func(tx kobo.Tx) error {
+				if len(back) > 0 {
+					if err := tx.ReleaseDeliveries(ctx, d.c.WorkerID, back, d.c.Clock.Now()); err != nil {
+						return err
+					}
+				}
 				if len(outs) > 0 {
 					if err := tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()); err != nil {
 						return err
@@ -191,12 +223,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					return nil
 				}
 				var err error
-				claimed, err = tx.ClaimDeliveries(ctx, d.c.WorkerID, free, d.c.Clock.Now(), d.c.Lease)
+				claimed, err = tx.ClaimDeliveryRuns(ctx, d.c.WorkerID, free, RunLength, d.c.Clock.Now(), d.c.Lease)
 				return err
 			})
-			if err != nil && len(outs) > 0 && ctx.Err() == nil {
+			if err != nil && (len(outs) > 0 || len(back) > 0) && ctx.Err() == nil {
 				// a failed claim must not take the outcomes with it
-				err = d.finish(ctx, outs)
+				err = d.finish(ctx, outs, back)
 			}
 			if err != nil && ctx.Err() == nil {
 				// the leases will expire and the deliveries go out again: at least once
@@ -208,20 +240,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}
 		var release []string
-		for _, dl := range claimed {
-			app := apps.get(ctx, d, dl.AppID)
-			switch q.add(dl, app, d.c.PerApp) {
+		n := 0
+		for _, run := range claimed {
+			n += len(run)
+			app := apps.get(ctx, d, run[0].AppID)
+			switch q.add(run, app, d.c.PerApp) {
 			case startNow:
-				start(dl, app)
+				start(run, app)
 			case tooMany:
-				release = append(release, dl.ID)
+				release = append(release, deliveryIDs(run)...)
 			}
 		}
 		if len(release) > 0 {
 			at := d.c.Clock.Now().Add(time.Second)
 			_ = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(ctx, d.c.WorkerID, release, at) })
 		}
-		if free > 0 && len(claimed) == free && len(release) == 0 {
+		if free > 0 && n == free && len(release) == 0 {
 			continue // there may be more due
 		}
 		if r, ok := d.sleep(ctx, results); ok {
@@ -243,7 +277,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	if len(batch) > 0 {
 		outs := outcomes(batch)
-		if err := d.finish(bg, outs); err != nil {
+		if err := d.finish(bg, outs, released(batch)); err != nil {
 			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
 		}
 		d.health(bg, batch, nil)
@@ -251,21 +285,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// queues is what the dispatcher holds per app: POSTs in flight and claimed
-// deliveries waiting for one of them to be answered.
+// queues is what the dispatcher holds per app: runs in flight and claimed
+// runs waiting for one of them to finish.
 type queues struct {
 	mu   sync.Mutex
 	apps map[string]*appQueue
-	held int // in flight and waiting, all apps
+	held int // deliveries in flight and waiting, all apps
 }
 
 type appQueue struct {
-	inflight int
-	waiting  []waitingDelivery
+	inflight int // runs
+	waiting  []waitingRun
 }
 
-type waitingDelivery struct {
-	d   *kobo.Delivery
+type waitingRun struct {
+	run []*kobo.Delivery
 	app *kobo.App
 }
 
@@ -277,42 +311,50 @@ const (
 	tooMany
 )
 
-// add places a claimed delivery: started if its app has a free slot,
-// waiting if not, handed back if as many wait as may be in flight (each
-// waiting one then starts within one POST's time, well inside its lease).
-func (q *queues) add(dl *kobo.Delivery, app *kobo.App, perApp int) placement {
+// add places a claimed run: started if its app has a free slot, waiting
+// if not, handed back if as many wait as may be in flight (each waiting
+// one then starts within one run's time, which is kept inside half its
+// lease).
+func (q *queues) add(run []*kobo.Delivery, app *kobo.App, perApp int) placement {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	a := q.apps[dl.AppID]
+	appID := run[0].AppID
+	a := q.apps[appID]
 	if a == nil {
 		a = &appQueue{}
-		q.apps[dl.AppID] = a
+		q.apps[appID] = a
 	}
 	p := startNow
 	switch {
 	case a.inflight < perApp:
 		a.inflight++
 	case len(a.waiting) < perApp:
-		a.waiting = append(a.waiting, waitingDelivery{dl, app})
+		a.waiting = append(a.waiting, waitingRun{run, app})
 		p = waits
 	default:
 		return tooMany
 	}
-	q.held++
+	q.held += len(run)
 	return p
 }
 
-// next is called when one of app's POSTs has been answered: it returns the
-// app's next waiting delivery to start in that slot, or frees the slot.
-func (q *queues) next(appID string, more bool) (*kobo.Delivery, *kobo.App) {
+// done counts n deliveries of a run attempted or handed back.
+func (q *queues) done(n int) {
+	q.mu.Lock()
+	q.held -= n
+	q.mu.Unlock()
+}
+
+// next is called when one of app's runs has finished: it returns the app's
+// next waiting run to start in that slot, or frees the slot.
+func (q *queues) next(appID string, more bool) ([]*kobo.Delivery, *kobo.App) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	a := q.apps[appID]
-	q.held--
 	if more && len(a.waiting) > 0 {
 		w := a.waiting[0]
 		a.waiting = a.waiting[1:]
-		return w.d, w.app
+		return w.run, w.app
 	}
 	a.inflight--
 	if a.inflight == 0 && len(a.waiting) == 0 {
@@ -331,16 +373,30 @@ func (q *queues) count() int {
 func (q *queues) unstarted() []string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var ids []string
+	var out []string
 	for _, a := range q.apps {
 		for _, w := range a.waiting {
-			ids = append(ids, w.d.ID)
+			out = append(out, deliveryIDs(w.run)...)
+			q.held -= len(w.run)
 		}
-		q.held -= len(a.waiting)
 		a.waiting = nil
 	}
-	return ids
+	return out
 }
+
+func deliveryIDs(ds []*kobo.Delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+// RunLength is how many of an account's deliveries one claim may take in a
+// run (see kobo.WebhookRunStore): an account's next event goes as soon as
+// the last is answered, up to this many, before the next turn records them
+// and claims more.
+const RunLength = 8
 
 // appTTL is how long the dispatcher reuses an app it read (its webhook URL
 // and secret) and a healthy answer it reported: a partner's new URL
@@ -380,17 +436,38 @@ func (c appCache) get(ctx context.Context, d *Dispatcher, appID string) *kobo.Ap
 	return app
 }
 
-// finish records outcomes in a transaction of their own.
-func (d *Dispatcher) finish(ctx context.Context, outs []kobo.DeliveryOutcome) error {
-	return d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
+// finish records outcomes and hands deliveries back in a transaction of
+// their own.
+func (d *Dispatcher) finish(ctx context.Context, outs []kobo.DeliveryOutcome, back []string) error {
+	return d.c.Store.Update(ctx, func(tx kobo.Tx) error {
+		if len(back) > 0 {
+			if err := tx.ReleaseDeliveries(ctx, d.c.WorkerID, back, d.c.Clock.Now()); err != nil {
+				return err
+			}
+		}
+		if len(outs) == 0 {
+			return nil
+		}
+		return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now())
+	})
 }
 
 func outcomes(batch []attemptResult) []kobo.DeliveryOutcome {
-	outs := make([]kobo.DeliveryOutcome, len(batch))
-	for i, r := range batch {
-		outs[i] = r.out
+	outs := make([]kobo.DeliveryOutcome, 0, len(batch))
+	for _, r := range batch {
+		if r.d != nil {
+			outs = append(outs, r.out)
+		}
 	}
 	return outs
+}
+
+func released(batch []attemptResult) []string {
+	var out []string
+	for _, r := range batch {
+		out = append(out, r.release...)
+	}
+	return out
 }
 
 // health tells Health, once per app, whether its endpoint answered 2xx in
@@ -403,7 +480,9 @@ func (d *Dispatcher) health(ctx context.Context, batch []attemptResult, healthy 
 	}
 	ok := map[string]bool{}
 	for _, r := range batch {
-		ok[r.d.AppID] = ok[r.d.AppID] || r.ok
+		if r.d != nil {
+			ok[r.d.AppID] = ok[r.d.AppID] || r.ok
+		}
 	}
 	now := time.Now()
 	for app, up := range ok {
