@@ -526,8 +526,17 @@ func benchData(ctx context.Context, o benchOpts) ([]benchResult, error) {
 			rss = append(rss, v)
 		}
 	}
+	// the real ceiling: a static server on this host sending the very
+	// bytes (and headers) kobo answers this request with
+	static, staticBytes, stopStatic, err := sameBytes(k.client, pageURL(), h)
+	if err != nil {
+		return nil, err
+	}
+	defer stopStatic()
 	load(ctx, pageURL(), 64, d/4, h)
+	load(ctx, static, 64, d/4, nil)
 	base := load(ctx, hello, 64, d, nil)
+	same := load(ctx, static, 64, d, nil)
 	hot := load(ctx, pageURL(), 64, d, h)
 	sample()
 	// a 12-month PDF statement of the 3,000-row account
@@ -556,6 +565,8 @@ func benchData(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	h = http.Header{"Mono-Sec-Key": {k.sk}}
 	load(ctx, pageURL(), 64, d/4, h)
 	cold := load(ctx, pageURL(), 64, d, h)
+	same2 := load(ctx, static, 64, d, nil)
+	sameMax := max(same.RPS(), same2.RPS()) // the higher ceiling: the machine is shared
 	walk := func(id string) (time.Duration, error) {
 		var lat []time.Duration
 		var mu sync.Mutex
@@ -617,11 +628,12 @@ func benchData(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	peak := slices.Max(rss)
 	return []benchResult{
 		{Suite: "data", Name: fmt.Sprintf("GET /accounts/{id}/transactions?limit=100, %d-row history, 64 clients", sizes["k10"]), Value: hot.RPS(), Unit: "req/s",
-			Baseline: base.RPS(), BaseName: "req/s hello world", Ratio: hot.RPS() / base.RPS(), Target: "≥ 0.25", Pass: hot.RPS()/base.RPS() >= 0.25 && hot.Errors == 0,
-			Note: fmt.Sprintf("page cache on (as kobo runs); p50 %v p99 %v, errors %d", hot.Percentile(.5), hot.Percentile(.99), hot.Errors)},
-		{Suite: "data", Name: "the same, page cache off (every page read from SQLite)", Value: cold.RPS(), Unit: "req/s",
-			Baseline: base.RPS(), BaseName: "req/s hello world", Ratio: cold.RPS() / base.RPS(), Target: "(no target)", Pass: cold.Errors == 0,
-			Note: fmt.Sprintf("p50 %v p99 %v, errors %d", cold.Percentile(.5), cold.Percentile(.99), cold.Errors)},
+			Baseline: sameMax, BaseName: "req/s same-bytes static server", Ratio: hot.RPS() / sameMax, Target: "≥ 0.5", Pass: hot.RPS()/sameMax >= 0.5 && hot.Errors == 0,
+			Note: fmt.Sprintf("page cache on (as kobo runs); p50 %v p99 %v, errors %d; %.2f of hello world (%.0f req/s); the static server sends the same %d bytes at %.0f and %.0f req/s",
+				hot.Percentile(.5), hot.Percentile(.99), hot.Errors, hot.RPS()/base.RPS(), base.RPS(), staticBytes, same.RPS(), same2.RPS())},
+		{Suite: "data", Name: "the same, page cache off (every page read from the store)", Value: cold.RPS(), Unit: "req/s",
+			Baseline: sameMax, BaseName: "req/s same-bytes static server", Ratio: cold.RPS() / sameMax, Target: "≥ 0.2", Pass: cold.RPS()/sameMax >= 0.2 && cold.Errors == 0,
+			Note: fmt.Sprintf("p50 %v p99 %v, errors %d; %.2f of hello world", cold.Percentile(.5), cold.Percentile(.99), cold.Errors, cold.RPS()/base.RPS())},
 		{Suite: "data", Name: fmt.Sprintf("page p50 growth, %d → %d rows (cold, first page + 4 next links, 8 clients)", sizes["k1"], sizes[bigName]), Value: growth, Unit: "×",
 			Target: "< 2×", Pass: growth < 2, Note: fmt.Sprintf("p50 %v → %v", small.Round(time.Microsecond), large.Round(time.Microsecond))},
 		{Suite: "data", Name: fmt.Sprintf("12-month PDF statement of %d transactions, request to BUILT", sizes["k3"]), Value: ms(pdf), Unit: "ms", Target: "< 1000 ms", Pass: pdf < time.Second},
