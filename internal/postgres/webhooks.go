@@ -158,11 +158,11 @@ func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kob
 	// tried, they no longer hold their accounts back: each account's
 	// earliest waiting delivery may go unless something else before it
 	// still blocks it
-	b.Queue(`UPDATE webhook_deliveries d SET ready = true
-		WHERE d.id IN (SELECT (SELECT w.id FROM webhook_deliveries w WHERE w.app_id = q.app_id AND w.account_id = q.account_id
-				AND w.status IN ('pending', 'delivering') AND NOT w.ready ORDER BY w.event_seq LIMIT 1)
-			FROM (SELECT DISTINCT app_id, account_id FROM webhook_deliveries WHERE id = ANY($1)) q)
-		  AND NOT EXISTS (`+blocker+`)`, aDel)
+	b.Queue(`WITH q AS (SELECT DISTINCT app_id, account_id FROM webhook_deliveries WHERE id = ANY($1)),
+		nxt AS (SELECT (SELECT w.id FROM webhook_deliveries w WHERE w.app_id = q.app_id AND w.account_id = q.account_id
+				AND w.status IN ('pending', 'delivering') AND NOT w.ready ORDER BY w.event_seq LIMIT 1) AS id FROM q)
+		UPDATE webhook_deliveries d SET ready = true FROM nxt
+		WHERE d.id = nxt.id AND NOT EXISTS (`+blocker+`)`, aDel)
 	br := t.q.SendBatch(ctx, b)
 	for range b.Len() {
 		if _, err := br.Exec(); err != nil {
