@@ -58,6 +58,7 @@ type Tx interface {
 	IdempotencyStore
 	SyncStore
 	WebhookStore
+	WebhookRunStore
 	RequestLogStore
 	ReplayStore
 	KeyCheckStore

@@ -48,7 +48,7 @@ func (t *tx) EnqueueJob(ctx context.Context, j *kobo.Job) (bool, error) {
 	if tag.RowsAffected() == 0 {
 		return false, nil
 	}
-	if _, err := t.exec(ctx, `SELECT pg_notify($1, $2)`, JobsChannel, j.Kind); err != nil {
+	if err := t.wake(ctx, JobsChannel); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -18,7 +18,8 @@ var migrationFS embed.FS
 
 // Store is kobo.Store on PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	notices *notifier
 }
 
 var _ kobo.Store = (*Store)(nil)
@@ -56,7 +57,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, notices: &notifier{pool: pool, channels: map[string]*notice{}}}, nil
 }
 
 // Engine returns "postgres".
@@ -94,11 +95,15 @@ func (s *Store) Update(ctx context.Context, fn func(kobo.Tx) error) (err error) 
 			_ = t.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err = fn(&tx{q: t}); err != nil {
+	tt := &tx{q: t, notify: map[string]bool{}}
+	if err = fn(tt); err != nil {
 		return err
 	}
 	if err = t.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", classify(err))
+	}
+	for ch := range tt.notify {
+		s.notices.send(ch)
 	}
 	return nil
 }
@@ -113,6 +118,20 @@ type querier interface {
 
 type tx struct {
 	q querier
+	// notify collects the channels to wake once the transaction has
+	// committed (see notifier); nil outside Update.
+	notify map[string]bool
+}
+
+// wake asks for a notification on channel: after the commit in Update,
+// in the transaction itself elsewhere.
+func (t *tx) wake(ctx context.Context, channel string) error {
+	if t.notify != nil {
+		t.notify[channel] = true
+		return nil
+	}
+	_, err := t.exec(ctx, `SELECT pg_notify($1, '')`, channel)
+	return err
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (pgconn.CommandTag, error) {

@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,8 +57,7 @@ func (t *tx) CreateDelivery(ctx context.Context, d *kobo.Delivery) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `SELECT pg_notify($1, '')`, WebhooksChannel)
-	return err
+	return t.wake(ctx, WebhooksChannel)
 }
 
 // WebhooksChannel wakes webhook dispatchers on other replicas.
@@ -120,64 +117,60 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 	return t.withEvents(ctx, ds)
 }
 
-// FinishDeliveries sends the outcomes in one round trip (pgx batch), then
-// promotes each account's next delivery under its queue lock, in key order.
+// FinishDeliveries records a turn's outcomes in one round trip of four
+// statements, whatever their number: the attempts, the deliveries' new
+// states, the queue locks of their accounts (in byte order of the key, as
+// Replay takes them, so transactions cannot deadlock on each other), and
+// each account's next delivery promoted. One statement per outcome made a
+// turn of a hundred outcomes take a hundred milliseconds on a busy server.
 func (t *tx) FinishDeliveries(ctx context.Context, worker string, outcomes []kobo.DeliveryOutcome, now time.Time) error {
-	b := &pgx.Batch{}
-	for _, o := range outcomes {
-		a := o.Attempt
-		b.Queue(`INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, url, status_code, latency_us, response_body, error)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.ID, o.DeliveryID, a.Attempt, utc(a.AttemptedAt), a.URL, a.StatusCode, a.Latency.Microseconds(),
-			a.ResponseBody, a.Error)
-		var delivered *time.Time
-		if o.Status == kobo.DeliverySucceeded {
-			n := utc(now)
-			delivered = &n
-		}
-		b.Queue(`UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, locked_by = '', locked_until = NULL, url = $3,
-			last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = coalesce($7, delivered_at)
-			WHERE id = $8 AND locked_by = $9 RETURNING app_id, account_id`, string(o.Status), utcPtr(o.NextAttemptAt), a.URL, a.StatusCode, a.Error, utc(now), delivered,
-			o.DeliveryID, worker)
+	if len(outcomes) == 0 {
+		return nil
 	}
+	n := len(outcomes)
+	var (
+		aID, aDel, aURL, aBody, aErr = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		aNum, aCode                  = make([]int32, n), make([]int32, n)
+		aAt                          = make([]time.Time, n)
+		aLat                         = make([]int64, n)
+		dStatus                      = make([]string, n)
+		dNext                        = make([]*time.Time, n)
+	)
+	for i, o := range outcomes {
+		a := o.Attempt
+		aID[i], aDel[i], aNum[i], aAt[i], aURL[i], aCode[i], aLat[i], aBody[i], aErr[i] = a.ID, o.DeliveryID, int32(a.Attempt), utc(a.AttemptedAt), a.URL,
+			int32(a.StatusCode), a.Latency.Microseconds(), a.ResponseBody, a.Error
+		dStatus[i], dNext[i] = string(o.Status), utcPtr(o.NextAttemptAt)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO webhook_attempts (id, delivery_id, attempt, attempted_at, url, status_code, latency_us, response_body, error)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::int[], $7::bigint[], $8::text[], $9::text[])`,
+		aID, aDel, aNum, aAt, aURL, aCode, aLat, aBody, aErr)
+	// a delivery whose lease was lost is left alone: the new holder
+	// records its own outcome
+	b.Queue(`UPDATE webhook_deliveries d SET status = o.status, next_attempt_at = o.next, locked_by = '', locked_until = NULL, url = o.url,
+		last_status_code = o.code, last_error = o.err, updated_at = $7,
+		delivered_at = CASE WHEN o.status = 'succeeded' THEN $7 ELSE d.delivered_at END
+		FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::int[], $6::text[]) AS o(id, status, next, url, code, err)
+		WHERE d.id = o.id AND d.locked_by = $8`, aDel, dStatus, dNext, aURL, aCode, aErr, utc(now), worker)
+	b.Queue(`SELECT count(pg_advisory_xact_lock(hashtextextended(q.k, 7210)))
+		FROM (SELECT u.k FROM (SELECT DISTINCT app_id || '/' || account_id AS k FROM webhook_deliveries WHERE id = ANY($1)) u ORDER BY u.k COLLATE "C") q`, aDel)
+	// tried, they no longer hold their accounts back: each account's
+	// earliest waiting delivery may go unless something else before it
+	// still blocks it
+	b.Queue(`WITH q AS (SELECT DISTINCT app_id, account_id FROM webhook_deliveries WHERE id = ANY($1)),
+		nxt AS (SELECT (SELECT w.id FROM webhook_deliveries w WHERE w.app_id = q.app_id AND w.account_id = q.account_id
+				AND w.status IN ('pending', 'delivering') AND NOT w.ready ORDER BY w.event_seq LIMIT 1) AS id FROM q)
+		UPDATE webhook_deliveries d SET ready = true FROM nxt
+		WHERE d.id = nxt.id AND NOT EXISTS (`+blocker+`)`, aDel)
 	br := t.q.SendBatch(ctx, b)
-	queues := map[[2]string]bool{}
-	for range outcomes {
+	for range b.Len() {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return classify(err)
 		}
-		var q [2]string
-		switch err := br.QueryRow().Scan(&q[0], &q[1]); {
-		case err == pgx.ErrNoRows: // the lease was lost; the new holder records its own outcome
-		case err != nil:
-			br.Close()
-			return classify(err)
-		default:
-			queues[q] = true
-		}
 	}
-	if err := br.Close(); err != nil {
-		return classify(err)
-	}
-	keys := make([][2]string, 0, len(queues))
-	for q := range queues {
-		keys = append(keys, q)
-	}
-	slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
-	for _, q := range keys {
-		if err := t.lockAccountQueue(ctx, q[0], q[1]); err != nil {
-			return err
-		}
-		// tried, it no longer holds its account back: the earliest waiting
-		// delivery may go unless something else before it still blocks it
-		if _, err := t.exec(ctx, `UPDATE webhook_deliveries d SET ready = true
-			WHERE d.id = (SELECT id FROM webhook_deliveries WHERE app_id = $1 AND account_id = $2 AND status IN ('pending', 'delivering') AND NOT ready
-				ORDER BY event_seq LIMIT 1)
-			  AND NOT EXISTS (`+blocker+`)`, q[0], q[1]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return classify(br.Close())
 }
 
 func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string, at time.Time) error {

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"DeliveryOrder", testDeliveryOrder},
 		{"DeliveriesConcurrentClaims", testDeliveriesConcurrentClaims},
+		{"DeliveryRuns", testDeliveryRuns},
 		{"RefreshStats", testRefreshStats},
 		{"KeyChecks", testKeyChecks},
 		{"KeyChecksFirstStartRace", testKeyChecksFirstStartRace},

@@ -111,9 +111,13 @@ func Body(e *kobo.Event) ([]byte, error) {
 }
 
 type attemptResult struct {
-	d   *kobo.Delivery
+	d   *kobo.Delivery // nil: only release
 	out kobo.DeliveryOutcome
 	ok  bool
+	// release: the rest of a run that will not be attempted (after a
+	// failure, at shutdown, or once the run has taken half its lease),
+	// handed back in the turn that records this outcome
+	release []string
 }
 
 // Run delivers until ctx ends, then waits for POSTs in flight and records
@@ -125,6 +129,13 @@ type attemptResult struct {
 // included (recording it promotes that one). Recording and claiming in
 // separate transactions took the writer twice per turn; on SQLite, with
 // the one writer shared with the API, that was the ceiling of a burst.
+//
+// A claim may hold more deliveries of an app than it may POST at once
+// (PerApp): those wait in the dispatcher, claimed, and each starts the
+// moment one of the app's POSTs is answered, with no turn in between.
+// Handing them back to the store instead (as the dispatcher once did,
+// due a second later) wrote them twice and left the app's slots idle
+// until the next turn.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	// The dispatcher's turns take the writer as requests do, not as
 	// background work. A turn is short (the outcomes and claims of at most
@@ -132,14 +143,56 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// produced by writes: as background work, held to a tenth of a busy
 	// writer, deliveries fell behind whatever wrote events faster than
 	// that, and the queue grew for as long as the load lasted.
-	// the buffer holds every outcome that can be waiting: those of the
-	// POSTs in flight at the last turn and of those it started
+	//
+	// The buffer holds every outcome that can be waiting: those of the
+	// deliveries held at the last turn and of those it claimed (held
+	// never passes Concurrency).
 	results := make(chan attemptResult, 2*d.c.Concurrency)
-	sem := make(chan struct{}, d.c.Concurrency)
 	var inflight sync.WaitGroup
-	var mu sync.Mutex
-	perApp := map[string]int{}
+	q := &queues{apps: map[string]*appQueue{}}
 	var batch []attemptResult
+	apps := appCache{}
+	healthy := map[string]time.Time{} // app → when Health last heard it answer
+
+	// start POSTs a run's deliveries one after another, each as soon as
+	// the last was answered, and then, while the app has runs waiting, the
+	// next of them
+	var start func(run []*kobo.Delivery, app *kobo.App)
+	start = func(run []*kobo.Delivery, app *kobo.App) {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			for run != nil {
+				appID := run[0].AppID
+				claimedAt := time.Now()
+				for i, dl := range run {
+					rest := run[i+1:]
+					if i > 0 && (ctx.Err() != nil || time.Since(claimedAt) > d.c.Lease/2) {
+						// the rest goes back; the lease must not lapse on
+						// deliveries still waiting here
+						q.done(len(run) - i)
+						results <- attemptResult{release: deliveryIDs(run[i:])}
+						break
+					}
+					r := d.attempt(context.WithoutCancel(ctx), dl, app)
+					stop := !r.ok && len(rest) > 0
+					if stop {
+						// the endpoint is failing: the rest go back rather
+						// than each wait its timeout here
+						r.release = deliveryIDs(rest)
+					}
+					// the slot is accounted for before the outcome wakes
+					// the loop, so the turn it wakes can fill it
+					q.done(1 + len(r.release))
+					results <- r
+					if stop {
+						break
+					}
+				}
+				run, app = q.next(appID, ctx.Err() == nil)
+			}
+		}()
+	}
 
 	for ctx.Err() == nil {
 	drain:
@@ -151,11 +204,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				break drain
 			}
 		}
-		free := d.c.Concurrency - len(sem)
-		var claimed []*kobo.Delivery
+		free := d.c.Concurrency - q.count()
+		var claimed [][]*kobo.Delivery
 		if len(batch) > 0 || free > 0 {
-			outs := outcomes(batch)
+			outs, back := outcomes(batch), released(batch)
 			err := d.c.Store.Update(ctx, func(tx kobo.Tx) error {
+				if len(back) > 0 {
+					if err := tx.ReleaseDeliveries(ctx, d.c.WorkerID, back, d.c.Clock.Now()); err != nil {
+						return err
+					}
+				}
 				if len(outs) > 0 {
 					if err := tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()); err != nil {
 						return err
@@ -165,64 +223,39 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					return nil
 				}
 				var err error
-				claimed, err = tx.ClaimDeliveries(ctx, d.c.WorkerID, free, d.c.Clock.Now(), d.c.Lease)
+				claimed, err = tx.ClaimDeliveryRuns(ctx, d.c.WorkerID, free, RunLength, d.c.Clock.Now(), d.c.Lease)
 				return err
 			})
-			if err != nil && len(outs) > 0 && ctx.Err() == nil {
+			if err != nil && (len(outs) > 0 || len(back) > 0) && ctx.Err() == nil {
 				// a failed claim must not take the outcomes with it
-				err = d.finish(ctx, outs)
+				err = d.finish(ctx, outs, back)
 			}
 			if err != nil && ctx.Err() == nil {
 				// the leases will expire and the deliveries go out again: at least once
 				d.c.Logger.Warn("recording and claiming webhook deliveries failed", "err", err, "outcomes", len(outs))
 			}
 			if err == nil || ctx.Err() == nil {
-				d.health(ctx, batch)
+				d.health(ctx, batch, healthy)
 				batch = batch[:0]
 			}
 		}
-		apps := map[string]*kobo.App{}
 		var release []string
-		for _, dl := range claimed {
-			app, ok := apps[dl.AppID]
-			if !ok {
-				_ = d.c.Store.View(ctx, func(tx kobo.Tx) error {
-					var err error
-					// a deleted app still gets its last events (account_unlinked)
-					app, err = tx.DeletedApp(ctx, dl.AppID)
-					return err
-				})
-				apps[dl.AppID] = app
+		n := 0
+		for _, run := range claimed {
+			n += len(run)
+			app := apps.get(ctx, d, run[0].AppID)
+			switch q.add(run, app, d.c.PerApp) {
+			case startNow:
+				start(run, app)
+			case tooMany:
+				release = append(release, deliveryIDs(run)...)
 			}
-			mu.Lock()
-			over := perApp[dl.AppID] >= d.c.PerApp
-			if !over {
-				perApp[dl.AppID]++
-			}
-			mu.Unlock()
-			if over {
-				release = append(release, dl.ID)
-				continue
-			}
-			sem <- struct{}{}
-			inflight.Add(1)
-			go func(dl *kobo.Delivery, app *kobo.App) {
-				defer inflight.Done()
-				r := d.attempt(context.WithoutCancel(ctx), dl, app)
-				// the slot is free before the outcome wakes the loop, so
-				// the turn it wakes can fill it
-				mu.Lock()
-				perApp[dl.AppID]--
-				mu.Unlock()
-				<-sem
-				results <- r
-			}(dl, app)
 		}
 		if len(release) > 0 {
 			at := d.c.Clock.Now().Add(time.Second)
 			_ = d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(ctx, d.c.WorkerID, release, at) })
 		}
-		if len(claimed) > 0 && len(claimed) == free && len(release) == 0 {
+		if free > 0 && n == free && len(release) == 0 {
 			continue // there may be more due
 		}
 		if r, ok := d.sleep(ctx, results); ok {
@@ -230,46 +263,239 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}
 
-	// record what is still out there, past the end of ctx
+	// hand back what waits unstarted, record what is still out there, past
+	// the end of ctx
+	bg := context.Background()
+	if ids := q.unstarted(); len(ids) > 0 {
+		if err := d.c.Store.Update(bg, func(tx kobo.Tx) error { return tx.ReleaseDeliveries(bg, d.c.WorkerID, ids, d.c.Clock.Now()) }); err != nil {
+			d.c.Logger.Warn("handing back claimed webhook deliveries failed", "err", err, "count", len(ids))
+		}
+	}
 	go func() { inflight.Wait(); close(results) }()
 	for r := range results {
 		batch = append(batch, r)
 	}
 	if len(batch) > 0 {
-		bg := context.Background()
 		outs := outcomes(batch)
-		if err := d.finish(bg, outs); err != nil {
+		if err := d.finish(bg, outs, released(batch)); err != nil {
 			d.c.Logger.Warn("recording webhook outcomes failed", "err", err, "count", len(outs))
 		}
-		d.health(bg, batch)
+		d.health(bg, batch, nil)
 	}
 	return nil
 }
 
-// finish records outcomes in a transaction of their own.
-func (d *Dispatcher) finish(ctx context.Context, outs []kobo.DeliveryOutcome) error {
-	return d.c.Store.Update(ctx, func(tx kobo.Tx) error { return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now()) })
+// queues is what the dispatcher holds per app: runs in flight and claimed
+// runs waiting for one of them to finish.
+type queues struct {
+	mu   sync.Mutex
+	apps map[string]*appQueue
+	held int // deliveries in flight and waiting, all apps
+}
+
+type appQueue struct {
+	inflight int // runs
+	waiting  []waitingRun
+}
+
+type waitingRun struct {
+	run []*kobo.Delivery
+	app *kobo.App
+}
+
+type placement int
+
+const (
+	startNow placement = iota
+	waits
+	tooMany
+)
+
+// add places a claimed run: started if its app has a free slot, waiting
+// if not, handed back if as many wait as may be in flight (each waiting
+// one then starts within one run's time, which is kept inside half its
+// lease).
+func (q *queues) add(run []*kobo.Delivery, app *kobo.App, perApp int) placement {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	appID := run[0].AppID
+	a := q.apps[appID]
+	if a == nil {
+		a = &appQueue{}
+		q.apps[appID] = a
+	}
+	p := startNow
+	switch {
+	case a.inflight < perApp:
+		a.inflight++
+	case len(a.waiting) < perApp:
+		a.waiting = append(a.waiting, waitingRun{run, app})
+		p = waits
+	default:
+		return tooMany
+	}
+	q.held += len(run)
+	return p
+}
+
+// done counts n deliveries of a run attempted or handed back.
+func (q *queues) done(n int) {
+	q.mu.Lock()
+	q.held -= n
+	q.mu.Unlock()
+}
+
+// next is called when one of app's runs has finished: it returns the app's
+// next waiting run to start in that slot, or frees the slot.
+func (q *queues) next(appID string, more bool) ([]*kobo.Delivery, *kobo.App) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a := q.apps[appID]
+	if more && len(a.waiting) > 0 {
+		w := a.waiting[0]
+		a.waiting = a.waiting[1:]
+		return w.run, w.app
+	}
+	a.inflight--
+	if a.inflight == 0 && len(a.waiting) == 0 {
+		delete(q.apps, appID)
+	}
+	return nil, nil
+}
+
+func (q *queues) count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held
+}
+
+// unstarted empties the waiting lists and returns their deliveries' ids.
+func (q *queues) unstarted() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []string
+	for _, a := range q.apps {
+		for _, w := range a.waiting {
+			out = append(out, deliveryIDs(w.run)...)
+			q.held -= len(w.run)
+		}
+		a.waiting = nil
+	}
+	return out
+}
+
+func deliveryIDs(ds []*kobo.Delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+// RunLength is how many of an account's deliveries one claim may take in a
+// run (see kobo.WebhookRunStore): an account's next event goes as soon as
+// the last is answered, up to this many, before the next turn records them
+// and claims more.
+const RunLength = 8
+
+// appTTL is how long the dispatcher reuses an app it read (its webhook URL
+// and secret) and a healthy answer it reported: a partner's new URL
+// applies within this, and the store is not read once per turn for an app
+// that did not change.
+const appTTL = time.Second
+
+type cachedApp struct {
+	app *kobo.App
+	at  time.Time
+}
+
+type appCache map[string]cachedApp
+
+func (c appCache) get(ctx context.Context, d *Dispatcher, appID string) *kobo.App {
+	now := time.Now()
+	if e, ok := c[appID]; ok && now.Sub(e.at) < appTTL {
+		return e.app
+	}
+	var app *kobo.App
+	err := d.c.Store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		// a deleted app still gets its last events (account_unlinked)
+		app, err = tx.DeletedApp(ctx, appID)
+		return err
+	})
+	if err == nil {
+		c[appID] = cachedApp{app, now}
+		if len(c) > 4096 {
+			for id, e := range c {
+				if now.Sub(e.at) >= appTTL {
+					delete(c, id)
+				}
+			}
+		}
+	}
+	return app
+}
+
+// finish records outcomes and hands deliveries back in a transaction of
+// their own.
+func (d *Dispatcher) finish(ctx context.Context, outs []kobo.DeliveryOutcome, back []string) error {
+	return d.c.Store.Update(ctx, func(tx kobo.Tx) error {
+		if len(back) > 0 {
+			if err := tx.ReleaseDeliveries(ctx, d.c.WorkerID, back, d.c.Clock.Now()); err != nil {
+				return err
+			}
+		}
+		if len(outs) == 0 {
+			return nil
+		}
+		return tx.FinishDeliveries(ctx, d.c.WorkerID, outs, d.c.Clock.Now())
+	})
 }
 
 func outcomes(batch []attemptResult) []kobo.DeliveryOutcome {
-	outs := make([]kobo.DeliveryOutcome, len(batch))
-	for i, r := range batch {
-		outs[i] = r.out
+	outs := make([]kobo.DeliveryOutcome, 0, len(batch))
+	for _, r := range batch {
+		if r.d != nil {
+			outs = append(outs, r.out)
+		}
 	}
 	return outs
 }
 
+func released(batch []attemptResult) []string {
+	var out []string
+	for _, r := range batch {
+		out = append(out, r.release...)
+	}
+	return out
+}
+
 // health tells Health, once per app, whether its endpoint answered 2xx in
-// this batch at least once.
-func (d *Dispatcher) health(ctx context.Context, batch []attemptResult) {
+// this batch at least once. A healthy answer is told at most once per
+// appTTL per app (healthy remembers when; nil: always): it changes nothing
+// unless the endpoint was failing, and a failure is always told.
+func (d *Dispatcher) health(ctx context.Context, batch []attemptResult, healthy map[string]time.Time) {
 	if d.c.Health == nil || len(batch) == 0 {
 		return
 	}
 	ok := map[string]bool{}
 	for _, r := range batch {
-		ok[r.d.AppID] = ok[r.d.AppID] || r.ok
+		if r.d != nil {
+			ok[r.d.AppID] = ok[r.d.AppID] || r.ok
+		}
 	}
+	now := time.Now()
 	for app, up := range ok {
+		if healthy != nil {
+			if up && now.Sub(healthy[app]) < appTTL {
+				continue
+			}
+			if up {
+				healthy[app] = now
+			} else {
+				delete(healthy, app)
+			}
+		}
 		if _, err := d.c.Health(ctx, app, up); err != nil {
 			d.c.Logger.Warn("recording webhook health failed", "app_id", app, "err", err)
 		}
