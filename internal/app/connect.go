@@ -481,6 +481,10 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 		if err := s.hold(ctx, cs); err != nil {
 			return nil, err
 		}
+		if ch.Credentials, err = s.providerCredentials(ctx, cs.AppID, inst.Provider); err != nil {
+			_ = s.save(ctx, cs)
+			return nil, err
+		}
 		step, err := p.Answer(ctx, ch, secrets(fields, "account", "accountNumber"))
 		return s.advance(ctx, cs, inst, p, step, err, index, number)
 	case kobo.SessionAccountSelect:
@@ -624,6 +628,9 @@ func (s *Service) choose(ctx context.Context, cs *kobo.ConnectSession, accts sea
 		_ = s.save(ctx, cs)
 		return nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("account must be one of the %d accounts listed (index 0 to %d, or its accountNumber)", len(accts.List), len(accts.List)-1),
 			Fields: map[string]string{"account": "is not in the list"}}
+	}
+	if err := s.confirmChoice(ctx, cs, &accts, index); err != nil {
+		return nil, err
 	}
 	accts.Selected = index
 	sealed, err := s.seal(accts, "session:"+cs.ID+":accounts")

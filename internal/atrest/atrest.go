@@ -279,6 +279,10 @@ func (t *sealedTx) AccountsByFingerprint(ctx context.Context, appID string, live
 	return t.openAccounts(t.Tx.AccountsByFingerprint(ctx, appID, live, fp))
 }
 
+func (t *sealedTx) AccountsByProviderRef(ctx context.Context, appID, ref string) ([]*kobo.Account, error) {
+	return t.openAccounts(t.Tx.AccountsByProviderRef(ctx, appID, ref))
+}
+
 func (t *sealedTx) ListAccounts(ctx context.Context, appID string, live bool, limit, offset int) ([]*kobo.Account, int, error) {
 	list, n, err := t.Tx.ListAccounts(ctx, appID, live, limit, offset)
 	list, err = t.openAccounts(list, err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
@@ -99,8 +98,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Claimed: jobClaims, WorkerID: leaseHolder(cfg.ReplicaID)})
 	runningJobs(work, s.runner.Running)
 	bank := sandboxBank(cfg, clock, log, sandboxState{st: sealed, clock: clock})
+	providers, provDefaults, catalog := upstreamProviders(cfg, clock, log, bank)
 	sandboxPrivate, _ := cfg.SandboxWebhooksPrivate()
 	sfin := simplefin.New(simplefin.Config{Logger: log.With("component", "simplefin"), Clock: clock, AllowPrivate: cfg.ProviderAllowPrivate})
+	providers[simplefin.Name] = sfin
+	catalog = append(catalog, simplefin.Catalog()...)
 	s.svc = app.New(app.Config{
 		Store: sealed, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
 		Sealer: vlt, FingerprintKey: fpKey, Categorize: enrich.Categorize,
@@ -110,7 +112,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,
 			Retention: cfg.RequestLogRetention, MaxRows: cfg.RequestLogMaxRows},
 		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
-		Providers: map[string]kobo.Provider{"banksim": bank, simplefin.Name: sfin}, Sandbox: bank, Renderer: webhook.Renderer{},
+		Providers: providers, ProviderDefaults: provDefaults, Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
 		Statements: statement.New(statementimport.NewPDFParser()),
 		Retention: app.Retention{AppPurgeGrace: cfg.AppPurgeGrace, Events: cfg.EventRetention, Sessions: cfg.SessionRetention,
@@ -121,7 +123,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
 		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
 	})
-	if err := s.svc.SeedInstitutions(ctx, slices.Concat(banksim.Catalog(), statement.Catalog(), simplefin.Catalog())); err != nil {
+	if err := s.svc.SeedInstitutions(ctx, catalog); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("seed institutions: %w", err)
 	}

@@ -50,6 +50,8 @@ type Config struct {
 	BanksimURL string
 	// BanksimSeed seeds the in-process simulator's data generator.
 	BanksimSeed int64
+	// Mono is the Mono upstream provider (config/mono.go).
+	Mono Mono
 	// LogFormat is "text" or "json"; LogLevel is debug|info|warn|error.
 	LogFormat string
 	LogLevel  string
@@ -276,7 +278,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 			*x.dst = d
 		}
 	}
-	errs = append(errs, c.opsFromEnv(getenv))
+	errs = append(errs, c.opsFromEnv(getenv), c.Mono.fromEnv(getenv))
 	return c, errors.Join(errs...)
 }
 
@@ -487,6 +489,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("lease: %v is outside 3s..1h (heartbeats run every third of it)", c.Lease))
 	}
 	errs = append(errs, c.opsValidate()...)
+	errs = append(errs, c.Mono.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -127,6 +127,9 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/apps/{id}/keys/rotate", s.partner(s.bearer(s.rotateKeys)))
 	m.Handle("POST /v1/apps/{id}/webhook/rotate", s.partner(s.bearer(s.rotateWebhook)))
 
+	// Providers' own webhooks (Mono's, for apps that link through Mono).
+	m.Handle("POST /v1/providers/{provider}/webhooks/{app_id}", s.v1(s.providerWebhook))
+
 	// Institutions.
 	m.Handle("GET /coverage", s.v1(s.coverage))
 	m.Handle("GET /v1/institutions", s.v1(s.institutionsV1))

@@ -70,6 +70,9 @@ type Challenge struct {
 	Kind   string // "otp", "question", "pin" or "token"
 	UI     UIForm // what to ask the user, with the field names to send back
 	Tenant string
+	// Credentials are the app's provider keys, filled by kobo before
+	// Answer and never sealed with the challenge.
+	Credentials ProviderCredentials `json:"-"`
 }
 
 // BankSession is an authenticated session at a bank. Token is what the

@@ -71,6 +71,7 @@ type Tx interface {
 	SealedStore
 	EnrichmentStore
 	CustomerAdminStore
+	ProviderRefStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"SealedFields", testSealedFields},
 		{"Enrichments", testEnrichments},
 		{"CustomerAdmin", testCustomerAdmin},
+		{"AccountsByProviderRef", testAccountsByProviderRef},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// confirmChoice tells a provider that links one account per login (a
+// kobo.AccountChooser, such as Mono after its 101) which account the
+// customer chose, and puts what the provider linked in its place: the
+// account's ref and the session kobo keeps. Other providers are not
+// asked; a re-authorisation keeps the account it started with.
+func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, accts *sealedAccounts, index int) error {
+	if cs.Scope == kobo.ScopeReauth || cs.BankSession == "" {
+		return nil
+	}
+	inst, err := s.Institution(ctx, cs.InstitutionID)
+	if err != nil {
+		_ = s.save(ctx, cs)
+		return err
+	}
+	p, err := s.provider(inst)
+	if err != nil {
+		_ = s.save(ctx, cs)
+		return err
+	}
+	if o, ok := p.(observedProvider); ok {
+		p = o.p
+	}
+	ch, ok := p.(kobo.AccountChooser)
+	if !ok {
+		return nil
+	}
+	var bs sealedBankSession
+	if err := s.unseal(cs.BankSession, "session:"+cs.ID+":bank", &bs); err != nil {
+		_ = s.save(ctx, cs)
+		return err
+	}
+	creds, err := s.providerCredentials(ctx, cs.AppID, inst.Provider)
+	if err != nil {
+		_ = s.save(ctx, cs)
+		return err
+	}
+	sess := kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant, Credentials: creds}
+	chosen := accts.List[index]
+	out, acct, err := ch.ChooseAccount(ctx, sess, chosen.Ref)
+	if err != nil {
+		return s.bankFailure(ctx, cs, err)
+	}
+	if acct.Ref == "" || acct.Ref == chosen.Ref {
+		return nil
+	}
+	accts.List[index] = sealedAccount{Ref: acct.Ref, Number: cmpStr(string(acct.Number), chosen.Number), Name: cmpStr(acct.Name, chosen.Name),
+		Type: cmpStr(acct.Type, chosen.Type), Currency: cmpStr(acct.Currency, chosen.Currency), Status: cmpStr(acct.Status, chosen.Status),
+		BVN: cmpStr(string(acct.BVN), chosen.BVN), Balance: acct.Balance}
+	nb := sealedBankSession{Token: out.Token.Reveal(), ExpiresAt: out.ExpiresAt, Persist: out.Persist.Reveal(), Tenant: cmpStr(out.Tenant, bs.Tenant)}
+	sealed, err := s.seal(nb, "session:"+cs.ID+":bank")
+	if err != nil {
+		_ = s.save(ctx, cs)
+		return err
+	}
+	cs.BankSession = sealed
+	return nil
+}

@@ -1,0 +1,11 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+func (t *tx) AccountsByProviderRef(ctx context.Context, appID, ref string) ([]*kobo.Account, error) {
+	return many(ctx, t, scanAccount, `SELECT `+accountReadCols+` FROM accounts WHERE app_id = ? AND provider_ref = ? ORDER BY created_at`, appID, ref)
+}
