@@ -61,6 +61,8 @@ type e2eOpts struct {
 	// providerGuard keeps providers off loopback and private addresses;
 	// unset, the operator switch is on for the loopback SimpleFIN fakes.
 	providerGuard bool
+	mono          *config.Mono // the Mono upstream provider (KOBO_MONO_*)
+	workers       int          // background workers (default 4)
 }
 
 func startE2E(t testing.TB, o e2eOpts) *e2e {
@@ -72,6 +74,12 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 	}
 	cfg.LogLevel = "warn"
 	cfg.Workers = 4
+	if o.workers > 0 {
+		cfg.Workers = o.workers
+	}
+	if o.mono != nil {
+		cfg.Mono = *o.mono
+	}
 	if o.tokenTTL > 0 {
 		cfg.TokenTTL = o.tokenTTL
 	}

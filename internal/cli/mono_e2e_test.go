@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/config"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// monoPair is a downstream kobo whose GTBank goes through the Mono
+// provider to an upstream: a second kobo (its own SQLite, its own sandbox
+// bank), since kobo speaks Mono's API.
+type monoPair struct {
+	up, down *e2e
+	hooks    *hookReceiver // the downstream partner's webhooks
+}
+
+func startMonoPair(t *testing.T) *monoPair {
+	t.Helper()
+	up := startE2E(t, e2eOpts{})
+	up.signupApp("")
+	hooks := newHookReceiver(t)
+	down := startE2E(t, e2eOpts{mono: &config.Mono{BaseURL: up.url, SecretKey: kobo.Secret(up.sk), PublicKey: kobo.Secret(up.pk),
+		WebhookSecret: kobo.Secret(up.app["webhook_secret"].(string)), DefaultFor: []string{"058"}}})
+	down.signupApp(hooks.srv.URL)
+	hooks.secret = down.app["webhook_secret"].(string)
+	// the upstream app's webhooks go to the downstream's provider route
+	up.must(200, "PATCH", "/v1/apps/"+up.app["id"].(string), map[string]string{"webhook_url": down.url + "/v1/providers/mono/webhooks/" + down.app["id"].(string)},
+		"Authorization", up.auth)
+	return &monoPair{up: up, down: down, hooks: hooks}
+}
+
+// upstreamID is the Mono account id the downstream account links to.
+func (m *monoPair) upstreamID(t *testing.T, id string) string {
+	t.Helper()
+	var ref string
+	if err := m.down.stk.sealed.View(context.Background(), func(tx kobo.Tx) error {
+		a, err := tx.Account(context.Background(), id)
+		if err == nil {
+			ref = a.ProviderRef
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+type txnView struct {
+	Date      string `json:"date"`
+	Type      string `json:"type"`
+	Amount    int64  `json:"amount"`
+	Balance   *int64 `json:"balance"`
+	Narration string `json:"narration"`
+}
+
+func (v txnView) String() string {
+	bal := "null"
+	if v.Balance != nil {
+		bal = fmt.Sprint(*v.Balance)
+	}
+	return fmt.Sprintf("%s %s %d %s %q", v.Date, v.Type, v.Amount, bal, v.Narration)
+}
+
+func allTxns(t *testing.T, e *e2e, id string) []txnView {
+	t.Helper()
+	var body struct {
+		Data []txnView `json:"data"`
+	}
+	if err := json.Unmarshal(e.must(200, "GET", "/v2/accounts/"+id+"/transactions?paginate=false", nil, e.key()...).body, &body); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(body.Data, func(a, b txnView) int { return strings.Compare(a.String(), b.String()) })
+	return body.Data
+}
+
+func sameTxns(t *testing.T, m *monoPair, down, up string) int {
+	t.Helper()
+	d, u := allTxns(t, m.down, down), allTxns(t, m.up, up)
+	if len(u) == 0 || len(d) != len(u) {
+		t.Fatalf("downstream has %d transactions, upstream %d", len(d), len(u))
+	}
+	for i := range u {
+		if d[i].String() != u[i].String() {
+			t.Fatalf("transaction %d: downstream %+v, upstream %+v", i, d[i], u[i])
+		}
+	}
+	return len(u)
+}
+
+// TestMonoUpstream links through a downstream kobo whose GTBank is served
+// by the Mono provider, with an upstream kobo as Mono: the headless
+// Partners API forwarded step by step (99, 101 with the account choice,
+// 102), the same transactions on both sides, an upstream sync reaching
+// the downstream partner as account_updated through the provider webhook,
+// re-authorisation round-tripping, and an upstream unlink unlinking.
+func TestMonoUpstream(t *testing.T) {
+	t.Parallel()
+	m := startMonoPair(t)
+	down, up := m.down, m.up
+	gt := down.institution("GTBank")
+	available := func(e *e2e, id string) bool { return status(t, e, id) == "AVAILABLE" }
+
+	// 99: one account
+	good := linkUser(t, down, gt, "user_good", nil)
+	waitUntil(t, "the downstream's first fetch", 60*time.Second, func() bool { return available(down, good) })
+	upGood := m.upstreamID(t, good)
+	if upGood == "" || strings.Contains(upGood, "|") {
+		t.Fatalf("provider ref %q is not a Mono account id", upGood)
+	}
+	n := sameTxns(t, m, good, upGood)
+	dAcct := down.must(200, "GET", "/v2/accounts/"+good, nil, down.key()...).m(t)["data"].(map[string]any)["account"].(map[string]any)
+	uAcct := up.must(200, "GET", "/v2/accounts/"+upGood, nil, up.key()...).m(t)["data"].(map[string]any)["account"].(map[string]any)
+	if dAcct["account_number"] != uAcct["account_number"] || dAcct["name"] != uAcct["name"] || dAcct["balance"] != uAcct["balance"] {
+		t.Fatalf("downstream account %v, upstream %v", dAcct, uAcct)
+	}
+	dID := down.must(200, "GET", "/v2/accounts/"+good+"/identity", nil, down.key()...).m(t)["data"].(map[string]any)
+	uID := up.must(200, "GET", "/v2/accounts/"+upGood+"/identity", nil, up.key()...).m(t)["data"].(map[string]any)
+	if dID["full_name"] != uID["full_name"] || dID["bvn"] != uID["bvn"] || dID["dob"] != uID["dob"] {
+		t.Fatalf("downstream identity %v, upstream %v", dID, uID)
+	}
+
+	// an upstream sync reaches the downstream partner as account_updated
+	updates := func() int { return strings.Count(strings.Join(m.hooks.types(good), ","), "account_updated") }
+	waitUntil(t, "the first account_updated", 20*time.Second, func() bool { return updates() >= 1 })
+	before := updates()
+	up.must(200, "POST", "/v2/sandbox/clock/advance", map[string]int{"days": 3}, up.key()...)
+	if r := up.must(200, "POST", "/accounts/"+upGood+"/sync", nil, up.key()...); r.m(t)["hasNewData"] != true {
+		t.Fatalf("upstream sync: %s", r.body)
+	}
+	waitUntil(t, "account_updated downstream after the upstream sync", 60*time.Second, func() bool { return updates() > before })
+	waitUntil(t, "the downstream to hold the upstream's new rows", 30*time.Second, func() bool { return len(allTxns(t, down, good)) > n })
+	sameTxns(t, m, good, upGood)
+
+	// 101: several accounts, the customer's choice is committed upstream
+	s := down.must(200, "POST", "/v1/connect/session", map[string]string{"institution": gt}, down.key()...).m(t)["id"].(string)
+	r := down.must(200, "POST", "/v1/connect/login", map[string]string{"username": "user_multi", "password": "123456"}, down.key("x-session-id", s)...)
+	offered := r.m(t)["data"].([]any)
+	if r.m(t)["responseCode"] != float64(101) || len(offered) != 3 {
+		t.Fatalf("user_multi downstream: %s", r.body)
+	}
+	r = down.must(200, "POST", "/v1/connect/commit", map[string]any{"account": 1}, down.key("x-session-id", s)...)
+	code := r.m(t)["data"].(map[string]any)["code"].(string)
+	multi := down.must(200, "POST", "/account/auth", map[string]string{"code": code}, down.key()...).m(t)["id"].(string)
+	upMulti := m.upstreamID(t, multi)
+	got := up.must(200, "GET", "/v2/accounts/"+upMulti, nil, up.key()...).m(t)["data"].(map[string]any)["account"].(map[string]any)["account_number"]
+	if want := offered[1].(map[string]any)["accountNumber"]; got != want {
+		t.Fatalf("the upstream linked %v, the customer chose %v", got, want)
+	}
+
+	// 102: Mono's own OTP form, answered through the downstream
+	otp := linkUser(t, down, gt, "user_otp", map[string]string{"otp": "123456"})
+	waitUntil(t, "the OTP account's first fetch", 60*time.Second, func() bool { return available(down, otp) })
+
+	// re-authorisation: the upstream bank wants MFA again; the upstream's
+	// reauthorisation_required reaches the downstream partner, which
+	// re-authorises through the downstream
+	ra := linkUser(t, down, gt, "user_reauth", map[string]string{"otp": "123456"})
+	waitUntil(t, "the re-auth account's first fetch", 60*time.Second, func() bool { return available(down, ra) })
+	upRA := m.upstreamID(t, ra)
+	up.must(200, "POST", "/v2/sandbox/clock/advance", map[string]int{"days": 31}, up.key()...)
+	if r := up.must(200, "POST", "/accounts/"+upRA+"/sync", nil, up.key()...); r.m(t)["code"] != "REAUTHORISATION_REQUIRED" {
+		t.Fatalf("upstream sync of user_reauth: %s", r.body)
+	}
+	waitUntil(t, "reauthorisation_required downstream", 30*time.Second, func() bool {
+		return strings.Contains(strings.Join(m.hooks.types(ra), ","), "reauthorisation_required")
+	})
+	if r := down.must(200, "POST", "/accounts/"+ra+"/sync", nil, down.key()...); r.m(t)["code"] != "REAUTHORISATION_REQUIRED" {
+		t.Fatalf("downstream sync while the upstream wants re-auth: %s", r.body)
+	}
+	r = down.must(200, "POST", "/v2/connect/reauth/session", map[string]string{"account": ra}, down.key()...)
+	sid := r.m(t)["data"].(map[string]any)["session_id"].(string)
+	r = down.must(200, "POST", "/v2/connect/reauth/login", map[string]string{"otp": "123456"}, down.key("x-session-id", sid)...)
+	if d := r.m(t)["data"].(map[string]any); d["responseCode"] != float64(99) {
+		t.Fatalf("downstream re-auth login: %s", r.body)
+	}
+	waitUntil(t, "account_reauthorized then account_updated downstream", 60*time.Second, func() bool {
+		return strings.HasSuffix(strings.Join(m.hooks.types(ra), ","), "account_reauthorized,account_updated")
+	})
+	if m.upstreamID(t, ra) != upRA {
+		t.Fatal("re-authorisation changed the upstream account")
+	}
+	if r := up.must(200, "GET", "/accounts/"+upRA, nil, up.key()...); r.m(t)["meta"].(map[string]any)["data_status"] != "AVAILABLE" {
+		t.Fatalf("upstream after the re-auth: %s", r.body)
+	}
+
+	// a webhook without the upstream's secret is refused
+	hook := fmt.Sprintf(`{"event":"mono.events.account_unlinked","data":{"account":{"id":%q}}}`, upGood)
+	path := "/v1/providers/mono/webhooks/" + down.app["id"].(string)
+	down.must(401, "POST", path, json.RawMessage(hook), "mono-webhook-secret", "wrong")
+	down.must(401, "POST", path, json.RawMessage(hook))
+	down.must(404, "POST", "/v1/providers/banksim/webhooks/"+down.app["id"].(string), json.RawMessage(hook), "mono-webhook-secret", "x")
+
+	// an upstream unlink is a downstream unlink
+	up.must(200, "POST", "/accounts/"+upGood+"/unlink", nil, up.key()...)
+	waitUntil(t, "account_unlinked downstream", 30*time.Second, func() bool {
+		return strings.HasSuffix(strings.Join(m.hooks.types(good), ","), "account_unlinked")
+	})
+	down.must(404, "GET", "/accounts/"+good, nil, down.key()...)
+	if m.hooks.bad > 0 {
+		t.Fatalf("%d downstream webhooks failed their signature check", m.hooks.bad)
+	}
+}
