@@ -492,6 +492,17 @@ func (p *Provider) institutionID(ctx context.Context, sk string, in kobo.Institu
 			}
 			return "", err
 		}
+		if lookupInst(m, in) == "" && in.BankCode != "" {
+			// v1's list does not always carry bank codes; v3 filters by one
+			// (docs.mono.co/docs/financial-data/partners-api-guide/integration-guide)
+			if res, err := p.do(ctx, call{method: "GET", path: "/v3/institutions?scope=financial_data&bank_code=" + url.QueryEscape(in.BankCode), key: sk, retry: true}); err == nil {
+				if m3, err := parseInstitutions(res.body); err == nil {
+					for k, v := range m3 {
+						m[k] = v
+					}
+				}
+			}
+		}
 		p.catalog.mu.Lock()
 		p.catalog.byCode, p.catalog.at = m, now
 		id = lookupInst(m, in)
