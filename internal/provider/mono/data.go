@@ -167,7 +167,7 @@ func (p *Provider) Balance(ctx context.Context, s kobo.BankSession, ref string) 
 		return kobo.BankBalance{}, err
 	}
 	for waited := false; ; waited = true {
-		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(ref) + "/balance", key: sk, retry: true})
+		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(ref) + "/balance", key: sk, retry: true, read: true})
 		if err != nil {
 			return kobo.BankBalance{}, err
 		}
@@ -239,7 +239,7 @@ func (p *Provider) waitReady(ctx context.Context, sk, id string) error {
 	var slept time.Duration
 	delay := 100 * time.Millisecond
 	for {
-		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(id), key: sk, retry: true})
+		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(id), key: sk, retry: true, read: true})
 		if err != nil {
 			return err
 		}
@@ -405,7 +405,7 @@ func (p *Provider) Transactions(ctx context.Context, s kobo.BankSession, ref str
 			return invalid("transactions paging", errors.New("too many pages"))
 		}
 		v.Set("page", strconv.Itoa(page))
-		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(ref) + "/transactions?" + v.Encode(), key: sk, retry: true})
+		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(ref) + "/transactions?" + v.Encode(), key: sk, retry: true, read: true})
 		if err != nil {
 			return err
 		}
@@ -461,7 +461,7 @@ func (p *Provider) Identity(ctx context.Context, s kobo.BankSession, ref string)
 		return kobo.BankIdentity{}, err
 	}
 	for waited := false; ; waited = true {
-		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(ref) + "/identity", key: sk, retry: true})
+		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(ref) + "/identity", key: sk, retry: true, read: true})
 		if err != nil {
 			return kobo.BankIdentity{}, err
 		}

@@ -74,10 +74,11 @@ type Config struct {
 	Timeout    time.Duration // per call (default 30s)
 	Retries    int           // extra attempts of idempotent reads on transient failures (default 2; negative: none)
 	Backoff    time.Duration // first retry delay (default 250ms)
-	PageSize   int           // transactions per page asked of Mono (default 500)
-	// MaxInFlight caps the calls to Mono at once from this process; a call
-	// beyond it fails at once as unavailable, so a hanging Mono holds at
-	// most this many of kobo's fetch workers (default 8).
+	PageSize   int           // transactions per page asked of Mono (default 1000; kobo follows meta.next whatever Mono sends)
+	// MaxInFlight caps the data reads (balance, transactions, identity)
+	// in flight to Mono from this process; a read beyond it fails at once
+	// as unavailable, so a hanging Mono holds at most this many of kobo's
+	// fetch workers (default 8).
 	MaxInFlight int
 	// BreakerFailures consecutive transient failures open the breaker for
 	// BreakerCooldown (defaults 8 and 30s).
@@ -127,7 +128,7 @@ func New(c Config) *Provider {
 	}
 	c.Retries = max(c.Retries, 0)
 	c.Backoff = cmp.Or(c.Backoff, 250*time.Millisecond)
-	c.PageSize = cmp.Or(c.PageSize, 500)
+	c.PageSize = cmp.Or(c.PageSize, 1000)
 	c.MaxInFlight = max(cmp.Or(c.MaxInFlight, 8), 1)
 	c.BreakerFailures = cmp.Or(c.BreakerFailures, 8)
 	c.BreakerCooldown = cmp.Or(c.BreakerCooldown, 30*time.Second)
@@ -198,6 +199,10 @@ type call struct {
 	body    any
 	connect bool // a Partners API step: a 400 is the customer's input
 	retry   bool // idempotent: transient failures are retried
+	// read is a data read, which runs in kobo's fetch workers: it takes
+	// one of MaxInFlight slots. The connect steps run in a customer's
+	// request, hold no worker, and are never refused for a busy Mono.
+	read bool
 }
 
 // response is Mono's answer to a call.
@@ -256,11 +261,13 @@ func (p *Provider) do(ctx context.Context, c call) (response, error) {
 var errBusy = errors.New("too many calls to Mono in flight")
 
 func (p *Provider) once(ctx context.Context, c call, payload []byte) (response, error) {
-	select {
-	case p.slots <- struct{}{}:
-		defer func() { <-p.slots }()
-	default:
-		return response{}, &kobo.BankError{Kind: kobo.BankUnavailable, Message: "Mono is slow to answer; try again shortly", RetryAfter: 10 * time.Second, Err: errBusy}
+	if c.read {
+		select {
+		case p.slots <- struct{}{}:
+			defer func() { <-p.slots }()
+		default:
+			return response{}, &kobo.BankError{Kind: kobo.BankUnavailable, Message: "Mono is slow to answer; try again shortly", RetryAfter: 10 * time.Second, Err: errBusy}
+		}
 	}
 	if !p.allow() {
 		return response{}, &kobo.BankError{Kind: kobo.BankUnavailable, Message: "Mono is unavailable (circuit open)", RetryAfter: p.c.BreakerCooldown, Err: errBusy}
