@@ -10,9 +10,10 @@ import (
 // kobo.AccountChooser, such as Mono after its 101) which account the
 // customer chose, and puts what the provider linked in its place: the
 // account's ref and the session kobo keeps. Other providers are not
-// asked; a re-authorisation keeps the account it started with.
+// asked. A re-authorisation keeps its kobo account; only the provider's
+// ref may change (a customer who logs in afresh makes a new upstream link).
 func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, accts *sealedAccounts, index int) error {
-	if cs.Scope == kobo.ScopeReauth || cs.BankSession == "" {
+	if cs.BankSession == "" {
 		return nil
 	}
 	inst, err := s.Institution(ctx, cs.InstitutionID)

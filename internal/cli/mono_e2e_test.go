@@ -262,6 +262,7 @@ func TestMonoUpstream(t *testing.T) {
 	path := "/v1/providers/mono/webhooks/" + down.app["id"].(string)
 	down.must(401, "POST", path, json.RawMessage(hook), "mono-webhook-secret", "wrong")
 	down.must(401, "POST", path, json.RawMessage(hook))
+	down.must(401, "POST", "/v1/providers/mono/webhooks/000000000000000000000000", json.RawMessage(hook), "mono-webhook-secret", up.app["webhook_secret"].(string))
 	down.must(404, "POST", "/v1/providers/banksim/webhooks/"+down.app["id"].(string), json.RawMessage(hook), "mono-webhook-secret", "x")
 
 	// an upstream unlink is a downstream unlink

@@ -143,6 +143,12 @@ var EnvVars = map[string]string{
 var EnvOnly = []struct{ Name, Usage string }{
 	{"KOBO_MASTER_KEY", "key that seals stored bank credentials: base64 of 32 bytes, or id:base64,... with the current key first (required on PostgreSQL; default: a key file in the data directory)"},
 	{"KOBO_TOKEN_TTL", "lifetime of Partner API bearer tokens (default 24h)"},
+	{"KOBO_MONO_SECRET_KEY", "the deployment's default Mono secret key (test_sk_… or live_sk_…); setting it turns the Mono provider on"},
+	{"KOBO_MONO_PUBLIC_KEY", "the deployment's default Mono public key, for Mono's Connect widget"},
+	{"KOBO_MONO_WEBHOOK_SECRET", "the deployment's default Mono webhook secret (Mono's mono-webhook-secret)"},
+	{"KOBO_MONO_ENABLED", "turn the Mono provider on without default keys (apps bring their own)"},
+	{"KOBO_MONO_BASE_URL", "Mono's API host (default https://api.withmono.com)"},
+	{"KOBO_MONO_DEFAULT_FOR", "bank codes whose institutions go through Mono by default, comma separated, or * for every Nigerian bank"},
 }
 
 // PrintUsage writes a command's flags, each with the environment variable
