@@ -238,8 +238,16 @@ func (p *Provider) waitReady(ctx context.Context, sk, id string) error {
 	// must not make the wait endless
 	var slept time.Duration
 	delay := 100 * time.Millisecond
+	// the wait holds a worker as surely as a hanging call: it takes one of
+	// the slots for its whole length (its polls then need none)
+	select {
+	case p.slots <- struct{}{}:
+		defer func() { <-p.slots }()
+	default:
+		return &kobo.BankError{Kind: kobo.BankUnavailable, Message: "Mono is still fetching this account's data", RetryAfter: 30 * time.Second, Err: errBusy}
+	}
 	for {
-		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(id), key: sk, retry: true, read: true})
+		res, err := p.do(ctx, call{method: "GET", path: "/v2/accounts/" + url.PathEscape(id), key: sk, retry: true})
 		if err != nil {
 			return err
 		}

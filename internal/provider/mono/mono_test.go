@@ -585,3 +585,33 @@ func TestPolicy(t *testing.T) {
 		t.Fatalf("policy = %+v", pol)
 	}
 }
+
+// TestWaitHoldsASlot: a read waiting for a PROCESSING account holds a
+// worker as surely as a hanging call, so it takes a slot: the next read
+// beyond MaxInFlight fails at once.
+func TestWaitHoldsASlot(t *testing.T) {
+	polled := make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/balance") {
+			w.Write([]byte(`{"status":"successful","data":null}`))
+			return
+		}
+		b, _ := os.ReadFile("testdata/account_processing.json")
+		w.Write(b)
+		polled <- struct{}{}
+	}))
+	defer srv.Close()
+	p := New(Config{BaseURL: srv.URL, MaxInFlight: 1, ProcessingWait: time.Hour})
+	sess := *linked("6972325e62fa67a33f88840a")
+	sess.Credentials = creds
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := p.Balance(ctx, sess, ""); done <- err }()
+	<-polled // the first read is waiting
+	_, err := p.Balance(context.Background(), sess, "")
+	if be := kindOf(t, err, kobo.BankUnavailable); !errors.Is(be, errBusy) {
+		t.Fatalf("the second read: %v", err)
+	}
+	cancel()
+	kindOf(t, <-done, kobo.BankUnavailable)
+}
