@@ -72,6 +72,7 @@ type Tx interface {
 	EnrichmentStore
 	CustomerAdminStore
 	ProviderRefStore
+	ProviderStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

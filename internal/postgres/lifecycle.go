@@ -56,6 +56,8 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 		`DELETE FROM connect_sessions WHERE app_id = $1`,
 		`DELETE FROM idempotency_keys WHERE app_id = $1`,
 		`DELETE FROM api_requests WHERE app_id = $1`,
+		`DELETE FROM app_providers WHERE app_id = $1`, // the app's keys at its providers
+		`DELETE FROM app_institution_providers WHERE app_id = $1`,
 		`DELETE FROM webhook_deliveries WHERE app_id = $1 AND event_type <> '` + kobo.EventAccountUnlinked + `'`,
 		`DELETE FROM events WHERE app_id = $1 AND type <> '` + kobo.EventAccountUnlinked + `'`,
 	} {

@@ -8,7 +8,7 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-const instCols = `id, name, type, bank_code, nip_code, country, identifier, icon, primary_color, website, products, scopes, auth_methods, provider, updated_at`
+const instCols = `id, name, type, bank_code, nip_code, country, identifier, icon, primary_color, website, products, scopes, auth_methods, provider, updated_at, providers`
 
 // authMethodJSON is the stored form of kobo.AuthMethod.
 type authMethodJSON struct {
@@ -16,14 +16,17 @@ type authMethodJSON struct {
 	Type string      `json:"type"`
 	Name string      `json:"name"`
 	UI   kobo.UIForm `json:"ui"`
+	// Consent is the kind of consent step; absent for credential logins
+	// (and for rows seeded before kinds existed)
+	Consent string `json:"consent,omitempty"`
 }
 
 func scanInstitution(s scanner) (*kobo.Institution, error) {
 	var in kobo.Institution
-	var typ, products, scopes, auths string
+	var typ, products, scopes, auths, providers string
 	var updated int64
 	if err := s.Scan(&in.ID, &in.Name, &typ, &in.BankCode, &in.NIPCode, &in.Country, &in.Identifier, &in.Icon,
-		&in.PrimaryColor, &in.Website, &products, &scopes, &auths, &in.Provider, &updated); err != nil {
+		&in.PrimaryColor, &in.Website, &products, &scopes, &auths, &in.Provider, &updated, &providers); err != nil {
 		return nil, err
 	}
 	in.Type = kobo.InstitutionType(typ)
@@ -38,8 +41,14 @@ func scanInstitution(s scanner) (*kobo.Institution, error) {
 	if err := json.Unmarshal([]byte(auths), &am); err != nil {
 		return nil, fmt.Errorf("institution %s auth methods: %w", in.ID, err)
 	}
+	if err := json.Unmarshal([]byte(providers), &in.Providers); err != nil {
+		return nil, fmt.Errorf("institution %s providers: %w", in.ID, err)
+	}
+	if len(in.Providers) == 0 {
+		in.Providers = nil // rows seeded before providers were listed
+	}
 	for _, a := range am {
-		in.AuthMethods = append(in.AuthMethods, kobo.AuthMethod{ID: a.ID, Type: a.Type, Name: a.Name, UI: a.UI})
+		in.AuthMethods = append(in.AuthMethods, kobo.AuthMethod{ID: a.ID, Type: a.Type, Name: a.Name, UI: a.UI, Consent: a.Consent})
 	}
 	return &in, nil
 }
@@ -47,22 +56,23 @@ func scanInstitution(s scanner) (*kobo.Institution, error) {
 func (t *tx) UpsertInstitution(ctx context.Context, in *kobo.Institution) error {
 	am := make([]authMethodJSON, len(in.AuthMethods))
 	for i, a := range in.AuthMethods {
-		am[i] = authMethodJSON{ID: a.ID, Type: a.Type, Name: a.Name, UI: a.UI}
+		am[i] = authMethodJSON{ID: a.ID, Type: a.Type, Name: a.Name, UI: a.UI, Consent: a.Consent}
 	}
 	products, _ := json.Marshal(nonNil(in.Products))
 	scopes, _ := json.Marshal(nonNil(in.Scopes))
+	providers, _ := json.Marshal(nonNil(in.Providers))
 	auths, err := json.Marshal(am)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO institutions (`+instCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO institutions (`+instCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, bank_code = excluded.bank_code,
 		nip_code = excluded.nip_code, country = excluded.country, identifier = excluded.identifier, icon = excluded.icon,
 		primary_color = excluded.primary_color, website = excluded.website, products = excluded.products,
 		scopes = excluded.scopes, auth_methods = excluded.auth_methods, provider = excluded.provider,
-		updated_at = excluded.updated_at`,
+		updated_at = excluded.updated_at, providers = excluded.providers`,
 		in.ID, in.Name, string(in.Type), in.BankCode, in.NIPCode, in.Country, in.Identifier, in.Icon, in.PrimaryColor,
-		in.Website, string(products), string(scopes), string(auths), in.Provider, ts(in.UpdatedAt))
+		in.Website, string(products), string(scopes), string(auths), in.Provider, ts(in.UpdatedAt), string(providers))
 	return err
 }
 

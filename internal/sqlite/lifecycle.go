@@ -57,6 +57,8 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 		`DELETE FROM connect_sessions WHERE app_id = ?`,
 		`DELETE FROM idempotency_keys WHERE app_id = ?`,
 		`DELETE FROM api_requests WHERE app_id = ?`,
+		`DELETE FROM app_providers WHERE app_id = ?`, // the app's keys at its providers
+		`DELETE FROM app_institution_providers WHERE app_id = ?`,
 		`DELETE FROM webhook_deliveries WHERE app_id = ? AND event_type <> '` + kobo.EventAccountUnlinked + `'`,
 		`DELETE FROM events WHERE app_id = ? AND type <> '` + kobo.EventAccountUnlinked + `'`,
 	} {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"Enrichments", testEnrichments},
 		{"CustomerAdmin", testCustomerAdmin},
 		{"AccountsByProviderRef", testAccountsByProviderRef},
+		{"Providers", testProviders},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
