@@ -21,15 +21,12 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 		_ = s.save(ctx, cs)
 		return err
 	}
-	p, err := s.provider(inst)
+	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, "")
 	if err != nil {
 		_ = s.save(ctx, cs)
 		return err
 	}
-	if o, ok := p.(observedProvider); ok {
-		p = o.p
-	}
-	ch, ok := p.(kobo.AccountChooser)
+	ch, ok := r.raw.(kobo.AccountChooser)
 	if !ok {
 		return nil
 	}
@@ -38,7 +35,7 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 		_ = s.save(ctx, cs)
 		return err
 	}
-	creds, err := s.providerCredentials(ctx, cs.AppID, inst.Provider)
+	creds, err := s.providerCredentials(ctx, cs.AppID, r.name)
 	if err != nil {
 		_ = s.save(ctx, cs)
 		return err
@@ -55,7 +52,8 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 	accts.List[index] = sealedAccount{Ref: acct.Ref, Number: cmpStr(string(acct.Number), chosen.Number), Name: cmpStr(acct.Name, chosen.Name),
 		Type: cmpStr(acct.Type, chosen.Type), Currency: cmpStr(acct.Currency, chosen.Currency), Status: cmpStr(acct.Status, chosen.Status),
 		BVN: cmpStr(string(acct.BVN), chosen.BVN), Balance: acct.Balance}
-	nb := sealedBankSession{Token: out.Token.Reveal(), ExpiresAt: out.ExpiresAt, Persist: out.Persist.Reveal(), Tenant: cmpStr(out.Tenant, bs.Tenant)}
+	nb := sealedBankSession{Token: out.Token.Reveal(), ExpiresAt: out.ExpiresAt, Persist: out.Persist.Reveal(), Tenant: cmpStr(out.Tenant, bs.Tenant),
+		ConsentExpiresAt: cmpPtr(out.ConsentExpiresAt, bs.ConsentExpiresAt), Provider: bs.Provider}
 	sealed, err := s.seal(nb, "session:"+cs.ID+":bank")
 	if err != nil {
 		_ = s.save(ctx, cs)
@@ -63,4 +61,11 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 	}
 	cs.BankSession = sealed
 	return nil
+}
+
+func cmpPtr[T any](a, b *T) *T {
+	if a != nil {
+		return a
+	}
+	return b
 }

@@ -90,6 +90,13 @@ type Config struct {
 	// BankError is told of every error a bank connector returns, by
 	// institution, call and kind. May be nil.
 	BankError func(institution, call string, kind kobo.BankErrorKind)
+	// ProviderOutcome is told of every provider call by provider, call and
+	// outcome ("ok", a bank error kind, or "budget" when kobo refused to
+	// call out). May be nil.
+	ProviderOutcome ProviderOutcome
+	// PublicURL is kobo's own address as customers' browsers reach it
+	// (the redirect consent's callback is <PublicURL>/connect/callback/{provider}).
+	PublicURL string
 	// SandboxWebhooksPrivate lets sandbox apps save webhook URLs on
 	// loopback and private hosts (a developer's kobo; cli wires the
 	// dispatcher's switch alike). Live apps never may.
@@ -125,6 +132,8 @@ type Service struct {
 
 	providers    map[string]kobo.Provider
 	provDefaults map[string]kobo.ProviderCredentials
+	provOutcome  ProviderOutcome
+	publicURL    string
 	statements   kobo.StatementReader
 	sandbox      kobo.Sandbox
 	sealer       kobo.Sealer
@@ -173,7 +182,7 @@ func New(c Config) *Service {
 		s.apiIPLimiter = newKeyedLimiter(s.clock, c.IPRateLimit, int(2*c.IPRateLimit))
 	}
 	s.providers, s.sandbox, s.sealer, s.fpKey = c.Providers, c.Sandbox, c.Sealer, c.FingerprintKey
-	s.provDefaults = c.ProviderDefaults
+	s.provDefaults, s.provOutcome, s.publicURL = c.ProviderDefaults, c.ProviderOutcome, c.PublicURL
 	s.statements = c.Statements
 	s.retention = c.Retention.withDefaults()
 	s.renderer = c.Renderer

@@ -74,6 +74,7 @@ type ConnectStep struct {
 	Code         string            // 99: the auth code
 	Accounts     []BankAccountView // 101
 	Form         *kobo.UIForm      // 102
+	Consent      *ConsentView      // 103, 104, 105
 	Session      *kobo.ConnectSession
 }
 
@@ -101,6 +102,10 @@ type sealedBankSession struct {
 	ExpiresAt time.Time `json:"e"`
 	Persist   string    `json:"p"`
 	Tenant    string    `json:"n"`
+	// ConsentExpiresAt is when the customer's grant ends (nil: never);
+	// Provider the connector the session belongs to.
+	ConsentExpiresAt *time.Time `json:"c,omitempty"`
+	Provider         string     `json:"v,omitempty"`
 }
 
 type sealedAccounts struct {
@@ -138,17 +143,6 @@ func (s *Service) unseal(sealed kobo.Sealed, aad string, v any) error {
 		return &kobo.Error{Code: kobo.EUNSEAL, Message: "kobo cannot open a stored secret with its master key; the operator must check KOBO_MASTER_KEY", Err: err}
 	}
 	return json.Unmarshal(b, v)
-}
-
-func (s *Service) provider(in *kobo.Institution) (kobo.Provider, error) {
-	p, ok := s.providers[in.Provider]
-	if !ok {
-		return nil, kobo.Errorf(kobo.EUNAVAILABLE, "no connector is configured for %s", in.Name)
-	}
-	if s.bankError != nil {
-		return observedProvider{p: p, institution: in.Name, report: s.bankError}, nil
-	}
-	return p, nil
 }
 
 // CreateSession starts a connect session for the caller's app.
@@ -214,6 +208,13 @@ func (s *Service) CreateSession(ctx context.Context, c *kobo.Caller, in SessionI
 		}
 		return nil, nil, &kobo.Error{Code: kobo.EINVALID, Message: fmt.Sprintf("auth_method must be one of %s for %s", strings.Join(have, ", "), inst.Name),
 			Fields: map[string]string{"auth_method": "is not offered by this institution"}}
+	}
+	if method.Type != kobo.AuthStatementUpload {
+		// live keys reach real banks only: refuse before anything is made
+		// (a missing connector still fails at login, as it always has)
+		if _, err := s.routeFor(ctx, c.App.ID, c.Mode.IsLive(), inst, ""); kobo.ErrorCode(err) == kobo.EFORBIDDEN {
+			return nil, nil, err
+		}
 	}
 	now := s.now()
 	cs := &kobo.ConnectSession{
@@ -421,26 +422,44 @@ func (s *Service) ConnectLogin(ctx context.Context, c *kobo.Caller, sessionID st
 	if cs.State != kobo.SessionCreated {
 		return nil, kobo.Errorf(kobo.EINVALID, "this session has already logged in (state %s); send the next step to /connect/commit", cs.State)
 	}
-	if err := checkFields(cs.Form, fields); err != nil {
-		return nil, err
-	}
 	inst, err := s.Institution(ctx, cs.InstitutionID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.provider(inst)
+	method, _ := inst.AuthMethod(cs.AuthMethod)
+	returnTo := ""
+	if method.Consent == kobo.ConsentRedirect {
+		// where the callback sends the customer back (the widget's page,
+		// or the partner's own for a headless flow)
+		returnTo = strings.TrimSpace(fields["redirect_url"])
+		if err := checkReturnTo(returnTo, cs.Live); err != nil {
+			return nil, err
+		}
+		delete(fields, "redirect_url")
+	}
+	if err := checkFields(cs.Form, fields); err != nil {
+		return nil, err
+	}
+	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, "")
 	if err != nil {
 		return nil, err
 	}
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
-	creds, err := s.providerCredentials(ctx, cs.AppID, inst.Provider)
+	creds, err := s.providerCredentials(ctx, cs.AppID, r.name)
 	if err != nil {
+		_ = s.save(ctx, cs)
 		return nil, err
 	}
-	step, err := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Fields: secrets(fields), Interactive: true, Tenant: cs.AppID, Credentials: creds, Live: cs.Live})
-	return s.advance(ctx, cs, inst, p, step, err, -1, "")
+	req := kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Fields: secrets(fields), Interactive: true, Tenant: cs.AppID, Credentials: creds, Live: cs.Live}
+	var rs *redirectSecrets
+	if method.Consent == kobo.ConsentRedirect {
+		rs = s.newRedirectSecrets(cs, r.name, returnTo)
+		req.Redirect = &rs.params
+	}
+	step, err := r.p.Login(ctx, req)
+	return s.advance(ctx, cs, inst, r, step, err, -1, "", rs)
 }
 
 // ConnectCommit answers the session's pending step: the MFA form's fields, or
@@ -454,7 +473,7 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.provider(inst)
+	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, "")
 	if err != nil {
 		return nil, err
 	}
@@ -478,15 +497,20 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 		if err := s.unseal(cs.Challenge, "session:"+cs.ID+":challenge", &ch); err != nil {
 			return nil, fmt.Errorf("open challenge: %w", err)
 		}
+		if pc, ok, err := openConsent(ch); err != nil {
+			return nil, err
+		} else if ok {
+			return s.commitConsent(ctx, cs, inst, r, pc, fields, index, number)
+		}
 		if err := s.hold(ctx, cs); err != nil {
 			return nil, err
 		}
-		if ch.Credentials, err = s.providerCredentials(ctx, cs.AppID, inst.Provider); err != nil {
+		if ch.Credentials, err = s.providerCredentials(ctx, cs.AppID, r.name); err != nil {
 			_ = s.save(ctx, cs)
 			return nil, err
 		}
-		step, err := p.Answer(ctx, ch, secrets(fields, "account", "accountNumber"))
-		return s.advance(ctx, cs, inst, p, step, err, index, number)
+		step, err := r.p.Answer(ctx, ch, secrets(fields, "account", "accountNumber"))
+		return s.advance(ctx, cs, inst, r, step, err, index, number, nil)
 	case kobo.SessionAccountSelect:
 		if index < 0 && number == "" {
 			return nil, &kobo.Error{Code: kobo.EINVALID, Message: "send the chosen account as {\"account\": <index>} or {\"accountNumber\": \"...\"}",
@@ -507,9 +531,13 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 }
 
 // advance applies the bank's answer to a login or challenge.
-func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *kobo.Institution, p kobo.Provider, step kobo.LoginStep, berr error, index int, number string) (*ConnectStep, error) {
+func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *kobo.Institution, r route, step kobo.LoginStep, berr error, index int, number string, rs *redirectSecrets) (*ConnectStep, error) {
 	if berr != nil {
 		return nil, s.bankFailure(ctx, cs, berr)
+	}
+	p := r.p
+	if step.Redirect != nil || step.Decoupled != nil || step.Embedded != nil {
+		return s.consentStep(ctx, cs, r, step, rs)
 	}
 	if step.Challenge != nil {
 		sealed, err := s.seal(step.Challenge, "session:"+cs.ID+":challenge")
@@ -531,7 +559,8 @@ func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *ko
 		_ = s.save(ctx, cs)
 		return nil, kobo.Errorf(kobo.EPROVIDER, "the bank returned neither a session nor a challenge")
 	}
-	bs := sealedBankSession{Token: step.Session.Token.Reveal(), ExpiresAt: step.Session.ExpiresAt, Persist: step.Session.Persist.Reveal(), Tenant: cs.AppID}
+	bs := sealedFromSession(*step.Session, cs.AppID, r.name)
+	bs.Tenant = cs.AppID
 	sealedBS, err := s.seal(bs, "session:"+cs.ID+":bank")
 	if err != nil {
 		_ = s.save(ctx, cs)
@@ -540,7 +569,8 @@ func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *ko
 	cs.BankSession, cs.Challenge = sealedBS, ""
 	sess := *step.Session
 	if sess.Credentials == nil {
-		if sess.Credentials, err = s.providerCredentials(ctx, cs.AppID, inst.Provider); err != nil {
+		if sess.Credentials, err = s.providerCredentials(ctx, cs.AppID, r.name); err != nil {
+			_ = s.save(ctx, cs)
 			return nil, err
 		}
 	}
@@ -822,6 +852,16 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 		if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountReauthorized, DataStatus: acct.DataStatus}); err != nil {
 			return nil, err
 		}
+	}
+	method, _ := inst.AuthMethod(cs.AuthMethod)
+	consent := &kobo.AccountConsent{AccountID: acct.ID, Consent: kobo.Consent{Kind: cmpStr(method.Consent, kobo.ConsentCredentials),
+		Provider: cmpStr(bs.Provider, inst.Provider), ExpiresAt: bs.ConsentExpiresAt}, UpdatedAt: now}
+	if consent.ExpiresAt != nil {
+		t := consent.ExpiresAt.UTC().Truncate(time.Microsecond)
+		consent.ExpiresAt = &t
+	}
+	if err := tx.PutAccountConsent(ctx, consent); err != nil {
+		return nil, err
 	}
 	if err := s.enqueueFetch(ctx, tx, acct.ID, reason, false); err != nil {
 		return nil, err

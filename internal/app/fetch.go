@@ -86,16 +86,18 @@ func txnID(accountID, ref string, date time.Time) string {
 // bankSession opens the account's stored bank session, logging in again
 // with the stored credentials when its token has expired. A bank that
 // wants a human at that point is re-authorisation.
-func (s *Service) bankSession(ctx context.Context, p kobo.Provider, inst *kobo.Institution, acct *kobo.Account, force bool) (kobo.BankSession, bool, error) {
+func (s *Service) bankSession(ctx context.Context, r route, inst *kobo.Institution, acct *kobo.Account, force bool) (kobo.BankSession, bool, error) {
+	p := r.p
 	var bs sealedBankSession
 	if err := s.unseal(acct.Credentials, "account:"+acct.ID, &bs); err != nil {
 		return kobo.BankSession{}, false, fmt.Errorf("open credentials: %w", err)
 	}
-	creds, err := s.providerCredentials(ctx, acct.AppID, inst.Provider)
+	creds, err := s.providerCredentials(ctx, acct.AppID, r.name)
 	if err != nil {
 		return kobo.BankSession{}, false, err
 	}
-	sess := kobo.BankSession{Token: kobo.Secret(bs.Token), ExpiresAt: bs.ExpiresAt, Persist: kobo.Secret(bs.Persist), Tenant: bs.Tenant, Credentials: creds}
+	sess := bs.bankSession()
+	sess.Credentials = creds
 	if !force && (bs.ExpiresAt.IsZero() || s.clock.Now().Add(30*time.Second).Before(bs.ExpiresAt)) {
 		return sess, false, nil
 	}
@@ -157,18 +159,24 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
 	}
 	inst := &acct.Institution
-	p, err := s.provider(inst)
+	r, err := s.accountRoute(ctx, acct)
 	if err != nil {
+		if kobo.ErrorCode(err) == kobo.EFORBIDDEN {
+			// a live account on a connector that is not Real (linked before
+			// kobo refused them): it never reaches the bank again
+			return s.settleFetch(ctx, j, acct, args, fetchResult{bankFailed: true})
+		}
 		return err
 	}
+	p := r.p
 	lastAttempt := j.Attempt >= j.MaxAttempts
-	sess, refreshed, err := s.bankSession(ctx, p, inst, acct, false)
+	sess, refreshed, err := s.bankSession(ctx, r, inst, acct, false)
 	bal, balErr := kobo.BankBalance{}, error(nil)
 	if err == nil {
 		bal, balErr = p.Balance(ctx, sess, acct.ProviderRef)
 		if kobo.BankErrorKindOf(balErr) == kobo.BankTokenExpired {
 			// the bank ended the session early: log in again once
-			sess, refreshed, err = s.bankSession(ctx, p, inst, acct, true)
+			sess, refreshed, err = s.bankSession(ctx, r, inst, acct, true)
 			if err == nil {
 				bal, balErr = p.Balance(ctx, sess, acct.ProviderRef)
 			}
@@ -193,7 +201,8 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	reseal := func() error {
 		var old sealedBankSession
 		_ = s.unseal(acct.Credentials, "account:"+acct.ID, &old)
-		bs := sealedBankSession{Token: sess.Token.Reveal(), ExpiresAt: sess.ExpiresAt, Persist: cmpStr(sess.Persist.Reveal(), old.Persist), Tenant: cmpStr(sess.Tenant, old.Tenant)}
+		bs := sealedBankSession{Token: sess.Token.Reveal(), ExpiresAt: sess.ExpiresAt, Persist: cmpStr(sess.Persist.Reveal(), old.Persist), Tenant: cmpStr(sess.Tenant, old.Tenant),
+			ConsentExpiresAt: old.ConsentExpiresAt, Provider: old.Provider}
 		var err error
 		acct.Credentials, err = s.seal(bs, "account:"+acct.ID)
 		return err
@@ -286,7 +295,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		// in again once and carry on from what is already committed (a
 		// sync reads its small window again).
 		var again error
-		if sess, _, again = s.bankSession(ctx, p, inst, acct, true); again != nil {
+		if sess, _, again = s.bankSession(ctx, r, inst, acct, true); again != nil {
 			err = again
 		} else if again = reseal(); again != nil {
 			return again

@@ -359,7 +359,10 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.provider(inst)
+	// a re-authorisation goes through the provider the account was linked
+	// through; a relink through another provider is a new session
+	acct.Institution = *inst
+	r, err := s.accountRoute(ctx, acct)
 	if err != nil {
 		return nil, err
 	}
@@ -370,11 +373,18 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
-	creds, err := s.providerCredentials(ctx, cs.AppID, inst.Provider)
+	creds, err := s.providerCredentials(ctx, cs.AppID, r.name)
 	if err != nil {
+		_ = s.save(ctx, cs)
 		return nil, err
 	}
-	step, berr := p.Login(ctx, kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Persist: kobo.Secret(bs.Persist), Interactive: true, Tenant: cs.AppID, Credentials: creds, Live: cs.Live})
+	req := kobo.LoginRequest{Institution: *inst, AuthMethod: cs.AuthMethod, Persist: kobo.Secret(bs.Persist), Interactive: true, Tenant: cs.AppID, Credentials: creds, Live: cs.Live}
+	var rs *redirectSecrets
+	if m, _ := inst.AuthMethod(cs.AuthMethod); m.Consent == kobo.ConsentRedirect {
+		rs = s.newRedirectSecrets(cs, r.name, "")
+		req.Redirect = &rs.params
+	}
+	step, berr := r.p.Login(ctx, req)
 	var be *kobo.BankError
 	if errors.As(berr, &be) && (be.Kind == kobo.BankBadCredentials || be.Kind == kobo.BankNotFound) {
 		if err := s.save(ctx, cs); err != nil {
@@ -383,7 +393,7 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 		form := cs.Form
 		return &ConnectStep{ResponseCode: CodeMoreInput, Message: "Log in to your bank again", Form: &form, Session: cs}, nil
 	}
-	return s.advance(ctx, cs, inst, p, step, berr, -1, "")
+	return s.advance(ctx, cs, inst, r, step, berr, -1, "", rs)
 }
 
 // Unlink deletes an account's data and credentials, redacts what its

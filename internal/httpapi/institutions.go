@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -226,8 +227,10 @@ func (s *Server) institutionsV3(w http.ResponseWriter, r *http.Request) error {
 	if err := app.ValidateInstitutionFilter(f); err != nil {
 		return err
 	}
-	e, err := s.catalogBody(r, filterKey("v3", f), func(all []*kobo.Institution) (any, error) {
-		list := app.FilterInstitutions(all, f)
+	live := callerFrom(r.Context()).Mode.IsLive()
+	e, err := s.catalogBody(r, filterKey("v3", f)+"|live="+strconv.FormatBool(live), func(all []*kobo.Institution) (any, error) {
+		// live keys list only what a real provider reaches
+		list := app.FilterInstitutions(s.app.ReachableInstitutions(all, live), f)
 		out := make([]v3Institution, 0, len(list))
 		for _, in := range list {
 			v := v3Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
