@@ -432,7 +432,7 @@ func (s *Service) ConnectLogin(ctx context.Context, c *kobo.Caller, sessionID st
 		// where the callback sends the customer back (the widget's page,
 		// or the partner's own for a headless flow)
 		returnTo = strings.TrimSpace(fields["redirect_url"])
-		if err := checkReturnTo(returnTo, cs.Live); err != nil {
+		if err := s.checkReturnTo(returnTo, cs.Live); err != nil {
 			return nil, err
 		}
 		delete(fields, "redirect_url")

@@ -96,9 +96,9 @@ func (s *Service) newRedirectSecrets(cs *kobo.ConnectSession, provider, returnTo
 
 // checkReturnTo validates where a redirect consent sends the customer
 // back (login field redirect_url): https, or http on loopback in sandbox.
-func checkReturnTo(raw string, live bool) error {
-	if raw == "" {
-		return nil
+func (s *Service) checkReturnTo(raw string, live bool) error {
+	if raw == "" || (s.publicURL != "" && strings.HasPrefix(raw, strings.TrimRight(s.publicURL, "/")+"/connect/")) {
+		return nil // nowhere (kobo's own page), or kobo's widget
 	}
 	u, err := url.Parse(raw)
 	bad := &kobo.Error{Code: kobo.EINVALID, Message: "redirect_url must be an absolute https URL", Fields: map[string]string{"redirect_url": "must be an absolute https URL"}}

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -144,6 +147,12 @@ func (s *Server) stepBody(step *app.ConnectStep, v2 bool) any {
 			}
 			data = list
 		}
+	case app.CodeRedirect:
+		data = map[string]any{"url": step.Consent.URL, "approved": step.Consent.Approved}
+	case app.CodePending:
+		data = map[string]any{"message": step.Message, "poll_after_ms": step.Consent.PollAfter.Milliseconds(), "expires_at": step.Consent.ExpiresAt.UTC().Format(time.RFC3339)}
+	case app.CodeEmbedded:
+		data = map[string]any{"script": step.Consent.Script, "config": step.Consent.Config}
 	case app.CodeMoreInput:
 		if v2 {
 			data = map[string]any{"userInput": step.Form}
@@ -279,4 +288,56 @@ func sortedPairs(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// consentCallback is GET /connect/callback/{provider}: the customer's
+// browser back from a redirect consent. kobo finishes the consent and
+// sends the customer on to where the flow began (the widget, or the
+// partner's redirect_url) with kobo_session and status in the query, or
+// shows a short page of its own.
+func (s *Server) consentCallback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	params := make(map[string]string, len(q))
+	for k, v := range q {
+		if len(v) > 0 && len(k) <= 64 && len(v[0]) <= 4096 {
+			params[k] = v[0]
+		}
+	}
+	res, err := s.app.ConsentCallback(r.Context(), r.PathValue("provider"), params)
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer") // the bank's code never leaks onwards
+	if err != nil {
+		if st := StatusOf(err); st >= 500 {
+			s.log.ErrorContext(r.Context(), "consent callback failed", "err", err, "request_id", requestID(r.Context()))
+		}
+		callbackPage(w, StatusOf(err), kobo.ErrorMessage(err))
+		return
+	}
+	if res.ReturnTo != "" {
+		u, perr := url.Parse(res.ReturnTo)
+		if perr == nil {
+			v := u.Query()
+			v.Set("kobo_session", res.SessionID)
+			v.Set("status", map[bool]string{true: "approved", false: "failed"}[res.Approved])
+			if !res.Approved {
+				v.Set("message", res.Message)
+			}
+			u.RawQuery = v.Encode()
+			http.Redirect(w, r, u.String(), http.StatusSeeOther)
+			return
+		}
+	}
+	status := http.StatusOK
+	if !res.Approved {
+		status = http.StatusBadRequest
+	}
+	callbackPage(w, status, res.Message+". You can close this window and return to the app.")
+}
+
+func callbackPage(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!doctype html><meta charset=utf-8><title>kobo</title><p>%s</p>\n", html.EscapeString(message))
 }

@@ -144,6 +144,7 @@ func (s *Server) routes() {
 	m.Handle("POST /v2/connect/login", s.v2(s.secret(s.idempotent(flavourV2, s.connectStep(true, false)))))
 	m.Handle("POST /v2/connect/commit", s.v2(s.secret(s.idempotent(flavourV2, s.connectStep(true, true)))))
 	m.Handle("GET /v2/connect/sandbox", s.v2(s.secret(s.sandboxCredentials)))
+	m.Handle("GET /connect/callback/{provider}", http.HandlerFunc(s.consentCallback))
 
 	// Code exchange and account details.
 	m.Handle("POST /account/auth", s.v1(s.secret(s.idempotent(flavourV1, s.exchange(false)))))
