@@ -209,6 +209,9 @@ func (s *Server) routes() {
 	// Accounts list, customers, enrichment, sandbox users (accountslist.go).
 	s.fidelityRoutes()
 
+	// Provider keys and choices (providers.go).
+	s.providerRoutes()
+
 	// Sandbox controls (test keys only).
 	m.Handle("POST /v2/sandbox/clock/advance", s.v2(s.secret(s.sandboxAdvance)))
 	m.Handle("GET /v2/sandbox/clock", s.v2(s.secret(s.sandboxClock)))
