@@ -169,7 +169,9 @@ func (s *Service) accountRoute(ctx context.Context, acct *kobo.Account) (route, 
 
 // ProviderOutcome is told of every provider call: which provider, which
 // call, and "ok", a bank error kind, or "budget" (kobo refused to call out:
-// the app's CallsPerMinute was spent). May be nil.
+// the app's CallsPerMinute was spent). A sync the provider's policy
+// refused comes as call "sync" with the reason (manual_sync_interval,
+// sync_interval). May be nil.
 type ProviderOutcome func(provider, call, outcome string)
 
 // meteredProvider enforces a provider's per-app call budget before kobo
@@ -546,6 +548,11 @@ func (s *Service) InstitutionProvider(ctx context.Context, partnerID, appID, ins
 // provider this kobo runs (the statement upload entry has no provider and
 // is always shown).
 func (s *Service) liveReachable(in *kobo.Institution) bool {
+	for _, m := range in.AuthMethods {
+		if m.Type == kobo.AuthStatementUpload {
+			return true // the customer's own file: no bank is called
+		}
+	}
 	for _, n := range institutionProviders(in) {
 		if _, ok := s.providers[n]; ok && s.policyOf(n).Real {
 			return true

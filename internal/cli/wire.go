@@ -112,8 +112,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		RequestLog: app.RequestLogConfig{Mode: app.RequestLogMode(cfg.RequestLog), SampleRate: cfg.RequestLogSample,
 			Retention: cfg.RequestLogRetention, MaxRows: cfg.RequestLogMaxRows},
 		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
-		Providers: providers, ProviderDefaults: provDefaults, Sandbox: bank, Renderer: webhook.Renderer{},
+		Providers: providers, ProviderDefaults: mergeDefaults(provDefaults, providerDefaults(cfg, providers)), Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
+		ProviderOutcome: providerMetrics(work), PublicURL: cfg.PublicURL,
 		Statements: statement.New(statementimport.NewPDFParser()),
 		Retention: app.Retention{AppPurgeGrace: cfg.AppPurgeGrace, Events: cfg.EventRetention, Sessions: cfg.SessionRetention,
 			Statements: cfg.StatementRetention},
@@ -323,4 +324,65 @@ func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 	c.WithLabelValues("purged_apps")
 	c.WithLabelValues("staged_uploads") // widget statement uploads nobody exchanged
 	return func(what string, n int) { c.WithLabelValues(what).Add(float64(n)) }
+}
+
+// providerDefaults reads each provider's declared credential fields from
+// the environment (config.ProviderDefault); providers with none set get
+// no defaults.
+func providerDefaults(cfg config.Config, providers map[string]kobo.Provider) map[string]kobo.ProviderCredentials {
+	out := map[string]kobo.ProviderCredentials{}
+	for name, p := range providers {
+		pp, ok := p.(kobo.Policied)
+		if !ok {
+			continue
+		}
+		creds := kobo.ProviderCredentials{}
+		for _, f := range pp.Policy().Credentials {
+			if v := cfg.ProviderDefault(name, f); v != "" {
+				creds[f] = v
+			}
+		}
+		if len(creds) > 0 {
+			out[name] = creds
+		}
+	}
+	return out
+}
+
+// providerMetrics counts provider calls by provider, call and outcome
+// ("ok", a bank error kind, or "budget": kobo refused to call out because
+// the app's per-minute budget at the provider was spent).
+func providerMetrics(reg prometheus.Registerer) app.ProviderOutcome {
+	calls := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_provider_calls_total",
+		Help: "Calls to bank providers by provider, call and outcome (ok, a bank error kind, or budget: refused before calling out)."}, []string{"provider", "call", "outcome"})
+	denied := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_provider_budget_denials_total",
+		Help: "Provider calls and syncs kobo refused before calling out, by provider and reason (budget, manual_sync_interval, sync_interval)."}, []string{"provider", "reason"})
+	reg.MustRegister(calls, denied)
+	return func(provider, call, outcome string) {
+		switch {
+		case call == "sync": // a sync refused by the provider's policy: no call was made
+			denied.WithLabelValues(provider, outcome).Inc()
+			return
+		case outcome == "budget":
+			denied.WithLabelValues(provider, "budget").Inc()
+		}
+		calls.WithLabelValues(provider, call, outcome).Inc()
+	}
+}
+
+// mergeDefaults adds the KOBO_PROVIDER_<NAME>_<FIELD> defaults to those a
+// provider's own variables set (which win).
+func mergeDefaults(own, env map[string]kobo.ProviderCredentials) map[string]kobo.ProviderCredentials {
+	out := map[string]kobo.ProviderCredentials{}
+	for _, m := range []map[string]kobo.ProviderCredentials{env, own} {
+		for name, creds := range m {
+			if out[name] == nil {
+				out[name] = kobo.ProviderCredentials{}
+			}
+			for k, v := range creds {
+				out[name][k] = v
+			}
+		}
+	}
+	return out
 }

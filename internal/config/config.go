@@ -27,6 +27,9 @@ import (
 type Config struct {
 	// Addr is the public listener (API, widget, dashboard).
 	Addr string
+	// getenv is the environment FromEnv read, kept for the settings whose
+	// names depend on what is wired (ProviderDefault).
+	getenv func(string) string
 	// AdminAddr is the operator listener (metrics, health, pprof); loopback
 	// by default so metrics are never exposed by accident.
 	AdminAddr string
@@ -162,6 +165,7 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	c.getenv = getenv
 	str(&c.Addr, "KOBO_ADDR")
 	if getenv("KOBO_ADDR") == "" && getenv("PORT") != "" {
 		// PORT is the platform convention (Heroku, Cloud Run, Render): the
@@ -529,4 +533,22 @@ func (c Config) LogValue() slog.Value {
 		slog.Group("retention", slog.Duration("app_purge_grace", c.AppPurgeGrace), slog.Duration("events", c.EventRetention),
 			slog.Duration("sessions", c.SessionRetention), slog.Duration("statements", c.StatementRetention)),
 	)
+}
+
+// ProviderDefault is the deployment's default for one field of a
+// provider's credentials: KOBO_PROVIDER_<NAME>_<FIELD> (upper case, "-"
+// as "_"), e.g. KOBO_PROVIDER_MONO_SECRET_KEY. The names come from the
+// providers cli wires (their Policy().Credentials), so only those fields
+// are ever read.
+func (c Config) ProviderDefault(provider, field string) kobo.Secret {
+	if c.getenv == nil {
+		return ""
+	}
+	return kobo.Secret(c.getenv(ProviderEnvName(provider, field)))
+}
+
+// ProviderEnvName is the variable ProviderDefault reads.
+func ProviderEnvName(provider, field string) string {
+	up := func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+	return "KOBO_PROVIDER_" + up(provider) + "_" + up(field)
 }

@@ -149,6 +149,7 @@ var EnvOnly = []struct{ Name, Usage string }{
 	{"KOBO_MONO_ENABLED", "turn the Mono provider on without default keys (apps bring their own)"},
 	{"KOBO_MONO_BASE_URL", "Mono's API host (default https://api.withmono.com)"},
 	{"KOBO_MONO_DEFAULT_FOR", "bank codes whose institutions go through Mono by default, comma separated, or * for every Nigerian bank"},
+	{"KOBO_PROVIDER_<NAME>_<FIELD>", "the deployment's default credentials for a bank provider, one variable per field the provider declares (e.g. KOBO_PROVIDER_MONO_SECRET_KEY); an app's own keys (PUT /v1/apps/{id}/providers/{provider}) take precedence"},
 }
 
 // PrintUsage writes a command's flags, each with the environment variable
