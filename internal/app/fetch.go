@@ -158,6 +158,15 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	if acct.ReauthRequired && args.Reason != "link" && args.Reason != "reauth" {
 		return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
 	}
+	consent, err := s.accountConsent(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	if consentExpired(consent, s.clock.Now()) {
+		// past its consent the account is never synced: the provider
+		// would refuse, and kobo may not ask
+		return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true, consentExpired: consent})
+	}
 	inst := &acct.Institution
 	r, err := s.accountRoute(ctx, acct)
 	if err != nil {
@@ -169,6 +178,12 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		return err
 	}
 	p := r.p
+	if min := r.policy.MinSyncInterval; args.Reason == "sync" && min > 0 && acct.LastSyncedAt != nil && s.clock.Now().Sub(*acct.LastSyncedAt) < min {
+		// the provider refreshes no oftener (SimpleFIN: daily): a scheduled
+		// sync before then is put off without calling out
+		s.providerOutcome(r.name, "sync", "sync_interval")
+		return s.putOffSync(ctx, j, acct, acct.LastSyncedAt.Add(min))
+	}
 	lastAttempt := j.Attempt >= j.MaxAttempts
 	sess, refreshed, err := s.bankSession(ctx, r, inst, acct, false)
 	bal, balErr := kobo.BankBalance{}, error(nil)
@@ -214,6 +229,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	}
 
 	var res fetchResult
+	res.minSync = r.policy.MinSyncInterval
 	var transient error
 	switch {
 	case balErr == nil:
@@ -426,10 +442,17 @@ type fetchResult struct {
 	reauth, bankFailed  bool
 	sealFailed          bool // kobo could not open the stored credentials
 	incomplete          bool
+	// consentExpired: the customer's grant ended; nothing was asked of
+	// the provider (re-authorisation, with its own message)
+	consentExpired *kobo.AccountConsent
+	// minSync is the provider's shortest gap between scheduled syncs
+	minSync time.Duration
 }
 
 func (r fetchResult) outcome() SyncOutcome {
 	switch {
+	case r.consentExpired != nil:
+		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: consentExpiredMessage(r.consentExpired)}
 	case r.reauth:
 		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "The bank needs the customer to log in again; re-authorise the account."}
 	case r.sealFailed:
@@ -522,7 +545,7 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 			cur.LastSyncedAt = &now
 		}
 		if !r.reauth {
-			next := now.Add(time.Duration(app.SyncFrequency) * time.Hour)
+			next := now.Add(max(time.Duration(app.SyncFrequency)*time.Hour, r.minSync))
 			cur.NextSyncAt = &next
 		} else {
 			cur.NextSyncAt = nil // sync stops until the customer re-authorises
@@ -588,4 +611,27 @@ func (s *Service) appLive(ctx context.Context, appID string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// putOffSync moves a scheduled sync the provider's policy refuses to the
+// first time it allows, recording the job's outcome; nothing else changes.
+func (s *Service) putOffSync(ctx context.Context, j *kobo.Job, acct *kobo.Account, next time.Time) error {
+	out, _ := json.Marshal(SyncOutcome{Status: "successful", Code: SyncSuccessful, Message: "The provider refreshes this account no oftener; the sync runs at " + next.UTC().Format(time.RFC3339) + "."})
+	return s.store.Update(ctx, func(tx kobo.Tx) error {
+		cur, err := tx.Account(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		next := next.UTC().Truncate(time.Microsecond)
+		cur.NextSyncAt = &next
+		if err := tx.UpdateAccount(ctx, cur); err != nil {
+			return err
+		}
+		if j.ID != "" {
+			if err := tx.SetJobResult(ctx, j.ID, out); err != nil && kobo.ErrorCode(err) != kobo.ENOTFOUND {
+				return err
+			}
+		}
+		return nil
+	})
 }

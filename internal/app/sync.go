@@ -88,16 +88,33 @@ func (s *Service) SyncNow(ctx context.Context, c *kobo.Caller, id string, allowI
 	if acct.ReauthRequired {
 		return &SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "This account needs re-authorisation before it can sync; call /accounts/{id}/reauthorise."}, nil
 	}
+	consent, err := s.accountConsent(ctx, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	if consentExpired(consent, s.clock.Now()) {
+		return &SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: consentExpiredMessage(consent)}, nil
+	}
+	// Mono's limit, or the provider's own when it is stricter (enforced
+	// here, before anything calls out)
+	interval, by := ManualSyncInterval, ""
+	if r, err := s.accountRoute(ctx, acct); err == nil && r.policy.MinManualSyncInterval > interval {
+		interval, by = r.policy.MinManualSyncInterval, r.name
+	}
 	var last *kobo.Job
 	err = s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
-		last, err = tx.LatestJob(ctx, acct.ID, JobSyncAccount, s.clock.Now().Add(-ManualSyncInterval))
+		last, err = tx.LatestJob(ctx, acct.ID, JobSyncAccount, s.clock.Now().Add(-interval))
 		return err
 	})
 	if err == nil {
-		wait := ManualSyncInterval - s.clock.Now().Sub(last.CreatedAt)
-		return nil, &kobo.Error{Code: kobo.ERATELIMIT, RetryAfter: wait,
-			Message: fmt.Sprintf("An account can be synced once every %d minutes; try again in %d seconds.", int(ManualSyncInterval.Minutes()), int(wait.Seconds())+1)}
+		wait := interval - s.clock.Now().Sub(last.CreatedAt)
+		msg := fmt.Sprintf("An account can be synced once every %s; try again in %d seconds.", humanInterval(interval), int(wait.Seconds())+1)
+		if by != "" {
+			s.providerOutcome(by, "sync", "manual_sync_interval")
+			msg = fmt.Sprintf("This account's provider (%s) allows one sync every %s; try again in %d seconds.", by, humanInterval(interval), int(wait.Seconds())+1)
+		}
+		return nil, &kobo.Error{Code: kobo.ERATELIMIT, RetryAfter: wait, Message: msg}
 	} else if kobo.ErrorCode(err) != kobo.ENOTFOUND {
 		return nil, err
 	}
@@ -419,4 +436,24 @@ func (s *Service) Unlink(ctx context.Context, c *kobo.Caller, id string) error {
 	s.notify()
 	s.log.InfoContext(ctx, "account unlinked", "account_id", id, "app_id", c.App.ID)
 	return nil
+}
+
+// humanInterval says a sync interval the way the 429 message reads it.
+func humanInterval(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

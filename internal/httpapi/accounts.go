@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
@@ -18,8 +20,12 @@ func (s *Server) accountV1(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	meta := map[string]any{"data_status": a.DataStatus, "auth_method": a.AuthMethod}
+	if err := s.consentMeta(r, a, meta); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"meta": map[string]any{"data_status": a.DataStatus, "auth_method": a.AuthMethod},
+		"meta": meta,
 		"account": map[string]any{
 			"_id":           a.ID,
 			"institution":   map[string]any{"name": a.Institution.Name, "bankCode": a.Institution.BankCode, "type": a.Institution.Type},
@@ -61,6 +67,13 @@ func (s *Server) accountV2(w http.ResponseWriter, r *http.Request) error {
 	if retrieved == nil {
 		retrieved = []string{}
 	}
+	meta := map[string]any{
+		"data_status": a.DataStatus, "auth_method": a.AuthMethod, "retrieved_data": retrieved, "ref": a.Reference,
+		"data_request_id": dataRequestID(a), "session_id": a.SessionID,
+	}
+	if err := s.consentMeta(r, a, meta); err != nil {
+		return err
+	}
 	s.writeV2(w, http.StatusOK, "Request was succesfully completed", map[string]any{
 		"account": map[string]any{
 			"id": a.ID, "name": a.Name, "account_number": string(a.AccountNumber), "currency": a.Currency, "balance": a.Balance,
@@ -68,10 +81,31 @@ func (s *Server) accountV2(w http.ResponseWriter, r *http.Request) error {
 			"institution": map[string]any{"name": a.Institution.Name, "bank_code": a.Institution.BankCode, "type": a.Institution.Type},
 		},
 		"customer": customer,
-		"meta": map[string]any{
-			"data_status": a.DataStatus, "auth_method": a.AuthMethod, "retrieved_data": retrieved, "ref": a.Reference,
-			"data_request_id": dataRequestID(a), "session_id": a.SessionID,
-		},
+		"meta":     meta,
 	}, nil)
+	return nil
+}
+
+// consentMeta adds kobo's meta.consent for accounts linked through an
+// open-banking consent (kind, provider, expires_at, and status: active,
+// expiring within a week, or expired — an expired account syncs no more
+// until it is re-authorised). Credential logins, whose grants do not
+// expire, carry no consent: Mono's shape is unchanged for them.
+func (s *Server) consentMeta(r *http.Request, a *kobo.Account, meta map[string]any) error {
+	c, err := s.app.AccountConsent(r.Context(), callerFrom(r.Context()), a.ID)
+	if err != nil || c == nil || c.Kind == kobo.ConsentCredentials {
+		return err
+	}
+	v := map[string]any{"kind": c.Kind, "provider": c.Provider, "expires_at": nil, "status": "active"}
+	if c.ExpiresAt != nil {
+		v["expires_at"] = c.ExpiresAt.UTC().Format(time.RFC3339)
+		switch now := s.clock.Now(); {
+		case !now.Before(*c.ExpiresAt):
+			v["status"] = "expired"
+		case c.ExpiresAt.Sub(now) <= app.ConsentWarning:
+			v["status"] = "expiring"
+		}
+	}
+	meta["consent"] = v
 	return nil
 }

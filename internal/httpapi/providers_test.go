@@ -145,7 +145,11 @@ func TestProviderKeysAndRedirectConsentOverHTTP(t *testing.T) {
 		t.Fatalf("commit = %v", commit)
 	}
 	code := commit["data"].(map[string]any)["code"].(string)
-	b.do(t, "POST", "/v2/accounts/auth", map[string]any{"code": code}, key...).want(t, 200)
+	acct := b.do(t, "POST", "/v2/accounts/auth", map[string]any{"code": code}, key...).want(t, 200).json(t)["id"].(string)
+	meta := b.do(t, "GET", "/v2/accounts/"+acct, nil, key...).want(t, 200).json(t)["data"].(map[string]any)["meta"].(map[string]any)
+	if c, _ := meta["consent"].(map[string]any); c["kind"] != "redirect" || c["provider"] != "open" || c["status"] != "active" {
+		t.Errorf("meta.consent = %v", meta["consent"])
+	}
 
 	if r := b.do(t, "DELETE", base+"/providers/open", nil, "Authorization", auth); r.Status != 204 {
 		t.Errorf("delete: %d %s", r.Status, r.Body)

@@ -172,3 +172,8 @@ type AccountIdentifier struct {
 	Scheme string
 	Value  AccountNumber
 }
+
+// EventConsentExpiring is kobo's event (Mono has none) announcing, once per
+// consent, that an account's consent ends within a week; the partner
+// re-authorises the account before then (POST /accounts/{id}/reauthorise).
+const EventConsentExpiring = "mono.events.consent_expiring"

@@ -1,0 +1,163 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// drain runs every due job by hand (no runner: nothing runs behind the
+// test's back) and completes it.
+func drain(t *testing.T, b openBundle) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		var list []*kobo.Job
+		if err := b.store.Update(ctx, func(tx kobo.Tx) error {
+			var err error
+			list, err = tx.ClaimJobs(ctx, "t", 10, b.clock.Now(), time.Minute)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			return
+		}
+		for _, j := range list {
+			if err := b.svc.FetchAccount(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.store.Update(ctx, func(tx kobo.Tx) error { return tx.CompleteJob(ctx, j.ID, "t", b.clock.Now()) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// fetchJob queues one account.fetch job for reason, drains the queue and
+// returns the job's outcome.
+func fetchJob(t *testing.T, b openBundle, accountID, reason string) app.SyncOutcome {
+	t.Helper()
+	args, _ := json.Marshal(app.FetchArgs{AccountID: accountID, Reason: reason})
+	id := "job-" + kobo.RandomToken(8)
+	j := &kobo.Job{ID: id, Kind: app.JobFetchAccount, UniqueKey: id, Args: args, MaxAttempts: 1, RunAt: b.clock.Now(), CreatedAt: b.clock.Now()}
+	ctx := context.Background()
+	if err := b.store.Update(ctx, func(tx kobo.Tx) error { _, err := tx.EnqueueJob(ctx, j); return err }); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, b)
+	var out app.SyncOutcome
+	if err := b.store.View(ctx, func(tx kobo.Tx) error {
+		got, err := tx.Job(ctx, id)
+		if err == nil {
+			err = json.Unmarshal(got.Result, &out)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestProviderPolicyAndConsentExpiry: a provider's manual-sync interval
+// answers 429 with its own message; its scheduled-sync interval puts a
+// sync off without calling out; consent_expiring is announced once a week
+// ahead; past expiry the account stops syncing (REAUTHORISATION_REQUIRED
+// with the consent's message), and re-authorisation renews the consent.
+func TestProviderPolicyAndConsentExpiry(t *testing.T) {
+	t.Parallel()
+	b := setupOpen(t, kobo.ProviderPolicy{Real: true, MinManualSyncInterval: 10 * time.Minute, MinSyncInterval: 24 * time.Hour})
+	var balances atomic.Int32
+	b.bank.balance = func() (kobo.BankBalance, error) {
+		balances.Add(1)
+		return kobo.BankBalance{Balance: 100, Currency: "NGN"}, nil
+	}
+	ctx := context.Background()
+	cs := b.start(t, kobo.ConsentToken)
+	step, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, map[string]string{"setup_token": "good-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := b.exchange(t, step)
+	drain(t, b) // the first fetch
+
+	// manual syncs: the provider's 10 minutes, not Mono's 2
+	if _, err := b.svc.SyncNow(ctx, b.caller, acct.ID, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, b)
+	b.clock.Add(3 * time.Minute)
+	_, err = b.svc.SyncNow(ctx, b.caller, acct.ID, false, 0)
+	e := code(t, err, kobo.ERATELIMIT)
+	if !strings.Contains(e.Message, "provider (open) allows one sync every 10 minutes") || e.RetryAfter != 7*time.Minute {
+		t.Errorf("429 = %q, retry after %v", e.Message, e.RetryAfter)
+	}
+
+	// a scheduled sync within the provider's day is put off, the bank untouched
+	before := balances.Load()
+	if out := fetchJob(t, b, acct.ID, "sync"); !strings.Contains(out.Message, "no oftener") {
+		t.Errorf("early scheduled sync = %+v", out)
+	}
+	if balances.Load() != before {
+		t.Error("a sync the provider's policy refuses called the provider")
+	}
+	got, _ := b.svc.Account(ctx, b.caller, acct.ID)
+	if got.NextSyncAt == nil || got.LastSyncedAt == nil || !got.NextSyncAt.Equal(got.LastSyncedAt.Add(24*time.Hour)) {
+		t.Errorf("next sync %v, last %v", got.NextSyncAt, got.LastSyncedAt)
+	}
+
+	// a week before the 90 days are up: consent_expiring, once
+	if n, err := b.svc.AnnounceExpiringConsents(ctx); err != nil || n != 0 {
+		t.Fatalf("announced %d (%v) with 90 days to go", n, err)
+	}
+	b.clock.Add(84 * 24 * time.Hour)
+	for i, want := range []int{1, 0} {
+		if n, err := b.svc.AnnounceExpiringConsents(ctx); err != nil || n != want {
+			t.Fatalf("announcement %d: %d, %v; want %d", i, n, err, want)
+		}
+	}
+	if ev := eventTypes(t, b.connectBundle, acct.ID); !strings.HasSuffix(ev, "consent_expiring") {
+		t.Errorf("events = %s", ev)
+	}
+
+	// past expiry: no sync reaches the provider
+	b.clock.Add(7 * 24 * time.Hour)
+	before = balances.Load()
+	out := fetchJob(t, b, acct.ID, "sync")
+	if out.Code != app.SyncReauthRequired || !strings.Contains(out.Message, "consent at open expired") {
+		t.Errorf("sync past expiry = %+v", out)
+	}
+	if balances.Load() != before {
+		t.Error("an account past its consent reached the provider")
+	}
+	so, err := b.svc.SyncNow(ctx, b.caller, acct.ID, false, 0)
+	if err != nil || so.Code != app.SyncReauthRequired {
+		t.Errorf("manual sync past expiry = %+v, %v", so, err)
+	}
+	if ev := eventTypes(t, b.connectBundle, acct.ID); !strings.HasSuffix(ev, "reauthorisation_required,account_updated") {
+		t.Errorf("events = %s", ev)
+	}
+
+	// re-consent through re-authorisation: a new expiry, to be announced afresh
+	step, err = b.svc.StartReauth(ctx, b.caller, acct.ID, app.SessionInput{})
+	if err != nil || step.ResponseCode != app.CodeMoreInput {
+		t.Fatalf("reauth = %+v, %v", step, err)
+	}
+	step, err = b.svc.ReauthLogin(ctx, b.caller, step.Session.ID, map[string]string{"setup_token": "good-token"})
+	if err != nil || step.ResponseCode != app.CodeLinked {
+		t.Fatalf("reauth login = %+v, %v", step, err)
+	}
+	c := b.consent(t, acct.ID)
+	if c.ExpiresAt == nil || !c.ExpiresAt.After(b.clock.Now().Add(80*24*time.Hour)) || c.NotifiedAt != nil {
+		t.Errorf("renewed consent = %+v", c)
+	}
+	if got, _ := b.svc.Account(ctx, b.caller, acct.ID); got.ReauthRequired {
+		t.Error("still needs re-authorisation after re-consent")
+	}
+}
