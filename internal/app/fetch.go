@@ -198,7 +198,10 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		}
 	}
 	if err != nil {
-		if kobo.BankErrorKindOf(err) == kobo.BankMFARequired {
+		switch kobo.BankErrorKindOf(err) {
+		case kobo.BankMFARequired, kobo.BankBadCredentials, kobo.BankLocked:
+			// the stored login or grant no longer works (revoked at the
+			// provider, a changed password): only the customer can fix it
 			return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
 		}
 		if kobo.ErrorCode(err) == kobo.EUNSEAL {
@@ -236,7 +239,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		res.gotBalance, res.balance = true, bal.Balance
 	case isTransient(balErr):
 		transient = balErr
-	case kobo.BankErrorKindOf(balErr) == kobo.BankMFARequired:
+	case needsCustomer(balErr):
 		res.reauth = true
 	}
 	syncing := acct.LastSyncedAt != nil && args.Reason != "link"
@@ -329,7 +332,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	switch {
 	case err == nil:
 		res.gotTxns = true
-	case kobo.BankErrorKindOf(err) == kobo.BankMFARequired:
+	case needsCustomer(balErr):
 		res.reauth = true
 	case isTransient(err) && transient == nil:
 		transient = err
@@ -634,4 +637,16 @@ func (s *Service) putOffSync(ctx context.Context, j *kobo.Job, acct *kobo.Accoun
 		}
 		return nil
 	})
+}
+
+// needsCustomer reports a provider error only the customer can fix: the
+// provider wants a login (MFA), or refuses the stored grant (revoked
+// consent, expired access, a changed password). Syncs map it to
+// REAUTHORISATION_REQUIRED, whichever provider said it.
+func needsCustomer(err error) bool {
+	switch kobo.BankErrorKindOf(err) {
+	case kobo.BankMFARequired, kobo.BankBadCredentials, kobo.BankLocked:
+		return true
+	}
+	return false
 }

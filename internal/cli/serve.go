@@ -226,6 +226,7 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 
 // housekeeping runs the periodic work every replica shares: it enqueues
 // due scheduled syncs (claims are exclusive, so replicas never double up),
+// announces consents that end within a week (once each),
 // purges deleted apps whose grace period is over and statement uploads
 // abandoned in the widget, and hourly prunes
 // finished jobs, old idempotency records and what retention no longer
@@ -241,6 +242,11 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			log.Warn("scheduling syncs failed", "err", err)
 		} else if n > 0 {
 			log.Info("scheduled syncs", "accounts", n)
+		}
+		if n, err := svc.AnnounceExpiringConsents(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("announcing expiring consents failed", "err", err)
+		} else if n > 0 {
+			log.Info("announced expiring consents", "accounts", n)
 		}
 		if n, err := svc.PurgeDeletedApps(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("purging deleted apps failed", "err", err)
