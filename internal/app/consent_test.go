@@ -52,6 +52,9 @@ func (o *openBank) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 	defer o.mu.Unlock()
 	o.logins++
 	o.creds = append(o.creds, req.Credentials)
+	if !req.Interactive && req.Persist.Reveal() == "open-refresh" {
+		return kobo.LoginStep{Session: o.consented()}, nil // a background refresh of the grant
+	}
 	m, _ := req.Institution.AuthMethod(req.AuthMethod)
 	switch m.Consent {
 	case kobo.ConsentRedirect:

@@ -256,7 +256,10 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		from = historyFrom(s.clock.Now(), app)
 	}
 	if syncing {
-		from = acct.LastSyncedAt.Add(-7 * 24 * time.Hour)
+		// every sync re-reads a window before the last one (the provider's
+		// own when it is longer), so late postings and pending rows that
+		// posted are seen
+		from = acct.LastSyncedAt.Add(-max(7*24*time.Hour, r.policy.OverlapWindow))
 	} else if j.Attempt > 1 {
 		// A first fetch that was cut off (a crash, a bank error) resumes
 		// where its committed rows end: banks send history oldest first
@@ -269,14 +272,34 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		}
 	}
 	now := s.now()
+	// replaced are the refs of pending rows that posted rows name
+	// (PendingRef): they go in the same transaction as the posted row
+	var replaced []string
 	toTxns := func(page []kobo.BankTransaction) []kobo.Transaction {
 		txns := make([]kobo.Transaction, 0, len(page))
 		for _, bt := range page {
-			txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, bt.Ref, bt.Date), AccountID: acct.ID, ProviderRef: bt.Ref, Type: bt.Type,
+			ref := bt.Ref
+			if ref == "" {
+				ref, bt.ProviderID = contentRef(bt), false // a source without ids: merge by date, amount and narration
+			}
+			if bt.PendingRef != "" && !bt.Pending && bt.PendingRef != ref {
+				replaced = append(replaced, bt.PendingRef)
+			}
+			txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, ref, bt.Date), AccountID: acct.ID, ProviderRef: ref, Type: bt.Type,
 				Amount: bt.Amount, Narration: bt.Narration, Date: bt.Date.UTC().Truncate(time.Microsecond), Balance: bt.Balance,
-				Currency: cmpStr(bt.Currency, acct.Currency), Category: s.categorize(bt.Narration, bt.Type, bt.Amount), CreatedAt: now, UpdatedAt: now})
+				Currency: cmpStr(bt.Currency, acct.Currency), Category: s.categorize(bt.Narration, bt.Type, bt.Amount), CreatedAt: now, UpdatedAt: now,
+				Pending: bt.Pending, ProviderID: bt.ProviderID})
 		}
 		return txns
+	}
+	dropReplaced := func(tx kobo.Tx) error {
+		if len(replaced) == 0 {
+			return nil
+		}
+		n, err := tx.RemoveTransactions(ctx, acct.ID, replaced, now)
+		res.newTxns += n
+		replaced = replaced[:0]
+		return err
 	}
 	// The first fetch commits in short transactions: on a single-writer
 	// store each one holds the writer while API requests wait, so a few
@@ -288,7 +311,10 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 			if err := s.store.Update(ctx, func(tx kobo.Tx) error {
 				m, err := tx.InsertTransactions(ctx, acct.ID, txns[:n])
 				res.newTxns += m.Added + m.Modified
-				return err
+				if err != nil || len(txns) > n {
+					return err
+				}
+				return dropReplaced(tx)
 			}); err != nil {
 				return err
 			}
@@ -387,7 +413,10 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 			}
 			n, err := tx.RemoveTransactions(ctx, acct.ID, gone, now)
 			res.newTxns += n
-			return err
+			if err != nil {
+				return err
+			}
+			return dropReplaced(tx)
 		}); err != nil {
 			return err
 		}
@@ -649,4 +678,13 @@ func needsCustomer(err error) bool {
 		return true
 	}
 	return false
+}
+
+// contentRef is the merge key of a transaction whose source gives no id:
+// its date, direction, amount and narration (the same row read twice gets
+// the same key; two identical rows on one day merge, which is the price of
+// a source without ids).
+func contentRef(bt kobo.BankTransaction) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%s", bt.Date.UTC().Format(time.RFC3339), bt.Type, bt.Amount, bt.Narration))
+	return "kobo:" + hex.EncodeToString(sum[:12])
 }

@@ -161,3 +161,70 @@ func TestProviderPolicyAndConsentExpiry(t *testing.T) {
 		t.Error("still needs re-authorisation after re-consent")
 	}
 }
+
+// TestPendingTransactionsFromRealSources: pending rows are kept as
+// pending, a posted row naming its pending one (PendingRef) replaces it,
+// rows without a source id merge by their content, and every sync
+// re-reads the provider's overlap window.
+func TestPendingTransactionsFromRealSources(t *testing.T) {
+	t.Parallel()
+	b := setupOpen(t, kobo.ProviderPolicy{Real: true, OverlapWindow: 30 * 24 * time.Hour})
+	ctx := context.Background()
+	day := b.clock.Now().Add(-24 * time.Hour)
+	noID := kobo.BankTransaction{Date: day, Type: kobo.Credit, Amount: 900, Narration: "CASH DEPOSIT"}
+	rows := []kobo.BankTransaction{
+		{Ref: "p1", Date: day, Type: kobo.Debit, Amount: 500, Narration: "COFFEE", Pending: true, ProviderID: true},
+		{Ref: "a1", Date: day, Type: kobo.Debit, Amount: 700, Narration: "RENT", ProviderID: true},
+		noID,
+	}
+	var froms []time.Time
+	b.bank.txns = func(q kobo.TxnQuery) ([]kobo.BankTransaction, error) {
+		froms = append(froms, q.From)
+		return rows, nil
+	}
+	cs := b.start(t, kobo.ConsentToken)
+	step, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, map[string]string{"setup_token": "good-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := b.exchange(t, step)
+	drain(t, b)
+	list := func() map[string]kobo.Transaction {
+		t.Helper()
+		var got []kobo.Transaction
+		if err := b.store.View(ctx, func(tx kobo.Tx) error {
+			var err error
+			got, err = tx.ListTransactions(ctx, kobo.TxnFilter{AccountID: acct.ID, Limit: 100})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]kobo.Transaction{}
+		for _, x := range got {
+			out[x.Narration] = x
+		}
+		return out
+	}
+	got := list()
+	if len(got) != 3 || !got["COFFEE"].Pending || got["RENT"].Pending || !got["RENT"].ProviderID || got["CASH DEPOSIT"].ProviderID {
+		t.Fatalf("first fetch = %+v", got)
+	}
+	// the coffee posts under its own id, naming the pending row
+	b.clock.Add(time.Hour)
+	rows = []kobo.BankTransaction{
+		{Ref: "t1", PendingRef: "p1", Date: day.Add(time.Hour), Type: kobo.Debit, Amount: 520, Narration: "COFFEE SHOP", ProviderID: true},
+		rows[1], noID,
+	}
+	if out := fetchJob(t, b, acct.ID, "sync"); out.Code != app.SyncSuccessful {
+		t.Fatalf("sync = %+v", out)
+	}
+	got = list()
+	if _, ok := got["COFFEE"]; ok || len(got) != 3 || got["COFFEE SHOP"].Pending || got["COFFEE SHOP"].Amount != 520 {
+		t.Errorf("after posting = %+v", got)
+	}
+	acctNow, _ := b.svc.Account(ctx, b.caller, acct.ID)
+	last := froms[len(froms)-1]
+	if want := acctNow.LastSyncedAt.Add(-time.Hour).Add(-30 * 24 * time.Hour); !last.Equal(want) {
+		t.Errorf("sync read from %v, want the provider's 30-day overlap before the last sync (%v)", last, want)
+	}
+}

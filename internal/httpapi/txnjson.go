@@ -40,6 +40,11 @@ func appendTxn(b []byte, t *kobo.Transaction, idKey string) []byte {
 	b = appendJSONString(b, t.Currency)
 	b = append(b, `,"category":`...)
 	b = appendJSONString(b, t.Category)
+	if t.Pending {
+		// kobo's extension: Mono reports posted rows only, so the field is
+		// there only on the rows a real source reports as not yet posted
+		b = append(b, `,"pending":true`...)
+	}
 	return append(b, '}')
 }
 

@@ -72,6 +72,12 @@ func TestAppendTxnMatchesMonoShape(t *testing.T) {
 	if b := appendTxn(nil, &tx, "id"); !bytes.Contains(b, []byte(`"balance":null`)) {
 		t.Errorf("a missing balance must be null: %s", b)
 	}
+	// kobo's pending extension: only on rows not yet posted, still valid JSON
+	tx.Pending = true
+	var got map[string]any
+	if err := json.Unmarshal(appendTxn(nil, &tx, "id"), &got); err != nil || got["pending"] != true {
+		t.Errorf("pending row = %v, %v", got, err)
+	}
 }
 
 func TestAppendPaging(t *testing.T) {

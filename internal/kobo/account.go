@@ -114,6 +114,12 @@ type Transaction struct {
 	CreatedSeq int64
 	Seq        int64
 	Removed    bool // the bank stopped reporting it
+	// Pending says the bank has not posted it yet (real sources report
+	// these; a posted row replaces its pending one). ProviderID says
+	// ProviderRef is the source's own id rather than one kobo made from the
+	// row's date, amount and narration.
+	Pending    bool
+	ProviderID bool
 }
 
 // TxnKey is a position in an account's history, newest first: keyset

@@ -11,14 +11,14 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at`
+const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at, pending, provider_id`
 
 func scanTxn(s scanner) (kobo.Transaction, error) {
 	var x kobo.Transaction
 	var typ string
 	var removed *time.Time
 	if err := s.Scan(&x.ID, &x.AccountID, &x.ProviderRef, &typ, &x.Amount, &x.Narration, &x.Date, &x.Balance, &x.Currency, &x.Category,
-		&x.CreatedAt, &x.UpdatedAt, &x.CreatedSeq, &x.Seq, &removed); err != nil {
+		&x.CreatedAt, &x.UpdatedAt, &x.CreatedSeq, &x.Seq, &removed, &x.Pending, &x.ProviderID); err != nil {
 		return x, err
 	}
 	x.Type, x.Date, x.CreatedAt, x.UpdatedAt, x.Removed = kobo.TxnType(typ), x.Date.UTC(), x.CreatedAt.UTC(), x.UpdatedAt.UTC(), removed != nil

@@ -9,17 +9,19 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at`
+const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at, pending, provider_id`
 
 func scanTxn(s scanner) (kobo.Transaction, error) {
 	var x kobo.Transaction
 	var typ string
 	var date, created, updated int64
 	var bal, removed sql.NullInt64
+	var pending, providerID int
 	if err := s.Scan(&x.ID, &x.AccountID, &x.ProviderRef, &typ, &x.Amount, &x.Narration, &date, &bal, &x.Currency, &x.Category,
-		&created, &updated, &x.CreatedSeq, &x.Seq, &removed); err != nil {
+		&created, &updated, &x.CreatedSeq, &x.Seq, &removed, &pending, &providerID); err != nil {
 		return x, err
 	}
+	x.Pending, x.ProviderID = pending != 0, providerID != 0
 	x.Type, x.Date, x.CreatedAt, x.UpdatedAt = kobo.TxnType(typ), fromTS(date), fromTS(created), fromTS(updated)
 	if bal.Valid {
 		b := bal.Int64

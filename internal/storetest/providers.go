@@ -185,6 +185,51 @@ func testProviders(t *testing.T, s kobo.Store) {
 	if got := claim(T0.Add(week), T0.Add(3*time.Minute)); !slices.Equal(got, []string{acct1.ID}) {
 		t.Errorf("claim after re-consent = %v", got)
 	}
+	// transactions keep the pending flag and provider-id-ness; posting a
+	// pending row (same ref) is a change
+	pend := kobo.Transaction{ID: "txp1", AccountID: acct3.ID, ProviderRef: "TRN-1", Type: kobo.Debit, Amount: 500, Narration: "POS",
+		Date: T0, Currency: "USD", Category: "x", CreatedAt: T0, UpdatedAt: T0, Pending: true, ProviderID: true}
+	merge := func(x kobo.Transaction) kobo.TxnMerge {
+		t.Helper()
+		var m kobo.TxnMerge
+		update(t, s, func(tx kobo.Tx) error {
+			var err error
+			m, err = tx.InsertTransactions(ctx, acct3.ID, []kobo.Transaction{x})
+			return err
+		})
+		return m
+	}
+	read := func() kobo.Transaction {
+		t.Helper()
+		var rows []kobo.Transaction
+		view(t, s, func(tx kobo.Tx) error {
+			var err error
+			rows, err = tx.ListTransactions(ctx, kobo.TxnFilter{AccountID: acct3.ID, Limit: 10})
+			return err
+		})
+		if len(rows) != 1 {
+			t.Fatalf("transactions = %+v", rows)
+		}
+		return rows[0]
+	}
+	if m := merge(pend); m.Added != 1 {
+		t.Errorf("pending insert = %+v", m)
+	}
+	if got := read(); !got.Pending || !got.ProviderID {
+		t.Errorf("pending row read back = %+v", got)
+	}
+	if m := merge(pend); m.Added+m.Modified != 0 {
+		t.Errorf("the same pending row again = %+v", m)
+	}
+	posted := pend
+	posted.Pending = false
+	if m := merge(posted); m.Modified != 1 {
+		t.Errorf("posting = %+v", m)
+	}
+	if got := read(); got.Pending || !got.ProviderID {
+		t.Errorf("posted row read back = %+v", got)
+	}
+
 	// unlinking the account drops its consent
 	update(t, s, func(tx kobo.Tx) error { return tx.DeleteAccount(ctx, acct2.ID) })
 	view(t, s, func(tx kobo.Tx) error {
