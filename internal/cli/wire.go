@@ -139,7 +139,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		App: s.svc, Logger: log.With("component", "http"), Clock: clock, PublicURL: cfg.PublicURL,
 		BodyLimit: cfg.BodyLimit, Registry: s.reg, Ready: readiness(st),
 	})
-	for pattern, h := range widget.New().Routes() {
+	var origins []string // embedded provider widgets the widget page may load
+	for _, p := range providers {
+		if sh, ok := p.(kobo.ScriptHost); ok {
+			origins = append(origins, sh.ScriptOrigins()...)
+		}
+	}
+	slices.Sort(origins)
+	for pattern, h := range widget.New(origins...).Routes() {
 		s.api.Handle(pattern, h)
 	}
 	dash := dashboard.New(dashboard.Config{App: s.svc, Logger: log.With("component", "dashboard"), Clock: clock, PublicURL: cfg.PublicURL})

@@ -72,11 +72,17 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	insts := make([]map[string]any, 0, len(cat.All))
-	for _, in := range cat.All {
+	// a live app's widget lists only what a real provider reaches
+	reachable := s.app.ReachableInstitutions(cat.All, c.Mode.IsLive())
+	insts := make([]map[string]any, 0, len(reachable))
+	for _, in := range reachable {
 		methods := make([]map[string]any, 0, len(in.AuthMethods))
 		for _, m := range in.AuthMethods {
-			methods = append(methods, map[string]any{"type": m.Type, "name": m.Name, "ui": m.UI})
+			mm := map[string]any{"type": m.Type, "name": m.Name, "ui": m.UI}
+			if m.Consent != "" {
+				mm["consent"] = m.Consent
+			}
+			methods = append(methods, mm)
 		}
 		insts = append(insts, map[string]any{"id": in.ID, "name": in.Name, "type": in.Type, "icon": in.Icon,
 			"primary_color": in.PrimaryColor, "bank_code": in.BankCode, "auth_methods": methods})
@@ -123,6 +129,10 @@ func widgetStep(step *app.ConnectStep) map[string]any {
 		out["code"] = step.Code
 	case app.CodeMoreInput:
 		out["form"] = step.Form
+	case app.CodeRedirect, app.CodePending, app.CodeEmbedded:
+		v := step.Consent
+		out["consent"] = map[string]any{"kind": v.Kind, "url": v.URL, "approved": v.Approved, "script": v.Script, "config": v.Config,
+			"poll_after_ms": v.PollAfter.Milliseconds()}
 	case app.CodeSelectAccount:
 		list := make([]map[string]any, 0, len(step.Accounts))
 		for _, a := range step.Accounts {

@@ -54,6 +54,14 @@ type Embedded struct {
 	Ref    Secret
 }
 
+// ScriptHost is implemented by providers with an embedded consent: the
+// origins ("https://connect.withmono.com") their widget's script, frames
+// and calls come from, which kobo's widget page allows in its
+// Content-Security-Policy (it allows nothing else from elsewhere).
+type ScriptHost interface {
+	ScriptOrigins() []string
+}
+
 // Consenter is implemented by providers with consent kinds beyond the
 // credential form. Login may then answer a LoginStep with Redirect,
 // Decoupled or Embedded set, and kobo finishes the consent here.

@@ -17,9 +17,18 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
+	"strings"
 	"time"
 )
+
+func cmpStr(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}
 
 //go:embed assets
 var assets embed.FS
@@ -35,11 +44,22 @@ type file struct {
 type Widget struct {
 	files map[string]file
 	start time.Time
+	csp   string
 }
 
-// New loads the embedded assets.
-func New() *Widget {
+// New loads the embedded assets. origins are where embedded provider
+// widgets load from (kobo.ScriptHost): the page's Content-Security-Policy
+// allows their scripts, frames and calls, and nothing else from elsewhere.
+func New(origins ...string) *Widget {
 	w := &Widget{files: map[string]file{}, start: time.Now()}
+	extra := ""
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Scheme != "" && u.Host != "" && !strings.ContainsAny(o, " ;'\"") {
+			extra += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	w.csp = "default-src 'none'; script-src 'self'" + extra + "; style-src 'self'" + cmpStr(extra != "", " 'unsafe-inline'") + "; img-src 'self' data:" + extra +
+		"; connect-src 'self'" + extra + "; frame-src" + cmpStr(extra == "", " 'none'") + extra + "; form-action 'self'; base-uri 'none'; frame-ancestors *"
 	types := map[string]string{".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 	_ = fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -80,7 +100,7 @@ func (w *Widget) serve(name string, crossOrigin bool) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("ETag", f.etag)
 		if name == "index.html" {
-			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors *")
+			h.Set("Content-Security-Policy", w.csp)
 			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		}
 		if crossOrigin {

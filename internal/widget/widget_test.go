@@ -1,6 +1,10 @@
 package widget
 
-import "testing"
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
 
 // TestShippedSize: the widget page, script and styles stay small (the
 // target is under 100 KB uncompressed for all of them together).
@@ -18,4 +22,26 @@ func TestShippedSize(t *testing.T) {
 		t.Fatalf("the widget ships %d bytes, want < 100 KB", total)
 	}
 	t.Logf("widget ships %d bytes (HTML+JS+CSS, uncompressed)", total)
+}
+
+// TestEmbeddedProviderOrigins: the page's Content-Security-Policy allows
+// the origins of embedded provider widgets (scheme and host only, junk
+// dropped) and nothing else from elsewhere.
+func TestEmbeddedProviderOrigins(t *testing.T) {
+	plain := New().csp
+	if strings.Contains(plain, "https:") || !strings.Contains(plain, "script-src 'self';") || !strings.Contains(plain, "frame-src 'none'") {
+		t.Errorf("CSP without providers = %q", plain)
+	}
+	csp := New("https://connect.withmono.com/path?x=1", "javascript:alert(1)", "https://evil.example; script-src *").csp
+	if !strings.Contains(csp, "script-src 'self' https://connect.withmono.com;") || !strings.Contains(csp, "frame-src https://connect.withmono.com;") {
+		t.Errorf("CSP = %q", csp)
+	}
+	if strings.Contains(csp, "evil") || strings.Contains(csp, "javascript") || strings.Contains(csp, "*;") {
+		t.Errorf("CSP took a bad origin: %q", csp)
+	}
+	rec := httptest.NewRecorder()
+	New("https://connect.withmono.com").Routes()["GET /connect/{$}"].ServeHTTP(rec, httptest.NewRequest("GET", "/connect/", nil))
+	if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, "https://connect.withmono.com") {
+		t.Errorf("served CSP = %q", got)
+	}
 }

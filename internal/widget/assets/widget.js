@@ -25,7 +25,11 @@
     data: jsonParam("data") || {},
     selected: jsonParam("selectedInstitution"),
     reauthToken: params.get("reauth_token") || "",
-    link: params.get("link") || ""
+    link: params.get("link") || "",
+    // back from a bank's redirect consent (GET /connect/callback/{provider})
+    returned: params.get("kobo_session") || "",
+    returnStatus: params.get("status") || "",
+    returnMessage: params.get("message") || ""
   };
   var state = { app: null, institutions: [], inst: null, method: null, session: "", reauth: false, history: [] };
   var screen = document.getElementById("screen");
@@ -204,9 +208,28 @@
     return n.charAt(0).toUpperCase() + n.slice(1);
   }
 
+  // consentKind is the consent step of the chosen auth method ("" for a
+  // credential login).
+  function consentKind() {
+    var m = (state.inst && state.inst.auth_methods || []).filter(function (x) { return x.type === state.method; })[0];
+    return (m && m.consent) || "";
+  }
+
+  // returnURL is this page, to come back to after a bank's redirect.
+  function returnURL() {
+    var q = new URLSearchParams(location.search);
+    ["kobo_session", "status", "message", "kobo_popup"].forEach(function (k) { q.delete(k); });
+    // framed, the bank's page opens in a window of its own, which comes
+    // back here marked so it only says it is done
+    if (window.parent && window.parent !== window) q.set("kobo_popup", "1");
+    return location.origin + location.pathname + "?" + q.toString();
+  }
+
   function loginForm(ui, message) {
-    var nodes = form(ui, message, "Log in", function (values) {
+    var kind = consentKind();
+    var nodes = form(ui, message, kind === "redirect" || kind === "decoupled" || kind === "embedded" ? "Continue" : "Log in", function (values) {
       post("mono.connect.login_attempt", { institution: { id: state.inst.id, name: state.inst.name }, authMethod: state.method });
+      if (kind === "redirect") values.redirect_url = returnURL();
       return api("POST", "login" + (state.reauth ? "?reauth=1" : ""), values).then(step);
     }, "LOGIN");
     nodes.splice(1, 0, p("Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
@@ -234,6 +257,9 @@
       case 99: return linked(r.code);
       case 101: return chooseAccount(r.accounts || []);
       case 102: return mfa(r.form);
+      case 103: return redirectStep(r);
+      case 104: return pendingStep(r);
+      case 105: return embeddedStep(r);
       default: throw new Error(r.message || "The bank did not accept that");
     }
   }
@@ -244,6 +270,78 @@
       post("mono.connect.mfa_submitted", { mfaType: kind === "ANSWER" ? "SECURITY_QUESTION" : kind });
       return api("POST", (state.reauth ? "login?reauth=1" : "commit"), values).then(step);
     }, "MFA"));
+  }
+
+  // ---- consent steps beyond credentials ----------------------------------
+  function commitEmpty() { return api("POST", (state.reauth ? "login?reauth=1" : "commit"), {}).then(step); }
+
+  // redirectStep: the bank's own page. Framed, it opens in a new window and
+  // the widget asks kobo until the customer is back; top-level (Connect
+  // Link), the page goes there and the callback brings it back here.
+  function redirectStep(r) {
+    var c = r.consent || {};
+    if (c.approved) return commitEmpty();
+    var framed = window.parent && window.parent !== window;
+    var wait = null;
+    function poll() {
+      wait = setTimeout(function () {
+        api("POST", (state.reauth ? "login?reauth=1" : "commit"), {}).then(function (x) {
+          if (x.responseCode === 103 && !(x.consent && x.consent.approved)) return poll();
+          step(x);
+        }).catch(function (e) { fatal(e.message); });
+      }, 2000);
+    }
+    var go = el("button", { "class": "btn", type: "button", id: "consent-continue", text: "Continue to your bank", onclick: function () {
+      if (!framed) { location.assign(c.url); return; }
+      window.open(c.url, "_blank", "noopener");
+      go.textContent = "Waiting for your bank…"; go.disabled = true;
+      if (!wait) poll();
+    } });
+    render("REDIRECT", [el("h1", { text: "Continue at " + ((state.inst && state.inst.name) || "your bank") }),
+      p("You will approve access on your bank's own page, then come back here.", "muted"), go]);
+  }
+
+  // pendingStep: the customer approves in their bank app; the widget asks
+  // kobo again when it says to (kobo backs off and asks the bank).
+  function pendingStep(r) {
+    var c = r.consent || {};
+    render("PENDING", [el("h1", { text: "Approve in your bank app" }), p(r.message || "Open your bank app to approve the request.", "muted"),
+      el("div", { "class": "spinner", "aria-hidden": "true" })]);
+    setTimeout(function () { commitEmpty().catch(function (e) { fatal(e.message); }); }, Math.max(c.poll_after_ms || 0, 1000));
+  }
+
+  // embeddedStep: the provider's own widget, loaded from its script; it
+  // hands back a code kobo exchanges. The adapter in the provider's config
+  // says how its widget is driven.
+  function embeddedStep(r) {
+    var c = r.consent || {}, conf = c.config || {};
+    render("EMBEDDED", [el("h1", { text: "Connect with " + ((state.inst && state.inst.name) || "your bank") }), p("Opening your bank's connection window…", "muted")]);
+    function done(code) {
+      render("LOADING", [p("Finishing…", "muted")]);
+      api("POST", (state.reauth ? "login?reauth=1" : "commit"), { code: code }).then(step).catch(function (e) { fatal(e.message); });
+    }
+    function failed() { fatal("The connection window closed before it finished.", function () { embeddedStep(r); }); }
+    var s = document.createElement("script");
+    s.src = c.script;
+    s.onerror = function () { fatal("Your bank's connection window could not be loaded."); };
+    s.onload = function () {
+      if (conf.adapter === "mono-connect" && typeof window.Connect === "function") {
+        // Mono's connect.js: new Connect({key, onSuccess({code})}).setup(); open()
+        var w = new window.Connect({ key: conf.key, onSuccess: function (d) { done(d && d.code); }, onClose: function () {} });
+        if (typeof w.setup === "function") w.setup();
+        w.open();
+        return;
+      }
+      // any other provider posts {type: "kobo.embedded.code", code} to this window
+      window.addEventListener("message", function onMsg(ev) {
+        if (ev.data && ev.data.type === "kobo.embedded.code" && typeof ev.data.code === "string") {
+          window.removeEventListener("message", onMsg);
+          done(ev.data.code);
+        }
+      });
+      if (conf.open && typeof window[conf.open] === "function") window[conf.open](conf);
+    };
+    document.head.appendChild(s);
   }
 
   function chooseAccount(accounts) {
@@ -389,6 +487,14 @@
   document.getElementById("close").addEventListener("click", close);
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
 
+  // back from the bank's page in a window the widget opened: the widget
+  // that opened it carries on; this one only says so
+  if (cfg.returned && params.get("kobo_popup") === "1") {
+    render("RETURNED", [el("h1", { text: cfg.returnStatus === "approved" ? "Your bank confirmed access" : "Not connected" }),
+      p(cfg.returnStatus === "approved" ? "You can close this window and return to the app." : (cfg.returnMessage || "Your bank did not confirm access."), "muted")]);
+    try { window.close(); } catch (e) {}
+    return;
+  }
   if (!cfg.key && !cfg.link) { fatal("This widget was opened without a public key. Pass your app's public key to Connect as key."); return; }
   api("GET", "config").then(function (c) {
     state.app = c.app;
@@ -400,6 +506,13 @@
       cfg.reference = c.link.reference || "";
       cfg.scope = c.link.scope;
       if (c.link.institution) cfg.selected = { id: c.link.institution, auth_method: c.link.auth_method };
+    }
+    if (cfg.returned) {
+      // back in this page from the bank's redirect: carry the session on
+      state.session = cfg.returned;
+      if (cfg.returnStatus !== "approved") return fatal(cfg.returnMessage || "Your bank did not confirm access.");
+      render("LOADING", [p("Finishing…", "muted")]);
+      return commitEmpty().catch(function (e) { fatal(e.message); });
     }
     if (cfg.scope === "reauth" || cfg.reauthToken || (cfg.data && cfg.data.account)) return reauthorise();
     if (cfg.selected && cfg.selected.id) {
