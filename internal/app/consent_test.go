@@ -136,17 +136,21 @@ type openBundle struct {
 	insts map[string]*kobo.Institution
 }
 
-func setupOpen(t *testing.T, policy kobo.ProviderPolicy) openBundle {
+func setupOpen(t *testing.T, policy kobo.ProviderPolicy, more ...kobo.Provider) openBundle {
 	t.Helper()
 	b := setup(t)
 	bank := &openBank{clock: b.clock, policy: policy, approveAt: 3}
 	bank.list = oneAccount
+	providers := map[string]kobo.Provider{"open": bank}
+	for i, p := range more {
+		providers["open"+string(rune('2'+i))] = p
+	}
 	v, err := vault.New([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.svc = app.New(app.Config{Store: b.store, Clock: b.clock, Sealer: v, FingerprintKey: []byte("fp"), Renderer: webhook.Renderer{},
-		Providers: map[string]kobo.Provider{"open": bank}, PublicURL: "https://kobo.example", URLSigningKey: []byte("url-key"),
+		Providers: providers, PublicURL: "https://kobo.example", URLSigningKey: []byte("url-key"),
 		ProviderDefaults: map[string]kobo.ProviderCredentials{"open": {"api_key": "deployment"}},
 		PasswordParams:   app.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	ctx := context.Background()
@@ -476,5 +480,59 @@ func TestLiveAppsUseRealProvidersOnly(t *testing.T) {
 		if err != nil || step.ResponseCode != app.CodeLinked {
 			t.Fatalf("live login = %+v, %v", step, err)
 		}
+	}
+}
+
+// TestRelinkThroughAnotherProviderKeepsTheAccount: an institution two
+// providers reach; the app links through one, then chooses the other and
+// links the same bank account again: with relink reuse the kobo account id
+// stays, and its consent names the new provider (which syncs it from then).
+func TestRelinkThroughAnotherProviderKeepsTheAccount(t *testing.T) {
+	t.Parallel()
+	second := &openBank{approveAt: 1}
+	second.list = oneAccount
+	b := setupOpen(t, kobo.ProviderPolicy{Real: true}, second)
+	second.clock = b.clock
+	ctx := context.Background()
+	in := openInstitution(kobo.ConsentToken, 9)
+	in.Providers = []string{"open", "open2"}
+	if err := b.svc.SeedInstitutions(ctx, []kobo.Institution{in}); err != nil {
+		t.Fatal(err)
+	}
+	partner, appID := b.caller.App.PartnerID, b.caller.App.ID
+	if _, err := b.svc.UpdateApp(ctx, partner, appID, app.AppInput{Relink: ptr(string(kobo.RelinkReuse))}); err != nil {
+		t.Fatal(err)
+	}
+	link := func() *kobo.Account {
+		t.Helper()
+		cs, _, err := b.svc.CreateSession(ctx, b.caller, app.SessionInput{InstitutionID: in.ID, CustomerEmail: "ada@obi.ng"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		step, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, map[string]string{"setup_token": "good-token"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.exchange(t, step)
+	}
+	first := link()
+	if c := b.consent(t, first.ID); c.Provider != "open" {
+		t.Fatalf("first link through %s, want the default (open)", c.Provider)
+	}
+	if err := b.svc.SetInstitutionProvider(ctx, partner, appID, in.ID, "open2"); err != nil {
+		t.Fatal(err)
+	}
+	again := link()
+	if again.ID != first.ID {
+		t.Errorf("relinked through another provider: account %s, want %s", again.ID, first.ID)
+	}
+	if c := b.consent(t, again.ID); c.Provider != "open2" {
+		t.Errorf("consent provider after relink = %s", c.Provider)
+	}
+	second.mu.Lock()
+	n := second.logins
+	second.mu.Unlock()
+	if n != 1 {
+		t.Errorf("the chosen provider was asked %d times", n)
 	}
 }
