@@ -41,4 +41,10 @@ func TestLiveKeysNeverReachTheSandboxBank(t *testing.T) {
 	}
 	// the sandbox key still links
 	linkUser(t, e, gt, "user_good", nil)
+
+	// the dashboard's providers page lists the sandbox bank as such
+	page := e.dashboardPage(t, "/dashboard/apps/"+e.app["id"].(string)+"/providers")
+	if !strings.Contains(page, `id="provider-banksim"`) || !strings.Contains(page, "sandbox only") || !strings.Contains(page, "Needs no keys") {
+		t.Errorf("providers page:\n%s", page)
+	}
 }

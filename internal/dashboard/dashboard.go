@@ -118,6 +118,10 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/sandbox/users":                 d.page(d.authed(d.withApp(d.sandboxCreateUser))),
 		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   d.page(d.authed(d.withApp(d.sandboxDeleteUser))),
 		"GET /dashboard/apps/{app}/logs":                           d.page(d.authed(d.withApp(d.logs))),
+		"GET /dashboard/apps/{app}/providers":                      d.page(d.authed(d.withApp(d.providers))),
+		"POST /dashboard/apps/{app}/providers/{provider}":          d.page(d.authed(d.withApp(d.saveProvider))),
+		"POST /dashboard/apps/{app}/providers/{provider}/check":    d.page(d.authed(d.withApp(d.checkProvider))),
+		"POST /dashboard/apps/{app}/providers/{provider}/delete":   d.page(d.authed(d.withApp(d.deleteProvider))),
 	}
 	return r
 }

@@ -25,4 +25,7 @@ var flashes = map[string]string{
 	"login-reset":      "The next sync of this account will need re-authorisation.",
 	"user-created":     "Sandbox user created. Log in as it in the widget or with the Partners API.",
 	"user-deleted":     "Sandbox user deleted.",
+	"provider-saved":   "Provider keys saved and sealed. They are never shown again.",
+	"provider-checked": "Provider keys checked.",
+	"provider-deleted": "Provider keys forgotten; the deployment's defaults apply, if any.",
 }
