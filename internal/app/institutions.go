@@ -20,6 +20,12 @@ func (s *Service) SeedInstitutions(ctx context.Context, list []kobo.Institution)
 		for i := range list {
 			in := list[i]
 			in.UpdatedAt = now
+			if len(in.Providers) == 0 && in.Provider != "" {
+				// a catalog that names one connector lists it as the only one
+				in.Providers = []string{in.Provider}
+			} else if len(in.Providers) > 0 && in.Provider == "" {
+				in.Provider = in.Providers[0]
+			}
 			if err := tx.UpsertInstitution(ctx, &in); err != nil {
 				return err
 			}

@@ -228,3 +228,34 @@ func TestPendingTransactionsFromRealSources(t *testing.T) {
 		t.Errorf("sync read from %v, want the provider's 30-day overlap before the last sync (%v)", last, want)
 	}
 }
+
+// TestProviderCallBudget: an app's calls to a provider are capped per
+// minute in the database; the call over the cap is refused before kobo
+// calls out (a retryable provider error with Retry-After), and the next
+// minute has a fresh budget. The outcome reaches the metrics hook.
+func TestProviderCallBudget(t *testing.T) {
+	t.Parallel()
+	b := setupOpen(t, kobo.ProviderPolicy{Real: true, CallsPerMinute: 2})
+	ctx := context.Background()
+	login := func() error {
+		t.Helper()
+		cs := b.start(t, kobo.ConsentToken)
+		_, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, map[string]string{"setup_token": "good-token"})
+		return err
+	}
+	if err := login(); err != nil { // login + accounts: the whole budget
+		t.Fatal(err)
+	}
+	logins := b.bank.logins
+	e := code(t, login(), kobo.EPROVIDER)
+	if e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
+		t.Errorf("retry after %v", e.RetryAfter)
+	}
+	if b.bank.logins != logins {
+		t.Error("a call over the budget reached the provider")
+	}
+	b.clock.Add(time.Minute)
+	if err := login(); err != nil {
+		t.Errorf("the next minute: %v", err)
+	}
+}
