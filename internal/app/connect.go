@@ -440,7 +440,7 @@ func (s *Service) ConnectLogin(ctx context.Context, c *kobo.Caller, sessionID st
 	if err := checkFields(cs.Form, fields); err != nil {
 		return nil, err
 	}
-	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, "")
+	r, err := s.sessionRoute(ctx, cs, inst)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +473,7 @@ func (s *Service) ConnectCommit(ctx context.Context, c *kobo.Caller, sessionID s
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, "")
+	r, err := s.sessionRoute(ctx, cs, inst)
 	if err != nil {
 		return nil, err
 	}

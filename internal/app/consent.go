@@ -338,12 +338,12 @@ func (s *Service) ConsentCallback(ctx context.Context, provider string, params m
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, provider)
+	r, err := s.sessionRoute(ctx, cs, inst)
 	if err != nil {
 		return nil, err
 	}
 	consenter, ok := r.consenter()
-	if !ok {
+	if !ok || r.name != provider {
 		return nil, bad
 	}
 	if err := s.hold(ctx, cs); err != nil {

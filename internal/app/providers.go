@@ -587,3 +587,19 @@ func (s *Service) ReachableInstitutions(all []*kobo.Institution, live bool) []*k
 	}
 	return out
 }
+
+// sessionRoute is the connector a connect session talks to: for a
+// re-authorisation the one the account was linked through (its consent),
+// whatever the app chose since; otherwise the app's route today.
+func (s *Service) sessionRoute(ctx context.Context, cs *kobo.ConnectSession, in *kobo.Institution) (route, error) {
+	if cs.Scope == kobo.ScopeReauth && cs.AccountID != "" {
+		c, err := s.accountConsent(ctx, cs.AccountID)
+		if err != nil {
+			return route{}, err
+		}
+		if c != nil {
+			return s.routeFor(ctx, cs.AppID, cs.Live, in, c.Provider)
+		}
+	}
+	return s.routeFor(ctx, cs.AppID, cs.Live, in, "")
+}
