@@ -151,6 +151,26 @@ func TestProviderKeysAndRedirectConsentOverHTTP(t *testing.T) {
 		t.Errorf("meta.consent = %v", meta["consent"])
 	}
 
+	// the widget API drives the same step: 103 with the bank's URL, the
+	// redirect coming back to the widget page
+	pk := b.do(t, "GET", base, nil, "Authorization", auth).want(t, 200).json(t)["public_key"].(string)
+	cfg := b.do(t, "GET", "/connect/api/config", nil, "x-public-key", pk).want(t, 200).json(t)
+	found := false
+	for _, x := range cfg["institutions"].([]any) {
+		in := x.(map[string]any)
+		if in["id"] == inst.ID {
+			found = in["auth_methods"].([]any)[0].(map[string]any)["consent"] == "redirect"
+		}
+	}
+	if !found {
+		t.Errorf("the widget config does not say the institution's consent is a redirect")
+	}
+	ws := b.do(t, "POST", "/connect/api/session", map[string]any{"institution": inst.ID}, "x-public-key", pk).want(t, 200).json(t)["session_id"].(string)
+	wl := b.do(t, "POST", "/connect/api/login", map[string]any{"redirect_url": "https://kobo.test/connect/?key=" + pk}, "x-public-key", pk, "x-session-id", ws).want(t, 200).json(t)
+	if c, _ := wl["consent"].(map[string]any); wl["responseCode"] != float64(103) || !strings.HasPrefix(c["url"].(string), "https://bank.example/") {
+		t.Errorf("widget login = %v", wl)
+	}
+
 	if r := b.do(t, "DELETE", base+"/providers/open", nil, "Authorization", auth); r.Status != 204 {
 		t.Errorf("delete: %d %s", r.Status, r.Body)
 	}
