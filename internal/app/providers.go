@@ -50,7 +50,7 @@ func (s *Service) providerCredentials(ctx context.Context, appID, provider strin
 	return out, nil
 }
 
-func appProviderAAD(appID, provider string) string { return "app_provider:" + appID + ":" + provider }
+func appProviderAAD(appID, provider string) string { return kobo.AppProviderAAD(appID, provider) }
 
 // policyOf is a provider's policy; providers without one get the zero
 // policy (not Real, no limits).

@@ -98,6 +98,7 @@ const (
 	FieldSessionAccts   SealedField = "connect_sessions.accounts"     // sealed by app
 	FieldSessionChallen SealedField = "connect_sessions.challenge"    // sealed by app
 	FieldDerivedKey     SealedField = "derived_keys.value"
+	FieldAppProvider    SealedField = "app_providers.credentials" // sealed by app (an app's keys at a provider)
 	// The identity the bank reports, but for its categories (gender,
 	// marital status, state and LGA of origin), and a customer's name and
 	// phone (the email stays clear: customers are found by it).
@@ -116,7 +117,7 @@ const (
 var SealedFields = []SealedField{FieldAccountNumber, FieldCredentials, FieldBVN, FieldWebhookSecret, FieldCustomerID,
 	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey,
 	FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB, FieldIdentityAddress1, FieldIdentityAddress2,
-	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress}
+	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress, FieldAppProvider}
 
 // LegacyFields are the sealed fields kobo stored in plaintext before
 // migration 0008, which the upgrade seals (and the customer address,
@@ -138,9 +139,16 @@ func (f SealedField) AAD(row string) string {
 		return "session:" + row + ":accounts"
 	case FieldSessionChallen:
 		return "session:" + row + ":challenge"
+	case FieldAppProvider:
+		app, provider, _ := strings.Cut(row, " ")
+		return AppProviderAAD(app, provider)
 	}
 	return string(f) + ":" + row
 }
+
+// AppProviderAAD is what an app's keys at a provider are bound to; the
+// row key of FieldAppProvider is "<app id> <provider>".
+func AppProviderAAD(appID, provider string) string { return "app_provider:" + appID + ":" + provider }
 
 // CredentialsAAD is what an account's stored bank credentials are bound to.
 func CredentialsAAD(accountID string) string { return "account:" + accountID }

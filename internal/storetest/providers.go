@@ -82,6 +82,31 @@ func testProviders(t *testing.T, s kobo.Store) {
 		}
 		return nil
 	})
+	// the keys are a sealed field: key rotation lists and re-seals them
+	update(t, s, func(tx kobo.Tx) error {
+		v, err := tx.SealedValues(ctx, kobo.FieldAppProvider, a.ID+" mono", 10)
+		if err != nil {
+			return err
+		}
+		if len(v) != 1 || v[0].Row != a.ID+" simplefin" || v[0].Value != "k1.s" {
+			t.Errorf("sealed values after %q = %+v", a.ID+" mono", v)
+		}
+		if kobo.FieldAppProvider.AAD(a.ID+" mono") != kobo.AppProviderAAD(a.ID, "mono") {
+			t.Errorf("AAD = %q", kobo.FieldAppProvider.AAD(a.ID+" mono"))
+		}
+		ok, err := tx.ReplaceSealedValue(ctx, kobo.FieldAppProvider, a.ID+" mono", "k1.sealed2", "k2.sealed2")
+		if err != nil || !ok {
+			t.Errorf("replace = %v, %v", ok, err)
+		}
+		return nil
+	})
+	view(t, s, func(tx kobo.Tx) error {
+		got, err := tx.AppProvider(ctx, a.ID, "mono")
+		if err == nil && got.Credentials != "k2.sealed2" {
+			t.Errorf("after replace: %q", got.Credentials)
+		}
+		return err
+	})
 	update(t, s, func(tx kobo.Tx) error { return tx.DeleteAppProvider(ctx, a.ID, "simplefin") })
 	update(t, s, func(tx kobo.Tx) error {
 		wantCode(t, tx.DeleteAppProvider(ctx, a.ID, "simplefin"), kobo.ENOTFOUND)
