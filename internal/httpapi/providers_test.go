@@ -176,3 +176,29 @@ func TestProviderKeysAndRedirectConsentOverHTTP(t *testing.T) {
 	}
 	b.do(t, "DELETE", base+"/providers/open", nil, "Authorization", auth).want(t, 404)
 }
+
+// FuzzConsentCallback: whatever state and query a browser brings to the
+// callback, kobo answers with a page of its own (never a redirect, never
+// approval) unless it signed the state: nothing here was signed.
+func FuzzConsentCallback(f *testing.F) {
+	v, err := vault.New([]byte(strings.Repeat("v", 32)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	b := setupWith(f, app.Config{Sealer: v, FingerprintKey: []byte("fp"), PublicURL: "https://kobo.test", Providers: map[string]kobo.Provider{"open": redirectBank{}}})
+	for _, s := range []string{"", "sess_x.nonce.sig", "a.b.c", "sess_abc..", "..", strings.Repeat(".", 40), "sess_\x00.\xff.x"} {
+		f.Add("open", s, "bank-code")
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	f.Fuzz(func(t *testing.T, provider, state, code string) {
+		u := b.srv.URL + "/connect/callback/" + url.PathEscape(provider) + "?" + url.Values{"state": {state}, "code": {code}}.Encode()
+		res, err := noFollow.Get(u)
+		if err != nil {
+			return // an URL the client itself refuses
+		}
+		res.Body.Close()
+		if res.StatusCode != 400 && res.StatusCode != 404 && res.StatusCode != 410 {
+			t.Fatalf("callback %s: %d %s", u, res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+}
