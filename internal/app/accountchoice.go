@@ -21,7 +21,7 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 		_ = s.save(ctx, cs)
 		return err
 	}
-	r, err := s.routeFor(ctx, cs.AppID, cs.Live, inst, "")
+	r, err := s.sessionRoute(ctx, cs, inst)
 	if err != nil {
 		_ = s.save(ctx, cs)
 		return err
