@@ -72,6 +72,10 @@ type Tx interface {
 	EnrichmentStore
 	CustomerAdminStore
 	ProviderRefStore
+	FlashStore
+	KeyExpiryStore
+	TeamStore
+	AuditStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -65,6 +65,10 @@ func Run(t *testing.T, open Opener) {
 		{"Enrichments", testEnrichments},
 		{"CustomerAdmin", testCustomerAdmin},
 		{"AccountsByProviderRef", testAccountsByProviderRef},
+		{"Flashes", testFlashes},
+		{"KeyExpiry", testKeyExpiry},
+		{"Teams", testTeams},
+		{"AuditLog", testAuditLog},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
