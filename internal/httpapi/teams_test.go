@@ -71,7 +71,10 @@ func TestTeamRolesOnPartnerRoutes(t *testing.T) {
 	if first["source"] != "api" || first["actor"] != "developer@acme.ng" || first["detail"] != "old key works for 1 more hour" {
 		t.Fatalf("oldest rotation entry: %v", first)
 	}
-	csv := b.do(t, "GET", "/v1/audit?org="+org+"&format=csv", nil, "Authorization", owner).want(t, 200)
+	csv := b.do(t, "GET", "/v1/audit?org="+org+"&format=csv", nil, "Authorization", owner)
+	if csv.Status != 200 {
+		t.Fatalf("audit CSV: %d %s", csv.Status, csv.Body)
+	}
 	if ct := csv.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(string(csv.Body), "app.went_live") || !strings.Contains(string(csv.Body), "member.joined") {
 		t.Fatalf("audit CSV (%s): %s", ct, csv.Body)
 	}
