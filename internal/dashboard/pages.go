@@ -30,6 +30,7 @@ func (d *Dashboard) signup(q *request) error {
 	tok, err := d.app.SignupSession(q.r.Context(), app.SignupInput{Name: f.Get("name"), Email: f.Get("email"), Password: kobo.Secret(f.Get("password")), ClientIP: clientIP(q.r)}, "dashboard")
 	if err == nil {
 		d.setSession(q.w, tok)
+		q.partner = tok.Partner // the welcome rides a one-time flash, so a refresh does not repeat it
 		if next := safeNext(f.Get("next")); next != "/dashboard/" {
 			return d.redirect(q, next, "")
 		}
@@ -258,7 +259,7 @@ func (d *Dashboard) rotateKeys(q *request) error {
 		return err
 	}
 	if f.Get("confirm") != "yes" {
-		q.v.Title, q.v.Nav = q.app.App.Name, "overview"
+		q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
 		q.v.Error = "Keys not rotated: tick the box to confirm you have read what will break."
 		q.w.WriteHeader(http.StatusBadRequest)
 		return d.renderOverview(q)
