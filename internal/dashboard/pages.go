@@ -473,6 +473,12 @@ func (d *Dashboard) webhooks(q *request) error {
 		page, _ = d.app.ListDeliveries(q.r.Context(), q.org, q.app.App.ID, app.DeliveryQuery{Limit: 25})
 	}
 	q.v.Title, q.v.Nav = "Webhooks", "webhooks"
+	if q.app.App.WebhookFailingSince != nil && q.app.App.WebhookDisabledAt == nil {
+		// the banner names the last failure: the newest delivery's
+		if last, err := d.app.ListDeliveries(q.r.Context(), q.org, q.app.App.ID, app.DeliveryQuery{Limit: 1}); err == nil && len(last.Deliveries) > 0 {
+			q.v.Data["LastFailure"] = last.Deliveries[0]
+		}
+	}
 	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 	q.v.Data["Deliveries"], q.v.Data["Next"] = page.Deliveries, page.Next
 	q.v.Data["Status"], q.v.Data["Event"] = v.Get("status"), v.Get("event")
