@@ -120,6 +120,7 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/webhook/rotate":                app(appPerm.Keys, d.rotateWebhook),
 		"GET /dashboard/apps/{app}/accounts":                       app(appPerm.View, d.accounts),
 		"GET /dashboard/apps/{app}/accounts/{acct}":                app(appPerm.View, d.account),
+		"GET /dashboard/apps/{app}/accounts.csv":                   app(appPerm.View, d.accountsCSV),
 		"POST /dashboard/apps/{app}/accounts/{acct}/sync":          app(appPerm.Develop, d.syncAccount),
 		"POST /dashboard/apps/{app}/accounts/{acct}/reauth":        app(appPerm.Develop, d.reauthLink),
 		"POST /dashboard/apps/{app}/accounts/{acct}/unlink":        app(appPerm.Data, d.unlink),

@@ -302,18 +302,55 @@ func (d *Dashboard) rotateWebhook(q *request) error {
 
 const accountsPerPage = 25
 
+func (d *Dashboard) accountQuery(q *request) app.AccountQuery {
+	v := q.r.URL.Query()
+	return app.AccountQuery{Text: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), InstitutionID: v.Get("bank")}
+}
+
 func (d *Dashboard) accounts(q *request) error {
 	page, _ := strconv.Atoi(q.r.URL.Query().Get("page"))
 	page = max(page, 1)
-	list, err := d.app.ListAccounts(q.r.Context(), q.caller, accountsPerPage, (page-1)*accountsPerPage)
+	aq := d.accountQuery(q)
+	aq.Limit, aq.Offset = accountsPerPage, (page-1)*accountsPerPage
+	list, err := d.app.SearchAccounts(q.r.Context(), q.caller, aq)
+	if kobo.ErrorCode(err) == kobo.EINVALID {
+		q.v.Error = "That status is not one kobo uses; showing every status."
+		aq.Status = ""
+		list, err = d.app.SearchAccounts(q.r.Context(), q.caller, aq)
+	}
+	if err != nil {
+		return err
+	}
+	cat, err := d.app.Catalog(q.r.Context())
 	if err != nil {
 		return err
 	}
 	q.v.Title, q.v.Nav = "Linked accounts", "accounts"
 	q.v.Data["Accounts"], q.v.Data["Total"], q.v.Data["Page"] = list.Accounts, list.Total, page
 	q.v.Data["HasNext"] = page*accountsPerPage < list.Total
+	q.v.Data["Q"], q.v.Data["Status"], q.v.Data["Bank"] = aq.Text, strings.ToUpper(aq.Status), aq.InstitutionID
+	q.v.Data["Filtered"] = aq.Text != "" || aq.Status != "" || aq.InstitutionID != ""
+	q.v.Data["Banks"] = cat.All
+	q.v.Data["Statuses"] = []string{"AVAILABLE", "PROCESSING", "PARTIAL", "UNAVAILABLE", "FAILED"}
 	d.render(q, "accounts")
 	return nil
+}
+
+// accountsCSV exports the search's matches (up to app.MaxAccountExport).
+func (d *Dashboard) accountsCSV(q *request) error {
+	aq := d.accountQuery(q)
+	aq.Limit = app.MaxAccountExport
+	list, err := d.app.SearchAccounts(q.r.Context(), q.caller, aq)
+	if err != nil {
+		return err
+	}
+	mode := "sandbox"
+	if q.v.Live {
+		mode = "live"
+	}
+	q.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	q.w.Header().Set("Content-Disposition", `attachment; filename="kobo-accounts-`+mode+`.csv"`)
+	return app.WriteAccountsCSV(q.w, list.Accounts)
 }
 
 func (d *Dashboard) account(q *request) error {

@@ -76,6 +76,7 @@ type Tx interface {
 	KeyExpiryStore
 	TeamStore
 	AuditStore
+	AccountSearchStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

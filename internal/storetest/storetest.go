@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"KeyExpiry", testKeyExpiry},
 		{"Teams", testTeams},
 		{"AuditLog", testAuditLog},
+		{"SearchAccounts", testSearchAccounts},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
