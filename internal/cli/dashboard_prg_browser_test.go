@@ -144,6 +144,13 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 		t.Fatalf("the error above the form speaks API: %q", s)
 	}
 	d.fill("#webhook-url", "https://hooks.acme.ng/kobo")
+	d.fill("#live-webhook-url", "http://live.acme.ng/kobo")
+	d.click("#save-settings")
+	d.waitText("#error", "not saved")
+	if s := d.text(".ferr"); !strings.Contains(s, "Live webhook URL") || !strings.Contains(s, "https") {
+		t.Fatalf("a plain-http live webhook URL: %q", s)
+	}
+	d.fill("#live-webhook-url", "https://live.acme.ng/kobo")
 	d.click("#save-settings")
 	d.waitText("#flash", "Settings saved")
 	d.reload()
@@ -156,7 +163,7 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 	if s := d.text("#check-business-name"); !strings.Contains(s, "Business name") {
 		t.Fatalf("checklist: %q", s)
 	}
-	if d.count("#check-business-name.done") != 1 || d.count("#check-https-webhook.done") != 1 || d.count("#check-logo.todo") != 1 {
+	if d.count("#check-business-name.done") != 1 || d.count("#check-https-webhook.done") != 1 || d.count("#check-logo.todo") != 1 || d.count("#check-live-webhook.done") != 1 {
 		t.Fatal("the checklist does not reflect the settings")
 	}
 	if s := d.text("#what-live-means"); !strings.Contains(s, "No real bank is connected") {

@@ -23,14 +23,18 @@ func (d *Dashboard) goLiveChecklist(q *request) []checkItem {
 	base := "/dashboard/apps/" + a.ID + "/"
 	real := d.app.RealProviders()
 	hook := strings.HasPrefix(a.WebhookURL, "https://")
+	liveHook, err := d.app.LiveWebhookURL(q.r.Context(), q.org, a.ID)
+	if err != nil {
+		d.log.WarnContext(q.r.Context(), "live webhook URL", "app_id", a.ID, "err", err)
+	}
 	return []checkItem{
 		{ID: "business-name", Label: "Business name customers see in the widget", Done: strings.TrimSpace(a.DisplayName) != "", Required: true,
 			Help: "Customers are asked to share bank data with this name.", Link: base + "#display-name"},
 		{ID: "logo", Label: "Logo", Done: a.Icon != "", Help: "Shown next to your name in the widget. Recommended.", Link: base + "#icon"},
 		{ID: "https-webhook", Label: "An https webhook URL", Done: hook, Required: true,
 			Help: "Live events carry customers' data; kobo sends them only over https.", Link: base + "#webhook-url"},
-		{ID: "live-webhook", Label: "A live webhook URL separate from the sandbox one", Done: false,
-			Help: "Not yet on this kobo: sandbox and live events both go to the webhook URL above, each marked by its mode. Check the mode in your receiver."},
+		{ID: "live-webhook", Label: "A live webhook URL separate from the sandbox one", Done: liveHook != "" && liveHook != a.WebhookURL,
+			Help: "Live events go to it and sandbox events to the webhook URL, so a test never reaches production. Recommended.", Link: base + "#live-webhook-url"},
 		{ID: "providers", Label: "Real bank connections configured", Done: len(real) > 0,
 			Help: providersHelp(real)},
 	}

@@ -203,6 +203,11 @@ func (d *Dashboard) renderOverview(q *request) error {
 		return err
 	}
 	q.v.Data["Keys"] = keys
+	live, err := d.app.LiveWebhookURL(q.r.Context(), q.org, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	q.v.Data["LiveWebhookURL"] = live
 	q.v.Data["AccountCount"] = list.Total
 	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 	q.v.Data["CanKeys"] = app.Can(q.v.Role, app.PermKeys)
@@ -234,6 +239,17 @@ func (d *Dashboard) updateApp(q *request) error {
 			n = -1
 		}
 		in.HistoryMonths = &n
+	}
+	if _, ok := f["live_webhook_url"]; ok {
+		// checked first, so a bad live URL saves nothing
+		if err := d.app.SetLiveWebhookURL(q.r.Context(), q.org, q.app.App.ID, f.Get("live_webhook_url")); err != nil {
+			if fieldErrors(q, err) {
+				q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
+				q.v.Error = "The settings were not saved. Fix the fields marked below."
+				return d.renderOverview(q)
+			}
+			return err
+		}
 	}
 	a, err := d.app.UpdateApp(q.r.Context(), q.org, q.app.App.ID, in)
 	if err != nil {

@@ -77,6 +77,7 @@ type Tx interface {
 	TeamStore
 	AuditStore
 	AccountSearchStore
+	LiveWebhookStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -141,3 +141,13 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 }
+
+// LiveWebhookStore keeps an app's live webhook URL, apart from the sandbox
+// one (App.WebhookURL), so live and sandbox events reach different
+// receivers.
+type LiveWebhookStore interface {
+	// LiveWebhookURL returns the app's live webhook URL, "" when none is set.
+	LiveWebhookURL(ctx context.Context, appID string) (string, error)
+	// SetLiveWebhookURL sets it; "" clears it.
+	SetLiveWebhookURL(ctx context.Context, appID, url string, at time.Time) error
+}

@@ -195,3 +195,26 @@ func (t *tx) AuditEntries(ctx context.Context, f kobo.AuditFilter) ([]*kobo.Audi
 		return &e, nil
 	}, b.String(), args...)
 }
+
+// ---- live webhook URL ----------------------------------------------------
+
+func (t *tx) LiveWebhookURL(ctx context.Context, appID string) (string, error) {
+	u, err := one(ctx, t, "live webhook", func(s scanner) (string, error) {
+		var u string
+		return u, s.Scan(&u)
+	}, `SELECT url FROM app_live_webhooks WHERE app_id = ?`, appID)
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return "", nil
+	}
+	return u, err
+}
+
+func (t *tx) SetLiveWebhookURL(ctx context.Context, appID, url string, at time.Time) error {
+	if url == "" {
+		_, err := t.exec(ctx, `DELETE FROM app_live_webhooks WHERE app_id = ?`, appID)
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO app_live_webhooks (app_id, url, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at`, appID, url, ts(at))
+	return err
+}

@@ -238,3 +238,28 @@ func testAuditLog(t *testing.T, s kobo.Store) {
 		return err
 	})
 }
+
+// testLiveWebhook: an app's live webhook URL is set, replaced and cleared;
+// none set reads as "".
+func testLiveWebhook(t *testing.T, s kobo.Store) {
+	ctx := context.Background()
+	a := NewApp(t, s, NewPartner(t, s, "livehook@b.ng").ID)
+	get := func() string {
+		var u string
+		view(t, s, func(tx kobo.Tx) error {
+			var err error
+			u, err = tx.LiveWebhookURL(ctx, a.ID)
+			return err
+		})
+		return u
+	}
+	if u := get(); u != "" {
+		t.Fatalf("unset live webhook = %q", u)
+	}
+	for _, want := range []string{"https://live.acme.ng/a", "https://live.acme.ng/b", ""} {
+		update(t, s, func(tx kobo.Tx) error { return tx.SetLiveWebhookURL(ctx, a.ID, want, T0) })
+		if u := get(); u != want {
+			t.Errorf("after setting %q: %q", want, u)
+		}
+	}
+}

@@ -70,6 +70,7 @@ func Run(t *testing.T, open Opener) {
 		{"Teams", testTeams},
 		{"AuditLog", testAuditLog},
 		{"SearchAccounts", testSearchAccounts},
+		{"LiveWebhook", testLiveWebhook},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

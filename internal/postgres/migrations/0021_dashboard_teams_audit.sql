@@ -63,3 +63,11 @@ END;
 $$;
 CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+-- A live webhook URL apart from the sandbox one: live events go there
+-- when it is set, sandbox events to apps.webhook_url.
+CREATE TABLE app_live_webhooks (
+    app_id     text PRIMARY KEY REFERENCES apps (id),
+    url        text NOT NULL,
+    updated_at timestamptz NOT NULL
+);

@@ -58,3 +58,11 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_org ON audit_log (org_id, created_at, id);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- A live webhook URL apart from the sandbox one: live events go there
+-- when it is set, sandbox events to apps.webhook_url.
+CREATE TABLE app_live_webhooks (
+    app_id     TEXT PRIMARY KEY REFERENCES apps (id),
+    url        TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
