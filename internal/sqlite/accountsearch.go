@@ -7,11 +7,6 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-// likeEscape makes s a literal inside a LIKE pattern (ESCAPE '\').
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 func (t *tx) SearchAccounts(ctx context.Context, f kobo.AccountSearch) ([]*kobo.Account, int, error) {
 	where := `app_id = ? AND live = ?`
 	args := []any{f.AppID, boolInt(f.Live)}
@@ -24,11 +19,13 @@ func (t *tx) SearchAccounts(ctx context.Context, f kobo.AccountSearch) ([]*kobo.
 		args = append(args, f.InstitutionID)
 	}
 	if s := strings.TrimSpace(f.Text); s != "" {
-		pat := "%" + likeEscape(strings.ToLower(s)) + "%"
-		// LIKE is case-insensitive for ASCII in SQLite
-		where += ` AND (name LIKE ? ESCAPE '\' OR reference LIKE ? ESCAPE '\' OR id = ?
-			OR customer_id IN (SELECT id FROM customers WHERE app_id = ? AND live = ? AND (name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\')))`
-		args = append(args, pat, pat, s, f.AppID, boolInt(f.Live), pat, pat)
+		// instr, not LIKE: SQLite plans a LIKE by its bound pattern, so a
+		// prepared LIKE is compiled again for every search (texts.go);
+		// and a literal needs no escaping
+		sub := strings.ToLower(s)
+		where += ` AND (instr(lower(name), ?) > 0 OR instr(lower(reference), ?) > 0 OR id = ?
+			OR customer_id IN (SELECT id FROM customers WHERE app_id = ? AND live = ? AND (instr(lower(name), ?) > 0 OR instr(lower(email), ?) > 0)))`
+		args = append(args, sub, sub, s, f.AppID, boolInt(f.Live), sub, sub)
 	}
 	var total int
 	if err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE `+where, args...).Scan(&total); err != nil {

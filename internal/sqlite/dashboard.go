@@ -182,7 +182,7 @@ func (t *tx) AuditEntries(ctx context.Context, f kobo.AuditFilter) ([]*kobo.Audi
 	}
 	b.WriteString(` ORDER BY created_at DESC, id DESC`)
 	if f.Limit > 0 {
-		b.WriteString(` LIMIT ?`)
+		b.WriteString(` LIMIT (? + 0)`) // opaque to the planner (texts.go)
 		args = append(args, f.Limit)
 	}
 	return many(ctx, t, func(s scanner) (*kobo.AuditEntry, error) {
