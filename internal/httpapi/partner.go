@@ -114,6 +114,7 @@ type appRequest struct {
 	SyncFrequency  *int    `json:"sync_frequency"`
 	Relink         *string `json:"relink"`
 	HistoryMonths  *int    `json:"history_months"`
+	LiveWebhookURL *string `json:"live_webhook_url"` // where live events go; "" sends them to webhook_url
 }
 
 func (q appRequest) input() app.AppInput {
@@ -148,6 +149,7 @@ type appView struct {
 	SyncFrequency int                 `json:"sync_frequency"`
 	Relink        string              `json:"relink"`
 	HistoryMonths int                 `json:"history_months"`
+	LiveWebhook   string              `json:"live_webhook_url,omitempty"`
 	Keys          map[string]*keyView `json:"keys"`
 	CreatedAt     string              `json:"created_at"`
 	UpdatedAt     string              `json:"updated_at"`
@@ -236,7 +238,11 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, appJSON(d))
+	v := appJSON(d)
+	if v.LiveWebhook, err = s.app.LiveWebhookURL(r.Context(), partnerFrom(r.Context()).ID, d.App.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -248,11 +254,21 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if req.Live != nil && !app.Can(roleFrom(r.Context()), app.PermGoLive) {
 		return kobo.Errorf(kobo.EFORBIDDEN, "your role (%s) may change settings but not switch the app to live or back; ask an owner or admin", roleFrom(r.Context()))
 	}
+	if req.LiveWebhookURL != nil {
+		// checked and saved first, so a bad live URL changes nothing
+		if err := s.app.SetLiveWebhookURL(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), *req.LiveWebhookURL); err != nil {
+			return err
+		}
+	}
 	d, err := s.app.UpdateApp(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), req.input())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, appJSON(d))
+	v := appJSON(d)
+	if v.LiveWebhook, err = s.app.LiveWebhookURL(r.Context(), partnerFrom(r.Context()).ID, d.App.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

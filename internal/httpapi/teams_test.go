@@ -98,3 +98,24 @@ func TestRotateKeyOverlapAPI(t *testing.T) {
 	b.do(t, "POST", "/v1/apps/"+id+"/keys/rotate?kind=secret&overlap=3h", nil, "Authorization", auth).want(t, 400)
 	b.do(t, "POST", "/v1/apps/"+id+"/keys/rotate?kind=both", nil, "Authorization", auth).want(t, 400)
 }
+
+// The live webhook URL: set through PATCH, read back, refused over plain
+// http, cleared with "".
+func TestLiveWebhookURLAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	auth := b.partner(t, "livehook@acme.ng")
+	id, _ := b.newApp(t, auth)
+	b.do(t, "PATCH", "/v1/apps/"+id, map[string]any{"live_webhook_url": "http://live.acme.ng/kobo"}, "Authorization", auth).want(t, 400)
+	r := b.do(t, "PATCH", "/v1/apps/"+id, map[string]any{"live_webhook_url": "https://live.acme.ng/kobo"}, "Authorization", auth).want(t, 200).json(t)
+	if r["live_webhook_url"] != "https://live.acme.ng/kobo" {
+		t.Fatalf("PATCH live_webhook_url: %v", r)
+	}
+	if g := b.do(t, "GET", "/v1/apps/"+id, nil, "Authorization", auth).want(t, 200).json(t); g["live_webhook_url"] != "https://live.acme.ng/kobo" {
+		t.Fatalf("GET after setting: %v", g)
+	}
+	b.do(t, "PATCH", "/v1/apps/"+id, map[string]any{"live_webhook_url": ""}, "Authorization", auth).want(t, 200)
+	if g := b.do(t, "GET", "/v1/apps/"+id, nil, "Authorization", auth).want(t, 200).json(t); g["live_webhook_url"] != nil {
+		t.Fatalf("GET after clearing: %v", g)
+	}
+}
