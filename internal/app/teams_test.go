@@ -169,3 +169,26 @@ func TestTeams(t *testing.T) {
 		t.Fatalf("csv = %q", buf.String())
 	}
 }
+
+// A test event of any account type carries the sample account, never a
+// real one, and an unknown type is refused.
+func TestTestEventOfType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	p := signup(t, b, "hooks@ada.ng")
+	name, hook := "loans", "https://hooks.ada.ng/kobo"
+	a, err := b.svc.CreateApp(ctx, p.ID, app.AppInput{Name: &name, WebhookURL: &hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := b.svc.SendTestEventOfType(ctx, p.ID, a.App.ID, false, kobo.EventAccountUnlinked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != kobo.EventAccountUnlinked || ev.AccountID != "" || !strings.Contains(string(ev.Payload), "000000000000000000000000") {
+		t.Fatalf("test unlinked event: %+v %s", ev, ev.Payload)
+	}
+	_, err = b.svc.SendTestEventOfType(ctx, p.ID, a.App.ID, false, "mono.events.made_up")
+	code(t, err, kobo.EINVALID)
+}

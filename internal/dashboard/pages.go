@@ -535,6 +535,7 @@ func (d *Dashboard) webhooks(q *request) error {
 	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 	q.v.Data["Deliveries"], q.v.Data["Next"] = page.Deliveries, page.Next
 	q.v.Data["Status"], q.v.Data["Event"] = v.Get("status"), v.Get("event")
+	q.v.Data["TestTypes"] = app.TestEventTypes
 	q.v.Data["Events"] = []string{kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,
 		kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventStatementJobCompleted, kobo.EventAccountIncome, kobo.EventWebhookTest}
 	d.render(q, "webhooks")
@@ -564,7 +565,7 @@ func (d *Dashboard) redeliver(q *request) error {
 }
 
 func (d *Dashboard) testEvent(q *request) error {
-	if _, err := d.app.SendTestEvent(q.r.Context(), q.org, q.app.App.ID, q.v.Live); err != nil {
+	if _, err := d.app.SendTestEventOfType(q.r.Context(), q.org, q.app.App.ID, q.v.Live, q.r.PostFormValue("type")); err != nil {
 		return err
 	}
 	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "test-sent")
