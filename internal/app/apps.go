@@ -141,7 +141,7 @@ func (s *Service) CreateApp(ctx context.Context, partnerID string, in AppInput) 
 				return err
 			}
 		}
-		return nil
+		return s.audit(ctx, tx, partnerID, a.ID, AuditAppCreated, a.Name, "", nil)
 	})
 	if err != nil {
 		return nil, err
@@ -235,7 +235,8 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 		if err != nil {
 			return err
 		}
-		wasLive := a.Live
+		wasLive, wasHook := a.Live, a.WebhookURL
+		before := *a
 		if err := s.validateApp(in, a, false, resolved); err != nil {
 			return err
 		}
@@ -254,6 +255,9 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 				return err
 			}
 		}
+		if err := s.auditAppUpdate(ctx, tx, &before, a, wasLive, wasHook); err != nil {
+			return err
+		}
 		d.PublicKeys, err = publicKeys(ctx, tx, a.ID)
 		return err
 	})
@@ -264,40 +268,11 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 	return d, nil
 }
 
-// RotateKeys revokes the app's keys of a mode and issues new ones. An
-// empty mode means the app's current mode.
+// RotateKeys revokes the app's keys of a mode, both kinds, at once, and
+// issues new ones. An empty mode means the app's current mode. RotateKey
+// rotates one kind with an overlap.
 func (s *Service) RotateKeys(ctx context.Context, partnerID, appID string, mode kobo.Mode) (*AppDetails, error) {
-	var d *AppDetails
-	err := s.store.Update(ctx, func(tx kobo.Tx) error {
-		a, err := ownedApp(ctx, tx, partnerID, appID)
-		if err != nil {
-			return err
-		}
-		if mode == "" {
-			mode = kobo.ModeOf(a.Live)
-		}
-		if mode != kobo.ModeTest && mode != kobo.ModeLive {
-			return &kobo.Error{Code: kobo.EINVALID, Message: `mode must be "test" or "live"`, Fields: map[string]string{"mode": `must be "test" or "live"`}}
-		}
-		if mode == kobo.ModeLive && !a.Live {
-			return kobo.Errorf(kobo.ECONFLICT, "the app is in sandbox mode; set live to true to get live keys")
-		}
-		if err := tx.RevokeAPIKeys(ctx, a.ID, mode, s.now()); err != nil {
-			return err
-		}
-		d = &AppDetails{App: a, SecretKeys: map[kobo.Mode]kobo.Secret{}}
-		if err := s.issueKeys(ctx, tx, a.ID, mode, d); err != nil {
-			return err
-		}
-		d.PublicKeys, err = publicKeys(ctx, tx, a.ID)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.keys.purgeApp(appID)
-	s.log.InfoContext(ctx, "app keys rotated", "app_id", appID, "mode", mode)
-	return d, nil
+	return s.RotateKey(ctx, partnerID, appID, RotateInput{Mode: mode})
 }
 
 // RotateWebhookSecret issues a new webhook secret.
@@ -311,6 +286,9 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, partnerID, appID stri
 		a.WebhookSecret = newWebhookSecret()
 		a.UpdatedAt = s.now()
 		if err := tx.UpdateApp(ctx, a); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, a.PartnerID, a.ID, AuditWebhookRotated, "webhook secret", "old secret stops signing at once", nil); err != nil {
 			return err
 		}
 		pks, err := publicKeys(ctx, tx, a.ID)

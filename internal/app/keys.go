@@ -23,26 +23,30 @@ const (
 // issueKeys creates a public and a secret key of mode for the app and
 // records them in d.
 func (s *Service) issueKeys(ctx context.Context, tx kobo.Tx, appID string, mode kobo.Mode, d *AppDetails) error {
-	now := s.now()
-	pk := string(mode) + "_pk_" + kobo.RandomToken(publicKeyRandom)
-	sk := string(mode) + "_sk_" + kobo.RandomToken(secretKeyRandom)
-	for _, k := range []*kobo.APIKey{
-		{ID: kobo.NewID(now), AppID: appID, Kind: kobo.PublicKey, Mode: mode, Prefix: pk[:keyPrefixLen], Hash: pk, CreatedAt: now},
-		{ID: kobo.NewID(now), AppID: appID, Kind: kobo.SecretKey, Mode: mode, Prefix: sk[:keyPrefixLen], Hash: hashKey(sk), CreatedAt: now},
-	} {
-		if err := tx.CreateAPIKey(ctx, k); err != nil {
-			return err
-		}
+	if err := s.issueKey(ctx, tx, appID, mode, kobo.PublicKey, d); err != nil {
+		return err
 	}
+	return s.issueKey(ctx, tx, appID, mode, kobo.SecretKey, d)
+}
+
+// issueKey creates one key of mode and kind and records it in d (a secret
+// key's only plaintext copy).
+func (s *Service) issueKey(ctx context.Context, tx kobo.Tx, appID string, mode kobo.Mode, kind kobo.KeyKind, d *AppDetails) error {
+	now := s.now()
 	if d.PublicKeys == nil {
 		d.PublicKeys = map[kobo.Mode]string{}
 	}
 	if d.SecretKeys == nil {
 		d.SecretKeys = map[kobo.Mode]kobo.Secret{}
 	}
-	d.PublicKeys[mode] = pk
+	if kind == kobo.PublicKey {
+		pk := string(mode) + "_pk_" + kobo.RandomToken(publicKeyRandom)
+		d.PublicKeys[mode] = pk
+		return tx.CreateAPIKey(ctx, &kobo.APIKey{ID: kobo.NewID(now), AppID: appID, Kind: kobo.PublicKey, Mode: mode, Prefix: pk[:keyPrefixLen], Hash: pk, CreatedAt: now})
+	}
+	sk := string(mode) + "_sk_" + kobo.RandomToken(secretKeyRandom)
 	d.SecretKeys[mode] = kobo.Secret(sk)
-	return nil
+	return tx.CreateAPIKey(ctx, &kobo.APIKey{ID: kobo.NewID(now), AppID: appID, Kind: kobo.SecretKey, Mode: mode, Prefix: sk[:keyPrefixLen], Hash: hashKey(sk), CreatedAt: now})
 }
 
 func hashKey(k string) string {
@@ -95,6 +99,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 		return c, nil
 	}
 	var caller *kobo.Caller
+	var until time.Time // when an expiring key stops working
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
 		keys, err := tx.APIKeysByPrefix(ctx, raw[:keyPrefixLen])
 		if err != nil {
@@ -116,6 +121,17 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 			if err != nil {
 				return err
 			}
+			// a rotated key works until the end of its overlap
+			exp, err := tx.APIKeyExpiries(ctx, k.AppID)
+			if err != nil {
+				return err
+			}
+			if at, ok := exp[k.ID]; ok {
+				if !s.now().Before(at) {
+					return nil
+				}
+				until = at
+			}
 			caller = &kobo.Caller{App: *a, Key: *k, Mode: k.Mode}
 			return nil
 		}
@@ -127,7 +143,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 	if caller == nil {
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "Unauthorized: invalid or revoked API key")
 	}
-	s.keys.put(digest, caller)
+	s.keys.put(digest, caller, until)
 	return caller, nil
 }
 
@@ -162,8 +178,14 @@ func (c *keyCache) get(digest string) (*kobo.Caller, bool) {
 	return e.caller, true
 }
 
-func (c *keyCache) put(digest string, caller *kobo.Caller) {
+// put remembers caller for the cache's ttl, or until until when that is
+// sooner (a rotated key's overlap ending).
+func (c *keyCache) put(digest string, caller *kobo.Caller, until time.Time) {
 	now := c.clock.Now()
+	expires := now.Add(c.ttl)
+	if !until.IsZero() && until.Before(expires) {
+		expires = until
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= keyCacheMax {
@@ -173,7 +195,7 @@ func (c *keyCache) put(digest string, caller *kobo.Caller) {
 			}
 		}
 	}
-	c.m[digest] = keyEntry{caller: caller, expires: now.Add(c.ttl)}
+	c.m[digest] = keyEntry{caller: caller, expires: expires}
 }
 
 func (c *keyCache) purgeApp(appID string) {

@@ -84,6 +84,13 @@ func (s *Service) DeleteApp(ctx context.Context, partnerID, appID string, purge 
 		if err := tx.ScheduleAppPurge(ctx, appID, at); err != nil {
 			return err
 		}
+		action, detail := AuditAppDeleted, "data purged after the grace period, at "+at.Format(time.RFC3339)
+		if purge {
+			action, detail = AuditDataPurged, "app deleted and its data purged now"
+		}
+		if err := s.audit(ctx, tx, partnerID, appID, action, appID, detail, nil); err != nil {
+			return err
+		}
 		start := ""
 		return tx.SetUnlinkCursor(ctx, appID, &start)
 	})

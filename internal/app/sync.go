@@ -428,6 +428,9 @@ func (s *Service) Unlink(ctx context.Context, c *kobo.Caller, id string) error {
 		if err := s.announceUnlinked(ctx, tx, app, acct); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, app.PartnerID, app.ID, AuditAccountUnlinked, acct.ID, "account unlinked and its data deleted ("+string(c.Mode)+")", &c.Key); err != nil {
+			return err
+		}
 		return tx.DeleteAccount(ctx, acct.ID)
 	})
 	if err != nil {

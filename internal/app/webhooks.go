@@ -312,6 +312,9 @@ func (s *Service) EnableWebhooks(ctx context.Context, partnerID, appID string) e
 		if _, err := ownedApp(ctx, tx, partnerID, appID); err != nil {
 			return err
 		}
+		if err := s.audit(ctx, tx, partnerID, appID, AuditWebhooksReenabled, "webhook endpoint", "", nil); err != nil {
+			return err
+		}
 		return tx.SetWebhookHealth(ctx, appID, nil, nil)
 	})
 	if err == nil {

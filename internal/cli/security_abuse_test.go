@@ -138,9 +138,18 @@ func TestDashboardShowsNoAttackerText(t *testing.T) {
 	if _, _, body := d.get(acct+"?reauth_url="+url.QueryEscape("https://evil.example/phish"), ""); strings.Contains(body, "evil.example") {
 		t.Fatal("the account page shows a re-auth link from its URL")
 	}
+	// the link rides a one-time server-side flash through the redirect,
+	// never the URL
 	st, h, body := d.post(acct+"/reauth", url.Values{}, "evil.example")
-	if st != 200 || strings.Contains(body, "evil.example") || !strings.Contains(body, e.url+"/connect/?link=") || strings.Contains(h.Get("Location"), "link=") {
-		t.Fatalf("re-auth link with Host: evil.example: %d Location %q, link on the page: %v\n%s", st, h.Get("Location"), strings.Contains(body, e.url+"/connect/?link="), body)
+	if st != http.StatusSeeOther || strings.Contains(h.Get("Location"), "link") || strings.Contains(h.Get("Location"), "evil.example") {
+		t.Fatalf("re-auth link with Host: evil.example: %d Location %q\n%.300s", st, h.Get("Location"), body)
+	}
+	_, _, body = d.get(h.Get("Location"), "evil.example")
+	if strings.Contains(body, "evil.example") || !strings.Contains(body, e.url+"/connect/?link=") {
+		t.Fatalf("after the redirect, link on the page: %v\n%s", strings.Contains(body, e.url+"/connect/?link="), body)
+	}
+	if _, _, body = d.get(h.Get("Location"), ""); strings.Contains(body, "/connect/?link=") {
+		t.Fatal("a refresh shows the re-auth link again")
 	}
 	if _, _, body := d.get("/dashboard/apps/"+appID+"/sandbox", "evil.example"); strings.Contains(body, "evil.example") {
 		t.Fatal("the sandbox page builds links on the Host header")

@@ -65,7 +65,9 @@ func New(c Config) *Dashboard {
 	d := &Dashboard{app: c.App, log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), clock: cmp.Or[kobo.Clock](c.Clock, kobo.SystemClock{}),
 		secure: strings.HasPrefix(c.PublicURL, "https://"), base: strings.TrimRight(c.PublicURL, "/"), pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{"naira": naira, "when": when, "ago": d.ago, "mask": mask, "lower": strings.ToLower, "upper": strings.ToUpper,
-		"statusClass": statusClass, "add": func(a, b int) int { return a + b }, "query": query, "list": func(s ...string) []string { return s }}
+		"statusClass": statusClass, "add": func(a, b int) int { return a + b }, "query": query, "list": func(s ...string) []string { return s },
+		"typed": typed, "expiresIn": d.expiresIn, "explain": explain, "can": app.Can, "perms": func() []app.Permission { return app.AllPermissions },
+		"roles": func() []kobo.Role { return app.Roles }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	entries, _ := fs.Glob(files, "templates/*.html")
 	for _, e := range entries {
@@ -80,11 +82,17 @@ func New(c Config) *Dashboard {
 	return d
 }
 
-// Routes are the dashboard's paths, for the API server's mux.
+// Routes are the dashboard's paths, for the API server's mux. Each app
+// route names the permission it needs (app.Permissions is the role
+// table); every POST answers with a redirect (post/redirect/get).
 func (d *Dashboard) Routes() map[string]http.Handler {
+	app := func(perm app.Permission, h handler) http.Handler { return d.page(d.authed(d.withApp(perm, h))) }
 	r := map[string]http.Handler{
+		"GET /{$}":                                                 http.RedirectHandler("/dashboard/", http.StatusFound),
+		"GET /favicon.ico":                                         d.headers(http.HandlerFunc(d.favicon)),
 		"GET /dashboard":                                           http.RedirectHandler("/dashboard/", http.StatusMovedPermanently),
 		"GET /dashboard/static/":                                   d.headers(d.static),
+		"/dashboard/":                                              d.page(d.notFound),
 		"GET /dashboard/{$}":                                       d.page(d.home),
 		"GET /dashboard/signup":                                    d.page(d.signupForm),
 		"POST /dashboard/signup":                                   d.page(d.signup),
@@ -94,37 +102,54 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"GET /dashboard/password":                                  d.page(d.authed(d.passwordForm)),
 		"POST /dashboard/password":                                 d.page(d.authed(d.changePassword)),
 		"POST /dashboard/apps":                                     d.page(d.authed(d.createApp)),
-		"GET /dashboard/apps/{app}/{$}":                            d.page(d.authed(d.withApp(d.appOverview))),
-		"POST /dashboard/apps/{app}/settings":                      d.page(d.authed(d.withApp(d.updateApp))),
-		"POST /dashboard/apps/{app}/keys/rotate":                   d.page(d.authed(d.withApp(d.rotateKeys))),
-		"POST /dashboard/apps/{app}/webhook/rotate":                d.page(d.authed(d.withApp(d.rotateWebhook))),
-		"GET /dashboard/apps/{app}/accounts":                       d.page(d.authed(d.withApp(d.accounts))),
-		"GET /dashboard/apps/{app}/accounts/{acct}":                d.page(d.authed(d.withApp(d.account))),
-		"POST /dashboard/apps/{app}/accounts/{acct}/sync":          d.page(d.authed(d.withApp(d.syncAccount))),
-		"POST /dashboard/apps/{app}/accounts/{acct}/reauth":        d.page(d.authed(d.withApp(d.reauthLink))),
-		"POST /dashboard/apps/{app}/accounts/{acct}/unlink":        d.page(d.authed(d.withApp(d.unlink))),
-		"POST /dashboard/apps/{app}/accounts/{acct}/statement":     d.page(d.authed(d.withApp(d.statement))),
-		"GET /dashboard/apps/{app}/accounts/{acct}/statement/{st}": d.page(d.authed(d.withApp(d.statementStatus))),
-		"GET /dashboard/apps/{app}/webhooks":                       d.page(d.authed(d.withApp(d.webhooks))),
-		"GET /dashboard/apps/{app}/webhooks/{d}":                   d.page(d.authed(d.withApp(d.delivery))),
-		"POST /dashboard/apps/{app}/webhooks/{d}/redeliver":        d.page(d.authed(d.withApp(d.redeliver))),
-		"POST /dashboard/apps/{app}/webhooks/test":                 d.page(d.authed(d.withApp(d.testEvent))),
-		"POST /dashboard/apps/{app}/webhooks/enable":               d.page(d.authed(d.withApp(d.enableWebhooks))),
-		"GET /dashboard/apps/{app}/sandbox":                        d.page(d.authed(d.withApp(d.sandbox))),
-		"POST /dashboard/apps/{app}/sandbox/exchange":              d.page(d.authed(d.withApp(d.sandboxExchange))),
-		"POST /dashboard/apps/{app}/sandbox/clock":                 d.page(d.authed(d.withApp(d.sandboxAdvance))),
-		"POST /dashboard/apps/{app}/sandbox/fire":                  d.page(d.authed(d.withApp(d.sandboxFire))),
-		"POST /dashboard/apps/{app}/sandbox/reset_login":           d.page(d.authed(d.withApp(d.sandboxResetLogin))),
-		"POST /dashboard/apps/{app}/sandbox/users":                 d.page(d.authed(d.withApp(d.sandboxCreateUser))),
-		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   d.page(d.authed(d.withApp(d.sandboxDeleteUser))),
-		"GET /dashboard/apps/{app}/logs":                           d.page(d.authed(d.withApp(d.logs))),
-		"GET /dashboard/apps/{app}/providers":                      d.page(d.authed(d.withApp(d.providers))),
-		"POST /dashboard/apps/{app}/providers/{provider}":          d.page(d.authed(d.withApp(d.saveProvider))),
-		"POST /dashboard/apps/{app}/providers/{provider}/check":    d.page(d.authed(d.withApp(d.checkProvider))),
-		"POST /dashboard/apps/{app}/providers/{provider}/delete":   d.page(d.authed(d.withApp(d.deleteProvider))),
+		"GET /dashboard/team":                                      d.page(d.authed(d.team)),
+		"POST /dashboard/team/invite":                              d.page(d.authed(d.invite)),
+		"POST /dashboard/team/withdraw":                            d.page(d.authed(d.withdrawInvite)),
+		"POST /dashboard/team/remove":                              d.page(d.authed(d.removeMember)),
+		"POST /dashboard/team/role":                                d.page(d.authed(d.setRole)),
+		"POST /dashboard/team/transfer":                            d.page(d.authed(d.transfer)),
+		"GET /dashboard/invite/{token}":                            d.page(d.inviteLanding),
+		"POST /dashboard/invite/{token}":                           d.page(d.authed(d.acceptInvite)),
+		"GET /dashboard/audit":                                     d.page(d.authed(d.auditLog)),
+		"GET /dashboard/audit.csv":                                 d.page(d.authed(d.auditCSV)),
+		"GET /dashboard/apps/{app}/{$}":                            app(appPerm.View, d.appOverview),
+		"GET /dashboard/apps/{app}/golive":                         app(appPerm.View, d.goLive),
+		"POST /dashboard/apps/{app}/settings":                      app(appPerm.Settings, d.updateApp),
+		"POST /dashboard/apps/{app}/golive":                        app(appPerm.GoLive, d.goLiveSubmit),
+		"POST /dashboard/apps/{app}/keys/rotate":                   app(appPerm.Keys, d.rotateKeys),
+		"POST /dashboard/apps/{app}/webhook/rotate":                app(appPerm.Keys, d.rotateWebhook),
+		"GET /dashboard/apps/{app}/accounts":                       app(appPerm.View, d.accounts),
+		"GET /dashboard/apps/{app}/accounts/{acct}":                app(appPerm.View, d.account),
+		"GET /dashboard/apps/{app}/accounts.csv":                   app(appPerm.View, d.accountsCSV),
+		"POST /dashboard/apps/{app}/accounts/{acct}/sync":          app(appPerm.Develop, d.syncAccount),
+		"POST /dashboard/apps/{app}/accounts/{acct}/reauth":        app(appPerm.Develop, d.reauthLink),
+		"POST /dashboard/apps/{app}/accounts/{acct}/unlink":        app(appPerm.Data, d.unlink),
+		"POST /dashboard/apps/{app}/accounts/{acct}/statement":     app(appPerm.Develop, d.statement),
+		"GET /dashboard/apps/{app}/accounts/{acct}/statement/{st}": app(appPerm.View, d.statementStatus),
+		"GET /dashboard/apps/{app}/webhooks":                       app(appPerm.View, d.webhooks),
+		"GET /dashboard/apps/{app}/webhooks/{d}":                   app(appPerm.View, d.delivery),
+		"POST /dashboard/apps/{app}/webhooks/{d}/redeliver":        app(appPerm.Develop, d.redeliver),
+		"POST /dashboard/apps/{app}/webhooks/test":                 app(appPerm.Develop, d.testEvent),
+		"POST /dashboard/apps/{app}/webhooks/enable":               app(appPerm.Settings, d.enableWebhooks),
+		"GET /dashboard/apps/{app}/sandbox":                        app(appPerm.View, d.sandbox),
+		"POST /dashboard/apps/{app}/sandbox/exchange":              app(appPerm.Develop, d.sandboxExchange),
+		"POST /dashboard/apps/{app}/sandbox/clock":                 app(appPerm.Develop, d.sandboxAdvance),
+		"POST /dashboard/apps/{app}/sandbox/fire":                  app(appPerm.Develop, d.sandboxFire),
+		"POST /dashboard/apps/{app}/sandbox/reset_login":           app(appPerm.Develop, d.sandboxResetLogin),
+		"POST /dashboard/apps/{app}/sandbox/users":                 app(appPerm.Develop, d.sandboxCreateUser),
+		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   app(appPerm.Develop, d.sandboxDeleteUser),
+		"GET /dashboard/apps/{app}/logs":                           app(appPerm.View, d.logs),
+		"GET /dashboard/apps/{app}/providers":                      app(appPerm.View, d.providers),
+		"POST /dashboard/apps/{app}/providers/{provider}":          app(appPerm.Keys, d.saveProvider),
+		"POST /dashboard/apps/{app}/providers/{provider}/check":    app(appPerm.Develop, d.checkProvider),
+		"POST /dashboard/apps/{app}/providers/{provider}/delete":   app(appPerm.Keys, d.deleteProvider),
 	}
 	return r
 }
+
+// appPerm names app.Permission values briefly for the route table.
+var appPerm = struct{ View, Develop, Settings, Keys, GoLive, Data app.Permission }{
+	app.PermView, app.PermDevelop, app.PermSettings, app.PermKeys, app.PermGoLive, app.PermData}
 
 // view is what every page template gets.
 type view struct {
@@ -136,7 +161,9 @@ type view struct {
 	Live    bool // showing live data
 	CSRF    string
 	Flash   string
+	Warn    bool // the flash is a warning, not a success
 	Error   string
+	Role    kobo.Role         // the viewer's role in the app's organisation
 	Fields  map[string]string // field errors, by form field
 	Form    url.Values        // what was typed, to show it again
 	Data    map[string]any
@@ -151,6 +178,7 @@ type request struct {
 	partner *kobo.Partner
 	app     *app.AppDetails
 	caller  *kobo.Caller
+	org     string // the organisation that owns the app being viewed
 }
 
 type handler func(q *request) error
@@ -170,7 +198,7 @@ func (d *Dashboard) page(h handler) http.Handler {
 			}
 		}
 		if msg, ok := flashes[r.URL.Query().Get("flash")]; ok {
-			q.v.Flash = msg
+			q.v.Flash, q.v.Warn = msg.text, msg.warn
 		}
 		if err := h(q); err != nil {
 			d.fail(q, err)
@@ -239,11 +267,15 @@ func (d *Dashboard) authed(h handler) handler {
 			return d.toLogin(q, "expired")
 		}
 		q.partner, q.token, q.v.Partner = p, c.Value, p
-		apps, err := d.app.ListApps(q.r.Context(), p.ID)
+		q.r = q.r.WithContext(app.WithActor(q.r.Context(), app.Actor{ID: p.ID, Email: p.Email, Source: "dashboard"}))
+		apps, err := d.app.ListMemberApps(q.r.Context(), p)
 		if err != nil {
 			return err
 		}
 		q.v.Apps = apps
+		if q.r.Method == http.MethodGet {
+			d.takeFlash(q)
+		}
 		return h(q)
 	}
 }
@@ -264,10 +296,16 @@ func (d *Dashboard) toLogin(q *request, flash string) error {
 	return nil
 }
 
-// withApp loads the app named in the path and the mode being viewed.
-func (d *Dashboard) withApp(h handler) handler {
+// withApp loads the app named in the path and the mode being viewed,
+// after checking the login's role in the app's organisation allows perm.
+func (d *Dashboard) withApp(perm app.Permission, h handler) handler {
 	return func(q *request) error {
-		a, err := d.app.GetApp(q.r.Context(), q.partner.ID, q.r.PathValue("app"))
+		org, role, err := d.app.AuthorizeApp(q.r.Context(), q.partner.ID, q.r.PathValue("app"), perm)
+		if err != nil {
+			return err
+		}
+		q.org, q.v.Role = org, role
+		a, err := d.app.GetApp(q.r.Context(), org, q.r.PathValue("app"))
 		if err != nil {
 			return err
 		}
@@ -303,9 +341,11 @@ func (d *Dashboard) fail(q *request, err error) {
 	switch kobo.ErrorCode(err) {
 	case kobo.ENOTFOUND:
 		status, msg = http.StatusNotFound, "We could not find that. It may have been deleted, or the link is wrong."
+	case kobo.EFORBIDDEN:
+		status, msg = http.StatusForbidden, kobo.ErrorMessage(err)
 	case kobo.EINVALID, kobo.EGONE, kobo.EPROCESSING, kobo.EREAUTH, kobo.ECONFLICT:
 		status, msg = http.StatusBadRequest, kobo.ErrorMessage(err)
-	case kobo.EFORBIDDEN, kobo.EUNAUTHORIZED:
+	case kobo.EUNAUTHORIZED:
 		status, msg = http.StatusForbidden, kobo.ErrorMessage(err)
 	case kobo.ERATELIMIT, kobo.EUNAVAILABLE:
 		status, msg = busy(q, err)
@@ -318,17 +358,28 @@ func (d *Dashboard) fail(q *request, err error) {
 }
 
 // redirect answers a POST with a redirect to path (post/redirect/get),
-// carrying a flash message by its id in flashes.
-func redirect(q *request, path, flash string) error {
-	if flash != "" {
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
+// carrying the flash named flash. A logged-in partner's flash is stored
+// in the database and named by a cookie (see redirectWith); before login
+// there is nobody to bind it to, so the URL names one of the fixed
+// messages by id.
+func (d *Dashboard) redirect(q *request, path, flash string) error {
+	msg, ok := flashes[flash]
+	if !ok || q.partner == nil {
+		if ok {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			path += sep + "flash=" + url.QueryEscape(flash)
 		}
-		path += sep + "flash=" + url.QueryEscape(flash)
+		http.Redirect(q.w, q.r, path, http.StatusSeeOther)
+		return nil
 	}
-	http.Redirect(q.w, q.r, path, http.StatusSeeOther)
-	return nil
+	kind := "ok"
+	if msg.warn {
+		kind = "warn"
+	}
+	return d.redirectWith(q, path, app.FlashMessage{Kind: kind, Message: msg.text})
 }
 
 // fieldErrors copies an EINVALID's fields onto the view.
@@ -340,7 +391,12 @@ func fieldErrors(q *request, err error) bool {
 	for k, v := range e.Fields {
 		q.v.Fields[k] = v
 	}
-	q.v.Error = e.Message
+	// the API's message names fields as the API spells them
+	// (webhook_url); the page marks each field in words instead
+	q.v.Error = "Not saved: fix the fields marked below."
+	if len(e.Fields) == 0 {
+		q.v.Error = e.Message
+	}
 	q.w.WriteHeader(http.StatusBadRequest)
 	return true
 }

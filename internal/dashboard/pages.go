@@ -17,6 +17,7 @@ import (
 
 func (d *Dashboard) signupForm(q *request) error {
 	q.v.Title = "Create your kobo account"
+	q.v.Data["Next"] = q.r.URL.Query().Get("next")
 	d.render(q, "signup")
 	return nil
 }
@@ -29,7 +30,11 @@ func (d *Dashboard) signup(q *request) error {
 	tok, err := d.app.SignupSession(q.r.Context(), app.SignupInput{Name: f.Get("name"), Email: f.Get("email"), Password: kobo.Secret(f.Get("password")), ClientIP: clientIP(q.r)}, "dashboard")
 	if err == nil {
 		d.setSession(q.w, tok)
-		return redirect(q, "/dashboard/", "welcome")
+		q.partner = tok.Partner // the welcome rides a one-time flash, so a refresh does not repeat it
+		if next := safeNext(f.Get("next")); next != "/dashboard/" {
+			return d.redirect(q, next, "")
+		}
+		return d.redirect(q, "/dashboard/", "welcome")
 	}
 	switch kobo.ErrorCode(err) {
 	case kobo.ECONFLICT:
@@ -46,6 +51,7 @@ func (d *Dashboard) signup(q *request) error {
 		}
 	}
 	q.v.Title = "Create your kobo account"
+	q.v.Data["Next"] = f.Get("next")
 	d.render(q, "signup")
 	return nil
 }
@@ -71,7 +77,7 @@ func (d *Dashboard) login(q *request) error {
 	tok, err := d.app.Login(q.r.Context(), f.Get("email"), kobo.Secret(f.Get("password")), clientIP(q.r), "dashboard")
 	if err == nil {
 		d.setSession(q.w, tok)
-		return redirect(q, safeNext(f.Get("next")), "")
+		return d.redirect(q, safeNext(f.Get("next")), "")
 	}
 	switch kobo.ErrorCode(err) {
 	case kobo.EUNAUTHORIZED:
@@ -97,7 +103,7 @@ func (d *Dashboard) logout(q *request) error {
 		_ = d.app.Logout(q.r.Context(), c.Value)
 	}
 	d.clearSession(q.w)
-	return redirect(q, "/dashboard/login", "logged-out")
+	return d.redirect(q, "/dashboard/login", "logged-out")
 }
 
 func (d *Dashboard) passwordForm(q *request) error {
@@ -111,7 +117,7 @@ func (d *Dashboard) changePassword(q *request) error {
 	tok, err := d.app.ChangePassword(q.r.Context(), q.partner.ID, q.token, kobo.Secret(f.Get("current")), kobo.Secret(f.Get("password")), "dashboard")
 	if err == nil {
 		d.setSession(q.w, tok) // every other session was signed out
-		return redirect(q, "/dashboard/", "password-changed")
+		return d.redirect(q, "/dashboard/", "password-changed")
 	}
 	switch kobo.ErrorCode(err) {
 	case kobo.ERATELIMIT, kobo.EUNAVAILABLE:
@@ -138,7 +144,7 @@ func (d *Dashboard) changePassword(q *request) error {
 func (d *Dashboard) home(q *request) error {
 	c, err := q.r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return redirect(q, "/dashboard/login", "")
+		return d.redirect(q, "/dashboard/login", "")
 	}
 	return d.authed(func(q *request) error {
 		q.v.Title, q.v.Nav = "Your apps", "apps"
@@ -148,6 +154,10 @@ func (d *Dashboard) home(q *request) error {
 }
 
 func (d *Dashboard) createApp(q *request) error {
+	// apps are created in the login's own organisation
+	if _, err := d.app.AuthorizeOrg(q.r.Context(), q.partner.ID, q.partner.ID, app.PermSettings); err != nil {
+		return err
+	}
 	name := q.r.PostFormValue("name")
 	a, err := d.app.CreateApp(q.r.Context(), q.partner.ID, app.AppInput{Name: &name})
 	if err != nil {
@@ -158,13 +168,11 @@ func (d *Dashboard) createApp(q *request) error {
 		}
 		return err
 	}
-	// The secret key and webhook secret exist only in this response, so
-	// the page is rendered here, not redirected to.
-	q.app, q.v.App = a, a
-	q.caller = &kobo.Caller{App: *a.App, Mode: kobo.ModeTest}
-	q.v.Flash = "App created. Copy the secret key now: kobo keeps only a hash of it."
-	q.v.Data["NewSecrets"] = secrets(a)
-	return d.appOverview(q)
+	// The secret key and webhook secret exist only now: they ride to the
+	// app's page in a one-time server-side flash, so a refresh neither
+	// creates a second app nor shows them again.
+	return d.redirectWith(q, "/dashboard/apps/"+a.App.ID+"/", app.FlashMessage{Kind: "ok",
+		Message: "App created. Copy the secret key now: kobo keeps only a hash of it.", Secrets: secrets(a)})
 }
 
 func secrets(a *app.AppDetails) map[string]string {
@@ -180,12 +188,31 @@ func secrets(a *app.AppDetails) map[string]string {
 
 func (d *Dashboard) appOverview(q *request) error {
 	q.v.Title, q.v.Nav = q.app.App.Name, "overview"
+	return d.renderOverview(q)
+}
+
+// renderOverview draws the app page: keys with their expiry, settings
+// (with what was typed, after a failed save) and next steps.
+func (d *Dashboard) renderOverview(q *request) error {
 	list, err := d.app.ListAccounts(q.r.Context(), q.caller, 1, 0)
 	if err != nil {
 		return err
 	}
+	keys, err := d.app.AppKeys(q.r.Context(), q.org, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	q.v.Data["Keys"] = keys
+	live, err := d.app.LiveWebhookURL(q.r.Context(), q.org, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	q.v.Data["LiveWebhookURL"] = live
 	q.v.Data["AccountCount"] = list.Total
 	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
+	q.v.Data["CanKeys"] = app.Can(q.v.Role, app.PermKeys)
+	q.v.Data["CanSettings"] = app.Can(q.v.Role, app.PermSettings)
+	q.v.Data["CanGoLive"] = app.Can(q.v.Role, app.PermGoLive)
 	d.render(q, "app")
 	return nil
 }
@@ -195,6 +222,10 @@ func (d *Dashboard) updateApp(q *request) error {
 	in := app.AppInput{}
 	name, display, hook := strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("display_name")), strings.TrimSpace(f.Get("webhook_url"))
 	in.Name, in.DisplayName, in.WebhookURL = &name, &display, &hook
+	if _, ok := f["icon"]; ok {
+		icon := strings.TrimSpace(f.Get("icon"))
+		in.Icon = &icon
+	}
 	if s := f.Get("sync_frequency"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -209,74 +240,133 @@ func (d *Dashboard) updateApp(q *request) error {
 		}
 		in.HistoryMonths = &n
 	}
-	if f.Get("go_live") == "yes" && !q.app.App.Live {
-		live := true
-		in.Live = &live
+	if _, ok := f["live_webhook_url"]; ok {
+		// checked first, so a bad live URL saves nothing
+		if err := d.app.SetLiveWebhookURL(q.r.Context(), q.org, q.app.App.ID, f.Get("live_webhook_url")); err != nil {
+			if fieldErrors(q, err) {
+				q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
+				q.v.Error = "The settings were not saved. Fix the fields marked below."
+				return d.renderOverview(q)
+			}
+			return err
+		}
 	}
-	a, err := d.app.UpdateApp(q.r.Context(), q.partner.ID, q.app.App.ID, in)
+	a, err := d.app.UpdateApp(q.r.Context(), q.org, q.app.App.ID, in)
 	if err != nil {
 		if fieldErrors(q, err) {
+			// the form shows what was typed, not what is stored
 			q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
-			q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
-			d.render(q, "app")
-			return nil
+			q.v.Error = "The settings were not saved. Fix the fields marked below."
+			return d.renderOverview(q)
 		}
 		return err
 	}
-	if len(a.SecretKeys) > 0 {
-		q.app, q.v.App = a, a
-		q.v.Flash = "Your app is live. Copy the live secret key now: kobo keeps only a hash of it."
-		q.v.Data["NewSecrets"] = secrets(a)
-		return d.appOverview(q)
-	}
-	return redirect(q, "/dashboard/apps/"+a.App.ID+"/", "settings-saved")
+	return d.redirect(q, "/dashboard/apps/"+a.App.ID+"/", "settings-saved")
 }
 
 func (d *Dashboard) rotateKeys(q *request) error {
-	if q.r.PostFormValue("confirm") != "yes" {
-		return kobo.Errorf(kobo.EINVALID, "Tick the box to confirm: the old secret key stops working at once.")
+	f := q.r.PostForm
+	kind := kobo.SecretKey
+	if f.Get("kind") == "public" {
+		kind = kobo.PublicKey
 	}
-	mode := kobo.ModeTest
-	if q.r.PostFormValue("mode") == "live" {
-		mode = kobo.ModeLive
-	}
-	a, err := d.app.RotateKeys(q.r.Context(), q.partner.ID, q.app.App.ID, mode)
+	overlap, err := app.ParseOverlap(f.Get("overlap"))
 	if err != nil {
 		return err
 	}
-	q.app, q.v.App = a, a
-	q.v.Flash = "New keys issued; the old ones no longer work. Copy the secret key now."
-	q.v.Data["NewSecrets"] = secrets(a)
-	return d.appOverview(q)
+	if f.Get("confirm") != "yes" {
+		q.v.Title, q.v.Nav, q.v.Form = q.app.App.Name, "overview", f
+		q.v.Error = "Keys not rotated: tick the box to confirm you have read what will break."
+		q.w.WriteHeader(http.StatusBadRequest)
+		return d.renderOverview(q)
+	}
+	mode := kobo.ModeTest
+	if f.Get("mode") == "live" {
+		mode = kobo.ModeLive
+	}
+	a, err := d.app.RotateKey(q.r.Context(), q.org, q.app.App.ID, app.RotateInput{Mode: mode, Kind: kind, Overlap: overlap})
+	if err != nil {
+		return err
+	}
+	msg := "New public key issued; the old one stopped working. Update every page that embeds the widget."
+	if kind == kobo.PublicKey && overlap > 0 {
+		msg = "New public key issued. The old one keeps working until the time shown below; update every page that embeds the widget before then."
+	}
+	if kind == kobo.SecretKey {
+		msg = "New secret key issued; the old one stopped working. Copy the new one now: it is shown only this once."
+		if overlap > 0 {
+			msg = "New secret key issued. The old one keeps working until the time shown below. Copy the new one now: it is shown only this once."
+		}
+	}
+	out := app.FlashMessage{Kind: "ok", Message: msg}
+	if kind == kobo.SecretKey {
+		out.Secrets = map[string]string{string(mode): string(a.SecretKeys[mode])}
+	}
+	return d.redirectWith(q, "/dashboard/apps/"+q.app.App.ID+"/"+modeQuery(q), out)
 }
 
 func (d *Dashboard) rotateWebhook(q *request) error {
-	a, err := d.app.RotateWebhookSecret(q.r.Context(), q.partner.ID, q.app.App.ID)
+	a, err := d.app.RotateWebhookSecret(q.r.Context(), q.org, q.app.App.ID)
 	if err != nil {
 		return err
 	}
-	q.app, q.v.App = a, a
-	q.v.Flash = "New webhook secret issued. Update your receiver now: deliveries are signed with it from this moment."
-	q.v.Data["NewSecrets"] = secrets(a)
-	return d.appOverview(q)
+	return d.redirectWith(q, "/dashboard/apps/"+q.app.App.ID+"/", app.FlashMessage{Kind: "ok",
+		Message: "New webhook secret issued. Update your receiver now: deliveries are signed with it from this moment.", Secrets: map[string]string{"webhook": string(a.WebhookSecret)}})
 }
 
 // ---- linked accounts -----------------------------------------------------
 
 const accountsPerPage = 25
 
+func (d *Dashboard) accountQuery(q *request) app.AccountQuery {
+	v := q.r.URL.Query()
+	return app.AccountQuery{Text: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), InstitutionID: v.Get("bank")}
+}
+
 func (d *Dashboard) accounts(q *request) error {
 	page, _ := strconv.Atoi(q.r.URL.Query().Get("page"))
 	page = max(page, 1)
-	list, err := d.app.ListAccounts(q.r.Context(), q.caller, accountsPerPage, (page-1)*accountsPerPage)
+	aq := d.accountQuery(q)
+	aq.Limit, aq.Offset = accountsPerPage, (page-1)*accountsPerPage
+	list, err := d.app.SearchAccounts(q.r.Context(), q.caller, aq)
+	if kobo.ErrorCode(err) == kobo.EINVALID {
+		q.v.Error = "That status is not one kobo uses; showing every status."
+		aq.Status = ""
+		list, err = d.app.SearchAccounts(q.r.Context(), q.caller, aq)
+	}
+	if err != nil {
+		return err
+	}
+	cat, err := d.app.Catalog(q.r.Context())
 	if err != nil {
 		return err
 	}
 	q.v.Title, q.v.Nav = "Linked accounts", "accounts"
 	q.v.Data["Accounts"], q.v.Data["Total"], q.v.Data["Page"] = list.Accounts, list.Total, page
 	q.v.Data["HasNext"] = page*accountsPerPage < list.Total
+	q.v.Data["Q"], q.v.Data["Status"], q.v.Data["Bank"] = aq.Text, strings.ToUpper(aq.Status), aq.InstitutionID
+	q.v.Data["Filtered"] = aq.Text != "" || aq.Status != "" || aq.InstitutionID != ""
+	q.v.Data["Banks"] = cat.All
+	q.v.Data["Statuses"] = []string{"AVAILABLE", "PROCESSING", "PARTIAL", "UNAVAILABLE", "FAILED"}
 	d.render(q, "accounts")
 	return nil
+}
+
+// accountsCSV exports the search's matches (up to app.MaxAccountExport).
+func (d *Dashboard) accountsCSV(q *request) error {
+	aq := d.accountQuery(q)
+	aq.Limit = app.MaxAccountExport
+	list, err := d.app.SearchAccounts(q.r.Context(), q.caller, aq)
+	if err != nil {
+		return err
+	}
+	mode := "sandbox"
+	if q.v.Live {
+		mode = "live"
+	}
+	q.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	q.w.Header().Set("Content-Disposition", `attachment; filename="kobo-accounts-`+mode+`.csv"`)
+	return app.WriteAccountsCSV(q.w, list.Accounts)
 }
 
 func (d *Dashboard) account(q *request) error {
@@ -343,7 +433,7 @@ func (d *Dashboard) syncAccount(q *request) error {
 	out, err := d.app.SyncNow(q.r.Context(), q.caller, q.r.PathValue("acct"), false, 20*time.Second)
 	if err != nil {
 		if kobo.ErrorCode(err) == kobo.ERATELIMIT {
-			return redirect(q, d.accountPath(q), "sync-limited")
+			return d.redirect(q, d.accountPath(q), "sync-limited")
 		}
 		return err
 	}
@@ -356,7 +446,7 @@ func (d *Dashboard) syncAccount(q *request) error {
 	case out.HasNewData:
 		flash = "sync-new"
 	}
-	return redirect(q, d.accountPath(q), flash)
+	return d.redirect(q, d.accountPath(q), flash)
 }
 
 func (d *Dashboard) reauthLink(q *request) error {
@@ -364,18 +454,19 @@ func (d *Dashboard) reauthLink(q *request) error {
 	if err != nil {
 		return err
 	}
-	// The link is shown in this response, never put in a URL: a link in
-	// the query string lands in history, logs and Referer headers, and a
-	// page that shows whatever link its URL carries can be made to show
-	// an attacker's.
-	q.v.Data["ReauthURL"] = d.baseURL(q) + "/connect/?link=" + l.Token
-	q.v.Flash = "Re-auth link created: send it to the customer. It works for 24 hours."
-	return d.account(q)
+	// The link rides in a one-time server-side flash, never in a URL: a
+	// link in the query string lands in history, logs and Referer headers,
+	// and a page that shows whatever link its URL carries can be made to
+	// show an attacker's.
+	return d.redirectWith(q, d.accountPath(q), app.FlashMessage{Kind: "ok", Message: "Re-auth link created: send it to the customer. It works for 24 hours.",
+		Link: d.baseURL(q) + "/connect/?link=" + l.Token})
 }
 
 func (d *Dashboard) unlink(q *request) error {
 	if q.r.PostFormValue("confirm") != "yes" {
-		return kobo.Errorf(kobo.EINVALID, "Tick the box to confirm: unlinking deletes the account's data and cannot be undone.")
+		q.v.Error = "Not unlinked. Tick the box to confirm: unlinking deletes the account's data and cannot be undone."
+		q.w.WriteHeader(http.StatusBadRequest)
+		return d.account(q)
 	}
 	if err := d.app.Unlink(q.r.Context(), q.caller, q.r.PathValue("acct")); err != nil {
 		return err
@@ -384,7 +475,7 @@ func (d *Dashboard) unlink(q *request) error {
 	if q.v.Live {
 		p += "?mode=live"
 	}
-	return redirect(q, p, "unlinked")
+	return d.redirect(q, p, "unlinked")
 }
 
 func (d *Dashboard) statement(q *request) error {
@@ -426,18 +517,25 @@ func (d *Dashboard) statementStatus(q *request) error {
 
 func (d *Dashboard) webhooks(q *request) error {
 	v := q.r.URL.Query()
-	page, err := d.app.ListDeliveries(q.r.Context(), q.partner.ID, q.app.App.ID, app.DeliveryQuery{Status: v.Get("status"), EventType: v.Get("event"), Cursor: v.Get("cursor"), Limit: 25})
+	page, err := d.app.ListDeliveries(q.r.Context(), q.org, q.app.App.ID, app.DeliveryQuery{Status: v.Get("status"), EventType: v.Get("event"), Cursor: v.Get("cursor"), Limit: 25})
 	if err != nil && kobo.ErrorCode(err) != kobo.EINVALID {
 		return err
 	}
 	if err != nil {
 		q.v.Error = kobo.ErrorMessage(err)
-		page, _ = d.app.ListDeliveries(q.r.Context(), q.partner.ID, q.app.App.ID, app.DeliveryQuery{Limit: 25})
+		page, _ = d.app.ListDeliveries(q.r.Context(), q.org, q.app.App.ID, app.DeliveryQuery{Limit: 25})
 	}
 	q.v.Title, q.v.Nav = "Webhooks", "webhooks"
+	if q.app.App.WebhookFailingSince != nil && q.app.App.WebhookDisabledAt == nil {
+		// the banner names the last failure: the newest delivery's
+		if last, err := d.app.ListDeliveries(q.r.Context(), q.org, q.app.App.ID, app.DeliveryQuery{Limit: 1}); err == nil && len(last.Deliveries) > 0 {
+			q.v.Data["LastFailure"] = last.Deliveries[0]
+		}
+	}
 	q.v.Data["SandboxPrivate"] = d.app.SandboxWebhooksPrivate()
 	q.v.Data["Deliveries"], q.v.Data["Next"] = page.Deliveries, page.Next
 	q.v.Data["Status"], q.v.Data["Event"] = v.Get("status"), v.Get("event")
+	q.v.Data["TestTypes"] = app.TestEventTypes
 	q.v.Data["Events"] = []string{kobo.EventAccountConnected, kobo.EventAccountUpdated, kobo.EventReauthRequired, kobo.EventAccountReauthorized,
 		kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventStatementJobCompleted, kobo.EventAccountIncome, kobo.EventWebhookTest}
 	d.render(q, "webhooks")
@@ -445,7 +543,7 @@ func (d *Dashboard) webhooks(q *request) error {
 }
 
 func (d *Dashboard) delivery(q *request) error {
-	del, attempts, err := d.app.GetDelivery(q.r.Context(), q.partner.ID, q.app.App.ID, q.r.PathValue("d"))
+	del, attempts, err := d.app.GetDelivery(q.r.Context(), q.org, q.app.App.ID, q.r.PathValue("d"))
 	if err != nil {
 		return err
 	}
@@ -459,25 +557,25 @@ func (d *Dashboard) delivery(q *request) error {
 }
 
 func (d *Dashboard) redeliver(q *request) error {
-	del, err := d.app.Redeliver(q.r.Context(), q.partner.ID, q.app.App.ID, q.r.PathValue("d"))
+	del, err := d.app.Redeliver(q.r.Context(), q.org, q.app.App.ID, q.r.PathValue("d"))
 	if err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks/"+del.ID, "redelivery")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks/"+del.ID, "redelivery")
 }
 
 func (d *Dashboard) testEvent(q *request) error {
-	if _, err := d.app.SendTestEvent(q.r.Context(), q.partner.ID, q.app.App.ID, q.v.Live); err != nil {
+	if _, err := d.app.SendTestEventOfType(q.r.Context(), q.org, q.app.App.ID, q.v.Live, q.r.PostFormValue("type")); err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "test-sent")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "test-sent")
 }
 
 func (d *Dashboard) enableWebhooks(q *request) error {
-	if err := d.app.EnableWebhooks(q.r.Context(), q.partner.ID, q.app.App.ID); err != nil {
+	if err := d.app.EnableWebhooks(q.r.Context(), q.org, q.app.App.ID); err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "webhooks-enabled")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/webhooks", "webhooks-enabled")
 }
 
 // ---- sandbox and logs ------------------------------------------------------
@@ -508,7 +606,7 @@ func (d *Dashboard) sandboxExchange(q *request) error {
 	if err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/accounts/"+a.ID, "test-linked")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/accounts/"+a.ID, "test-linked")
 }
 
 func (d *Dashboard) logs(q *request) error {
@@ -521,7 +619,7 @@ func (d *Dashboard) logs(q *request) error {
 		t := time.UnixMicro(b).UTC()
 		rq.Before = &t
 	}
-	list, err := d.app.ListRequests(q.r.Context(), q.partner.ID, q.app.App.ID, rq)
+	list, err := d.app.ListRequests(q.r.Context(), q.org, q.app.App.ID, rq)
 	if err != nil {
 		return err
 	}

@@ -34,19 +34,19 @@ func (d *Dashboard) saveProvider(q *request) error {
 		q.v.Error = kobo.ErrorMessage(err)
 		return d.providers(q)
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/providers", "provider-saved")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/providers", "provider-saved")
 }
 
 func (d *Dashboard) checkProvider(q *request) error {
 	if _, err := d.app.CheckAppProvider(q.r.Context(), q.partner.ID, q.app.App.ID, q.r.PathValue("provider")); err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/providers", "provider-checked")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/providers", "provider-checked")
 }
 
 func (d *Dashboard) deleteProvider(q *request) error {
 	if err := d.app.DeleteAppProvider(q.r.Context(), q.partner.ID, q.app.App.ID, q.r.PathValue("provider")); err != nil {
 		return err
 	}
-	return redirect(q, "/dashboard/apps/"+q.app.App.ID+"/providers", "provider-deleted")
+	return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/providers", "provider-deleted")
 }

@@ -71,21 +71,21 @@ func (d *Dashboard) sandboxAdvance(q *request) error {
 	if _, err := d.app.AdvanceClock(q.r.Context(), testCaller(q), time.Duration(days*float64(24*time.Hour))); err != nil {
 		return err
 	}
-	return redirect(q, d.sandboxPath(q), "clock-advanced")
+	return d.redirect(q, d.sandboxPath(q), "clock-advanced")
 }
 
 func (d *Dashboard) sandboxFire(q *request) error {
 	if _, err := d.app.FireEvent(q.r.Context(), testCaller(q), q.r.PostFormValue("account"), q.r.PostFormValue("event")); err != nil {
 		return err
 	}
-	return redirect(q, d.sandboxPath(q), "event-fired")
+	return d.redirect(q, d.sandboxPath(q), "event-fired")
 }
 
 func (d *Dashboard) sandboxResetLogin(q *request) error {
 	if err := d.app.ResetLogin(q.r.Context(), testCaller(q), q.r.PostFormValue("account")); err != nil {
 		return err
 	}
-	return redirect(q, d.sandboxPath(q), "login-reset")
+	return d.redirect(q, d.sandboxPath(q), "login-reset")
 }
 
 // sandboxCreateUser takes the custom-user form: the JSON the API takes.
@@ -103,7 +103,7 @@ func (d *Dashboard) sandboxCreateUser(q *request) error {
 	}
 	switch kobo.ErrorCode(err) {
 	case "":
-		return redirect(q, d.sandboxPath(q), "user-created")
+		return d.redirect(q, d.sandboxPath(q), "user-created")
 	case kobo.EINVALID, kobo.ECONFLICT:
 		q.v.Error = kobo.ErrorMessage(err)
 		q.v.Data["Spec"] = text
@@ -116,5 +116,5 @@ func (d *Dashboard) sandboxDeleteUser(q *request) error {
 	if err := d.app.DeleteSandboxUser(q.r.Context(), testCaller(q), q.r.PathValue("user")); err != nil {
 		return err
 	}
-	return redirect(q, d.sandboxPath(q), "user-deleted")
+	return d.redirect(q, d.sandboxPath(q), "user-deleted")
 }

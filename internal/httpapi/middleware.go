@@ -211,7 +211,11 @@ func (s *Server) bearer(h handler) handler {
 		if err != nil {
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), keyPartner, p)))
+		ctx, err := s.authorizeMember(r, p)
+		if err != nil {
+			return err
+		}
+		return h(w, r.WithContext(ctx))
 	}
 }
 

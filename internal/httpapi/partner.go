@@ -114,6 +114,7 @@ type appRequest struct {
 	SyncFrequency  *int    `json:"sync_frequency"`
 	Relink         *string `json:"relink"`
 	HistoryMonths  *int    `json:"history_months"`
+	LiveWebhookURL *string `json:"live_webhook_url"` // where live events go; "" sends them to webhook_url
 }
 
 func (q appRequest) input() app.AppInput {
@@ -148,6 +149,7 @@ type appView struct {
 	SyncFrequency int                 `json:"sync_frequency"`
 	Relink        string              `json:"relink"`
 	HistoryMonths int                 `json:"history_months"`
+	LiveWebhook   string              `json:"live_webhook_url,omitempty"`
 	Keys          map[string]*keyView `json:"keys"`
 	CreatedAt     string              `json:"created_at"`
 	UpdatedAt     string              `json:"updated_at"`
@@ -186,7 +188,9 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 		r.SetPathValue("id", id)
 		return s.getApp(w, r)
 	}
-	list, err := s.app.ListApps(r.Context(), partnerFrom(r.Context()).ID)
+	// every app the login can reach: its own organisation's and those of
+	// the teams it joined
+	list, err := s.app.ListMemberApps(r.Context(), partnerFrom(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -203,7 +207,12 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil {
 		return err
 	}
-	d, err := s.app.CreateApp(r.Context(), partnerFrom(r.Context()).ID, req.input())
+	// apps are created in the login's own organisation
+	me := partnerFrom(r.Context())
+	if _, err := s.app.AuthorizeOrg(r.Context(), me.ID, me.ID, app.PermSettings); err != nil {
+		return err
+	}
+	d, err := s.app.CreateApp(r.Context(), me.ID, req.input())
 	if err != nil {
 		return err
 	}
@@ -229,7 +238,11 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, appJSON(d))
+	v := appJSON(d)
+	if v.LiveWebhook, err = s.app.LiveWebhookURL(r.Context(), partnerFrom(r.Context()).ID, d.App.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -238,11 +251,24 @@ func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil {
 		return err
 	}
+	if req.Live != nil && !app.Can(roleFrom(r.Context()), app.PermGoLive) {
+		return kobo.Errorf(kobo.EFORBIDDEN, "your role (%s) may change settings but not switch the app to live or back; ask an owner or admin", roleFrom(r.Context()))
+	}
+	if req.LiveWebhookURL != nil {
+		// checked and saved first, so a bad live URL changes nothing
+		if err := s.app.SetLiveWebhookURL(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), *req.LiveWebhookURL); err != nil {
+			return err
+		}
+	}
 	d, err := s.app.UpdateApp(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), req.input())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, appJSON(d))
+	v := appJSON(d)
+	if v.LiveWebhook, err = s.app.LiveWebhookURL(r.Context(), partnerFrom(r.Context()).ID, d.App.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -267,12 +293,39 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// rotateKeys rotates an app's keys. Without kind both keys of the mode are
+// replaced at once (the original behaviour); kind=secret or kind=public
+// rotates one, and overlap (none, 1h, 24h, 7d) keeps the old one working
+// that long, reported as previous_key_expires_at.
 func (s *Server) rotateKeys(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.app.RotateKeys(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), kobo.Mode(r.URL.Query().Get("mode")))
+	v := r.URL.Query()
+	in := app.RotateInput{Mode: kobo.Mode(v.Get("mode"))}
+	switch v.Get("kind") {
+	case "":
+	case "secret", "sk":
+		in.Kind = kobo.SecretKey
+	case "public", "pk":
+		in.Kind = kobo.PublicKey
+	default:
+		return &kobo.Error{Code: kobo.EINVALID, Message: `kind must be "secret" or "public"`, Fields: map[string]string{"kind": `must be "secret" or "public"`}}
+	}
+	overlap, err := app.ParseOverlap(v.Get("overlap"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, appJSON(d))
+	in.Overlap = overlap
+	d, err := s.app.RotateKey(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	if overlap == 0 {
+		writeJSON(w, http.StatusOK, appJSON(d))
+		return nil
+	}
+	writeJSON(w, http.StatusOK, struct {
+		appView
+		PreviousKeyExpiresAt string `json:"previous_key_expires_at"`
+	}{appJSON(d), monoTime(s.app.Clock().Now().Add(overlap))})
 	return nil
 }
 

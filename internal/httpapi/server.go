@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /v1/apps/{id}", s.partner(s.bearer(s.deleteApp)))
 	m.Handle("POST /v1/apps/{id}/keys/rotate", s.partner(s.bearer(s.rotateKeys)))
 	m.Handle("POST /v1/apps/{id}/webhook/rotate", s.partner(s.bearer(s.rotateWebhook)))
+	s.teamRoutes() // teams and the audit log (teams.go)
 
 	// Providers' own webhooks (Mono's, for apps that link through Mono).
 	m.Handle("POST /v1/providers/{provider}/webhooks/{app_id}", s.v1(s.providerWebhook))

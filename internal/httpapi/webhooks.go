@@ -123,7 +123,8 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.app.SendTestEvent(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), live)
+	// ?type= fires any test event type with a sample account (default mono.events.webhook_test)
+	ev, err := s.app.SendTestEventOfType(r.Context(), partnerFrom(r.Context()).ID, r.PathValue("id"), live, r.URL.Query().Get("type"))
 	if err != nil {
 		return err
 	}

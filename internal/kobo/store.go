@@ -73,6 +73,12 @@ type Tx interface {
 	CustomerAdminStore
 	ProviderRefStore
 	ProviderStore
+	FlashStore
+	KeyExpiryStore
+	TeamStore
+	AuditStore
+	AccountSearchStore
+	LiveWebhookStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

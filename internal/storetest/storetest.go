@@ -66,6 +66,12 @@ func Run(t *testing.T, open Opener) {
 		{"CustomerAdmin", testCustomerAdmin},
 		{"AccountsByProviderRef", testAccountsByProviderRef},
 		{"Providers", testProviders},
+		{"Flashes", testFlashes},
+		{"KeyExpiry", testKeyExpiry},
+		{"Teams", testTeams},
+		{"AuditLog", testAuditLog},
+		{"SearchAccounts", testSearchAccounts},
+		{"LiveWebhook", testLiveWebhook},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -70,6 +70,48 @@ type DispatcherConfig struct {
 type Dispatcher struct {
 	c    DispatcherConfig
 	wake chan struct{}
+	live liveURLs
+}
+
+// liveURLs remembers apps' live webhook URLs for a second, so routing a
+// live event to its app's live endpoint costs no store read per delivery.
+// Attempts run on many goroutines, hence the lock.
+type liveURLs struct {
+	mu sync.Mutex
+	m  map[string]cachedURL
+}
+
+type cachedURL struct {
+	url string
+	at  time.Time
+}
+
+// liveURL is appID's live webhook URL, "" when it has none (or the read
+// failed: the delivery then goes to the app's webhook URL, as before).
+func (d *Dispatcher) liveURL(ctx context.Context, appID string) string {
+	now := time.Now()
+	d.live.mu.Lock()
+	if e, ok := d.live.m[appID]; ok && now.Sub(e.at) < appTTL {
+		d.live.mu.Unlock()
+		return e.url
+	}
+	d.live.mu.Unlock()
+	var u string
+	err := d.c.Store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		u, err = tx.LiveWebhookURL(ctx, appID)
+		return err
+	})
+	if err != nil {
+		return ""
+	}
+	d.live.mu.Lock()
+	if d.live.m == nil || len(d.live.m) > 4096 {
+		d.live.m = map[string]cachedURL{}
+	}
+	d.live.m[appID] = cachedURL{u, now}
+	d.live.mu.Unlock()
+	return u
 }
 
 // NewDispatcher returns a Dispatcher.
@@ -531,6 +573,14 @@ func (d *Dispatcher) sleep(ctx context.Context, results <-chan attemptResult) (a
 
 // attempt POSTs one delivery and decides what happens next.
 func (d *Dispatcher) attempt(ctx context.Context, dl *kobo.Delivery, app *kobo.App) attemptResult {
+	if app != nil && dl.Live {
+		if u := d.liveURL(ctx, app.ID); u != "" {
+			// live events go to the live webhook URL when the app has one
+			c := *app
+			c.WebhookURL = u
+			app = &c
+		}
+	}
 	now := d.c.Clock.Now()
 	res := attemptResult{d: dl, out: kobo.DeliveryOutcome{DeliveryID: dl.ID,
 		Attempt: kobo.DeliveryAttempt{ID: kobo.NewID(now) + kobo.RandomToken(6), DeliveryID: dl.ID, Attempt: dl.Attempts, AttemptedAt: now}}}
