@@ -196,12 +196,25 @@ func (p *Provider) embedded(req kobo.LoginRequest, instID string) (kobo.LoginSte
 	if pk == "" {
 		return kobo.LoginStep{}, appKeyError("no Mono public key is configured for this app (PUT /v1/apps/{id}/providers/mono)", nil)
 	}
-	cfg := map[string]string{"key": pk, "scope": "auth"}
+	// adapter tells kobo's widget to drive it as Mono's connect.js
+	// (new Connect({key, onSuccess}).setup(); open())
+	cfg := map[string]string{"key": pk, "scope": "auth", "adapter": "mono-connect"}
 	if instID != "" {
 		sel, _ := json.Marshal(map[string]string{"id": instID, "auth_method": cmp.Or(req.AuthMethod, kobo.InternetBanking)})
 		cfg["selectedInstitution"] = string(sel)
 	}
 	return kobo.LoginStep{Embedded: &kobo.Embedded{Script: p.c.WidgetScript, Config: cfg}}, nil
+}
+
+// ScriptOrigins implements kobo.ScriptHost: the origin Mono's connect.js
+// loads from, which is also the origin of the frame it opens, so kobo's
+// widget page allows it in its Content-Security-Policy.
+func (p *Provider) ScriptOrigins() []string {
+	u, err := url.Parse(p.c.WidgetScript)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
 }
 
 // exchange trades Mono's code for the account id (POST /v2/accounts/auth).

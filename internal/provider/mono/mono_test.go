@@ -478,6 +478,12 @@ func TestEmbeddedAndCallback(t *testing.T) {
 		sel["id"] != "5f2d08be60b92e2888287702" || sel["auth_method"] != "internet_banking" || !strings.HasPrefix(e.Script, "https://") {
 		t.Fatalf("embedded = %+v", e)
 	}
+	if e.Config["adapter"] != "mono-connect" {
+		t.Fatalf("adapter %q: kobo's widget would not know to drive Mono's connect.js", e.Config["adapter"])
+	}
+	if o := p.ScriptOrigins(); len(o) != 1 || !strings.HasPrefix(e.Script, o[0]+"/") {
+		t.Fatalf("script %s is not from the origins %v the widget's CSP allows", e.Script, o)
+	}
 	if strings.Contains(strings.Join([]string{e.Config["key"], e.Config["selectedInstitution"]}, ""), "test_sk") {
 		t.Fatal("the secret key reached the browser")
 	}
