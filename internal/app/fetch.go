@@ -370,14 +370,16 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		end := *acct.LastSyncedAt
 		bankOverlap := 0
 		for _, t := range buffered {
-			if !t.Date.After(end) {
+			// posted rows only, as stored is counted: pending holds come
+			// and go without the statement being incomplete
+			if !t.Date.After(end) && !t.Pending {
 				bankOverlap++
 			}
 		}
 		var stored int
 		if err := s.store.View(ctx, func(tx kobo.Tx) error {
 			var err error
-			stored, err = tx.CountTransactionsBetween(ctx, acct.ID, from, end)
+			stored, err = tx.CountPostedTransactionsBetween(ctx, acct.ID, from, end)
 			return err
 		}); err != nil {
 			return err

@@ -154,6 +154,20 @@ func simplefinLinkSyncAndReauth(t *testing.T, o e2eOpts) {
 	waitUntil(t, "new balance", 20*time.Second, func() bool {
 		return e.must(200, "GET", "/accounts/"+id, nil, e.key()...).m(t)["account"].(map[string]any)["balance"] == float64(146335)
 	})
+	// a pending authorisation that never posts: the bridge stops reporting
+	// it, which is no sign of an incomplete statement; the row goes
+	clk.advance(day)
+	fake.AddTxn("ACT-CHK", sfintest.Txn{ID: "TX-5", TransactedAt: clk.Now().Add(-time.Hour).Unix(), Amount: "-5.00", Description: "HOTEL HOLD", Pending: true})
+	if r = e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...); r.m(t)["code"] != "SYNC_SUCCESSFUL" {
+		t.Fatalf("sync with a new pending row: %s", r.body)
+	}
+	waitUntil(t, "the pending hold", 20*time.Second, func() bool { return len(txns()) == 5 })
+	clk.advance(day)
+	fake.Drop("ACT-CHK", "TX-5")
+	if r = e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...); r.m(t)["code"] != "SYNC_SUCCESSFUL" {
+		t.Fatalf("sync after the bridge dropped a pending row: %s", r.body)
+	}
+	waitUntil(t, "the hold gone", 20*time.Second, func() bool { return len(txns()) == 4 })
 	// every transactions read asked for pending rows, in the window
 	for _, q := range fake.Requests() {
 		if q.Get("balances-only") != "1" && (q.Get("pending") != "1" || q.Get("account") != "ACT-CHK") {

@@ -217,8 +217,10 @@ type AccountStore interface {
 	InsertTransactions(ctx context.Context, accountID string, txns []Transaction) (TxnMerge, error)
 	// CountTransactions counts an account's (not removed) transactions.
 	CountTransactions(ctx context.Context, accountID string) (int, error)
-	// CountTransactionsBetween counts those dated in [from, to].
-	CountTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error)
+	// CountPostedTransactionsBetween counts the posted (not pending) ones
+	// dated in [from, to]: a sync compares it with what the bank reports,
+	// and a pending hold the bank stops reporting is no missing row.
+	CountPostedTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error)
 	// TransactionRefsBetween lists the bank references of those dated in [from, to].
 	TransactionRefsBetween(ctx context.Context, accountID string, from, to time.Time) ([]string, error)
 	// RemoveTransactions marks rows the bank no longer reports as removed.

@@ -168,9 +168,9 @@ func (t *tx) CountTransactions(ctx context.Context, accountID string) (int, erro
 	return n, classify(err)
 }
 
-func (t *tx) CountTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error) {
+func (t *tx) CountPostedTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error) {
 	var n int
-	err := t.q.QueryRow(ctx, `SELECT count(*) FROM transactions WHERE account_id = $1 AND date >= $2 AND date <= $3 AND removed_at IS NULL`,
+	err := t.q.QueryRow(ctx, `SELECT count(*) FROM transactions WHERE account_id = $1 AND date >= $2 AND date <= $3 AND removed_at IS NULL AND NOT pending`,
 		accountID, utc(from), utc(to)).Scan(&n)
 	return n, classify(err)
 }

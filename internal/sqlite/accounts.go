@@ -166,9 +166,9 @@ func (t *tx) CountTransactions(ctx context.Context, accountID string) (int, erro
 	return n, classify(err)
 }
 
-func (t *tx) CountTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error) {
+func (t *tx) CountPostedTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error) {
 	var n int
-	err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM transactions WHERE account_id = ? AND date >= ? AND date <= ? AND removed_at IS NULL`,
+	err := t.q.QueryRowContext(ctx, `SELECT count(*) FROM transactions WHERE account_id = ? AND date >= ? AND date <= ? AND removed_at IS NULL AND pending = 0`,
 		accountID, ts(from), ts(to)).Scan(&n)
 	return n, classify(err)
 }

@@ -159,9 +159,9 @@ func testAccounts(t *testing.T, s kobo.Store) {
 		if err != nil {
 			return err
 		}
-		c, err = tx.CountTransactionsBetween(ctx, acct.ID, T0.AddDate(0, 0, 10), T0.AddDate(0, 0, 19))
+		c, err = tx.CountPostedTransactionsBetween(ctx, acct.ID, T0.AddDate(0, 0, 10), T0.AddDate(0, 0, 19))
 		if err == nil && c != 10 {
-			err = fmt.Errorf("CountTransactionsBetween = %d, want 10 (both ends inclusive)", c)
+			err = fmt.Errorf("CountPostedTransactionsBetween = %d, want 10 (both ends inclusive)", c)
 		}
 		return err
 	})

@@ -247,6 +247,24 @@ func testProviders(t *testing.T, s kobo.Store) {
 		t.Errorf("the same pending row again = %+v", m)
 	}
 	posted := pend
+	countPosted := func() int {
+		t.Helper()
+		var n int
+		view(t, s, func(tx kobo.Tx) error {
+			var err error
+			n, err = tx.CountPostedTransactionsBetween(ctx, acct3.ID, T0.Add(-time.Hour), T0.Add(time.Hour))
+			return err
+		})
+		return n
+	}
+	if n := countPosted(); n != 0 {
+		t.Errorf("CountPostedTransactionsBetween counts a pending row: %d", n)
+	}
+	defer func() {
+		if n := countPosted(); n != 1 {
+			t.Errorf("CountPostedTransactionsBetween after posting = %d, want 1", n)
+		}
+	}()
 	posted.Pending = false
 	if m := merge(posted); m.Modified != 1 {
 		t.Errorf("posting = %+v", m)
