@@ -227,16 +227,20 @@
 
   function loginForm(ui, message) {
     var kind = consentKind();
-    var nodes = form(ui, message, kind === "redirect" || kind === "decoupled" || kind === "embedded" ? "Continue" : "Log in", function (values) {
+    var nodes = form(ui, message, kind === "token" ? "Connect" : kind === "redirect" || kind === "decoupled" || kind === "embedded" ? "Continue" : "Log in", function (values) {
       post("mono.connect.login_attempt", { institution: { id: state.inst.id, name: state.inst.name }, authMethod: state.method });
       if (kind === "redirect") values.redirect_url = returnURL();
       return api("POST", "login" + (state.reauth ? "?reauth=1" : ""), values).then(step);
     }, "LOGIN");
-    nodes.splice(1, 0, p("Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
+    nodes.splice(1, 0, p(kind === "token" ? "Paste the setup token " + state.inst.name + " gave you. It works once: the app gets read-only access, never your login." :
+      "Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
     if (!state.reauth) nodes.push(el("button", { "class": "btn secondary", type: "button", id: "upload-instead", text: "Upload a statement instead",
       onclick: function () { pick(state.inst, "statement_upload"); } }));
     render("LOGIN", nodes, !state.reauth);
-    if (state.app && !state.app.live && state.session) sandboxHint();
+    // a consent other than the credential form is a real provider's: the
+    // sandbox banner ("no real bank is contacted") would be untrue there
+    document.getElementById("sandbox-banner").hidden = !!(state.app && state.app.live) || kind !== "";
+    if (state.app && !state.app.live && state.session && kind === "") sandboxHint();
   }
 
   function sandboxHint() {
