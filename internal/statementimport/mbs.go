@@ -135,6 +135,11 @@ func (MBS) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) (
 		if row.Debit == 0 && row.Credit == 0 {
 			continue
 		}
+		if row.Debit != 0 && row.Credit != 0 {
+			// one line is money in or money out; guessing which would put
+			// a wrong amount into the history
+			return nil, &LayoutError{Format: FormatMBS, Found: fmt.Sprintf("row %d has both a PDebit and a PCredit amount", i+1)}
+		}
 		st.Rows = append(st.Rows, row)
 	}
 	if len(st.Rows) == 0 {
