@@ -62,6 +62,20 @@ func TestRunsKeepOrderAndTheAppCap(t *testing.T) {
 		defer mu.Unlock()
 		return len(got) == len(all)
 	})
+	// The receiver's 204 reaches the test before the dispatcher has written
+	// the attempt back, so wait for the store too before reading it.
+	ctx := context.Background()
+	waitFor(t, "every delivery recorded as succeeded", func() bool {
+		var ds []*kobo.Delivery
+		if err := s.View(ctx, func(tx kobo.Tx) error {
+			var err error
+			ds, err = tx.Deliveries(ctx, kobo.DeliveryFilter{AppID: a.ID, Status: kobo.DeliverySucceeded, Limit: 1000})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return len(ds) == len(all)
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if most > 2 {
@@ -74,7 +88,6 @@ func TestRunsKeepOrderAndTheAppCap(t *testing.T) {
 	}
 	// order: the attempt log's first attempt of each delivery follows the
 	// account's event order, a retried one excepted
-	ctx := context.Background()
 	for acct, ids := range order {
 		var ds []*kobo.Delivery
 		if err := s.View(ctx, func(tx kobo.Tx) error {
