@@ -88,6 +88,11 @@ type Config struct {
 	// addresses: for tests with local fakes, or an operator's own server
 	// beside kobo. Off, those addresses are refused at dial time.
 	ProviderAllowPrivate bool
+	// BanksFile names a JSON file of banks reached through an open-banking
+	// standard (UK OBIE, Berlin Group): an object keyed by standard, each
+	// holding that connector's list of bank entries. Adding a bank that
+	// follows a standard is an entry here, not code (internal/cli/banks.go).
+	BanksFile string
 	// ReplicaID names this process in logs, metrics and job leases
 	// (default hostname-pid).
 	ReplicaID string
@@ -203,6 +208,9 @@ func (c Config) FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.ProviderAllowPrivate = b
 	}
+	if v := getenv("KOBO_BANKS_FILE"); v != "" {
+		c.BanksFile = v
+	}
 	if v := getenv("KOBO_MIGRATE"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -317,6 +325,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 			"unset, they may only when kobo listens on loopback with a loopback public URL. Live apps' webhooks never may")
 	fs.BoolVar(&c.ProviderAllowPrivate, "provider-allow-private", c.ProviderAllowPrivate,
 		"let providers reach loopback and private addresses named by customers' tokens (SimpleFIN); for local fakes only")
+	fs.StringVar(&c.BanksFile, "banks-file", c.BanksFile, "JSON file of banks reached through an open-banking standard, keyed by standard (env KOBO_BANKS_FILE)")
 	c.opsFlags(fs)
 	fs.Int64Var(&c.PasswordMemoryMB, "password-memory-mb", c.PasswordMemoryMB, "memory argon2id password hashing may use at once, in MiB (19 per hash)")
 	fs.IntVar(&c.PublicKeySessionsPerHour, "public-key-sessions-per-hour", c.PublicKeySessionsPerHour, "connect sessions one public key may open per hour")
@@ -523,6 +532,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("page_cache_mb", c.PageCacheMB),
 		slog.String("webhook_allow_private", cmp.Or(optionalBool{&c.WebhookAllowPrivate}.String(), "auto")),
 		slog.Bool("provider_allow_private", c.ProviderAllowPrivate),
+		slog.String("banks_file", c.BanksFile),
 		slog.String("replica_id", c.ReplicaID),
 		slog.Duration("lease", c.Lease),
 		slog.String("request_log", fmt.Sprintf("%s sample=%v retention=%v max_rows=%d", c.RequestLog, c.RequestLogSample, c.RequestLogRetention, c.RequestLogMaxRows)),

@@ -137,6 +137,7 @@ var EnvVars = map[string]string{
 	"session-retention":             "KOBO_SESSION_RETENTION",
 	"statement-retention":           "KOBO_STATEMENT_RETENTION",
 	"provider-allow-private":        "KOBO_PROVIDER_ALLOW_PRIVATE",
+	"banks-file":                    "KOBO_BANKS_FILE",
 }
 
 // EnvOnly are the settings with no flag.
