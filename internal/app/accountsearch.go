@@ -11,11 +11,13 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-// AccountQuery is the dashboard's account search.
+// AccountQuery is an account search: the dashboard's, and the filters of
+// GET /v2/accounts.
 type AccountQuery struct {
 	Text          string
 	Status        string // a DataStatus, any case; "" for all
 	InstitutionID string
+	CustomerID    string
 	Limit, Offset int
 }
 
@@ -35,7 +37,7 @@ func (s *Service) SearchAccounts(ctx context.Context, c *kobo.Caller, q AccountQ
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
 		out.Accounts, out.Total, err = tx.SearchAccounts(ctx, kobo.AccountSearch{AppID: c.App.ID, Live: c.Mode.IsLive(), Text: q.Text, Status: st,
-			InstitutionID: q.InstitutionID, Limit: q.Limit, Offset: q.Offset})
+			InstitutionID: q.InstitutionID, CustomerID: q.CustomerID, Limit: q.Limit, Offset: q.Offset})
 		return err
 	})
 	for _, a := range out.Accounts {

@@ -232,20 +232,10 @@ type AccountList struct {
 	Total    int
 }
 
-// ListAccounts lists an app's linked accounts (dashboard).
+// ListAccounts lists an app's linked accounts, newest first: a search
+// with no filter.
 func (s *Service) ListAccounts(ctx context.Context, c *kobo.Caller, limit, offset int) (*AccountList, error) {
-	out := &AccountList{}
-	err := s.store.View(ctx, func(tx kobo.Tx) error {
-		var err error
-		out.Accounts, out.Total, err = tx.ListAccounts(ctx, c.App.ID, c.Mode.IsLive(), limit, offset)
-		return err
-	})
-	for _, a := range out.Accounts {
-		if in, err := s.Institution(ctx, a.InstitutionID); err == nil {
-			a.Institution = *in
-		}
-	}
-	return out, err
+	return s.SearchAccounts(ctx, c, AccountQuery{Limit: limit, Offset: offset})
 }
 
 // SandboxUsers lists the sandbox bank's test users as they log in to

@@ -125,6 +125,26 @@ func monoEndpoints(t *testing.T, o e2eOpts) {
 		if r := e.must(400, "GET", "/v2/accounts?limit=abc", nil, e.key()...); !strings.Contains(string(r.body), "limit") {
 			t.Fatalf("bad limit: %s", r.body)
 		}
+		// kobo's own filters (Mono documents none): each narrows the list
+		// and its count, the page links keep them, bad values are a 400
+		// naming the parameter
+		total := func(q string) float64 {
+			return obj(e.must(200, "GET", "/v2/accounts?"+q, nil, e.key()...).m(t), "meta")["total"].(float64)
+		}
+		for q, want := range map[string]float64{"status=available": 2, "status=FAILED": 0, "institution=" + gt: 2,
+			"institution=000000000000000000000000": 0, "customer=nope": 0, "search=" + id: 1, "search=" + id + "&status=FAILED": 0} {
+			if got := total(q); got != want {
+				t.Errorf("GET /v2/accounts?%s: total %v, want %v", q, got, want)
+			}
+		}
+		if next := obj(e.must(200, "GET", "/v2/accounts?limit=1&status=AVAILABLE", nil, e.key()...).m(t), "meta")["next"]; next == nil || !strings.Contains(next.(string), "status=AVAILABLE") {
+			t.Errorf("next link drops the filter: %v", next)
+		}
+		for _, q := range []string{"status=nope", "status=a&status=b", "search=" + strings.Repeat("x", 201)} {
+			if r := e.must(400, "GET", "/v2/accounts?"+q, nil, e.key()...); !strings.Contains(string(r.body), strings.SplitN(q, "=", 2)[0]) {
+				t.Errorf("GET /v2/accounts?%.30s: %s", q, r.body)
+			}
+		}
 	})
 
 	t.Run("statement insights v2", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
@@ -88,14 +89,28 @@ func accountItem(a *kobo.Account) map[string]any {
 	}
 }
 
-// listAccountsV2 is GET /v2/accounts: every account the app has linked in
-// the key's mode, newest first, paged.
+// listAccountsV2 is GET /v2/accounts: the accounts the app has linked in
+// the key's mode, newest first, paged. Mono documents no filters for it
+// (reference round 2 §4), so kobo's are its own and change nothing when
+// absent: status (a data status), institution (an institution id),
+// customer (a customer id) and search (text in the name, reference,
+// account id or the customer's name or email).
 func (s *Server) listAccountsV2(w http.ResponseWriter, r *http.Request) error {
-	page, limit, err := parsePaging(r.URL.Query())
+	q := r.URL.Query()
+	page, limit, err := parsePaging(q)
 	if err != nil {
 		return err
 	}
-	list, err := s.app.ListAccounts(r.Context(), callerFrom(r.Context()), limit, (page-1)*limit)
+	for _, k := range []string{"status", "institution", "customer", "search"} {
+		if len(q[k]) > 1 {
+			return invalidField(k, "may be given once")
+		}
+	}
+	if len(q.Get("search")) > 200 {
+		return invalidField("search", "must be at most 200 characters")
+	}
+	list, err := s.app.SearchAccounts(r.Context(), callerFrom(r.Context()), app.AccountQuery{Status: q.Get("status"), InstitutionID: q.Get("institution"),
+		CustomerID: q.Get("customer"), Text: q.Get("search"), Limit: limit, Offset: (page - 1) * limit})
 	if err != nil {
 		return err
 	}

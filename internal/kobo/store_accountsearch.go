@@ -10,6 +10,7 @@ type AccountSearch struct {
 	Text          string // in the name, reference, account id, or the customer's name or email; case-insensitive
 	Status        DataStatus
 	InstitutionID string
+	CustomerID    string // exactly this customer's accounts
 	Limit, Offset int
 }
 

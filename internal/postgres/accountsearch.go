@@ -26,6 +26,9 @@ func (t *tx) SearchAccounts(ctx context.Context, f kobo.AccountSearch) ([]*kobo.
 	if f.InstitutionID != "" {
 		where += ` AND institution_id = ` + arg(f.InstitutionID)
 	}
+	if f.CustomerID != "" {
+		where += ` AND customer_id = ` + arg(f.CustomerID)
+	}
 	if s := strings.TrimSpace(f.Text); s != "" {
 		pat := arg("%" + likeEscape(s) + "%")
 		where += ` AND (name ILIKE ` + pat + ` OR reference ILIKE ` + pat + ` OR id = ` + arg(s) +

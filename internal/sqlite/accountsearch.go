@@ -18,6 +18,10 @@ func (t *tx) SearchAccounts(ctx context.Context, f kobo.AccountSearch) ([]*kobo.
 		where += ` AND institution_id = ?`
 		args = append(args, f.InstitutionID)
 	}
+	if f.CustomerID != "" {
+		where += ` AND customer_id = ?`
+		args = append(args, f.CustomerID)
+	}
 	if s := strings.TrimSpace(f.Text); s != "" {
 		// instr, not LIKE: SQLite plans a LIKE by its bound pattern, so a
 		// prepared LIKE is compiled again for every search (texts.go);

@@ -12,7 +12,7 @@ import (
 
 // testSearchAccounts: text matches name, reference, id and the customer's
 // name or email, case-insensitively and literally (no LIKE wildcards);
-// status and institution filter; pages count every match.
+// status, institution and customer filter; pages count every match.
 func testSearchAccounts(t *testing.T, s kobo.Store) {
 	ctx := context.Background()
 	a := NewApp(t, s, NewPartner(t, s, "search@b.ng").ID)
@@ -71,6 +71,8 @@ func testSearchAccounts(t *testing.T, s kobo.Store) {
 		{kobo.AccountSearch{Status: kobo.DataPartial}, "sa3,sa2/2"},
 		{kobo.AccountSearch{InstitutionID: "gtb", Text: "ada"}, "sa3,sa1/2"},
 		{kobo.AccountSearch{Limit: 1, Offset: 1}, "sa2/3"},
+		{kobo.AccountSearch{CustomerID: "cust-s1"}, "sa2/1"},
+		{kobo.AccountSearch{CustomerID: "cust-s"}, "/0"}, // exact, not a substring
 		{kobo.AccountSearch{Live: true}, "/0"},
 	} {
 		if got := ids(c.f); got != c.want {
