@@ -141,7 +141,12 @@ func decodeUser(b []byte) (*Scenario, error) {
 
 // customUsers returns the custom scenarios, by username.
 func (s *Sim) customUsers(ctx context.Context) ([]*Scenario, error) {
-	bs, err := s.state.Values(ctx, stateUser)
+	return s.storedUsers(ctx, stateUser)
+}
+
+// storedUsers decodes every user stored under one state kind.
+func (s *Sim) storedUsers(ctx context.Context, kind string) ([]*Scenario, error) {
+	bs, err := s.state.Values(ctx, kind)
 	if err != nil {
 		return nil, err
 	}

@@ -25,19 +25,7 @@ func (s *Sim) tenantUsers(ctx context.Context, tenant string) ([]*Scenario, erro
 	if tenant == "" {
 		return nil, nil
 	}
-	bs, err := s.state.Values(ctx, tenantUsersKind(tenant))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Scenario, 0, len(bs))
-	for _, b := range bs {
-		u, err := decodeUser(b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	return s.storedUsers(ctx, tenantUsersKind(tenant))
 }
 
 // refName is the name a user's accounts and histories are keyed by: a
