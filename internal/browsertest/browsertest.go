@@ -111,8 +111,34 @@ func (b *Browser) Run(what string, actions ...chromedp.Action) {
 	defer cancel()
 	if err := chromedp.Run(ctx, actions...); err != nil {
 		b.Screenshot("failed-" + what)
-		b.t.Fatalf("%s: %v", what, err)
+		b.t.Fatalf("%s: %v\n%s", what, err, b.describe())
 	}
+}
+
+// describe says what the page showed when a step failed: its URL, and the
+// screen and text of the page and of each same-site iframe, so a failure
+// in CI (where the screenshots are gone) can be read from the log.
+func (b *Browser) describe() string {
+	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
+	defer cancel()
+	var out string
+	err := chromedp.Run(ctx, chromedp.Evaluate(`(function () {
+		function one(d, name) {
+			var s = d.querySelector("#screen");
+			return name + " " + d.location.href + " screen=" + (s ? s.getAttribute("data-screen") : "none") +
+				"\n  " + (d.body ? d.body.innerText : "").replace(/\s+/g, " ").slice(0, 600);
+		}
+		var parts = [one(document, "page")];
+		document.querySelectorAll("iframe").forEach(function (f, i) {
+			try { parts.push(one(f.contentDocument, "iframe#" + i + (f.id ? "(" + f.id + ")" : ""))); }
+			catch (e) { parts.push("iframe#" + i + " not readable: " + e); }
+		});
+		return parts.join("\n");
+	})()`, &out))
+	if err != nil {
+		return "(the page could not be described: " + err.Error() + ")"
+	}
+	return "the page showed:\n" + out
 }
 
 // Screenshot saves the viewport as name.png and fails the test when the
