@@ -10,14 +10,18 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
 )
 
@@ -138,7 +142,52 @@ func (b *Browser) describe() string {
 	if err != nil {
 		return "(the page could not be described: " + err.Error() + ")"
 	}
-	return "the page showed:\n" + out
+	return "the page showed:\n" + out + b.describeFrames(ctx)
+}
+
+// describeFrames reads each iframe's document twice: as the browser holds
+// it now (script cannot read another origin's frame, the DevTools protocol
+// can), and through chromedp's node, which is what the tests query; if the
+// two differ, a test holds a stale node.
+func (b *Browser) describeFrames(ctx context.Context) string {
+	var out strings.Builder
+	screen := regexp.MustCompile(`id="screen"[^>]*data-screen="([^"]*)"|data-screen="([^"]*)"[^>]*id="screen"`)
+	var frames []*cdp.Node
+	if err := chromedp.Run(ctx, chromedp.Nodes("iframe", &frames, chromedp.ByQuery, chromedp.AtLeast(0))); err != nil {
+		fmt.Fprintf(&out, "\niframes through chromedp: %v", err)
+	} else {
+		for _, f := range frames {
+			var held string
+			tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := chromedp.Run(tctx, chromedp.Text("body", &held, chromedp.ByQuery, chromedp.FromNode(f)))
+			cancel()
+			fmt.Fprintf(&out, "\niframe %s through chromedp's node: %.300q (%v)", f.AttributeValue("id"), strings.Join(strings.Fields(held), " "), err)
+		}
+	}
+	// last: a fresh document read resets the node ids chromedp holds
+	_ = chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		root, err := dom.GetDocument().WithDepth(-1).WithPierce(true).Do(ctx)
+		if err != nil {
+			return err
+		}
+		var walk func(n *cdp.Node)
+		walk = func(n *cdp.Node) {
+			if n.NodeName == "IFRAME" && n.ContentDocument != nil {
+				html, err := dom.GetOuterHTML().WithBackendNodeID(n.ContentDocument.BackendNodeID).Do(ctx)
+				m := screen.FindStringSubmatch(html)
+				fmt.Fprintf(&out, "\niframe %s now: %s screen=%q (%d bytes, %v)", n.AttributeValue("id"), n.ContentDocument.DocumentURL, strings.Join(m[min(len(m), 1):], ""), len(html), err)
+			}
+			for _, c := range n.Children {
+				walk(c)
+			}
+			if n.ContentDocument != nil {
+				walk(n.ContentDocument)
+			}
+		}
+		walk(root)
+		return nil
+	}))
+	return out.String()
 }
 
 // Screenshot saves the viewport as name.png and fails the test when the

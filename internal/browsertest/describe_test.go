@@ -25,7 +25,8 @@ func TestDescribeNamesTheScreen(t *testing.T) {
 	b := New(t, time.Minute)
 	b.Run("open", chromedp.Navigate(srv.URL), chromedp.Poll(`document.querySelector("iframe").contentDocument.querySelector("#screen") !== null`, nil))
 	got := b.describe()
-	for _, want := range []string{"Partner page", "iframe#0(w)", "screen=LOGIN", "Log in to GTBank"} {
+	for _, want := range []string{"Partner page", "iframe#0(w)", "screen=LOGIN", "Log in to GTBank", `iframe w now: ` + srv.URL + `/inner screen="LOGIN"`,
+		`iframe w through chromedp's node: "Log in to GTBank"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("describe() lacks %q:\n%s", want, got)
 		}

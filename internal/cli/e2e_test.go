@@ -366,8 +366,18 @@ func (h *hookReceiver) types(account string) []string {
 	return out
 }
 
+// waitFloor is the least time waitUntil waits.
+const waitFloor = 2 * time.Minute
+
+// waitUntil polls cond until it holds, failing the test after d.
+//
+// The wait is a failure detector, never a speed target (those live in
+// kobo bench): d is what a quiet machine needs with room to spare, and the
+// wait is at least waitFloor, since a -race kobo on two cores shared with
+// other test binaries has needed over 20 s for one first fetch.
 func waitUntil(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
+	d = max(d, waitFloor)
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {

@@ -78,11 +78,27 @@ func newWidgetRig(t *testing.T, hooks string) *widgetRig {
 // frame returns the widget iframe once the partner page shows it.
 func (r *widgetRig) frame() *cdp.Node {
 	r.t.Helper()
-	var nodes []*cdp.Node
-	r.b.Run("find the widget iframe",
-		chromedp.WaitVisible("#mono-connect--frame-id", chromedp.ByQuery),
-		chromedp.Nodes("#mono-connect--frame-id", &nodes, chromedp.ByQuery))
-	return nodes[0]
+	// A query through an iframe node runs in the document the node held
+	// when chromedp took it, and an iframe starts with an empty document:
+	// a node taken before the widget's document replaced it waits for
+	// screens that never come to it. So the node is taken again until the
+	// widget's screen is reachable through it. (The page cannot check
+	// with script: the widget is on another origin.)
+	r.b.Run("find the widget iframe", chromedp.WaitVisible("#mono-connect--frame-id", chromedp.ByQuery))
+	deadline := time.Now().Add(browsertest.StepTimeout)
+	for {
+		var nodes []*cdp.Node
+		r.b.Run("take the widget iframe", chromedp.Nodes("#mono-connect--frame-id", &nodes, chromedp.ByQuery))
+		ctx, cancel := context.WithTimeout(r.b.Ctx, 2*time.Second)
+		err := chromedp.Run(ctx, chromedp.WaitReady("#screen", chromedp.ByQuery, chromedp.FromNode(nodes[0])))
+		cancel()
+		if err == nil {
+			return nodes[0]
+		}
+		if time.Now().After(deadline) {
+			r.b.Run("the widget's screen in its iframe", chromedp.WaitReady("#screen", chromedp.ByQuery, chromedp.FromNode(nodes[0])))
+		}
+	}
 }
 
 // in targets a selector inside the widget.
