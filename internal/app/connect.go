@@ -724,6 +724,11 @@ func (s *Service) bankFailure(ctx context.Context, cs *kobo.ConnectSession, err 
 	case kobo.BankMFARequired:
 		_ = s.save(ctx, cs)
 		return kobo.Errorf(kobo.EINVALID, "%s", cmpStr(be.Message, "The bank needs more verification; try again"))
+	case kobo.BankAppCredentials:
+		// the customer did nothing wrong and a retry cannot help: the
+		// session stays open for when the partner has fixed its keys
+		_ = s.save(ctx, cs)
+		return kobo.Wrap(kobo.EPROVIDERKEYS, err, appKeysMessageOf(be))
 	default: // unavailable, rate limited, invalid data, token expired: retryable by the caller
 		_ = s.save(ctx, cs)
 		e := kobo.Wrap(kobo.EPROVIDER, err, "The bank is not responding right now; try again in a moment")

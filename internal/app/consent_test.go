@@ -31,6 +31,7 @@ type openBank struct {
 	reject    bool // the customer declines in their app
 	logins    int
 	creds     []kobo.ProviderCredentials // what each login was given
+	loginErr  error                      // every interactive login fails so
 }
 
 func (o *openBank) Policy() kobo.ProviderPolicy { return o.policy }
@@ -54,6 +55,9 @@ func (o *openBank) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 	o.creds = append(o.creds, req.Credentials)
 	if !req.Interactive && req.Persist.Reveal() == "open-refresh" {
 		return kobo.LoginStep{Session: o.consented()}, nil // a background refresh of the grant
+	}
+	if o.loginErr != nil {
+		return kobo.LoginStep{}, o.loginErr
 	}
 	m, _ := req.Institution.AuthMethod(req.AuthMethod)
 	switch m.Consent {

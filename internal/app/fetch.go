@@ -203,6 +203,8 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 			// the stored login or grant no longer works (revoked at the
 			// provider, a changed password): only the customer can fix it
 			return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
+		case kobo.BankAppCredentials:
+			return s.settleFetch(ctx, j, acct, args, fetchResult{bankFailed: true, appKeys: appKeysMessageOf(err)})
 		}
 		if kobo.ErrorCode(err) == kobo.EUNSEAL {
 			if !lastAttempt {
@@ -363,6 +365,11 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	case isTransient(err) && transient == nil:
 		transient = err
 	}
+	for _, e := range []error{balErr, err} {
+		if kobo.BankErrorKindOf(e) == kobo.BankAppCredentials && res.appKeys == "" {
+			res.appKeys, res.bankFailed = appKeysMessageOf(e), true
+		}
+	}
 	if transient != nil && !lastAttempt && (!res.gotBalance || !res.gotTxns) && !res.reauth {
 		return transient // what the first fetch committed stays; the retry fills the rest
 	}
@@ -463,6 +470,16 @@ func (s *Service) newestTxnDate(ctx context.Context, accountID string) (*time.Ti
 // firstFetchChunk is how many rows one first-fetch transaction writes.
 const firstFetchChunk = 250
 
+// appKeysMessageOf is what the partner is told when a provider refuses
+// its keys (meteredProvider wrote it, naming the provider and the fix).
+func appKeysMessageOf(err error) string {
+	var be *kobo.BankError
+	if errors.As(err, &be) && be.Message != "" {
+		return be.Message
+	}
+	return "The provider refused this app's keys."
+}
+
 func isTransient(err error) bool {
 	var be *kobo.BankError
 	return errors.As(err, &be) && be.Transient()
@@ -475,7 +492,10 @@ type fetchResult struct {
 	identity            *kobo.BankIdentity
 	reauth, bankFailed  bool
 	sealFailed          bool // kobo could not open the stored credentials
-	incomplete          bool
+	// appKeys: the provider refused the app's own keys at it (what to
+	// tell the partner); no retry helps until the partner fixes them
+	appKeys    string
+	incomplete bool
 	// consentExpired: the customer's grant ended; nothing was asked of
 	// the provider (re-authorisation, with its own message)
 	consentExpired *kobo.AccountConsent
@@ -489,6 +509,8 @@ func (r fetchResult) outcome() SyncOutcome {
 		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: consentExpiredMessage(r.consentExpired)}
 	case r.reauth:
 		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "The bank needs the customer to log in again; re-authorise the account."}
+	case r.appKeys != "" && (!r.gotBalance || !r.gotTxns):
+		return SyncOutcome{Status: "failed", Code: SyncError, Message: r.appKeys}
 	case r.sealFailed:
 		return SyncOutcome{Status: "failed", Code: SyncError, Message: "kobo could not open this account's stored bank credentials (a master key problem on kobo's side, not the bank's)."}
 	case r.incomplete:
