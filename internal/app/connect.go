@@ -116,6 +116,30 @@ type sealedAccounts struct {
 type sealedAccount struct {
 	Ref, Number, Name, Type, Currency, Status, BVN string
 	Balance                                        int64
+	// IDs are the account's other identifiers (IBAN, sort code and
+	// number), kept with the account when it links
+	IDs []sealedIdentifier `json:",omitempty"`
+}
+
+type sealedIdentifier struct {
+	Scheme, Value string
+}
+
+// otherIdentifiers are the identifiers worth keeping beside the account
+// number: one per scheme, none empty, and not the account number itself
+// again as a NUBAN.
+func otherIdentifiers(a kobo.BankAccount) []sealedIdentifier {
+	var out []sealedIdentifier
+	seen := map[string]bool{}
+	for _, id := range a.Identifiers {
+		scheme, v := strings.TrimSpace(id.Scheme), strings.TrimSpace(string(id.Value))
+		if scheme == "" || v == "" || seen[scheme] || (scheme == kobo.SchemeNUBAN && v == string(a.Number)) || len(v) > 64 {
+			continue
+		}
+		seen[scheme] = true
+		out = append(out, sealedIdentifier{Scheme: scheme, Value: v})
+	}
+	return out
 }
 
 func (s *Service) seal(v any, aad string) (kobo.Sealed, error) {
@@ -585,7 +609,7 @@ func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *ko
 	accts := sealedAccounts{Selected: -1}
 	for _, a := range list {
 		accts.List = append(accts.List, sealedAccount{Ref: a.Ref, Number: string(a.Number), Name: a.Name, Type: a.Type, Currency: cmpStr(a.Currency, "NGN"),
-			Status: cmpStr(a.Status, "active"), BVN: string(a.BVN), Balance: a.Balance})
+			Status: cmpStr(a.Status, "active"), BVN: string(a.BVN), Balance: a.Balance, IDs: otherIdentifiers(a)})
 	}
 	if cs.Scope == kobo.ScopeReauth {
 		// re-authorising: the account is already chosen; find it again
@@ -866,6 +890,13 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 		consent.ExpiresAt = &t
 	}
 	if err := tx.PutAccountConsent(ctx, consent); err != nil {
+		return nil, err
+	}
+	ids := make([]kobo.AccountIdentifier, 0, len(chosen.IDs))
+	for _, id := range chosen.IDs {
+		ids = append(ids, kobo.AccountIdentifier{Scheme: id.Scheme, Value: kobo.AccountNumber(id.Value)})
+	}
+	if err := tx.SetAccountIdentifiers(ctx, acct.ID, ids); err != nil {
 		return nil, err
 	}
 	if err := s.enqueueFetch(ctx, tx, acct.ID, reason, false); err != nil {

@@ -588,6 +588,24 @@ func (s *Service) liveReachable(in *kobo.Institution) bool {
 	return false
 }
 
+// InstitutionConnectors names the connectors this kobo runs that reach in,
+// the institution's default first: what /v3/institutions lists under
+// providers. A live caller sees only Real ones (the sandbox bank is never
+// reachable with live keys); live nil (a caller without a key) sees all.
+func (s *Service) InstitutionConnectors(in *kobo.Institution, live *bool) []string {
+	out := []string{}
+	for _, n := range institutionProviders(in) {
+		if _, ok := s.providers[n]; !ok || slices.Contains(out, n) {
+			continue
+		}
+		if live != nil && *live && !s.policyOf(n).Real {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 // partnerApp loads an app of the partner's (another partner's is ENOTFOUND).
 func (s *Service) partnerApp(ctx context.Context, partnerID, appID string) (*kobo.App, error) {
 	var a *kobo.App

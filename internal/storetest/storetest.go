@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"CustomerAdmin", testCustomerAdmin},
 		{"AccountsByProviderRef", testAccountsByProviderRef},
 		{"Providers", testProviders},
+		{"AccountIdentifiers", testAccountIdentifiers},
 		{"Flashes", testFlashes},
 		{"KeyExpiry", testKeyExpiry},
 		{"Teams", testTeams},
