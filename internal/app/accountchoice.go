@@ -26,7 +26,7 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 		_ = s.save(ctx, cs)
 		return err
 	}
-	ch, ok := r.raw.(kobo.AccountChooser)
+	ch, ok := capability[kobo.AccountChooser](r.raw)
 	if !ok {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -117,6 +118,12 @@ func (o *openBank) Poll(ctx context.Context, d kobo.Decoupled, creds kobo.Provid
 		return kobo.LoginStep{Decoupled: &dd}, nil
 	}
 	return kobo.LoginStep{Session: o.consented()}, nil
+}
+
+// ReceiveWebhook takes "kind ref" as its body (the test's own format).
+func (o *openBank) ReceiveWebhook(ctx context.Context, creds kobo.ProviderCredentials, h http.Header, body []byte) ([]kobo.ProviderEvent, error) {
+	kind, ref, _ := strings.Cut(string(body), " ")
+	return []kobo.ProviderEvent{{Kind: kobo.ProviderEventKind(kind), AccountRef: ref, At: o.clock.Now()}}, nil
 }
 
 func (o *openBank) pollCount() int { o.mu.Lock(); defer o.mu.Unlock(); return o.polls }

@@ -56,7 +56,7 @@ func appProviderAAD(appID, provider string) string { return kobo.AppProviderAAD(
 // policyOf is a provider's policy; providers without one get the zero
 // policy (not Real, no limits).
 func (s *Service) policyOf(name string) kobo.ProviderPolicy {
-	if pp, ok := s.providers[name].(kobo.Policied); ok {
+	if pp, ok := capability[kobo.Policied](s.providers[name]); ok {
 		return pp.Policy()
 	}
 	return kobo.ProviderPolicy{}
@@ -186,6 +186,9 @@ type meteredProvider struct {
 	perMinute int
 }
 
+// Unwrap is the connector metered.
+func (m meteredProvider) Unwrap() kobo.Provider { return m.p }
+
 func (m meteredProvider) spend(ctx context.Context, call string) error {
 	if m.perMinute <= 0 || m.appID == "" {
 		return nil
@@ -301,7 +304,7 @@ func (m meteredProvider) Identity(ctx context.Context, bs kobo.BankSession, ref 
 
 // consenter is the route's Consenter with the same budget and metrics.
 func (r route) consenter() (kobo.Consenter, bool) {
-	c, ok := r.raw.(kobo.Consenter)
+	c, ok := capability[kobo.Consenter](r.raw)
 	if !ok {
 		return nil, false
 	}
@@ -470,7 +473,7 @@ func (s *Service) CheckAppProvider(ctx context.Context, partnerID, appID, provid
 }
 
 func (s *Service) checkCredentials(ctx context.Context, provider string, creds kobo.ProviderCredentials) (kobo.ProviderHealth, bool) {
-	cc, ok := s.providers[provider].(kobo.CredentialChecker)
+	cc, ok := capability[kobo.CredentialChecker](s.providers[provider])
 	if !ok {
 		return kobo.ProviderHealth{}, false
 	}
