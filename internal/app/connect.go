@@ -882,6 +882,16 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 			return nil, err
 		}
 	}
+	// a relink (not a re-authorisation) through another provider than the
+	// account's: the fetch adopts the stored history under the new ids
+	relinked := false
+	if existing != nil && cs.Scope != kobo.ScopeReauth {
+		was, err := s.linkedThrough(ctx, tx, existing, inst)
+		if err != nil {
+			return nil, err
+		}
+		relinked = was != cmpStr(bs.Provider, inst.Provider)
+	}
 	method, _ := inst.AuthMethod(cs.AuthMethod)
 	consent := &kobo.AccountConsent{AccountID: acct.ID, Consent: kobo.Consent{Kind: cmpStr(method.Consent, kobo.ConsentCredentials),
 		Provider: cmpStr(bs.Provider, inst.Provider), ExpiresAt: bs.ConsentExpiresAt}, UpdatedAt: now}
@@ -899,7 +909,7 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 	if err := tx.SetAccountIdentifiers(ctx, acct.ID, ids); err != nil {
 		return nil, err
 	}
-	if err := s.enqueueFetch(ctx, tx, acct.ID, reason, false); err != nil {
+	if _, _, err := s.enqueueFetchArgs(ctx, tx, FetchArgs{AccountID: acct.ID, Reason: reason, Relinked: relinked}); err != nil {
 		return nil, err
 	}
 	cs.AccountID, cs.CustomerID = acct.ID, cmpStr(cs.CustomerID, acct.CustomerID)

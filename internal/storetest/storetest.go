@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"AccountsByProviderRef", testAccountsByProviderRef},
 		{"Providers", testProviders},
 		{"AccountIdentifiers", testAccountIdentifiers},
+		{"RekeyTransaction", testRekeyTransaction},
 		{"Flashes", testFlashes},
 		{"KeyExpiry", testKeyExpiry},
 		{"Teams", testTeams},
