@@ -75,7 +75,9 @@ func TestRelinkThroughAnotherProviderKeepsTheHistory(t *testing.T) {
 	second.clock = b.clock
 	ctx := context.Background()
 	linkedAt := b.clock.Now()
-	day := func(d int) time.Time { return linkedAt.Add(-time.Duration(d) * 24 * time.Hour).UTC().Truncate(time.Second) }
+	day := func(d int) time.Time {
+		return linkedAt.Add(-time.Duration(d) * 24 * time.Hour).UTC().Truncate(time.Second)
+	}
 	row := func(ref string, d int, amount int64, narration string) kobo.BankTransaction {
 		return kobo.BankTransaction{Ref: ref, ProviderID: true, Date: day(d), Type: kobo.Debit, Amount: amount, Narration: narration, Currency: "NGN"}
 	}
