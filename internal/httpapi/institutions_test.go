@@ -192,7 +192,7 @@ func TestInstitutionsListProviders(t *testing.T) {
 	ctx := context.Background()
 	inst := kobo.Institution{ID: "6a2d08be60b92e2888287798", Name: "Two Ways Bank", Type: kobo.PersonalBanking, BankCode: "998", Country: "gb",
 		Identifier: "kobo.twoways", Scopes: []string{"financial_data"}, Provider: "banksim", Providers: []string{"banksim", "simplefin", "open"},
-		AuthMethods: []kobo.AuthMethod{{ID: "70d071acf73e6468062ae898", Type: kobo.InternetBanking, Name: "Two", UI: kobo.UIForm{Title: "Two Ways"}}}}
+		AuthMethods: []kobo.AuthMethod{{ID: "70d071acf73e6468062ae898", Type: kobo.InternetBanking, Name: "Two", UI: kobo.UIForm{Title: "Two Ways", Form: []kobo.FormField{{Type: "elements.input", Name: "username", Hint: "User ID", ContentType: "string"}}}}}}
 	if err := b.svc.SeedInstitutions(ctx, []kobo.Institution{inst}); err != nil {
 		t.Fatal(err)
 	}
