@@ -26,7 +26,7 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 		_ = s.save(ctx, cs)
 		return err
 	}
-	ch, ok := r.raw.(kobo.AccountChooser)
+	ch, ok := capability[kobo.AccountChooser](r.raw)
 	if !ok {
 		return nil
 	}
@@ -51,7 +51,10 @@ func (s *Service) confirmChoice(ctx context.Context, cs *kobo.ConnectSession, ac
 	}
 	accts.List[index] = sealedAccount{Ref: acct.Ref, Number: cmpStr(string(acct.Number), chosen.Number), Name: cmpStr(acct.Name, chosen.Name),
 		Type: cmpStr(acct.Type, chosen.Type), Currency: cmpStr(acct.Currency, chosen.Currency), Status: cmpStr(acct.Status, chosen.Status),
-		BVN: cmpStr(string(acct.BVN), chosen.BVN), Balance: acct.Balance}
+		BVN: cmpStr(string(acct.BVN), chosen.BVN), Balance: acct.Balance, IDs: otherIdentifiers(acct)}
+	if len(accts.List[index].IDs) == 0 {
+		accts.List[index].IDs = chosen.IDs
+	}
 	nb := sealedBankSession{Token: out.Token.Reveal(), ExpiresAt: out.ExpiresAt, Persist: out.Persist.Reveal(), Tenant: cmpStr(out.Tenant, bs.Tenant),
 		ConsentExpiresAt: cmpPtr(out.ConsentExpiresAt, bs.ConsentExpiresAt), Provider: bs.Provider}
 	sealed, err := s.seal(nb, "session:"+cs.ID+":bank")

@@ -116,6 +116,30 @@ type sealedAccounts struct {
 type sealedAccount struct {
 	Ref, Number, Name, Type, Currency, Status, BVN string
 	Balance                                        int64
+	// IDs are the account's other identifiers (IBAN, sort code and
+	// number), kept with the account when it links
+	IDs []sealedIdentifier `json:",omitempty"`
+}
+
+type sealedIdentifier struct {
+	Scheme, Value string
+}
+
+// otherIdentifiers are the identifiers worth keeping beside the account
+// number: one per scheme, none empty, and not the account number itself
+// again as a NUBAN.
+func otherIdentifiers(a kobo.BankAccount) []sealedIdentifier {
+	var out []sealedIdentifier
+	seen := map[string]bool{}
+	for _, id := range a.Identifiers {
+		scheme, v := strings.TrimSpace(id.Scheme), strings.TrimSpace(string(id.Value))
+		if scheme == "" || v == "" || seen[scheme] || (scheme == kobo.SchemeNUBAN && v == string(a.Number)) || len(v) > 64 {
+			continue
+		}
+		seen[scheme] = true
+		out = append(out, sealedIdentifier{Scheme: scheme, Value: v})
+	}
+	return out
 }
 
 func (s *Service) seal(v any, aad string) (kobo.Sealed, error) {
@@ -585,7 +609,7 @@ func (s *Service) advance(ctx context.Context, cs *kobo.ConnectSession, inst *ko
 	accts := sealedAccounts{Selected: -1}
 	for _, a := range list {
 		accts.List = append(accts.List, sealedAccount{Ref: a.Ref, Number: string(a.Number), Name: a.Name, Type: a.Type, Currency: cmpStr(a.Currency, "NGN"),
-			Status: cmpStr(a.Status, "active"), BVN: string(a.BVN), Balance: a.Balance})
+			Status: cmpStr(a.Status, "active"), BVN: string(a.BVN), Balance: a.Balance, IDs: otherIdentifiers(a)})
 	}
 	if cs.Scope == kobo.ScopeReauth {
 		// re-authorising: the account is already chosen; find it again
@@ -724,6 +748,11 @@ func (s *Service) bankFailure(ctx context.Context, cs *kobo.ConnectSession, err 
 	case kobo.BankMFARequired:
 		_ = s.save(ctx, cs)
 		return kobo.Errorf(kobo.EINVALID, "%s", cmpStr(be.Message, "The bank needs more verification; try again"))
+	case kobo.BankAppCredentials:
+		// the customer did nothing wrong and a retry cannot help: the
+		// session stays open for when the partner has fixed its keys
+		_ = s.save(ctx, cs)
+		return kobo.Wrap(kobo.EPROVIDERKEYS, err, appKeysMessageOf(be))
 	default: // unavailable, rate limited, invalid data, token expired: retryable by the caller
 		_ = s.save(ctx, cs)
 		e := kobo.Wrap(kobo.EPROVIDER, err, "The bank is not responding right now; try again in a moment")
@@ -853,6 +882,16 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 			return nil, err
 		}
 	}
+	// a relink (not a re-authorisation) through another provider than the
+	// account's: the fetch adopts the stored history under the new ids
+	relinked := false
+	if existing != nil && cs.Scope != kobo.ScopeReauth {
+		was, err := s.linkedThrough(ctx, tx, existing, inst)
+		if err != nil {
+			return nil, err
+		}
+		relinked = was != cmpStr(bs.Provider, inst.Provider)
+	}
 	method, _ := inst.AuthMethod(cs.AuthMethod)
 	consent := &kobo.AccountConsent{AccountID: acct.ID, Consent: kobo.Consent{Kind: cmpStr(method.Consent, kobo.ConsentCredentials),
 		Provider: cmpStr(bs.Provider, inst.Provider), ExpiresAt: bs.ConsentExpiresAt}, UpdatedAt: now}
@@ -863,7 +902,14 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 	if err := tx.PutAccountConsent(ctx, consent); err != nil {
 		return nil, err
 	}
-	if err := s.enqueueFetch(ctx, tx, acct.ID, reason, false); err != nil {
+	ids := make([]kobo.AccountIdentifier, 0, len(chosen.IDs))
+	for _, id := range chosen.IDs {
+		ids = append(ids, kobo.AccountIdentifier{Scheme: id.Scheme, Value: kobo.AccountNumber(id.Value)})
+	}
+	if err := tx.SetAccountIdentifiers(ctx, acct.ID, ids); err != nil {
+		return nil, err
+	}
+	if _, _, err := s.enqueueFetchArgs(ctx, tx, FetchArgs{AccountID: acct.ID, Reason: reason, Relinked: relinked}); err != nil {
 		return nil, err
 	}
 	cs.AccountID, cs.CustomerID = acct.ID, cmpStr(cs.CustomerID, acct.CustomerID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type openBank struct {
 	reject    bool // the customer declines in their app
 	logins    int
 	creds     []kobo.ProviderCredentials // what each login was given
+	loginErr  error                      // every interactive login fails so
 }
 
 func (o *openBank) Policy() kobo.ProviderPolicy { return o.policy }
@@ -54,6 +56,9 @@ func (o *openBank) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 	o.creds = append(o.creds, req.Credentials)
 	if !req.Interactive && req.Persist.Reveal() == "open-refresh" {
 		return kobo.LoginStep{Session: o.consented()}, nil // a background refresh of the grant
+	}
+	if o.loginErr != nil {
+		return kobo.LoginStep{}, o.loginErr
 	}
 	m, _ := req.Institution.AuthMethod(req.AuthMethod)
 	switch m.Consent {
@@ -113,6 +118,12 @@ func (o *openBank) Poll(ctx context.Context, d kobo.Decoupled, creds kobo.Provid
 		return kobo.LoginStep{Decoupled: &dd}, nil
 	}
 	return kobo.LoginStep{Session: o.consented()}, nil
+}
+
+// ReceiveWebhook takes "kind ref" as its body (the test's own format).
+func (o *openBank) ReceiveWebhook(ctx context.Context, creds kobo.ProviderCredentials, h http.Header, body []byte) ([]kobo.ProviderEvent, error) {
+	kind, ref, _ := strings.Cut(string(body), " ")
+	return []kobo.ProviderEvent{{Kind: kobo.ProviderEventKind(kind), AccountRef: ref, At: o.clock.Now()}}, nil
 }
 
 func (o *openBank) pollCount() int { o.mu.Lock(); defer o.mu.Unlock(); return o.polls }

@@ -91,6 +91,21 @@ func (s *Service) AccountConsent(ctx context.Context, c *kobo.Caller, accountID 
 	return s.accountConsent(ctx, accountID)
 }
 
+// AccountIdentifiers returns an account's identifiers beside its account
+// number (IBAN, sort code and number), by scheme.
+func (s *Service) AccountIdentifiers(ctx context.Context, c *kobo.Caller, accountID string) ([]kobo.AccountIdentifier, error) {
+	if _, err := s.ownedAccount(ctx, c, accountID); err != nil {
+		return nil, err
+	}
+	var out []kobo.AccountIdentifier
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		out, err = tx.AccountIdentifiers(ctx, accountID)
+		return err
+	})
+	return out, err
+}
+
 // consentExpired reports whether c has ended at now.
 func consentExpired(c *kobo.AccountConsent, now time.Time) bool {
 	return c != nil && c.ExpiresAt != nil && !now.Before(*c.ExpiresAt)

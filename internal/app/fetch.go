@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -33,6 +34,11 @@ type FetchArgs struct {
 	// Job is the name a real-time fetch reports (mono.accounts.jobs.update
 	// and GET /v2/accounts/{id}/jobs/{job}): which read started it.
 	Job string `json:"job,omitempty"`
+	// Relinked: the account was linked again through another provider,
+	// which names its transactions by ids of its own. The fetch reads the
+	// whole history and adopts the stored rows the new provider reports
+	// under new ids (adoptRows) instead of adding them again.
+	Relinked bool `json:"relinked,omitempty"`
 }
 
 // historyFrom is where an account's first fetch starts: its app's
@@ -54,6 +60,11 @@ func (s *Service) enqueueFetch(ctx context.Context, tx kobo.Tx, accountID, reaso
 }
 
 func (s *Service) enqueueFetchJob(ctx context.Context, tx kobo.Tx, accountID, reason string, allowIncomplete bool, job string) (*kobo.Job, bool, error) {
+	return s.enqueueFetchArgs(ctx, tx, FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete, Job: job})
+}
+
+func (s *Service) enqueueFetchArgs(ctx context.Context, tx kobo.Tx, a FetchArgs) (*kobo.Job, bool, error) {
+	accountID, reason, job := a.AccountID, a.Reason, a.Job
 	now := s.now()
 	kind := JobFetchAccount
 	switch reason {
@@ -65,7 +76,8 @@ func (s *Service) enqueueFetchJob(ctx context.Context, tx kobo.Tx, accountID, re
 			job = JobSyncStatement
 		}
 	}
-	args, _ := json.Marshal(FetchArgs{AccountID: accountID, Reason: reason, AllowIncomplete: allowIncomplete, Job: job})
+	a.Reason, a.Job = reason, job
+	args, _ := json.Marshal(a)
 	j := &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: kind, Args: args, AccountID: accountID,
 		UniqueKey: "fetch:" + accountID, MaxAttempts: 6, RunAt: now, CreatedAt: now, UpdatedAt: now}
 	ok, err := tx.EnqueueJob(ctx, j)
@@ -203,6 +215,8 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 			// the stored login or grant no longer works (revoked at the
 			// provider, a changed password): only the customer can fix it
 			return s.settleFetch(ctx, j, acct, args, fetchResult{reauth: true})
+		case kobo.BankAppCredentials:
+			return s.settleFetch(ctx, j, acct, args, fetchResult{bankFailed: true, appKeys: appKeysMessageOf(err)})
 		}
 		if kobo.ErrorCode(err) == kobo.EUNSEAL {
 			if !lastAttempt {
@@ -242,7 +256,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	case needsCustomer(balErr):
 		res.reauth = true
 	}
-	syncing := acct.LastSyncedAt != nil && args.Reason != "link"
+	syncing := acct.LastSyncedAt != nil && args.Reason != "link" && !args.Relinked
 	var from time.Time
 	if !syncing {
 		var app *kobo.App
@@ -260,7 +274,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		// own when it is longer), so late postings and pending rows that
 		// posted are seen
 		from = acct.LastSyncedAt.Add(-max(7*24*time.Hour, r.policy.OverlapWindow))
-	} else if j.Attempt > 1 {
+	} else if j.Attempt > 1 && !args.Relinked {
 		// A first fetch that was cut off (a crash, a bank error) resumes
 		// where its committed rows end: banks send history oldest first
 		// and pages commit in order, so everything before the newest row
@@ -272,6 +286,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		}
 	}
 	now := s.now()
+	adopted := map[string]bool{} // refs a relinked fetch has reported or given to stored rows
 	// replaced are the refs of pending rows that posted rows name
 	// (PendingRef): they go in the same transaction as the posted row
 	var replaced []string
@@ -309,6 +324,11 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		for len(txns) > 0 {
 			n := min(len(txns), firstFetchChunk)
 			if err := s.store.Update(ctx, func(tx kobo.Tx) error {
+				if args.Relinked {
+					if err := adoptRows(ctx, tx, acct.ID, txns[:n], adopted); err != nil {
+						return err
+					}
+				}
 				m, err := tx.InsertTransactions(ctx, acct.ID, txns[:n])
 				res.newTxns += m.Added + m.Modified
 				if err != nil || len(txns) > n {
@@ -362,6 +382,11 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 		res.reauth = true
 	case isTransient(err) && transient == nil:
 		transient = err
+	}
+	for _, e := range []error{balErr, err} {
+		if kobo.BankErrorKindOf(e) == kobo.BankAppCredentials && res.appKeys == "" {
+			res.appKeys, res.bankFailed = appKeysMessageOf(e), true
+		}
 	}
 	if transient != nil && !lastAttempt && (!res.gotBalance || !res.gotTxns) && !res.reauth {
 		return transient // what the first fetch committed stays; the retry fills the rest
@@ -442,6 +467,85 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 	return nil
 }
 
+// adoptRows is the merge of a relink through another provider. Each
+// incoming posted row whose ref kobo does not hold is matched to a stored
+// posted row of the same day, direction and amount that this fetch has not
+// reported (the narration breaks ties; providers spell it their own way),
+// and that row takes the new ref: it keeps its kobo id and the merge then
+// finds it, so history is neither doubled nor churned, and later syncs
+// merge by the new provider's ids. seen holds the refs this fetch has
+// already reported or given, across chunks.
+func adoptRows(ctx context.Context, tx kobo.Tx, accountID string, txns []kobo.Transaction, seen map[string]bool) error {
+	if len(txns) == 0 {
+		return nil
+	}
+	from, to := txns[0].Date, txns[0].Date
+	for _, t := range txns {
+		seen[t.ProviderRef] = true
+		from, to = minTime(from, t.Date), maxTime(to, t.Date)
+	}
+	dayOf := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+	lo, hi := dayOf(from), dayOf(to).Add(24*time.Hour-time.Microsecond)
+	stored, err := tx.ListTransactions(ctx, kobo.TxnFilter{AccountID: accountID, From: &lo, To: &hi, Ascending: true})
+	if err != nil {
+		return err
+	}
+	type key struct {
+		day    time.Time
+		typ    kobo.TxnType
+		amount int64
+	}
+	held := map[string]bool{}
+	free := map[key][]kobo.Transaction{}
+	for _, st := range stored {
+		held[st.ProviderRef] = true
+		if st.Pending || seen[st.ProviderRef] {
+			continue
+		}
+		k := key{dayOf(st.Date), st.Type, st.Amount}
+		free[k] = append(free[k], st)
+	}
+	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+	for _, t := range txns {
+		if t.Pending || held[t.ProviderRef] {
+			continue
+		}
+		k := key{dayOf(t.Date), t.Type, t.Amount}
+		cands := free[k]
+		if len(cands) == 0 {
+			continue // a row the old provider never reported
+		}
+		pick := 0
+		for i, c := range cands {
+			if norm(c.Narration) == norm(t.Narration) {
+				pick = i
+				break
+			}
+		}
+		old := cands[pick]
+		free[k] = append(cands[:pick:pick], cands[pick+1:]...)
+		if _, err := tx.RekeyTransaction(ctx, accountID, old.ProviderRef, t.ProviderRef, t.ProviderID); err != nil {
+			return err
+		}
+		seen[old.ProviderRef], held[t.ProviderRef] = true, true
+	}
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // largeFirstFetch is how many rows a first fetch must add before it asks
 // the store whether its planner statistics have fallen behind.
 const largeFirstFetch = 500
@@ -463,6 +567,16 @@ func (s *Service) newestTxnDate(ctx context.Context, accountID string) (*time.Ti
 // firstFetchChunk is how many rows one first-fetch transaction writes.
 const firstFetchChunk = 250
 
+// appKeysMessageOf is what the partner is told when a provider refuses
+// its keys (meteredProvider wrote it, naming the provider and the fix).
+func appKeysMessageOf(err error) string {
+	var be *kobo.BankError
+	if errors.As(err, &be) && be.Message != "" {
+		return be.Message
+	}
+	return "The provider refused this app's keys."
+}
+
 func isTransient(err error) bool {
 	var be *kobo.BankError
 	return errors.As(err, &be) && be.Transient()
@@ -475,7 +589,10 @@ type fetchResult struct {
 	identity            *kobo.BankIdentity
 	reauth, bankFailed  bool
 	sealFailed          bool // kobo could not open the stored credentials
-	incomplete          bool
+	// appKeys: the provider refused the app's own keys at it (what to
+	// tell the partner); no retry helps until the partner fixes them
+	appKeys    string
+	incomplete bool
 	// consentExpired: the customer's grant ended; nothing was asked of
 	// the provider (re-authorisation, with its own message)
 	consentExpired *kobo.AccountConsent
@@ -489,6 +606,8 @@ func (r fetchResult) outcome() SyncOutcome {
 		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: consentExpiredMessage(r.consentExpired)}
 	case r.reauth:
 		return SyncOutcome{Status: "failed", Code: SyncReauthRequired, Message: "The bank needs the customer to log in again; re-authorise the account."}
+	case r.appKeys != "" && (!r.gotBalance || !r.gotTxns):
+		return SyncOutcome{Status: "failed", Code: SyncError, Message: r.appKeys}
 	case r.sealFailed:
 		return SyncOutcome{Status: "failed", Code: SyncError, Message: "kobo could not open this account's stored bank credentials (a master key problem on kobo's side, not the bank's)."}
 	case r.incomplete:

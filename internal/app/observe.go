@@ -16,6 +16,29 @@ type observedProvider struct {
 	report      func(institution, call string, kind kobo.BankErrorKind)
 }
 
+// Unwrap is the connector observed, where its optional interfaces are.
+func (o observedProvider) Unwrap() kobo.Provider { return o.p }
+
+// capability finds the optional interface T (Consenter, Policied,
+// AccountChooser, WebhookReceiver, CredentialChecker, …) on p or on the
+// connector it wraps: kobo's wrappers (observed, metered) implement only
+// kobo.Provider and say what they wrap with Unwrap, so this is the one
+// place a capability is looked up.
+func capability[T any](p kobo.Provider) (T, bool) {
+	for p != nil {
+		if c, ok := p.(T); ok {
+			return c, true
+		}
+		u, ok := p.(interface{ Unwrap() kobo.Provider })
+		if !ok {
+			break
+		}
+		p = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 func (o observedProvider) seen(call string, err error) error {
 	if err != nil {
 		o.report(o.institution, call, kobo.BankErrorKindOf(err))

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,7 +56,7 @@ func appProviderAAD(appID, provider string) string { return kobo.AppProviderAAD(
 // policyOf is a provider's policy; providers without one get the zero
 // policy (not Real, no limits).
 func (s *Service) policyOf(name string) kobo.ProviderPolicy {
-	if pp, ok := s.providers[name].(kobo.Policied); ok {
+	if pp, ok := capability[kobo.Policied](s.providers[name]); ok {
 		return pp.Policy()
 	}
 	return kobo.ProviderPolicy{}
@@ -185,6 +186,9 @@ type meteredProvider struct {
 	perMinute int
 }
 
+// Unwrap is the connector metered.
+func (m meteredProvider) Unwrap() kobo.Provider { return m.p }
+
 func (m meteredProvider) spend(ctx context.Context, call string) error {
 	if m.perMinute <= 0 || m.appID == "" {
 		return nil
@@ -208,13 +212,39 @@ func (m meteredProvider) spend(ctx context.Context, call string) error {
 	return nil
 }
 
-func (m meteredProvider) done(call string, err error) error {
+func (m meteredProvider) done(ctx context.Context, call string, err error) error {
 	outcome := "ok"
 	if err != nil {
 		outcome = cmpStr(string(kobo.BankErrorKindOf(err)), "error")
 	}
 	m.s.providerOutcome(m.provider, call, outcome)
+	if kobo.BankErrorKindOf(err) == kobo.BankAppCredentials && m.s != nil {
+		return m.s.appKeysRefused(ctx, m.appID, m.provider, err)
+	}
 	return err
+}
+
+// appKeysRefused records a provider's refusal of an app's keys as the
+// app's provider health (what GET /v1/apps/{id}/providers shows, the
+// same as a failed check), and returns the refusal with a message that
+// names the provider and the fix: the partner reads it in sync outcomes
+// and connect errors. Keys from the deployment's environment have no row
+// to mark; the operator sees the refusal in the log and metrics.
+func (s *Service) appKeysRefused(ctx context.Context, appID, provider string, err error) error {
+	var be *kobo.BankError
+	errors.As(err, &be)
+	said := strings.TrimRight(cmpStr(be.Message, provider+" refused this app's keys"), ". ")
+	if appID != "" {
+		h := kobo.ProviderHealth{Message: truncate(said, 300), CheckedAt: s.now()}
+		werr := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.SetAppProviderHealth(ctx, appID, provider, h) })
+		if werr != nil && kobo.ErrorCode(werr) != kobo.ENOTFOUND {
+			s.log.WarnContext(ctx, "recording a provider's refusal of app keys failed", "app_id", appID, "provider", provider, "err", werr)
+		}
+	}
+	s.log.WarnContext(ctx, "provider refused the app's keys", "app_id", appID, "provider", provider, "err", err)
+	return &kobo.BankError{Kind: kobo.BankAppCredentials, Err: err,
+		Message: said + ". Only the app's owner can fix this: set the app's " + provider + " keys with PUT /v1/apps/" + appID + "/providers/" + provider +
+			" (or on the dashboard); kobo does not retry until then."}
 }
 
 func (m meteredProvider) Login(ctx context.Context, req kobo.LoginRequest) (kobo.LoginStep, error) {
@@ -222,7 +252,7 @@ func (m meteredProvider) Login(ctx context.Context, req kobo.LoginRequest) (kobo
 		return kobo.LoginStep{}, err
 	}
 	st, err := m.p.Login(ctx, req)
-	return st, m.done("login", err)
+	return st, m.done(ctx, "login", err)
 }
 
 func (m meteredProvider) Answer(ctx context.Context, ch kobo.Challenge, fields map[string]kobo.Secret) (kobo.LoginStep, error) {
@@ -230,7 +260,7 @@ func (m meteredProvider) Answer(ctx context.Context, ch kobo.Challenge, fields m
 		return kobo.LoginStep{}, err
 	}
 	st, err := m.p.Answer(ctx, ch, fields)
-	return st, m.done("answer", err)
+	return st, m.done(ctx, "answer", err)
 }
 
 func (m meteredProvider) Accounts(ctx context.Context, bs kobo.BankSession) ([]kobo.BankAccount, error) {
@@ -238,7 +268,7 @@ func (m meteredProvider) Accounts(ctx context.Context, bs kobo.BankSession) ([]k
 		return nil, err
 	}
 	a, err := m.p.Accounts(ctx, bs)
-	return a, m.done("accounts", err)
+	return a, m.done(ctx, "accounts", err)
 }
 
 func (m meteredProvider) Balance(ctx context.Context, bs kobo.BankSession, ref string) (kobo.BankBalance, error) {
@@ -246,7 +276,7 @@ func (m meteredProvider) Balance(ctx context.Context, bs kobo.BankSession, ref s
 		return kobo.BankBalance{}, err
 	}
 	b, err := m.p.Balance(ctx, bs, ref)
-	return b, m.done("balance", err)
+	return b, m.done(ctx, "balance", err)
 }
 
 func (m meteredProvider) Transactions(ctx context.Context, bs kobo.BankSession, ref string, q kobo.TxnQuery, fn func([]kobo.BankTransaction) error) error {
@@ -261,7 +291,7 @@ func (m meteredProvider) Transactions(ctx context.Context, bs kobo.BankSession, 
 	if err != nil && err == fnErr {
 		return err // kobo's own failure, not the provider's
 	}
-	return m.done("transactions", err)
+	return m.done(ctx, "transactions", err)
 }
 
 func (m meteredProvider) Identity(ctx context.Context, bs kobo.BankSession, ref string) (kobo.BankIdentity, error) {
@@ -269,12 +299,12 @@ func (m meteredProvider) Identity(ctx context.Context, bs kobo.BankSession, ref 
 		return kobo.BankIdentity{}, err
 	}
 	id, err := m.p.Identity(ctx, bs, ref)
-	return id, m.done("identity", err)
+	return id, m.done(ctx, "identity", err)
 }
 
 // consenter is the route's Consenter with the same budget and metrics.
 func (r route) consenter() (kobo.Consenter, bool) {
-	c, ok := r.raw.(kobo.Consenter)
+	c, ok := capability[kobo.Consenter](r.raw)
 	if !ok {
 		return nil, false
 	}
@@ -292,7 +322,7 @@ func (mc meteredConsenter) Callback(ctx context.Context, req kobo.CallbackReques
 		return kobo.LoginStep{}, err
 	}
 	st, err := mc.c.Callback(ctx, req)
-	return st, mc.m.done("callback", err)
+	return st, mc.m.done(ctx, "callback", err)
 }
 
 func (mc meteredConsenter) Poll(ctx context.Context, d kobo.Decoupled, creds kobo.ProviderCredentials) (kobo.LoginStep, error) {
@@ -300,7 +330,7 @@ func (mc meteredConsenter) Poll(ctx context.Context, d kobo.Decoupled, creds kob
 		return kobo.LoginStep{}, err
 	}
 	st, err := mc.c.Poll(ctx, d, creds)
-	return st, mc.m.done("poll", err)
+	return st, mc.m.done(ctx, "poll", err)
 }
 
 func (s *Service) providerOutcome(provider, call, outcome string) {
@@ -443,7 +473,7 @@ func (s *Service) CheckAppProvider(ctx context.Context, partnerID, appID, provid
 }
 
 func (s *Service) checkCredentials(ctx context.Context, provider string, creds kobo.ProviderCredentials) (kobo.ProviderHealth, bool) {
-	cc, ok := s.providers[provider].(kobo.CredentialChecker)
+	cc, ok := capability[kobo.CredentialChecker](s.providers[provider])
 	if !ok {
 		return kobo.ProviderHealth{}, false
 	}
@@ -559,6 +589,24 @@ func (s *Service) liveReachable(in *kobo.Institution) bool {
 		}
 	}
 	return false
+}
+
+// InstitutionConnectors names the connectors this kobo runs that reach in,
+// the institution's default first: what /v3/institutions lists under
+// providers. A live caller sees only Real ones (the sandbox bank is never
+// reachable with live keys); live nil (a caller without a key) sees all.
+func (s *Service) InstitutionConnectors(in *kobo.Institution, live *bool) []string {
+	out := []string{}
+	for _, n := range institutionProviders(in) {
+		if _, ok := s.providers[n]; !ok || slices.Contains(out, n) {
+			continue
+		}
+		if live != nil && *live && !s.policyOf(n).Real {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // partnerApp loads an app of the partner's (another partner's is ENOTFOUND).

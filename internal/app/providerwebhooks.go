@@ -19,12 +19,8 @@ import (
 // an event for an account kobo does not know is acknowledged and dropped
 // (the provider would only retry it).
 func (s *Service) ProviderWebhook(ctx context.Context, provider, appID string, h http.Header, body []byte) error {
-	p, ok := s.providers[provider]
-	if o, isObserved := p.(observedProvider); isObserved {
-		p = o.p
-	}
-	r, isReceiver := p.(kobo.WebhookReceiver)
-	if !ok || !isReceiver {
+	r, isReceiver := capability[kobo.WebhookReceiver](s.providers[provider])
+	if !isReceiver {
 		return kobo.Errorf(kobo.ENOTFOUND, "provider %s takes no webhooks here", strconvQuote(provider))
 	}
 	var app *kobo.App
@@ -76,7 +72,18 @@ func (s *Service) applyProviderEvent(ctx context.Context, tx kobo.Tx, app *kobo.
 	}
 	for _, acct := range list {
 		inst, err := s.Institution(ctx, acct.InstitutionID)
-		if err != nil || inst.Provider != provider {
+		if err != nil {
+			continue
+		}
+		// the provider the account was linked through (its consent), not
+		// the institution's default: an institution several providers
+		// reach has accounts of each, and only that provider's events
+		// are about this one
+		through, err := s.linkedThrough(ctx, tx, acct, inst)
+		if err != nil {
+			return err
+		}
+		if through != provider {
 			continue // another provider's account with a ref alike
 		}
 		acct.Institution = *inst
@@ -113,4 +120,24 @@ func (s *Service) applyProviderEvent(ctx context.Context, tx kobo.Tx, app *kobo.
 		}
 	}
 	return nil
+}
+
+// linkedThrough is the provider an account was linked through: its
+// consent's, or for accounts linked before consents were kept, the
+// institution's default.
+func (s *Service) linkedThrough(ctx context.Context, tx kobo.Tx, acct *kobo.Account, inst *kobo.Institution) (string, error) {
+	c, err := tx.AccountConsent(ctx, acct.ID)
+	switch kobo.ErrorCode(err) {
+	case "":
+		if c.Provider != "" {
+			return c.Provider, nil
+		}
+	case kobo.ENOTFOUND:
+	default:
+		return "", err
+	}
+	if list := institutionProviders(inst); len(list) > 0 {
+		return list[0], nil
+	}
+	return "", nil
 }

@@ -612,3 +612,35 @@ func (s *Store) DerivedKey(ctx context.Context, purpose string, derive func() []
 	}
 	return k, nil
 }
+
+// identifierRow is the row an account identifier's value is sealed to: the
+// account and the scheme, so a value moved to another account or scheme
+// does not open.
+func identifierRow(accountID, scheme string) string { return accountID + " " + scheme }
+
+func (t *sealedTx) SetAccountIdentifiers(ctx context.Context, accountID string, ids []kobo.AccountIdentifier) error {
+	sealed := make([]kobo.AccountIdentifier, 0, len(ids))
+	for _, id := range ids {
+		v, err := t.s.seal(kobo.FieldAccountIdent, identifierRow(accountID, id.Scheme), []byte(id.Value))
+		if err != nil {
+			return err
+		}
+		sealed = append(sealed, kobo.AccountIdentifier{Scheme: id.Scheme, Value: kobo.AccountNumber(v)})
+	}
+	return t.Tx.SetAccountIdentifiers(ctx, accountID, sealed)
+}
+
+func (t *sealedTx) AccountIdentifiers(ctx context.Context, accountID string) ([]kobo.AccountIdentifier, error) {
+	list, err := t.Tx.AccountIdentifiers(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range list {
+		pt, err := t.s.open(kobo.FieldAccountIdent, identifierRow(accountID, id.Scheme), []byte(id.Value))
+		if err != nil {
+			return nil, err
+		}
+		list[i].Value = kobo.AccountNumber(pt)
+	}
+	return list, nil
+}

@@ -24,6 +24,9 @@ func (s *Server) accountV1(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consentMeta(r, a, meta); err != nil {
 		return err
 	}
+	if err := s.identifiersMeta(r, a, meta); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"meta": meta,
 		"account": map[string]any{
@@ -74,6 +77,9 @@ func (s *Server) accountV2(w http.ResponseWriter, r *http.Request) error {
 	if err := s.consentMeta(r, a, meta); err != nil {
 		return err
 	}
+	if err := s.identifiersMeta(r, a, meta); err != nil {
+		return err
+	}
 	s.writeV2(w, http.StatusOK, "Request was succesfully completed", map[string]any{
 		"account": map[string]any{
 			"id": a.ID, "name": a.Name, "account_number": string(a.AccountNumber), "currency": a.Currency, "balance": a.Balance,
@@ -107,5 +113,27 @@ func (s *Server) consentMeta(r *http.Request, a *kobo.Account, meta map[string]a
 		}
 	}
 	meta["consent"] = v
+	return nil
+}
+
+// identifiersMeta adds kobo's meta.identifiers: the account's names at its
+// bank beside the account number (an IBAN, a UK sort code and account
+// number), where Plaid puts an account's "numbers". Accounts with none
+// (every NUBAN-only Nigerian account) carry no such field, so Mono's shape
+// is unchanged for them.
+func (s *Server) identifiersMeta(r *http.Request, a *kobo.Account, meta map[string]any) error {
+	ids, err := s.app.AccountIdentifiers(r.Context(), callerFrom(r.Context()), a.ID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	list := make([]map[string]any, 0, len(ids))
+	for _, id := range ids {
+		v := map[string]any{"scheme": id.Scheme, "value": string(id.Value)}
+		if n := string(id.Value); id.Scheme == kobo.SchemeSortCode && len(n) > 6 {
+			v["sort_code"], v["account_number"] = n[:6], n[6:]
+		}
+		list = append(list, v)
+	}
+	meta["identifiers"] = list
 	return nil
 }

@@ -36,6 +36,9 @@ var statusOf = map[kobo.Code]int{
 	kobo.EPROCESSING:   http.StatusBadRequest,
 	kobo.EREAUTH:       http.StatusBadRequest,
 	kobo.EPROVIDER:     http.StatusBadGateway,
+	// not a 5xx: clients retry those, and only the partner fixing its keys
+	// at the provider helps
+	kobo.EPROVIDERKEYS: http.StatusForbidden,
 	kobo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	kobo.EINTERNAL:     http.StatusInternalServerError,
 	kobo.EUNSEAL:       http.StatusInternalServerError, // kobo's own key problem, never the bank's

@@ -39,6 +39,10 @@ type v1Institution struct {
 	Country      string         `json:"country"`
 	BankCode     string         `json:"bank_code"`
 	UI           *kobo.UIForm   `json:"ui"`
+	// Providers is kobo's (Mono has no such field): the connectors that
+	// reach the institution, the default first. Appended after Mono's
+	// fields, so a Mono client's decoding is unchanged.
+	Providers []string `json:"providers"`
 }
 
 type scopeView struct {
@@ -64,6 +68,9 @@ type v3Institution struct {
 	PrimaryColor string         `json:"primary_color"`
 	Scope        []scopeView    `json:"scope"`
 	AuthMethods  []v3AuthMethod `json:"auth_methods"`
+	// Providers is kobo's, as in v1: the connectors that reach the
+	// institution for this key's mode, the default first.
+	Providers []string `json:"providers"`
 }
 
 type coverageItem struct {
@@ -204,7 +211,7 @@ func (s *Server) institutionsV1(w http.ResponseWriter, r *http.Request) error {
 		out := make([]v1Institution, 0, len(list))
 		for _, in := range list {
 			v := v1Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
-				PrimaryColor: in.PrimaryColor, Country: in.Country, BankCode: in.BankCode, AuthMethods: []v1AuthMethod{}}
+				PrimaryColor: in.PrimaryColor, Country: in.Country, BankCode: in.BankCode, AuthMethods: []v1AuthMethod{}, Providers: s.app.InstitutionConnectors(in, nil)}
 			for _, m := range in.AuthMethods {
 				v.AuthMethods = append(v.AuthMethods, v1AuthMethod{Type: m.Type, Name: m.Name, ID: m.ID, UI: m.UI})
 			}
@@ -235,7 +242,7 @@ func (s *Server) institutionsV3(w http.ResponseWriter, r *http.Request) error {
 		for _, in := range list {
 			v := v3Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
 				NIPCode: in.NIPCode, BankCode: in.BankCode, Country: in.Country, PrimaryColor: in.PrimaryColor,
-				Scope: []scopeView{}, AuthMethods: []v3AuthMethod{}}
+				Scope: []scopeView{}, AuthMethods: []v3AuthMethod{}, Providers: s.app.InstitutionConnectors(in, &live)}
 			for _, sc := range in.Scopes {
 				v.Scope = append(v.Scope, scopeView{Name: scopeNames[sc], Type: sc})
 			}

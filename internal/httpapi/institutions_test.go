@@ -3,11 +3,15 @@ package httpapi_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
 func TestInstitutions(t *testing.T) {
@@ -170,5 +174,47 @@ func TestInstitutionsCaching(t *testing.T) {
 	res.Body.Close()
 	if etag == "" || res.StatusCode != http.StatusNotModified {
 		t.Fatalf("If-None-Match %q: status %d", etag, res.StatusCode)
+	}
+}
+
+// simBank is a provider that is not Real (the sandbox bank's place).
+type simBank struct{ redirectBank }
+
+func (simBank) Policy() kobo.ProviderPolicy { return kobo.ProviderPolicy{} }
+
+// TestInstitutionsListProviders: /v3/institutions and /v1/institutions
+// carry kobo's providers, the connectors this kobo runs that reach each
+// institution, the default first (one the catalog names but this kobo
+// does not run is left out), after Mono's own fields.
+func TestInstitutionsListProviders(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, app.Config{Providers: map[string]kobo.Provider{"banksim": simBank{}, "open": redirectBank{}}})
+	ctx := context.Background()
+	inst := kobo.Institution{ID: "6a2d08be60b92e2888287798", Name: "Two Ways Bank", Type: kobo.PersonalBanking, BankCode: "998", Country: "gb",
+		Identifier: "kobo.twoways", Scopes: []string{"financial_data"}, Provider: "banksim", Providers: []string{"banksim", "simplefin", "open"},
+		AuthMethods: []kobo.AuthMethod{{ID: "70d071acf73e6468062ae898", Type: kobo.InternetBanking, Name: "Two", UI: kobo.UIForm{Title: "Two Ways", Form: []kobo.FormField{{Type: "elements.input", Name: "username", Hint: "User ID", ContentType: "string"}}}}}}
+	if err := b.svc.SeedInstitutions(ctx, []kobo.Institution{inst}); err != nil {
+		t.Fatal(err)
+	}
+	auth := b.partner(t, "twoways@acme.ng")
+	_, sk := b.newApp(t, auth)
+	r := b.do(t, "GET", "/v3/institutions?bank_code=998", nil, "mono-sec-key", sk).want(t, 200)
+	golden(t, "institutions_v3_providers", r.Body)
+	v1 := b.do(t, "GET", "/v1/institutions", nil).want(t, 200)
+	var list []map[string]any
+	if err := json.Unmarshal(v1.Body, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range list {
+		if in["bank_code"] == "998" {
+			if got, _ := json.Marshal(in["providers"]); string(got) != `["banksim","open"]` {
+				t.Errorf("v1 providers = %s", got)
+			}
+		}
+	}
+	// a live caller is offered only the real connector
+	live := true
+	if got := b.svc.InstitutionConnectors(&inst, &live); len(got) != 1 || got[0] != "open" {
+		t.Errorf("live connectors = %v", got)
 	}
 }

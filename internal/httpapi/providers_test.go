@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,7 +45,9 @@ func (redirectBank) Answer(ctx context.Context, ch kobo.Challenge, f map[string]
 	return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankNotFound}
 }
 func (redirectBank) Accounts(ctx context.Context, s kobo.BankSession) ([]kobo.BankAccount, error) {
-	return []kobo.BankAccount{{Ref: "a1", Number: "12345678", Name: "ADA", Type: "CURRENT", Currency: "GBP", Balance: 100}}, nil
+	return []kobo.BankAccount{{Ref: "a1", Number: "12345678", Name: "ADA", Type: "CURRENT", Currency: "GBP", Balance: 100,
+		Identifiers: []kobo.AccountIdentifier{{Scheme: kobo.SchemeSortCode, Value: "20000012345678"}, {Scheme: kobo.SchemeIBAN, Value: "GB33BUKB20000012345678"},
+			{Scheme: kobo.SchemeNUBAN, Value: "12345678"}}}}, nil
 }
 func (redirectBank) Balance(ctx context.Context, s kobo.BankSession, ref string) (kobo.BankBalance, error) {
 	return kobo.BankBalance{Ref: ref, Balance: 100, Currency: "GBP"}, nil
@@ -149,6 +152,16 @@ func TestProviderKeysAndRedirectConsentOverHTTP(t *testing.T) {
 	meta := b.do(t, "GET", "/v2/accounts/"+acct, nil, key...).want(t, 200).json(t)["data"].(map[string]any)["meta"].(map[string]any)
 	if c, _ := meta["consent"].(map[string]any); c["kind"] != "redirect" || c["provider"] != "open" || c["status"] != "active" {
 		t.Errorf("meta.consent = %v", meta["consent"])
+	}
+	// the account's other names at its bank are kept and shown, the
+	// account number itself not again
+	want := `[{"scheme":"iban","value":"GB33BUKB20000012345678"},{"account_number":"12345678","scheme":"sort_code_account_number","sort_code":"200000","value":"20000012345678"}]`
+	if got, _ := json.Marshal(meta["identifiers"]); string(got) != want {
+		t.Errorf("meta.identifiers = %s, want %s", got, want)
+	}
+	v1 := b.do(t, "GET", "/accounts/"+acct, nil, key...).want(t, 200).json(t)["meta"].(map[string]any)
+	if got, _ := json.Marshal(v1["identifiers"]); string(got) != want {
+		t.Errorf("v1 meta.identifiers = %s", got)
 	}
 
 	// the widget API drives the same step: 103 with the bank's URL, the

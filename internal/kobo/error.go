@@ -27,6 +27,7 @@ const (
 	EPROCESSING   Code = "processing"         // data is still being fetched (Mono answers 400 with a message)
 	EREAUTH       Code = "reauth_required"    // the bank wants the user again
 	EPROVIDER     Code = "provider_error"     // the bank failed or is unreachable (502)
+	EPROVIDERKEYS Code = "provider_keys"      // a provider refused the app's own keys at it; the partner must fix them (403)
 	EUNAVAILABLE  Code = "unavailable"        // kobo itself cannot serve now (503)
 	EINTERNAL     Code = "internal"           // a bug or an unexpected failure (500)
 	EUNSEAL       Code = "unseal_failed"      // a stored secret does not open with this replica's master key (500)

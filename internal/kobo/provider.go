@@ -173,6 +173,11 @@ const (
 	BankRateLimited    BankErrorKind = "rate_limited"    // the bank says slow down; transient
 	BankInvalidData    BankErrorKind = "invalid_data"    // the bank answered something we cannot parse
 	BankNotFound       BankErrorKind = "not_found"       // unknown account, challenge or user
+	// BankAppCredentials: the provider refused the app's own keys at it
+	// (Mono's 401/403 to a wrong secret key), not the customer's login.
+	// Only the partner can fix it (PUT /v1/apps/{id}/providers/{provider}),
+	// so it is neither retried nor a re-authorisation.
+	BankAppCredentials BankErrorKind = "app_credentials"
 )
 
 // BankError is a classified bank failure.

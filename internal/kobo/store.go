@@ -223,6 +223,11 @@ type AccountStore interface {
 	CountPostedTransactionsBetween(ctx context.Context, accountID string, from, to time.Time) (int, error)
 	// TransactionRefsBetween lists the bank references of those dated in [from, to].
 	TransactionRefsBetween(ctx context.Context, accountID string, from, to time.Time) ([]string, error)
+	// RekeyTransaction gives a stored row a new bank reference (and says
+	// whether it is the source's own id), keeping its id and content: the
+	// same transaction as another provider names it. It reports whether a
+	// row had oldRef; a newRef already stored is ECONFLICT.
+	RekeyTransaction(ctx context.Context, accountID, oldRef, newRef string, providerID bool) (bool, error)
 	// RemoveTransactions marks rows the bank no longer reports as removed.
 	RemoveTransactions(ctx context.Context, accountID string, refs []string, at time.Time) (int, error)
 	// ListTransactions pages through an account's history (removed rows

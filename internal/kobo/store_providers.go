@@ -55,6 +55,12 @@ type ProviderStore interface {
 	// AccountConsent returns an account's consent, or ENOTFOUND (accounts
 	// linked before consents were kept, statement uploads).
 	AccountConsent(ctx context.Context, accountID string) (*AccountConsent, error)
+	// SetAccountIdentifiers replaces an account's identifiers (one per
+	// scheme; an empty list removes them).
+	SetAccountIdentifiers(ctx context.Context, accountID string, ids []AccountIdentifier) error
+	// AccountIdentifiers returns an account's identifiers by scheme (none
+	// is an empty list, not ENOTFOUND).
+	AccountIdentifiers(ctx context.Context, accountID string) ([]AccountIdentifier, error)
 	// ClaimExpiringConsents marks up to limit consents expiring before
 	// `before` and not yet notified as notified at `at`, and returns them:
 	// each consent is announced once, by whichever replica claims it.

@@ -136,6 +136,7 @@ var sealedSpecs = map[kobo.SealedField]sealedSpec{
 	kobo.FieldCustomerName:     {"customers", "id", "name", false},
 	kobo.FieldCustomerPhone:    {"customers", "id", "phone", false},
 	kobo.FieldCustomerAddress:  {"customers", "id", "address", false},
+	kobo.FieldAccountIdent:     {"account_identifiers", "account_id || ' ' || scheme", "value", false},
 	kobo.FieldAppProvider:      {"app_providers", "app_id || ' ' || provider", "credentials", false},
 }
 

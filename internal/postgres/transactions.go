@@ -210,3 +210,11 @@ func (t *tx) UpdateIncomeRecord(ctx context.Context, r *kobo.IncomeRecord) error
 func (t *tx) IncomeRecords(ctx context.Context, accountID string) ([]*kobo.IncomeRecord, error) {
 	return many(ctx, t, scanIncome, `SELECT `+incomeCols+` FROM income_records WHERE account_id = $1 ORDER BY created_at DESC, id DESC`, accountID)
 }
+
+func (t *tx) RekeyTransaction(ctx context.Context, accountID, oldRef, newRef string, providerID bool) (bool, error) {
+	tag, err := t.exec(ctx, `UPDATE transactions SET provider_ref = $1, provider_id = $2 WHERE account_id = $3 AND provider_ref = $4`, newRef, providerID, accountID, oldRef)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() > 0, nil
+}

@@ -125,3 +125,36 @@ func (t *tx) ClaimExpiringConsents(ctx context.Context, before, at time.Time, li
 		SELECT account_id FROM account_consents WHERE expires_at IS NOT NULL AND notified_at IS NULL AND expires_at < ?2
 		ORDER BY expires_at LIMIT (?3 + 0)) RETURNING `+consentCols, ts(at), ts(before), max(limit, 1))
 }
+
+func (t *tx) SetAccountIdentifiers(ctx context.Context, accountID string, ids []kobo.AccountIdentifier) error {
+	if _, err := t.exec(ctx, `DELETE FROM account_identifiers WHERE account_id = ?`, accountID); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := t.exec(ctx, `INSERT INTO account_identifiers (account_id, scheme, value) VALUES (?, ?, ?)
+			ON CONFLICT (account_id, scheme) DO UPDATE SET value = excluded.value`, accountID, id.Scheme, string(id.Value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) AccountIdentifiers(ctx context.Context, accountID string) ([]kobo.AccountIdentifier, error) {
+	list, err := many(ctx, t, func(s scanner) (*kobo.AccountIdentifier, error) {
+		var id kobo.AccountIdentifier
+		var v string
+		if err := s.Scan(&id.Scheme, &v); err != nil {
+			return nil, err
+		}
+		id.Value = kobo.AccountNumber(v)
+		return &id, nil
+	}, `SELECT scheme, value FROM account_identifiers WHERE account_id = ? ORDER BY scheme`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kobo.AccountIdentifier, 0, len(list))
+	for _, id := range list {
+		out = append(out, *id)
+	}
+	return out, nil
+}

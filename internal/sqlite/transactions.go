@@ -231,3 +231,12 @@ func (t *tx) UpdateIncomeRecord(ctx context.Context, r *kobo.IncomeRecord) error
 func (t *tx) IncomeRecords(ctx context.Context, accountID string) ([]*kobo.IncomeRecord, error) {
 	return many(ctx, t, scanIncome, `SELECT `+incomeCols+` FROM income_records WHERE account_id = ? ORDER BY created_at DESC, id DESC`, accountID)
 }
+
+func (t *tx) RekeyTransaction(ctx context.Context, accountID, oldRef, newRef string, providerID bool) (bool, error) {
+	res, err := t.exec(ctx, `UPDATE transactions SET provider_ref = ?, provider_id = ? WHERE account_id = ? AND provider_ref = ?`, newRef, boolInt(providerID), accountID, oldRef)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}

@@ -66,6 +66,8 @@ func Run(t *testing.T, open Opener) {
 		{"CustomerAdmin", testCustomerAdmin},
 		{"AccountsByProviderRef", testAccountsByProviderRef},
 		{"Providers", testProviders},
+		{"AccountIdentifiers", testAccountIdentifiers},
+		{"RekeyTransaction", testRekeyTransaction},
 		{"Flashes", testFlashes},
 		{"KeyExpiry", testKeyExpiry},
 		{"Teams", testTeams},

@@ -185,9 +185,9 @@ func appKeyError(msg string, err error) *kobo.BankError {
 	} else {
 		err = fmt.Errorf("%w: %w", ErrAppKey, err)
 	}
-	// Unavailable, not bad credentials: the customer's login is not what
-	// failed, and a partner who fixes its keys makes the retry succeed.
-	return &kobo.BankError{Kind: kobo.BankUnavailable, Message: msg, Err: err}
+	// not bad credentials (the customer's login is not what failed) and
+	// not unavailable (no retry helps until the partner fixes its keys)
+	return &kobo.BankError{Kind: kobo.BankAppCredentials, Message: msg, Err: err}
 }
 
 // call is one request to Mono.

@@ -348,12 +348,15 @@ func TestErrors(t *testing.T) {
 		kind    kobo.BankErrorKind
 		check   func(t *testing.T, be *kobo.BankError, f *fakeMono)
 	}{
-		{"401 is the app's key", []reply{{status: 401, file: `{"message":"Invalid key"}`}}, kobo.BankUnavailable, func(t *testing.T, be *kobo.BankError, f *fakeMono) {
+		{"401 is the app's key", []reply{{status: 401, file: `{"message":"Invalid key"}`}}, kobo.BankAppCredentials, func(t *testing.T, be *kobo.BankError, f *fakeMono) {
 			if !errors.Is(be, ErrAppKey) || !strings.Contains(be.Message, "401") {
 				t.Fatalf("%v", be)
 			}
+			if be.Transient() || len(f.requests(path)) != 1 {
+				t.Fatalf("the app's wrong key is transient (%v) or was retried (%d calls)", be.Transient(), len(f.requests(path)))
+			}
 		}},
-		{"403 is the app's key", []reply{{status: 403, file: `{"status":"failed","message":"Unauthorized key. Enable the app for Mono Connect or contact support."}`}}, kobo.BankUnavailable,
+		{"403 is the app's key", []reply{{status: 403, file: `{"status":"failed","message":"Unauthorized key. Enable the app for Mono Connect or contact support."}`}}, kobo.BankAppCredentials,
 			func(t *testing.T, be *kobo.BankError, f *fakeMono) {
 				if !errors.Is(be, ErrAppKey) || !strings.Contains(be.Message, "Enable the app") {
 					t.Fatalf("%v", be)
