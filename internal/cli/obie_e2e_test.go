@@ -77,6 +77,11 @@ func obieCallback(t *testing.T, back *url.URL) {
 // keeps the same account id and history.
 func TestOBIELinkSyncReauth(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); obieLinkSyncReauth(t, e2eOpts{}) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); obieLinkSyncReauth(t, e2eOpts{postgres: true, dsn: postgresDSN(t)}) })
+}
+
+func obieLinkSyncReauth(t *testing.T, o e2eOpts) {
 	clk := &shiftClock{}
 	sim := banksim.New(banksim.Config{Seed: 3, Clock: clk})
 	// a customer with a little over 10,000 transactions in a year
@@ -96,7 +101,8 @@ func TestOBIELinkSyncReauth(t *testing.T) {
 	if err := os.WriteFile(banks, lb.BanksFile("simbank", "Sim Bank UK", "kobo-e2e"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := startE2E(t, e2eOpts{clock: clk, banksFile: banks})
+	o.clock, o.banksFile = clk, banks
+	e := startE2E(t, o)
 	e.signupApp("")
 	inst := e.institution("Sim Bank UK")
 

@@ -174,7 +174,7 @@ func Catalog(banks []Bank) []kobo.Institution {
 			Icon: "/static/institutions/obie-" + b.ID + ".svg", PrimaryColor: cmpOr(b.Color, "#2D2A7B"), Website: b.Website,
 			Products: products, Scopes: []string{"financial_data"}, Provider: Name, Providers: []string{Name},
 			AuthMethods: []kobo.AuthMethod{{ID: stableID("obie/" + b.ID + "/redirect"), Type: kobo.InternetBanking, Name: "Open Banking",
-				Consent: kobo.ConsentRedirect, UI: kobo.UIForm{Title: "Continue to " + b.Name}}},
+				Consent: kobo.ConsentRedirect, UI: kobo.UIForm{Title: "Continue to " + b.Name, Form: []kobo.FormField{}}}},
 		})
 	}
 	return out
