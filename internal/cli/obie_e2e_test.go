@@ -178,12 +178,31 @@ func obieLinkSyncReauth(t *testing.T, o e2eOpts) {
 			t.Fatalf("faults: %d", w.Code)
 		}
 	}
-	for _, f := range []string{`{"rate_limit":true}`, `{"error_rate":1}`} {
-		faults(f)
+	// AVAILABLE comes before the first fetch's job ends, and a sync asked
+	// for until then answers with that job's outcome without reading the
+	// bank (app.SyncNow; reported, not changed here): sync until one has
+	// read the bank, which the face's count of answers shows
+	waitUntil(t, "a sync that reads the bank", 120*time.Second, func() bool {
+		clk.advance(7 * time.Hour)
+		before := lb.Face.Served(200)
+		body := e.do("POST", "/accounts/"+id+"/sync", nil, e.key()...).body
+		return strings.Contains(string(body), "SYNC_SUCCESSFUL") && lb.Face.Served(200) > before
+	})
+	waitUntil(t, "the sync's rows", 60*time.Second, func() bool { return status(t, e, id) == "AVAILABLE" })
+	rows = count()
+	for _, f := range []struct {
+		body   string
+		status int
+	}{{`{"rate_limit":true}`, 429}, {`{"error_rate":1}`, 500}} {
+		before := lb.Face.Served(f.status)
+		faults(f.body)
 		clk.advance(7 * time.Hour)
 		r := e.do("POST", "/accounts/"+id+"/sync", nil, e.key()...)
 		if strings.Contains(string(r.body), "SYNC_SUCCESSFUL") || strings.Contains(string(r.body), "REAUTHORISATION_REQUIRED") {
-			t.Fatalf("sync with the bank answering %s: %d %s", f, r.status, r.body)
+			t.Fatalf("sync with the bank answering %s: %d %s", f.body, r.status, r.body)
+		}
+		if lb.Face.Served(f.status) == before {
+			t.Fatalf("the sync never met the bank's %d", f.status)
 		}
 		if n := count(); n != rows {
 			t.Fatalf("a failed sync changed the rows: %d → %d", rows, n)

@@ -20,11 +20,13 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-// permissions are the AIS permissions of the standard (both versions).
-var permissionNames = []string{"ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadBeneficiariesBasic", "ReadBeneficiariesDetail",
-	"ReadDirectDebits", "ReadOffers", "ReadPAN", "ReadParty", "ReadPartyPSU", "ReadProducts", "ReadScheduledPaymentsBasic",
-	"ReadScheduledPaymentsDetail", "ReadStandingOrdersBasic", "ReadStandingOrdersDetail", "ReadStatementsBasic", "ReadStatementsDetail",
-	"ReadTransactionsBasic", "ReadTransactionsCredits", "ReadTransactionsDebits", "ReadTransactionsDetail"}
+// permissionNames are the AIS permissions of the standard (both versions).
+func permissionNames() []string {
+	return []string{"ReadAccountsBasic", "ReadAccountsDetail", "ReadBalances", "ReadBeneficiariesBasic", "ReadBeneficiariesDetail",
+		"ReadDirectDebits", "ReadOffers", "ReadPAN", "ReadParty", "ReadPartyPSU", "ReadProducts", "ReadScheduledPaymentsBasic",
+		"ReadScheduledPaymentsDetail", "ReadStandingOrdersBasic", "ReadStandingOrdersDetail", "ReadStatementsBasic", "ReadStatementsDetail",
+		"ReadTransactionsBasic", "ReadTransactionsCredits", "ReadTransactionsDebits", "ReadTransactionsDetail"}
+}
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -169,7 +171,7 @@ func DecodeConsentRequest(body []byte, now time.Time) (perms []string, expires, 
 		return nil, nil, nil, nil, errors.New("Data.Permissions needs at least one permission")
 	}
 	for _, p := range req.Data.Permissions {
-		if !slices.Contains(permissionNames, p) {
+		if !slices.Contains(permissionNames(), p) {
 			return nil, nil, nil, nil, fmt.Errorf("Data.Permissions: unknown permission %q", p)
 		}
 	}

@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
@@ -76,6 +77,7 @@ type Config struct {
 
 // Face is the OBIE ASPSP.
 type Face struct {
+	served servedCounts
 	c      Config
 	sim    *banksim.Sim
 	inst   kobo.Institution
@@ -160,12 +162,46 @@ func interaction(w http.ResponseWriter, r *http.Request) {
 func (f *Face) guard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		interaction(w, r)
+		w = &statusWriter{ResponseWriter: w, f: f}
 		if f.c.RequireClientCert && (r.TLS == nil || len(r.TLS.PeerCertificates) == 0) {
 			f.fail(w, http.StatusUnauthorized, errPermission, "a TLS client certificate is required")
 			return
 		}
 		h(w, r)
 	}
+}
+
+// servedCounts counts the API's answers by status, so tests can tell a
+// fault was served rather than assume it.
+type servedCounts struct {
+	mu sync.Mutex
+	n  map[int]int
+}
+
+// Served is how many API answers the face sent with status.
+func (f *Face) Served(status int) int {
+	f.served.mu.Lock()
+	defer f.served.mu.Unlock()
+	return f.served.n[status]
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	f    *Face
+	done bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		w.f.served.mu.Lock()
+		if w.f.served.n == nil {
+			w.f.served.n = map[int]int{}
+		}
+		w.f.served.n[code]++
+		w.f.served.mu.Unlock()
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // misbehave applies faults; true means it answered.
