@@ -163,6 +163,7 @@ func obieLinkSyncReauth(t *testing.T, o e2eOpts) {
 		return int(out.Paging.Total)
 	}
 	rows := count()
+	t.Logf("the first fetch stored %d transactions", rows)
 	if rows < 10_000 {
 		t.Fatalf("first fetch stored %d rows, want over 10,000", rows)
 	}
