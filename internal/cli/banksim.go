@@ -25,11 +25,17 @@ func banksimCmd(ctx context.Context, e env) error {
 	fs.SetOutput(e.stderr)
 	addr := fs.String("addr", "127.0.0.1:9100", "listen address")
 	seed := fs.Int64("seed", 20260101, "data generator seed (same seed, same data)")
+	startOBIE := obieFaceFlags(fs)
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	sim := banksim.New(banksim.Config{Seed: *seed, Clock: kobo.SystemClock{}, Logger: log, State: banksim.NewMemoryState()})
+	stopOBIE, err := startOBIE(sim, e.stdout)
+	if err != nil {
+		return err
+	}
+	defer stopOBIE()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

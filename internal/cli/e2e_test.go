@@ -63,6 +63,7 @@ type e2eOpts struct {
 	providerGuard bool
 	mono          *config.Mono // the Mono upstream provider (KOBO_MONO_*)
 	workers       int          // background workers (default 4)
+	banksFile     string       // KOBO_BANKS_FILE (open-banking standard banks)
 }
 
 func startE2E(t testing.TB, o e2eOpts) *e2e {
@@ -74,6 +75,7 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 	}
 	cfg.LogLevel = "warn"
 	cfg.Workers = 4
+	cfg.BanksFile = o.banksFile
 	if o.workers > 0 {
 		cfg.Workers = o.workers
 	}

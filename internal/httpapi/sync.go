@@ -131,6 +131,19 @@ func reauthData(step *app.ConnectStep) map[string]any {
 			list = append(list, map[string]any{"accountNumber": a.AccountNumber, "name": a.Name, "type": a.Type})
 		}
 		d["accounts"] = list
+	case app.CodeRedirect, app.CodePending, app.CodeEmbedded:
+		// a consent re-authorisation (an open-banking bank): the client
+		// needs the step's URL, poll delay or widget as on /v2/connect/login
+		if c := step.Consent; c != nil {
+			switch step.ResponseCode {
+			case app.CodeRedirect:
+				d["url"], d["approved"] = c.URL, c.Approved
+			case app.CodePending:
+				d["message"], d["poll_after_ms"], d["expires_at"] = step.Message, c.PollAfter.Milliseconds(), c.ExpiresAt.UTC().Format(time.RFC3339)
+			default:
+				d["script"], d["config"] = c.Script, c.Config
+			}
+		}
 	}
 	return d
 }
