@@ -161,6 +161,15 @@ func (s *Service) auditAppUpdate(ctx context.Context, tx kobo.Tx, before, after 
 	if before.Relink != after.Relink {
 		changed = append(changed, "relink policy")
 	}
+	if before.PrivacyURL != after.PrivacyURL {
+		changed = append(changed, "privacy policy link")
+	}
+	if before.TermsURL != after.TermsURL {
+		changed = append(changed, "terms link")
+	}
+	if before.BrandColor != after.BrandColor {
+		changed = append(changed, "widget colour")
+	}
 	if len(changed) == 0 {
 		return nil
 	}

@@ -140,6 +140,8 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   app(appPerm.Develop, d.sandboxDeleteUser),
 		"GET /dashboard/apps/{app}/logs":                           app(appPerm.View, d.logs),
 		"GET /dashboard/apps/{app}/providers":                      app(appPerm.View, d.providers),
+		"GET /dashboard/apps/{app}/widget":                         app(appPerm.View, d.widget),
+		"POST /dashboard/apps/{app}/widget":                        app(appPerm.Settings, d.saveWidget),
 		"POST /dashboard/apps/{app}/providers/{provider}":          app(appPerm.Keys, d.saveProvider),
 		"POST /dashboard/apps/{app}/providers/{provider}/check":    app(appPerm.Develop, d.checkProvider),
 		"POST /dashboard/apps/{app}/providers/{provider}/delete":   app(appPerm.Keys, d.deleteProvider),
