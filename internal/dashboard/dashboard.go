@@ -111,6 +111,7 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"GET /dashboard/invite/{token}":                            d.page(d.inviteLanding),
 		"POST /dashboard/invite/{token}":                           d.page(d.authed(d.acceptInvite)),
 		"GET /dashboard/audit":                                     d.page(d.authed(d.auditLog)),
+		"GET /verify/statements/{id}":                              d.page(d.verifyStatement),
 		"GET /dashboard/audit.csv":                                 d.page(d.authed(d.auditCSV)),
 		"GET /dashboard/apps/{app}/{$}":                            app(appPerm.View, d.appOverview),
 		"GET /dashboard/apps/{app}/golive":                         app(appPerm.View, d.goLive),
