@@ -16,14 +16,16 @@ import (
 // as a QR code) that opens kobo's verification page, where a loan officer
 // sees what kobo issued (period, bank, masked account, issue time and the
 // SHA-256 of the PDF) and can check a file against it. The URL carries a
-// token, an HMAC of the statement id, so statement ids cannot be walked
-// to learn who holds accounts where; nothing extra is stored for it.
+// token, an HMAC of the statement id under the key that signs statement
+// downloads (kept in the database, so every replica agrees): statement
+// ids cannot be walked to learn who banks where, and nothing extra is
+// stored.
 
 // StatementVerifyPath is where the verification page is served.
 const StatementVerifyPath = "/verify/statements/"
 
 func (s *Service) statementToken(id string) string {
-	m := hmac.New(sha256.New, s.fpKey)
+	m := hmac.New(sha256.New, s.urlKey) // the statement-links key, shared by every replica
 	m.Write([]byte("statement-verify:" + id))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }

@@ -56,7 +56,7 @@ func (d *Dashboard) saveWidget(q *request) error {
 }
 
 // defaultBrandColor is the widget's own accent when an app sets none.
-const defaultBrandColor = "#0a5f38"
+const defaultBrandColor = "#0a6cff" // widget.css --brand
 
 // sharedData lists what a linked account gives the app and for how long,
 // as the consent screen says it.
