@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/kobo-oss/kobo/internal/browsertest"
 )
 
@@ -68,6 +69,25 @@ func TestDashboardAccessibility(t *testing.T) {
 		d.open(p.path)
 		check(p.name)
 	}
+	// a phone: the transactions table reflows, date, narration and amount
+	// on screen with no sideways scrolling
+	b.Run("phone viewport", chromedp.EmulateViewport(390, 844))
+	d.open(appPath + "/accounts/" + id)
+	var fits struct {
+		Scroll, Client, AmountRight, Width float64
+		Rows                               int
+	}
+	b.Run("measure the table", chromedp.Evaluate(`(function(){ var w = document.querySelector("#transactions").parentElement;
+	  var amt = document.querySelector("#transactions tbody tr td.num");
+	  return {Scroll: w.scrollWidth, Client: w.clientWidth, AmountRight: amt.getBoundingClientRect().right, Width: window.innerWidth,
+	    Rows: document.querySelectorAll("#transactions tbody tr").length}; })()`, &fits))
+	if fits.Rows == 0 || fits.Scroll > fits.Client || fits.AmountRight > fits.Width {
+		t.Errorf("transactions at 390 px: %+v (the table scrolls sideways or the amount is off screen)", fits)
+	}
+	check("account at 390 px")
+	b.Screenshot("a11y-account-390")
+	b.Run("desktop viewport", chromedp.EmulateViewport(1280, 900))
+
 	// a failed save: errors attached to their fields
 	d.open(appPath + "/widget")
 	d.fill("#w-color", "red")
