@@ -19,6 +19,7 @@ require (
 	golang.org/x/sync v0.25.0
 	modernc.org/libc v1.80.1
 	modernc.org/sqlite v1.62.0
+	rsc.io/qr v0.2.0
 )
 
 require (

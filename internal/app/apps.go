@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -23,6 +24,10 @@ type AppInput struct {
 	SyncFrequency *int
 	Relink        *string
 	HistoryMonths *int
+	// The widget's branding (the dashboard's Widget page).
+	PrivacyURL *string
+	TermsURL   *string
+	BrandColor *string
 }
 
 // AppDetails is an app with its current public keys, and the secrets
@@ -80,6 +85,19 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 		}
 		a.Icon = icon
 	}
+	if in.PrivacyURL != nil {
+		a.PrivacyURL = checkPageURL(v, "privacy_url", *in.PrivacyURL)
+	}
+	if in.TermsURL != nil {
+		a.TermsURL = checkPageURL(v, "terms_url", *in.TermsURL)
+	}
+	if in.BrandColor != nil {
+		c := strings.ToLower(strings.TrimSpace(*in.BrandColor))
+		if c != "" && !brandColor.MatchString(c) {
+			v.Add("brand_color", `must be a colour like "#0a5f38"`)
+		}
+		a.BrandColor = c
+	}
 	if in.Live != nil {
 		a.Live = *in.Live
 	}
@@ -112,6 +130,25 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 		}
 	}
 	return v.Err()
+}
+
+// brandColor is the one colour form the widget accepts: it goes into a
+// CSS custom property, so nothing but six hex digits may pass.
+var brandColor = regexp.MustCompile(`^#[0-9a-f]{6}$`)
+
+// checkPageURL checks a link the widget shows a customer (privacy policy,
+// terms): https only, since it opens from a page asking for bank
+// credentials, and http(s) only so no javascript: URL reaches an href.
+func checkPageURL(v kobo.Invalid, field, raw string) string {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(s) > 2048 {
+		v.Add(field, "must be an https URL")
+	}
+	return s
 }
 
 // CreateApp creates an app in sandbox mode (or live, if asked) with its

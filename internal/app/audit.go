@@ -53,6 +53,11 @@ const (
 	AuditInviteWithdrawn    = "member.invite_withdrawn"
 	AuditOwnerTransferred   = "member.ownership_transferred"
 	AuditWebhooksReenabled  = "webhook.reenabled"
+	// provider.* lines name the provider and the fields set, never their
+	// values: the audit log is exported as CSV and read by every viewer.
+	AuditProviderKeysSet     = "provider.keys_set"
+	AuditProviderKeysDeleted = "provider.keys_deleted"
+	AuditInstitutionProvider = "provider.institution_changed"
 )
 
 // audit appends an entry for org in tx. Without an actor in the context
@@ -156,6 +161,15 @@ func (s *Service) auditAppUpdate(ctx context.Context, tx kobo.Tx, before, after 
 	if before.Relink != after.Relink {
 		changed = append(changed, "relink policy")
 	}
+	if before.PrivacyURL != after.PrivacyURL {
+		changed = append(changed, "privacy policy link")
+	}
+	if before.TermsURL != after.TermsURL {
+		changed = append(changed, "terms link")
+	}
+	if before.BrandColor != after.BrandColor {
+		changed = append(changed, "widget colour")
+	}
 	if len(changed) == 0 {
 		return nil
 	}
@@ -167,4 +181,22 @@ func cmpOrStr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// providerKeysDetail says what a PUT of provider keys did: which fields
+// (names only) were set or replaced and how the immediate check went. The
+// check's message is left out: a provider may echo what it was sent.
+func providerKeysDetail(replaced bool, fields []string, h kobo.ProviderHealth) string {
+	verb := "set "
+	if replaced {
+		verb = "replaced "
+	}
+	d := verb + strings.Join(fields, ", ")
+	switch {
+	case h.CheckedAt.IsZero():
+		return d + "; not checked (the provider has no check)"
+	case h.OK:
+		return d + "; check passed"
+	}
+	return d + "; check failed"
 }

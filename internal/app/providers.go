@@ -394,7 +394,8 @@ func (s *Service) AppProviders(ctx context.Context, partnerID, appID string) ([]
 // provider's Policy().Credentials, sealed, never returned) and checks them
 // at once when the provider can.
 func (s *Service) PutAppProvider(ctx context.Context, partnerID, appID, provider string, fields map[string]string) (*ProviderInfo, error) {
-	if _, err := s.partnerApp(ctx, partnerID, appID); err != nil {
+	a, err := s.partnerApp(ctx, partnerID, appID)
+	if err != nil {
 		return nil, err
 	}
 	if _, ok := s.providers[provider]; !ok {
@@ -444,7 +445,17 @@ func (s *Service) PutAppProvider(ctx context.Context, partnerID, appID, provider
 	if h, ok := s.checkCredentials(ctx, provider, creds); ok {
 		cfg.Health = h
 	}
-	if err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.PutAppProvider(ctx, cfg) }); err != nil {
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		_, prevErr := tx.AppProvider(ctx, appID, provider)
+		if prevErr != nil && kobo.ErrorCode(prevErr) != kobo.ENOTFOUND {
+			return prevErr
+		}
+		if err := tx.PutAppProvider(ctx, cfg); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a.PartnerID, a.ID, AuditProviderKeysSet, provider, providerKeysDetail(prevErr == nil, set, cfg.Health), nil)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.appProviderInfo(ctx, partnerID, appID, provider)
@@ -508,10 +519,16 @@ func (s *Service) appProviderInfo(ctx context.Context, partnerID, appID, provide
 // DeleteAppProvider forgets an app's keys at a provider (the deployment's
 // defaults, if any, apply again).
 func (s *Service) DeleteAppProvider(ctx context.Context, partnerID, appID, provider string) error {
-	if _, err := s.partnerApp(ctx, partnerID, appID); err != nil {
+	a, err := s.partnerApp(ctx, partnerID, appID)
+	if err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.DeleteAppProvider(ctx, appID, provider) })
+	err = s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.DeleteAppProvider(ctx, appID, provider); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a.PartnerID, a.ID, AuditProviderKeysDeleted, provider, "the deployment's defaults apply again, if any", nil)
+	})
 	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 		return kobo.Errorf(kobo.ENOTFOUND, "this app has not configured %s", provider)
 	}
@@ -522,7 +539,8 @@ func (s *Service) DeleteAppProvider(ctx context.Context, partnerID, appID, provi
 // institution through (empty: the default). The provider must be one the
 // institution lists and this kobo runs.
 func (s *Service) SetInstitutionProvider(ctx context.Context, partnerID, appID, institutionID, provider string) error {
-	if _, err := s.partnerApp(ctx, partnerID, appID); err != nil {
+	a, err := s.partnerApp(ctx, partnerID, appID)
+	if err != nil {
 		return err
 	}
 	in, err := s.Institution(ctx, institutionID)
@@ -536,7 +554,20 @@ func (s *Service) SetInstitutionProvider(ctx context.Context, partnerID, appID, 
 				Fields: map[string]string{"provider": "does not reach this institution"}}
 		}
 	}
-	return s.store.Update(ctx, func(tx kobo.Tx) error { return tx.SetInstitutionProvider(ctx, appID, in.ID, provider, s.now()) })
+	return s.store.Update(ctx, func(tx kobo.Tx) error {
+		was, err := tx.InstitutionProviders(ctx, appID)
+		if err != nil {
+			return err
+		}
+		if was[in.ID] == provider {
+			return nil // nothing changed: nothing to audit
+		}
+		if err := tx.SetInstitutionProvider(ctx, appID, in.ID, provider, s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a.PartnerID, a.ID, AuditInstitutionProvider, in.ID,
+			"now "+cmpOrStr(provider, "the default")+", was "+cmpOrStr(was[in.ID], "the default"), nil)
+	})
 }
 
 // InstitutionProviderChoice is an app's provider for one institution.

@@ -27,6 +27,7 @@ func (s *Service) BuildStatement(ctx context.Context, j *kobo.Job) error {
 	var st *kobo.Statement
 	var acct *kobo.Account
 	var app *kobo.App
+	var address string
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
 		if st, err = tx.Statement(ctx, args.StatementID, false); err != nil {
@@ -35,8 +36,16 @@ func (s *Service) BuildStatement(ctx context.Context, j *kobo.Job) error {
 		if acct, err = tx.Account(ctx, st.AccountID); err != nil {
 			return err
 		}
-		app, err = tx.App(ctx, acct.AppID)
-		return err
+		if app, err = tx.App(ctx, acct.AppID); err != nil {
+			return err
+		}
+		// the address, where the bank gave one, as a bank prints it
+		if id, err := tx.Identity(ctx, acct.ID); err == nil {
+			address = strings.TrimSpace(strings.Join(nonEmpty(id.AddressLine1, id.AddressLine2), ", "))
+		} else if kobo.ErrorCode(err) != kobo.ENOTFOUND {
+			return err
+		}
+		return nil
 	})
 	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 		return nil // unlinked meanwhile
@@ -49,7 +58,8 @@ func (s *Service) BuildStatement(ctx context.Context, j *kobo.Job) error {
 	}
 	doc := statement.Document{Brand: cmpStr(app.DisplayName, app.Name), BrandColor: acct.Institution.PrimaryColor, GeneratedAt: s.clock.Now(),
 		From: st.From, To: st.To, HolderName: acct.Name, Institution: acct.Institution.Name, BankCode: acct.Institution.BankCode,
-		AccountNumber: string(acct.AccountNumber), AccountType: acct.Type, Currency: acct.Currency}
+		AccountNumber: string(acct.AccountNumber), AccountType: acct.Type, Currency: acct.Currency,
+		StatementID: st.ID, VerifyURL: s.StatementVerifyURL(st.ID), HolderAddress: address, Sandbox: !st.Live}
 	err = s.eachTxn(ctx, kobo.TxnFilter{AccountID: acct.ID, From: &st.From, To: &st.To, Ascending: true}, func(rows []kobo.Transaction) error {
 		doc.Transactions = append(doc.Transactions, rows...)
 		return nil
@@ -323,3 +333,13 @@ func decodeB64(s string) (string, error) {
 }
 
 var base64URL = base64.RawURLEncoding
+
+func nonEmpty(ss ...string) []string {
+	out := ss[:0:0]
+	for _, x := range ss {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -34,12 +34,15 @@ func keys(ctx context.Context, e env) error {
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, `Usage: kobo keys [flags] status|rotate|add|retire|generate
+       kobo keys [flags] rotate-api --app ID [--kind secret|public|both] [--overlap none|1h|24h|7d] [--mode test|live]
 
-  status    how many sealed values each key holds, by field
-  rotate    re-seal everything under the current key (the first configured), online
-  add       put a new key first in the key file (SQLite without KOBO_MASTER_KEY)
-  retire    drop every key but the current one from the key file, once nothing needs them
-  generate  print a new key for KOBO_MASTER_KEY`)
+  status      how many sealed values each key holds, by field
+  rotate      re-seal everything under the current key (the first configured), online
+  add         put a new key first in the key file (SQLite without KOBO_MASTER_KEY)
+  retire      drop every key but the current one from the key file, once nothing needs them
+  generate    print a new key for KOBO_MASTER_KEY
+  rotate-api  the operator rotates one app's API key (a leaked key reported to you), with
+              the dashboard's overlaps; audited as the operator`)
 		fs.PrintDefaults()
 	}
 	cfg, err := config.Default().FromEnv(e.getenv)
@@ -68,6 +71,8 @@ func keys(ctx context.Context, e env) error {
 		return nil
 	case "add":
 		return keysAdd(ctx, cfg, e)
+	case "rotate-api":
+		return keysRotateAPI(ctx, cfg, e, fs.Args()[1:])
 	case "status", "rotate", "retire":
 	default:
 		fs.Usage()
@@ -232,4 +237,77 @@ func keysRetire(ctx context.Context, cfg config.Config, sealed *atrest.Store, vl
 	}
 	fmt.Fprintf(w, "%s now holds only key %s; restart kobo\n", path, vault.KeyID(ks[0]))
 	return nil
+}
+
+// keysRotateAPI rotates one app's API key for the operator, through the
+// same app-layer rule as the dashboard and the Partner API
+// (app.ParseOverlap, Service.RotateKey): the same overlaps, the same
+// audit line, under the operator's name. Running replicas stop accepting
+// a revoked key within their key cache's few seconds.
+func keysRotateAPI(ctx context.Context, cfg config.Config, e env, args []string) error {
+	fs := flag.NewFlagSet("keys rotate-api", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	appID := fs.String("app", "", "the app's id (required)")
+	kind := fs.String("kind", "secret", "which key: secret, public or both")
+	overlap := fs.String("overlap", "none", "how long the old key keeps working: none, 1h, 24h or 7d")
+	mode := fs.String("mode", "", "test or live (default: the app's current mode)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *appID == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	in := app.RotateInput{Mode: kobo.Mode(*mode)}
+	switch *kind {
+	case "secret":
+		in.Kind = kobo.SecretKey
+	case "public":
+		in.Kind = kobo.PublicKey
+	case "both":
+	default:
+		return fmt.Errorf("kind: must be secret, public or both")
+	}
+	d, err := app.ParseOverlap(*overlap)
+	if err != nil {
+		return fmt.Errorf("overlap: %s", kobo.ErrorMessage(err))
+	}
+	in.Overlap = d
+	log := newLogger(cfg, e.stderr)
+	st, err := build(ctx, cfg, log, kobo.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	res, err := st.svc.RotateKeyAsOperator(ctx, *appID, in)
+	if err != nil {
+		return err
+	}
+	m := in.Mode
+	if m == "" {
+		m = kobo.ModeOf(res.App.Live)
+	}
+	fmt.Fprintf(e.stdout, "rotated the %s %s of app %s (%s)\n", m, kindName(in.Kind), res.App.ID, res.App.Name)
+	if pk, ok := res.PublicKeys[m]; ok && in.Kind != kobo.SecretKey {
+		fmt.Fprintf(e.stdout, "new public key: %s\n", pk)
+	}
+	if sk, ok := res.SecretKeys[m]; ok {
+		fmt.Fprintf(e.stdout, "new secret key: %s (shown once; the partner can rotate again on the dashboard to get one only they have seen)\n", sk.Reveal())
+	}
+	if d == 0 {
+		fmt.Fprintln(e.stdout, "the old key is revoked; running replicas refuse it within a few seconds")
+	} else {
+		fmt.Fprintf(e.stdout, "the old key keeps working for %s\n", *overlap)
+	}
+	return nil
+}
+
+func kindName(k kobo.KeyKind) string {
+	switch k {
+	case kobo.SecretKey:
+		return "secret key"
+	case kobo.PublicKey:
+		return "public key"
+	}
+	return "public and secret keys"
 }

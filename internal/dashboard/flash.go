@@ -22,6 +22,7 @@ var flashes = map[string]flashText{
 	"expired":          {text: "Your session has expired. Please log in again.", warn: true},
 	"password-changed": {text: "Password changed. Other sessions were logged out."},
 	"settings-saved":   {text: "Settings saved."},
+	"widget-saved":     {text: "Widget settings saved. The widget shows them to the next customer who opens it."},
 	"sync-limited":     {text: "This account was synced moments ago. Try again in a couple of minutes.", warn: true},
 	"sync-none":        {text: "Synced: no new data."},
 	"sync-new":         {text: "Synced: new data arrived."},

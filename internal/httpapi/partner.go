@@ -115,11 +115,15 @@ type appRequest struct {
 	Relink         *string `json:"relink"`
 	HistoryMonths  *int    `json:"history_months"`
 	LiveWebhookURL *string `json:"live_webhook_url"` // where live events go; "" sends them to webhook_url
+	// the widget's branding: the consent screen's links and accent colour
+	PrivacyURL *string `json:"privacy_url"`
+	TermsURL   *string `json:"terms_url"`
+	BrandColor *string `json:"brand_color"`
 }
 
 func (q appRequest) input() app.AppInput {
 	in := app.AppInput{Name: q.Name, DisplayName: q.DisplayName, Icon: q.Icon, Live: q.Live, WebhookURL: q.WebhookURL, SyncFrequency: q.SyncFrequency, Relink: q.Relink,
-		HistoryMonths: q.HistoryMonths}
+		HistoryMonths: q.HistoryMonths, PrivacyURL: q.PrivacyURL, TermsURL: q.TermsURL, BrandColor: q.BrandColor}
 	if in.DisplayName == nil {
 		in.DisplayName = q.DisplayNameAlt
 	}
@@ -150,6 +154,9 @@ type appView struct {
 	Relink        string              `json:"relink"`
 	HistoryMonths int                 `json:"history_months"`
 	LiveWebhook   string              `json:"live_webhook_url,omitempty"`
+	PrivacyURL    string              `json:"privacy_url"`
+	TermsURL      string              `json:"terms_url"`
+	BrandColor    string              `json:"brand_color"`
 	Keys          map[string]*keyView `json:"keys"`
 	CreatedAt     string              `json:"created_at"`
 	UpdatedAt     string              `json:"updated_at"`
@@ -164,6 +171,7 @@ func appJSON(d *app.AppDetails) appView {
 		PublicKey: d.PublicKeys[mode], SecretKey: d.SecretKeys[mode].Reveal(),
 		WebhookURL: a.WebhookURL, WebhookSecret: d.WebhookSecret.Reveal(),
 		SyncFrequency: int(a.SyncFrequency), Relink: string(a.Relink), HistoryMonths: a.HistoryMonths, Keys: map[string]*keyView{},
+		PrivacyURL: a.PrivacyURL, TermsURL: a.TermsURL, BrandColor: a.BrandColor,
 		CreatedAt: monoTime(a.CreatedAt), UpdatedAt: monoTime(a.UpdatedAt),
 	}
 	switch {

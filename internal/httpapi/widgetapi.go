@@ -88,7 +88,8 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) error {
 			"primary_color": in.PrimaryColor, "bank_code": in.BankCode, "auth_methods": methods})
 	}
 	out := map[string]any{
-		"app":          map[string]any{"name": c.App.Name, "live": c.Mode.IsLive()},
+		"app": map[string]any{"name": c.App.Name, "live": c.Mode.IsLive(), "display_name": c.App.DisplayName, "icon": c.App.Icon,
+			"privacy_url": c.App.PrivacyURL, "terms_url": c.App.TermsURL, "brand_color": c.App.BrandColor},
 		"institutions": insts,
 	}
 	if l := linkFrom(r.Context()); l != nil {

@@ -66,6 +66,12 @@ type App struct {
 	SyncFrequency SyncFrequency
 	Relink        RelinkPolicy
 	HistoryMonths int // how far back a first fetch reads (DefaultHistoryMonths)
+	// What the Connect widget shows besides the name and logo: links to
+	// the partner's privacy policy and terms, and an accent colour
+	// ("#rrggbb"); empty means kobo's own.
+	PrivacyURL string
+	TermsURL   string
+	BrandColor string
 	// WebhookFailingSince is when the endpoint started failing every
 	// delivery; WebhookDisabledAt is when kobo stopped sending to it.
 	WebhookFailingSince *time.Time

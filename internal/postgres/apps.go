@@ -8,14 +8,14 @@ import (
 )
 
 const appCols = `id, partner_id, name, display_name, icon, live, webhook_url, webhook_secret, sync_frequency, relink, created_at, updated_at,
-	webhook_failing_since, webhook_disabled_at, history_months`
+	webhook_failing_since, webhook_disabled_at, history_months, privacy_url, terms_url, brand_color`
 
 func scanApp(s scanner) (*kobo.App, error) {
 	var a kobo.App
 	var secret, relink string
 	var freq int
 	if err := s.Scan(&a.ID, &a.PartnerID, &a.Name, &a.DisplayName, &a.Icon, &a.Live, &a.WebhookURL, &secret, &freq, &relink, &a.CreatedAt, &a.UpdatedAt,
-		&a.WebhookFailingSince, &a.WebhookDisabledAt, &a.HistoryMonths); err != nil {
+		&a.WebhookFailingSince, &a.WebhookDisabledAt, &a.HistoryMonths, &a.PrivacyURL, &a.TermsURL, &a.BrandColor); err != nil {
 		return nil, err
 	}
 	a.WebhookFailingSince, a.WebhookDisabledAt = fromPtr(a.WebhookFailingSince), fromPtr(a.WebhookDisabledAt)
@@ -27,9 +27,9 @@ func scanApp(s scanner) (*kobo.App, error) {
 }
 
 func (t *tx) CreateApp(ctx context.Context, a *kobo.App) error {
-	_, err := t.exec(ctx, `INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+	_, err := t.exec(ctx, `INSERT INTO apps (`+appCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		a.ID, a.PartnerID, a.Name, a.DisplayName, a.Icon, a.Live, a.WebhookURL, a.WebhookSecret.Reveal(),
-		int(a.SyncFrequency), string(a.Relink), utc(a.CreatedAt), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), historyMonths(a))
+		int(a.SyncFrequency), string(a.Relink), utc(a.CreatedAt), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), historyMonths(a), a.PrivacyURL, a.TermsURL, a.BrandColor)
 	return err
 }
 
@@ -43,10 +43,11 @@ func (t *tx) AppsByPartner(ctx context.Context, partnerID string) ([]*kobo.App, 
 
 func (t *tx) UpdateApp(ctx context.Context, a *kobo.App) error {
 	return t.execOne(ctx, "app", `UPDATE apps SET name = $1, display_name = $2, icon = $3, live = $4, webhook_url = $5, webhook_secret = $6,
-		sync_frequency = $7, relink = $8, updated_at = $9, webhook_failing_since = $10, webhook_disabled_at = $11, history_months = $13
+		sync_frequency = $7, relink = $8, updated_at = $9, webhook_failing_since = $10, webhook_disabled_at = $11, history_months = $13,
+		privacy_url = $14, terms_url = $15, brand_color = $16
 		WHERE id = $12 AND deleted_at IS NULL`,
 		a.Name, a.DisplayName, a.Icon, a.Live, a.WebhookURL, a.WebhookSecret.Reveal(),
-		int(a.SyncFrequency), string(a.Relink), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), a.ID, historyMonths(a))
+		int(a.SyncFrequency), string(a.Relink), utc(a.UpdatedAt), utcPtr(a.WebhookFailingSince), utcPtr(a.WebhookDisabledAt), a.ID, historyMonths(a), a.PrivacyURL, a.TermsURL, a.BrandColor)
 }
 
 func (t *tx) DeleteApp(ctx context.Context, id string, at time.Time) error {

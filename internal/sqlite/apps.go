@@ -9,7 +9,7 @@ import (
 )
 
 const appCols = `id, partner_id, name, display_name, icon, live, webhook_url, webhook_secret, sync_frequency, relink, created_at, updated_at,
-	webhook_failing_since, webhook_disabled_at, history_months`
+	webhook_failing_since, webhook_disabled_at, history_months, privacy_url, terms_url, brand_color`
 
 func scanApp(s scanner) (*kobo.App, error) {
 	var a kobo.App
@@ -20,7 +20,7 @@ func scanApp(s scanner) (*kobo.App, error) {
 	var created, updated int64
 	var failing, disabled sql.NullInt64
 	if err := s.Scan(&a.ID, &a.PartnerID, &a.Name, &a.DisplayName, &a.Icon, &live, &a.WebhookURL, &secret, &freq, &relink, &created, &updated,
-		&failing, &disabled, &a.HistoryMonths); err != nil {
+		&failing, &disabled, &a.HistoryMonths, &a.PrivacyURL, &a.TermsURL, &a.BrandColor); err != nil {
 		return nil, err
 	}
 	a.WebhookFailingSince, a.WebhookDisabledAt = fromNullTS(failing), fromNullTS(disabled)
@@ -33,9 +33,9 @@ func scanApp(s scanner) (*kobo.App, error) {
 }
 
 func (t *tx) CreateApp(ctx context.Context, a *kobo.App) error {
-	_, err := t.exec(ctx, `INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO apps (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.PartnerID, a.Name, a.DisplayName, a.Icon, boolInt(a.Live), a.WebhookURL, a.WebhookSecret.Reveal(),
-		int(a.SyncFrequency), string(a.Relink), ts(a.CreatedAt), ts(a.UpdatedAt), tsPtr(a.WebhookFailingSince), tsPtr(a.WebhookDisabledAt), historyMonths(a))
+		int(a.SyncFrequency), string(a.Relink), ts(a.CreatedAt), ts(a.UpdatedAt), tsPtr(a.WebhookFailingSince), tsPtr(a.WebhookDisabledAt), historyMonths(a), a.PrivacyURL, a.TermsURL, a.BrandColor)
 	return err
 }
 
@@ -49,9 +49,10 @@ func (t *tx) AppsByPartner(ctx context.Context, partnerID string) ([]*kobo.App, 
 
 func (t *tx) UpdateApp(ctx context.Context, a *kobo.App) error {
 	return t.execOne(ctx, "app", `UPDATE apps SET name = ?, display_name = ?, icon = ?, live = ?, webhook_url = ?, webhook_secret = ?,
-		sync_frequency = ?, relink = ?, updated_at = ?, webhook_failing_since = ?, webhook_disabled_at = ?, history_months = ? WHERE id = ? AND deleted_at IS NULL`,
+		sync_frequency = ?, relink = ?, updated_at = ?, webhook_failing_since = ?, webhook_disabled_at = ?, history_months = ?,
+		privacy_url = ?, terms_url = ?, brand_color = ? WHERE id = ? AND deleted_at IS NULL`,
 		a.Name, a.DisplayName, a.Icon, boolInt(a.Live), a.WebhookURL, a.WebhookSecret.Reveal(),
-		int(a.SyncFrequency), string(a.Relink), ts(a.UpdatedAt), tsPtr(a.WebhookFailingSince), tsPtr(a.WebhookDisabledAt), historyMonths(a), a.ID)
+		int(a.SyncFrequency), string(a.Relink), ts(a.UpdatedAt), tsPtr(a.WebhookFailingSince), tsPtr(a.WebhookDisabledAt), historyMonths(a), a.PrivacyURL, a.TermsURL, a.BrandColor, a.ID)
 }
 
 func (t *tx) DeleteApp(ctx context.Context, id string, at time.Time) error {

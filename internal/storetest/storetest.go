@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"PartnerTokens", testPartnerTokens},
 		{"Apps", testApps},
 		{"AppHistoryMonths", testAppHistoryMonths},
+		{"AppWidgetBranding", testAppWidgetBranding},
 		{"APIKeys", testAPIKeys},
 		{"Institutions", testInstitutions},
 		{"UpdateRollsBack", testUpdateRollsBack},

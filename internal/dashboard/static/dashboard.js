@@ -21,6 +21,20 @@
   document.querySelectorAll("[data-confirm]").forEach(function (b) {
     b.addEventListener("click", function (ev) { if (!window.confirm(b.getAttribute("data-confirm"))) ev.preventDefault(); });
   });
+  var vf = document.getElementById("verify-file");
+  if (vf) {
+    vf.addEventListener("change", function () {
+      var out = document.getElementById("verify-file-result"), f = vf.files[0];
+      if (!f) return;
+      if (!window.crypto || !crypto.subtle) { out.textContent = "This browser cannot compute the fingerprint here (it needs https); use the command below."; return; }
+      f.arrayBuffer().then(function (b) { return crypto.subtle.digest("SHA-256", b); }).then(function (h) {
+        var hex = Array.prototype.map.call(new Uint8Array(h), function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+        var ok = hex === vf.getAttribute("data-sha256");
+        out.className = ok ? "ok" : "ferr";
+        out.textContent = ok ? "Match: this file is the statement kobo issued." : "No match: this file is not the statement kobo issued (fingerprint " + hex + ").";
+      });
+    });
+  }
   if (document.querySelector("[data-refresh]")) setTimeout(function () { location.reload(); }, 1500);
 
   var link = document.getElementById("link-test");
