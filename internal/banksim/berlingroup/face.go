@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
@@ -55,7 +56,11 @@ type Config struct {
 	DecoupledDelay time.Duration
 	// MaxPage caps the transactions of one page (default 1,000).
 	MaxPage int
-	Logger  *slog.Logger
+	// RequireClientCert makes the API and the token endpoint refuse a TPP
+	// without a verified client certificate (serve with TLSConfig); the
+	// PSU's login pages never need one, as at a real bank.
+	RequireClientCert bool
+	Logger            *slog.Logger
 }
 
 // Face is the Berlin Group face of a simulated bank.
@@ -68,6 +73,7 @@ type Face struct {
 	maxPage    int
 	log        *slog.Logger
 	state      banksim.State
+	mtls       bool
 }
 
 // New returns a face.
@@ -85,7 +91,7 @@ func New(c Config) (*Face, error) {
 	}
 	f := &Face{sim: c.Sim, inst: in, tenant: c.Tenant, approaches: c.Approaches,
 		delay: cmp.Or(c.DecoupledDelay, 2*time.Second), maxPage: cmp.Or(c.MaxPage, 1000),
-		log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), state: c.Sim.SharedState()}
+		log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), state: c.Sim.SharedState(), mtls: c.RequireClientCert}
 	if len(f.approaches) == 0 {
 		f.approaches = []string{Redirect, OAuth, Decoupled, Embedded}
 	}
@@ -120,17 +126,32 @@ func (f *Face) Handler() http.Handler {
 	m.HandleFunc("POST /oauth/token", f.handleOAuthToken)
 	m.HandleFunc("POST /admin/consents/{id}/revoke", f.handleAdminRevoke)
 	m.HandleFunc("POST /admin/consents/{id}/expire", f.handleAdminExpire)
-	return withRequestID(m)
+	return withRequestID(f.withClientCert(m))
+}
+
+// withClientCert refuses TPP calls without a verified client certificate
+// when the face requires one: everything but the PSU's pages.
+func (f *Face) withClientCert(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		psuPage := strings.HasPrefix(r.URL.Path, "/sca/") || r.URL.Path == "/oauth/authorize"
+		if f.mtls && !psuPage && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+			tppError(w, http.StatusUnauthorized, "CERTIFICATE_MISSING", "a client certificate (QWAC) is required")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // TLSConfig is a server TLS configuration for the face. With clientCAs
-// set, the face is an mTLS endpoint: it refuses any TPP without a client
-// certificate those CAs signed, as ASPSPs do with eIDAS QWACs.
+// set, a client certificate is verified against them when given (a
+// certificate from elsewhere fails the handshake); Config.RequireClientCert
+// then refuses TPP calls that came without one, as ASPSPs do with eIDAS
+// QWACs, while the PSU's browser reaches the login pages.
 func TLSConfig(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
 	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if clientCAs != nil {
 		c.ClientCAs = clientCAs
-		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return c
 }

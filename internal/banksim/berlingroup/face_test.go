@@ -86,6 +86,7 @@ func start(t *testing.T, c berlingroup.Config) *env {
 	if c.Sim == nil {
 		c.Sim = banksim.New(banksim.Config{Seed: 7})
 	}
+	c.RequireClientCert = true
 	f, err := berlingroup.New(c)
 	if err != nil {
 		t.Fatal(err)
@@ -603,10 +604,32 @@ func mustUser(t *testing.T, e *env, name string) *banksim.Scenario {
 func TestMTLSRefusesATPPWithoutACertificate(t *testing.T) {
 	e := start(t, berlingroup.Config{})
 	e.embedded("user_good", 4) // with the certificate
-	bare := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.pool}}}
-	resp, err := bare.Get(e.base + "/v1/accounts")
-	if err == nil {
+	bare := &http.Client{Transport: e.val.Transport(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.pool}})}
+	for _, p := range []string{"/v1/accounts", "/v1/consents/x/status"} {
+		resp, err := bare.Get(e.base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var te tppErr
+		json.NewDecoder(resp.Body).Decode(&te)
 		resp.Body.Close()
-		t.Fatalf("a TPP without a client certificate got %d", resp.StatusCode)
+		if resp.StatusCode != 401 || len(te.TppMessages) != 1 || te.TppMessages[0].Code != "CERTIFICATE_MISSING" {
+			t.Fatalf("a TPP without a client certificate got %d %+v", resp.StatusCode, te)
+		}
 	}
+	// a certificate no trusted CA signed fails the handshake
+	other := newPKI(t)
+	forged := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.pool, Certificates: []tls.Certificate{other.client}}}}
+	if resp, err := forged.Get(e.base + "/v1/accounts"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a TPP with an untrusted certificate got %d", resp.StatusCode)
+	}
+	// the PSU's browser needs none for the login page
+	var c consentResp
+	e.do("POST", "/v1/consents", map[string]string{"TPP-Redirect-URI": "https://tpp.example/cb"}, consentBody(e, 4), 201, &c)
+	resp, err := bare.Get(c.Links["scaRedirect"].Href)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login page without a certificate: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }
