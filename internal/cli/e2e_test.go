@@ -63,6 +63,7 @@ type e2eOpts struct {
 	providerGuard bool
 	mono          *config.Mono // the Mono upstream provider (KOBO_MONO_*)
 	workers       int          // background workers (default 4)
+	banksFile     string       // KOBO_BANKS_FILE: banks reached through an open-banking standard
 }
 
 func startE2E(t testing.TB, o e2eOpts) *e2e {
@@ -80,6 +81,7 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 	if o.mono != nil {
 		cfg.Mono = *o.mono
 	}
+	cfg.BanksFile = o.banksFile
 	if o.tokenTTL > 0 {
 		cfg.TokenTTL = o.tokenTTL
 	}

@@ -104,6 +104,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	sfin := simplefin.New(simplefin.Config{Logger: log.With("component", "simplefin"), Clock: clock, AllowPrivate: cfg.ProviderAllowPrivate})
 	providers[simplefin.Name] = sfin
 	catalog = append(catalog, simplefin.Catalog()...)
+	banks, err := standardBanks(cfg.BanksFile, []string{berlinGroupStandard})
+	if err == nil {
+		catalog, err = wireBerlinGroup(banks[berlinGroupStandard], clock, log, providers, catalog)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.svc = app.New(app.Config{
 		Store: sealed, Clock: clock, Logger: log.With("component", "app"), TokenTTL: cfg.TokenTTL,
 		Sealer: vlt, FingerprintKey: fpKey, Categorize: enrich.Categorize,
