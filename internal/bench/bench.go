@@ -81,6 +81,7 @@ func benchSuites() []benchSuite {
 		{"statements", "a 100,000-row CSV statement parsed and checked (vs encoding/csv), the PDF figures, upload to AVAILABLE p99 and peak RSS of a 20 MB upload through the API", false, benchStatements},
 		{"widget", "Connect widget in headless Chromium: first paint, bytes shipped, foreign requests", true, benchWidget},
 		{"load", "steady mixed workload: throughput, latency, errors, RSS over time", true, benchLoad},
+		{"berlingroup", "Berlin Group connector against banksim's face over mTLS: first fetch of 3,000 transactions, responses failing spec validation", false, benchBerlinGroup},
 	}
 }
 

@@ -54,6 +54,9 @@ type Config struct {
 	// PollInterval is how often kobo asks about a decoupled approval
 	// (default 2 s); DecoupledTimeout how long the customer has (5 min).
 	PollInterval, DecoupledTimeout time.Duration
+	// WrapTransport, when set, wraps each bank's transport (a conformance
+	// check counting the bank's non-standard answers, in tests and bench).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Provider implements kobo.Provider, kobo.Consenter and kobo.Policied.
@@ -90,8 +93,11 @@ func New(c Config) (*Provider, error) {
 		}
 		p.banks[InstitutionID(b.ID)] = b
 		p.byBank[b.ID] = b
-		p.clients[b.ID] = &http.Client{Timeout: c.Timeout,
-			Transport: &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, Proxy: nil},
+		var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, Proxy: nil}
+		if c.WrapTransport != nil {
+			rt = c.WrapTransport(rt)
+		}
+		p.clients[b.ID] = &http.Client{Timeout: c.Timeout, Transport: rt,
 			// the bank's redirects are for the PSU's browser, never for us
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
