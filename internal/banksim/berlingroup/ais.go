@@ -181,9 +181,14 @@ func truncate(s string, n int) string {
 
 func (f *Face) handleAccounts(w http.ResponseWriter, r *http.Request, s session) {
 	var out []map[string]any
+	withBalance := r.URL.Query().Get("withBalance") == "true"
 	for _, a := range f.sim.StdAccounts(f.inst, s.user) {
 		if list, bal, txns := grants(s.c.Access, a); list {
-			out = append(out, f.accountJSON(s, a, bal, txns))
+			j := f.accountJSON(s, a, bal, txns)
+			if withBalance && bal {
+				j["balances"] = f.balances(a, s.now)
+			}
+			out = append(out, j)
 		}
 	}
 	if out == nil {
@@ -231,15 +236,18 @@ func (f *Face) handleBalances(w http.ResponseWriter, r *http.Request, s session)
 	if !ok {
 		return
 	}
-	now := s.now
+	writeJSON(w, 200, map[string]any{"account": map[string]string{"bban": a.Number, "currency": "NGN"}, "balances": f.balances(a, s.now)})
+}
+
+// balances are the booked balance (before the pending window) and the
+// available one (now).
+func (f *Face) balances(a banksim.StdAccount, now time.Time) []map[string]any {
 	booked := f.sim.StdBalance(a, now.Add(-pendingWindow))
 	avail := f.sim.StdBalance(a, now)
-	writeJSON(w, 200, map[string]any{
-		"account": map[string]string{"bban": a.Number, "currency": "NGN"},
-		"balances": []map[string]any{
-			{"balanceAmount": money(booked), "balanceType": "closingBooked", "referenceDate": now.Add(-pendingWindow).In(lagos).Format(time.DateOnly)},
-			{"balanceAmount": money(avail), "balanceType": "interimAvailable", "lastChangeDateTime": now.UTC().Format(time.RFC3339)},
-		}})
+	return []map[string]any{
+		{"balanceAmount": money(booked), "balanceType": "closingBooked", "referenceDate": now.Add(-pendingWindow).In(lagos).Format(time.DateOnly)},
+		{"balanceAmount": money(avail), "balanceType": "interimAvailable", "lastChangeDateTime": now.UTC().Format(time.RFC3339)},
+	}
 }
 
 // PageCursor is where a page starts: the first transaction dated at or

@@ -300,6 +300,15 @@ func TestEmbeddedReadsAccountsBalancesTransactions(t *testing.T) {
 		t.Fatalf("accounts: %+v", accts)
 	}
 	a := accts.Accounts[0]
+	var withBal struct {
+		Accounts []struct {
+			Balances []map[string]any `json:"balances"`
+		} `json:"accounts"`
+	}
+	e.do("GET", "/v1/accounts?withBalance=true", present(id), "", 200, &withBal)
+	if len(withBal.Accounts) != 3 || len(withBal.Accounts[0].Balances) != 2 {
+		t.Fatalf("accounts withBalance: %+v", withBal)
+	}
 	var bal struct {
 		Balances []struct {
 			BalanceType   string `json:"balanceType"`

@@ -38,15 +38,16 @@ type AccountRef struct {
 
 // Account is an account as GET /v1/accounts lists it.
 type Account struct {
-	ResourceID      string `json:"resourceId"`
-	IBAN            string `json:"iban"`
-	BBAN            string `json:"bban"`
-	Currency        string `json:"currency"`
-	Name            string `json:"name"`
-	OwnerName       string `json:"ownerName"`
-	Product         string `json:"product"`
-	CashAccountType string `json:"cashAccountType"`
-	Status          string `json:"status"`
+	ResourceID      string    `json:"resourceId"`
+	IBAN            string    `json:"iban"`
+	BBAN            string    `json:"bban"`
+	Currency        string    `json:"currency"`
+	Name            string    `json:"name"`
+	OwnerName       string    `json:"ownerName"`
+	Product         string    `json:"product"`
+	CashAccountType string    `json:"cashAccountType"`
+	Status          string    `json:"status"`
+	Balances        []Balance `json:"balances"` // with ?withBalance=true, where the bank supports it
 }
 
 // AccountList is the body of GET /v1/accounts.
@@ -117,8 +118,10 @@ func (p *Provider) Accounts(ctx context.Context, s kobo.BankSession) ([]kobo.Ban
 	if err != nil {
 		return nil, err
 	}
+	// withBalance saves a balances call per account, and so the
+	// consent's frequencyPerDay for the syncs to come
 	var l AccountList
-	if _, err := p.call(ctx, b, &g, "GET", "/v1/accounts", nil, nil, &l); err != nil {
+	if _, err := p.call(ctx, b, &g, "GET", "/v1/accounts?withBalance=true", nil, nil, &l); err != nil {
 		return nil, err
 	}
 	out := make([]kobo.BankAccount, 0, len(l.Accounts))
@@ -140,7 +143,12 @@ func (p *Provider) Accounts(ctx context.Context, s kobo.BankSession) ([]kobo.Ban
 		if a.BBAN != "" && a.Currency == "NGN" {
 			ba.Identifiers = append(ba.Identifiers, kobo.AccountIdentifier{Scheme: kobo.SchemeNUBAN, Value: kobo.AccountNumber(a.BBAN)})
 		}
-		bal, err := p.Balance(ctx, s, a.ResourceID)
+		var bal kobo.BankBalance
+		if len(a.Balances) > 0 {
+			bal, err = MapBalances(a.ResourceID, Balances{Balances: a.Balances}, p.c.Clock.Now())
+		} else {
+			bal, err = p.Balance(ctx, s, a.ResourceID)
+		}
 		if err != nil && kobo.BankErrorKindOf(err) != kobo.BankNotFound {
 			return nil, err
 		}

@@ -278,9 +278,9 @@ func TestBankFaultsAreClassified(t *testing.T) {
 	if kobo.BankErrorKindOf(err) != kobo.BankUnavailable {
 		t.Fatalf("5xx: %v", err)
 	}
-	// frequencyPerDay 4: the accounts list was read once above; three more
-	// unattended reads, then the bank says ACCESS_EXCEEDED
-	for i := 0; i < 3; i++ {
+	// frequencyPerDay 4: the accounts list brought the balances along, so
+	// four unattended balance reads, then the bank says ACCESS_EXCEEDED
+	for i := 0; i < 4; i++ {
 		if _, err := f.prov.Balance(t.Context(), *step.Session, accts[0].Ref); err != nil {
 			t.Fatal(i, err)
 		}
