@@ -94,6 +94,7 @@ type StdAccount struct {
 	Balance  int64 // minor units, at the tenant's now
 	Empty    bool
 	TxnsFail bool // the bank's statement service cannot serve it
+	ref      acctRef
 }
 
 func (s *Sim) stdUser(ctx context.Context, tenant, username string) (*Scenario, error) {
@@ -125,7 +126,7 @@ func (s *Sim) StdAccounts(ctx context.Context, tenant, instID, username string) 
 	var out []StdAccount
 	for _, a := range s.accounts(in, u) {
 		out = append(out, StdAccount{ID: a.id, Number: a.number, Name: a.name, Type: a.typ, Business: a.ref.sp.Business || in.Type == kobo.BusinessBanking,
-			Currency: "NGN", Opened: s.gen.opened(a.ref).UTC(), Balance: s.balanceAt(a.ref, now), Empty: a.ref.sp.Empty, TxnsFail: u.TxnsFail})
+			Currency: "NGN", Opened: s.gen.opened(a.ref).UTC(), Balance: s.balanceAt(a.ref, now), Empty: a.ref.sp.Empty, TxnsFail: u.TxnsFail, ref: a.ref})
 	}
 	return out, nil
 }

@@ -82,6 +82,7 @@ func benchSuites() []benchSuite {
 		{"widget", "Connect widget in headless Chromium: first paint, bytes shipped, foreign requests", true, benchWidget},
 		{"load", "steady mixed workload: throughput, latency, errors, RSS over time", true, benchLoad},
 		{"obie", "UK Open Banking: first fetch of 3,000 transactions through banksim's OBIE face over mTLS, answers failing the official spec", false, benchOBIE},
+		{"berlingroup", "Berlin Group connector against banksim's face over mTLS: first fetch of 3,000 transactions, responses failing spec validation", false, benchBerlinGroup},
 	}
 }
 

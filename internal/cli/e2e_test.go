@@ -82,6 +82,7 @@ func startE2E(t testing.TB, o e2eOpts) *e2e {
 	if o.mono != nil {
 		cfg.Mono = *o.mono
 	}
+	cfg.BanksFile = o.banksFile
 	if o.tokenTTL > 0 {
 		cfg.TokenTTL = o.tokenTTL
 	}

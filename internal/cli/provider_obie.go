@@ -11,25 +11,27 @@ import (
 
 // standards are the banks file's keys (KOBO_BANKS_FILE): one per
 // open-banking standard kobo has a connector for.
-func standards() []string { return []string{"obie", "berlingroup"} }
+func standards() []string { return []string{obieStandard, berlinGroupStandard} }
+
+// obieStandard is the UK Open Banking connector's key in the banks file.
+const obieStandard = "obie"
 
 // wireOBIE adds the UK Open Banking connector when the banks file has
 // "obie" entries: the entries are checked (a bad one stops kobo starting,
 // naming the entry and field), their certificates and keys are loaded,
 // and each bank becomes an institution of the catalog.
-func wireOBIE(raw json.RawMessage, clock kobo.Clock, log *slog.Logger, providers map[string]kobo.Provider, catalog *[]kobo.Institution) error {
+func wireOBIE(raw json.RawMessage, clock kobo.Clock, log *slog.Logger, providers map[string]kobo.Provider, catalog []kobo.Institution) ([]kobo.Institution, error) {
 	if len(raw) == 0 {
-		return nil
+		return catalog, nil
 	}
 	banks, err := obie.ParseBanks(raw)
 	if err != nil {
-		return fmt.Errorf("banks file: %w", err)
+		return catalog, fmt.Errorf("banks file: %w", err)
 	}
 	p, err := obie.New(obie.Config{Banks: banks, Clock: clock, Logger: log.With("component", "obie")})
 	if err != nil {
-		return fmt.Errorf("banks file: %w", err)
+		return catalog, fmt.Errorf("banks file: %w", err)
 	}
 	providers[obie.Name] = p
-	*catalog = append(*catalog, obie.Catalog(banks)...)
-	return nil
+	return append(catalog, obie.Catalog(banks)...), nil
 }

@@ -106,7 +106,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	catalog = append(catalog, simplefin.Catalog()...)
 	std, err := standardBanks(cfg.BanksFile, standards())
 	if err == nil {
-		err = wireOBIE(std["obie"], clock, log, providers, &catalog)
+		catalog, err = wireOBIE(std[obieStandard], clock, log, providers, catalog)
+	}
+	if err == nil {
+		catalog, err = wireBerlinGroup(std[berlinGroupStandard], clock, log, providers, catalog)
 	}
 	if err != nil {
 		st.Close()

@@ -1,0 +1,526 @@
+// Package berlingroup is kobo's connector to banks that publish the Berlin
+// Group NextGenPSD2 XS2A Account Information Service (1.3.11, and 1.3.12
+// as a profile of the same code). Adding such a bank is an entry in the
+// operator's banks file (ParseBanks), never code.
+//
+// It owns the protocol: creating the consent (POST /v1/consents with the
+// bank entry's frequencyPerDay and validity), the SCA approaches mapped
+// onto kobo's consent kinds (REDIRECT and OAuth with PKCE → a redirect
+// consent; DECOUPLED → a decoupled consent kobo polls; EMBEDDED → kobo's
+// credential form and a 102 OTP challenge), reading accounts, balances and
+// transactions (bookingStatus=both, following _links.next), and
+// classifying the standard's tppMessages into kobo.BankError kinds. Each
+// bank is reached with its own mTLS client certificate.
+//
+// kobo's BankTransaction has no field yet for the standard's counterparty
+// accounts, endToEndId, mandate and creditor ids, bank transaction codes
+// or merchant category code; Transaction decodes them all so a meta field
+// can carry them once kobo has one.
+package berlingroup
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// Name is the provider's key in kobo's provider map.
+const Name = "berlingroup"
+
+// Config configures a Provider.
+type Config struct {
+	Banks  []Bank
+	Logger *slog.Logger
+	Clock  kobo.Clock
+	// Timeout bounds one request (default 30 s).
+	Timeout time.Duration
+	// TLS overrides a bank's TLS configuration by bank id (tests whose
+	// certificates are made in memory); otherwise the entry's files.
+	TLS map[string]*tls.Config
+	// PollInterval is how often kobo asks about a decoupled approval
+	// (default 2 s); DecoupledTimeout how long the customer has (5 min).
+	PollInterval, DecoupledTimeout time.Duration
+	// WrapTransport, when set, wraps each bank's transport (a conformance
+	// check counting the bank's non-standard answers, in tests and bench).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+}
+
+// Provider implements kobo.Provider, kobo.Consenter and kobo.Policied.
+type Provider struct {
+	c       Config
+	banks   map[string]Bank // by institution id
+	byBank  map[string]Bank // by bank id
+	clients map[string]*http.Client
+}
+
+var (
+	_ kobo.Provider  = (*Provider)(nil)
+	_ kobo.Consenter = (*Provider)(nil)
+	_ kobo.Policied  = (*Provider)(nil)
+)
+
+// New returns a Provider for the banks, loading their certificates.
+func New(c Config) (*Provider, error) {
+	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
+	if c.Clock == nil {
+		c.Clock = kobo.SystemClock{}
+	}
+	c.Timeout = cmp.Or(c.Timeout, 30*time.Second)
+	c.PollInterval = cmp.Or(c.PollInterval, 2*time.Second)
+	c.DecoupledTimeout = cmp.Or(c.DecoupledTimeout, 5*time.Minute)
+	p := &Provider{c: c, banks: map[string]Bank{}, byBank: map[string]Bank{}, clients: map[string]*http.Client{}}
+	for _, b := range c.Banks {
+		tc := c.TLS[b.ID]
+		if tc == nil {
+			var err error
+			if tc, err = b.tlsConfig(); err != nil {
+				return nil, err
+			}
+		}
+		p.banks[InstitutionID(b.ID)] = b
+		p.byBank[b.ID] = b
+		var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, Proxy: nil}
+		if c.WrapTransport != nil {
+			rt = c.WrapTransport(rt)
+		}
+		p.clients[b.ID] = &http.Client{Timeout: c.Timeout, Transport: rt,
+			// the bank's redirects are for the PSU's browser, never for us
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return p, nil
+}
+
+// Policy implements kobo.Policied: real banks; at most the consent's
+// frequencyPerDay background syncs a day, so the bank never answers
+// ACCESS_EXCEEDED to a sync kobo planned.
+func (p *Provider) Policy() kobo.ProviderPolicy {
+	freq := 24
+	for _, b := range p.banks {
+		freq = min(freq, b.FrequencyPerDay)
+	}
+	return kobo.ProviderPolicy{Real: true, MinSyncInterval: 24 * time.Hour / time.Duration(max(freq, 1)), MinManualSyncInterval: 2 * time.Minute,
+		OverlapWindow: 3 * 24 * time.Hour}
+}
+
+// grant is what kobo keeps of a consent, sealed, in the session's Token
+// and Persist.
+type grant struct {
+	Bank       string    `json:"b"`
+	Consent    string    `json:"c"`
+	Approach   string    `json:"a"`
+	Access     string    `json:"t,omitempty"` // OAuth access token
+	Refresh    string    `json:"r,omitempty"` // OAuth refresh token
+	ValidUntil string    `json:"v,omitempty"`
+	PSU        string    `json:"p,omitempty"`
+	Auth       string    `json:"h,omitempty"` // embedded/decoupled authorisation
+	Callback   string    `json:"u,omitempty"` // OAuth redirect_uri
+	AccessExp  time.Time `json:"e,omitzero"`
+}
+
+func (g grant) secret() kobo.Secret { b, _ := json.Marshal(g); return kobo.Secret(b) }
+
+func parseGrant(s kobo.Secret) (grant, error) {
+	var g grant
+	if err := json.Unmarshal([]byte(s.Reveal()), &g); err != nil || g.Bank == "" || g.Consent == "" {
+		return g, errors.New("not a Berlin Group grant")
+	}
+	return g, nil
+}
+
+func (p *Provider) session(g grant) *kobo.BankSession {
+	s := &kobo.BankSession{Token: g.secret(), Persist: g.secret(), ExpiresAt: p.c.Clock.Now().Add(time.Hour)}
+	if t, err := time.Parse(time.DateOnly, g.ValidUntil); err == nil {
+		end := t.Add(24 * time.Hour)
+		s.ConsentExpiresAt = &end
+	}
+	return s
+}
+
+// call sends one XS2A request and decodes a JSON answer into out,
+// classifying failures.
+func (p *Provider) call(ctx context.Context, b Bank, g *grant, method, path string, hdr map[string]string, body any, out any) (http.Header, error) {
+	var rd io.Reader
+	if body != nil {
+		bs, _ := json.Marshal(body)
+		rd = bytes.NewReader(bs)
+	}
+	u := path
+	if !strings.HasPrefix(path, "https://") {
+		u = b.BaseURL + path
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank gave an unusable link", Err: err}
+	}
+	req.Header.Set("X-Request-ID", newUUID())
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if g != nil {
+		req.Header.Set("Consent-ID", g.Consent)
+		if g.Access != "" {
+			req.Header.Set("Authorization", "Bearer "+g.Access)
+		}
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := p.clients[b.ID].Do(req)
+	if err != nil {
+		return nil, &kobo.BankError{Kind: kobo.BankUnavailable, Message: "the bank did not answer", Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, &kobo.BankError{Kind: kobo.BankUnavailable, Message: "the bank's answer was cut off", Err: err}
+	}
+	if resp.StatusCode >= 300 {
+		return resp.Header, classify(resp.StatusCode, resp.Header, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return resp.Header, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank's answer is not the standard's JSON", Err: err}
+		}
+	}
+	return resp.Header, nil
+}
+
+// TPPMessages is the standard's error body.
+type TPPMessages struct {
+	TppMessages []struct {
+		Category string `json:"category"`
+		Code     string `json:"code"`
+		Text     string `json:"text"`
+	} `json:"tppMessages"`
+}
+
+// ParseTPPMessages decodes an error body; bodies that are not the
+// standard's give no messages.
+func ParseTPPMessages(b []byte) TPPMessages {
+	var m TPPMessages
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// classify maps an XS2A failure onto kobo's bank error kinds.
+func classify(status int, h http.Header, body []byte) error {
+	m := ParseTPPMessages(body)
+	code, text := "", ""
+	if len(m.TppMessages) > 0 {
+		code, text = m.TppMessages[0].Code, m.TppMessages[0].Text
+	}
+	err := fmt.Errorf("berlingroup: HTTP %d %s: %.200s", status, code, text)
+	be := &kobo.BankError{Err: err, Message: text}
+	switch {
+	case status == http.StatusTooManyRequests:
+		be.Kind = kobo.BankRateLimited
+		if s, e := strconv.Atoi(h.Get("Retry-After")); e == nil {
+			be.RetryAfter = time.Duration(s) * time.Second
+		}
+		if code == "ACCESS_EXCEEDED" && be.RetryAfter == 0 {
+			// the consent's frequencyPerDay is used up until tomorrow
+			be.RetryAfter = 6 * time.Hour
+		}
+	case status >= 500:
+		be.Kind, be.Message = kobo.BankUnavailable, "the bank is temporarily unavailable"
+	case code == "CONSENT_EXPIRED" || code == "CONSENT_INVALID" || code == "CONSENT_UNKNOWN":
+		be.Kind = kobo.BankMFARequired
+	case code == "TOKEN_EXPIRED":
+		be.Kind = kobo.BankTokenExpired
+	case code == "TOKEN_INVALID":
+		be.Kind = kobo.BankMFARequired
+	case code == "PSU_CREDENTIALS_INVALID":
+		be.Kind = kobo.BankBadCredentials
+	case status == http.StatusNotFound || code == "RESOURCE_UNKNOWN":
+		be.Kind = kobo.BankNotFound
+	case status == http.StatusUnauthorized:
+		be.Kind = kobo.BankMFARequired
+	default:
+		be.Kind = kobo.BankInvalidData
+	}
+	if be.Message == "" {
+		be.Message = "the bank refused the request"
+	}
+	return be
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := fmt.Sprintf("%x", b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func (p *Provider) bank(in kobo.Institution) (Bank, error) {
+	b, ok := p.banks[in.ID]
+	if !ok {
+		return b, &kobo.BankError{Kind: kobo.BankNotFound, Message: "this bank is not configured", Err: fmt.Errorf("berlingroup: no bank for institution %s", in.ID)}
+	}
+	return b, nil
+}
+
+func (p *Provider) bankOf(g grant) (Bank, error) {
+	b, ok := p.byBank[g.Bank]
+	if !ok {
+		return b, &kobo.BankError{Kind: kobo.BankMFARequired, Message: "this bank is no longer configured", Err: fmt.Errorf("berlingroup: no bank %q", g.Bank)}
+	}
+	return b, nil
+}
+
+func approachOf(b Bank, in kobo.Institution, authMethod string) string {
+	for i, m := range in.AuthMethods {
+		if m.Type == authMethod && i < len(b.Approaches) {
+			return b.Approaches[i]
+		}
+	}
+	return b.Approaches[0]
+}
+
+type href struct {
+	Href string `json:"href"`
+}
+
+type consentResp struct {
+	ConsentID     string          `json:"consentId"`
+	ConsentStatus string          `json:"consentStatus"`
+	ScaStatus     string          `json:"scaStatus"`
+	PSUMessage    string          `json:"psuMessage"`
+	Links         map[string]href `json:"_links"`
+	ScaMethods    []struct {
+		Type string `json:"authenticationType"`
+		ID   string `json:"authenticationMethodId"`
+	} `json:"scaMethods"`
+	AuthorisationID string `json:"authorisationId"`
+	ChallengeData   struct {
+		AdditionalInformation string `json:"additionalInformation"`
+	} `json:"challengeData"`
+}
+
+func (p *Provider) consentBody(b Bank) (map[string]any, string) {
+	until := p.c.Clock.Now().AddDate(0, 0, b.ConsentDays).Format(time.DateOnly)
+	return map[string]any{"access": map[string]string{"allPsd2": "allAccountsWithOwnerName"}, "recurringIndicator": true,
+		"validUntil": until, "frequencyPerDay": b.FrequencyPerDay, "combinedServiceIndicator": false}, until
+}
+
+// Login implements kobo.Provider.
+func (p *Provider) Login(ctx context.Context, req kobo.LoginRequest) (kobo.LoginStep, error) {
+	b, err := p.bank(req.Institution)
+	if err != nil {
+		return kobo.LoginStep{}, err
+	}
+	if req.Persist != "" && !req.Interactive {
+		return p.relogin(ctx, req.Persist)
+	}
+	approach := approachOf(b, req.Institution, req.AuthMethod)
+	body, until := p.consentBody(b)
+	psu := req.Fields[FieldPSUID].Reveal()
+	hdr := map[string]string{"PSU-IP-Address": "0.0.0.0"}
+	if psu != "" {
+		hdr["PSU-ID"] = psu
+	}
+	switch approach {
+	case ApproachRedirect, ApproachOAuth:
+		if req.Redirect == nil {
+			return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "a redirect consent needs kobo's callback", Err: errors.New("berlingroup: no RedirectParams")}
+		}
+		cb := req.Redirect.CallbackURL + "?state=" + url.QueryEscape(req.Redirect.State)
+		hdr["TPP-Redirect-Preferred"], hdr["TPP-Redirect-URI"], hdr["TPP-Nok-Redirect-URI"] = "true", cb, cb+"&error=access_denied"
+	case ApproachDecoupled:
+		hdr["TPP-Redirect-Preferred"], hdr["TPP-Decoupled-Preferred"] = "false", "true"
+	case ApproachEmbedded:
+		hdr["TPP-Redirect-Preferred"] = "false"
+	}
+	var c consentResp
+	if _, err := p.call(ctx, b, nil, "POST", "/v1/consents", hdr, body, &c); err != nil {
+		return kobo.LoginStep{}, err
+	}
+	g := grant{Bank: b.ID, Consent: c.ConsentID, Approach: approach, ValidUntil: until, PSU: psu}
+	switch approach {
+	case ApproachRedirect:
+		link := c.Links["scaRedirect"].Href
+		if link == "" {
+			return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank gave no SCA redirect", Err: errors.New("berlingroup: no scaRedirect link")}
+		}
+		return kobo.LoginStep{Redirect: &kobo.Redirect{URL: link, Ref: g.secret()}}, nil
+	case ApproachOAuth:
+		var meta struct {
+			Authorize string `json:"authorization_endpoint"`
+		}
+		if _, err := p.call(ctx, b, nil, "GET", c.Links["scaOAuth"].Href, nil, nil, &meta); err != nil {
+			return kobo.LoginStep{}, err
+		}
+		g.Callback = req.Redirect.CallbackURL
+		q := url.Values{"response_type": {"code"}, "client_id": {b.TPPID}, "redirect_uri": {req.Redirect.CallbackURL}, "scope": {"AIS:" + c.ConsentID},
+			"state": {req.Redirect.State}, "code_challenge": {req.Redirect.CodeChallenge}, "code_challenge_method": {"S256"}}
+		return kobo.LoginStep{Redirect: &kobo.Redirect{URL: meta.Authorize + "?" + q.Encode(), Ref: g.secret()}}, nil
+	case ApproachDecoupled:
+		g.Auth = strings.TrimPrefix(c.Links["scaStatus"].Href, "/v1/consents/"+c.ConsentID+"/authorisations/")
+		return kobo.LoginStep{Decoupled: &kobo.Decoupled{Ref: g.secret(), Message: cmp.Or(c.PSUMessage, "Approve the request in your "+b.Name+" app"),
+			Interval: p.c.PollInterval, ExpiresAt: p.c.Clock.Now().Add(p.c.DecoupledTimeout)}}, nil
+	}
+	// embedded: the password now, then the OTP as a challenge
+	var start consentResp
+	if _, err := p.call(ctx, b, nil, "POST", "/v1/consents/"+c.ConsentID+"/authorisations", hdr,
+		map[string]any{"psuData": map[string]string{"password": req.Fields[FieldPassword].Reveal()}}, &start); err != nil {
+		return kobo.LoginStep{}, err
+	}
+	g.Auth = start.AuthorisationID
+	path := "/v1/consents/" + c.ConsentID + "/authorisations/" + g.Auth
+	if len(start.ScaMethods) > 0 && start.ScaStatus == "psuAuthenticated" {
+		m := start.ScaMethods[0].ID
+		if _, err := p.call(ctx, b, nil, "PUT", path, hdr, map[string]string{"authenticationMethodId": m}, &start); err != nil {
+			return kobo.LoginStep{}, err
+		}
+	}
+	hint := cmp.Or(start.ChallengeData.AdditionalInformation, "Enter the code "+b.Name+" sent you")
+	return kobo.LoginStep{Challenge: &kobo.Challenge{Ref: g.secret().Reveal(), Kind: "otp", Tenant: req.Tenant,
+		UI: kobo.UIForm{Title: hint, Form: []kobo.FormField{{Type: "elements.input", Name: "otp", Hint: hint, ContentType: "number", MaxLength: 12}}}}}, nil
+}
+
+// relogin is a background sync: the consent must still be valid (an OAuth
+// access token is refreshed).
+func (p *Provider) relogin(ctx context.Context, persist kobo.Secret) (kobo.LoginStep, error) {
+	g, err := parseGrant(persist)
+	if err != nil {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankMFARequired, Message: "the stored consent is unusable", Err: err}
+	}
+	b, err := p.bankOf(g)
+	if err != nil {
+		return kobo.LoginStep{}, err
+	}
+	if g.Approach == ApproachOAuth {
+		if err := p.token(ctx, b, &g, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {g.Refresh}}); err != nil {
+			return kobo.LoginStep{}, err
+		}
+	}
+	var st struct {
+		ConsentStatus string `json:"consentStatus"`
+	}
+	if _, err := p.call(ctx, b, nil, "GET", "/v1/consents/"+g.Consent+"/status", nil, nil, &st); err != nil {
+		return kobo.LoginStep{}, err
+	}
+	if st.ConsentStatus != "valid" {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankMFARequired, Message: "the consent at the bank is " + st.ConsentStatus,
+			Err: fmt.Errorf("berlingroup: consent %s", st.ConsentStatus)}
+	}
+	return kobo.LoginStep{Session: p.session(g)}, nil
+}
+
+// Answer implements kobo.Provider: the embedded approach's OTP.
+func (p *Provider) Answer(ctx context.Context, ch kobo.Challenge, fields map[string]kobo.Secret) (kobo.LoginStep, error) {
+	g, err := parseGrant(kobo.Secret(ch.Ref))
+	if err != nil {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankNotFound, Message: "unknown challenge", Err: err}
+	}
+	b, err := p.bankOf(g)
+	if err != nil {
+		return kobo.LoginStep{}, err
+	}
+	var fin consentResp
+	path := "/v1/consents/" + g.Consent + "/authorisations/" + g.Auth
+	if _, err := p.call(ctx, b, nil, "PUT", path, map[string]string{"PSU-ID": g.PSU}, map[string]string{"scaAuthenticationData": fields["otp"].Reveal()}, &fin); err != nil {
+		return kobo.LoginStep{}, err
+	}
+	if fin.ScaStatus != "finalised" {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "the bank did not accept the code", Err: fmt.Errorf("berlingroup: scaStatus %s", fin.ScaStatus)}
+	}
+	g.Auth, g.PSU = "", ""
+	return kobo.LoginStep{Session: p.session(g)}, nil
+}
+
+// Callback implements kobo.Consenter: the end of a redirect (the consent
+// is now valid) or OAuth (the code is exchanged with the PKCE verifier).
+func (p *Provider) Callback(ctx context.Context, req kobo.CallbackRequest) (kobo.LoginStep, error) {
+	g, err := parseGrant(req.Ref)
+	if err != nil {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankNotFound, Message: "unknown consent", Err: err}
+	}
+	b, err := p.bankOf(g)
+	if err != nil {
+		return kobo.LoginStep{}, err
+	}
+	if e := req.Params["error"]; e != "" {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "the consent was not given at the bank", Err: fmt.Errorf("berlingroup: %s", e)}
+	}
+	if g.Approach == ApproachOAuth {
+		v := url.Values{"grant_type": {"authorization_code"}, "code": {req.Params["code"]}, "code_verifier": {req.CodeVerifier.Reveal()},
+			"redirect_uri": {g.Callback}, "client_id": {b.TPPID}}
+		if err := p.token(ctx, b, &g, v); err != nil {
+			return kobo.LoginStep{}, err
+		}
+	}
+	return p.relogin(ctx, g.secret())
+}
+
+// token runs an OAuth token request at the bank's authorization server.
+func (p *Provider) token(ctx context.Context, b Bank, g *grant, v url.Values) error {
+	u, err := url.Parse(b.BaseURL)
+	if err != nil {
+		return err
+	}
+	tokenURL := u.Scheme + "://" + u.Host + "/oauth/token"
+	req, _ := http.NewRequestWithContext(ctx, "POST", tokenURL, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.clients[b.ID].Do(req)
+	if err != nil {
+		return &kobo.BankError{Kind: kobo.BankUnavailable, Message: "the bank's authorization server did not answer", Err: err}
+	}
+	defer resp.Body.Close()
+	var t struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+		Expires int    `json:"expires_in"`
+		Error   string `json:"error"`
+	}
+	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&t)
+	switch {
+	case resp.StatusCode >= 500:
+		return &kobo.BankError{Kind: kobo.BankUnavailable, Message: "the bank's authorization server is unavailable", Err: fmt.Errorf("berlingroup: token HTTP %d", resp.StatusCode)}
+	case resp.StatusCode != 200 || t.Access == "":
+		return &kobo.BankError{Kind: kobo.BankMFARequired, Message: "the bank refused the authorization", Err: fmt.Errorf("berlingroup: token HTTP %d %s", resp.StatusCode, t.Error)}
+	}
+	g.Access, g.Refresh = t.Access, cmp.Or(t.Refresh, g.Refresh)
+	g.AccessExp = p.c.Clock.Now().Add(time.Duration(t.Expires) * time.Second)
+	return nil
+}
+
+// Poll implements kobo.Consenter: a decoupled approval.
+func (p *Provider) Poll(ctx context.Context, d kobo.Decoupled, _ kobo.ProviderCredentials) (kobo.LoginStep, error) {
+	g, err := parseGrant(d.Ref)
+	if err != nil {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankNotFound, Message: "unknown consent", Err: err}
+	}
+	b, err := p.bankOf(g)
+	if err != nil {
+		return kobo.LoginStep{}, err
+	}
+	var st consentResp
+	if _, err := p.call(ctx, b, nil, "GET", "/v1/consents/"+g.Consent+"/authorisations/"+g.Auth, nil, nil, &st); err != nil {
+		return kobo.LoginStep{}, err
+	}
+	switch st.ScaStatus {
+	case "finalised", "exempted":
+		g.Auth, g.PSU = "", ""
+		return kobo.LoginStep{Session: p.session(g)}, nil
+	case "failed":
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "the request was declined in the bank app", Err: errors.New("berlingroup: scaStatus failed")}
+	}
+	return kobo.LoginStep{Decoupled: &d}, nil
+}

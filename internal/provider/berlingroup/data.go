@@ -1,0 +1,331 @@
+package berlingroup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// sessionGrant reads the grant a session carries.
+func (p *Provider) sessionGrant(s kobo.BankSession) (Bank, grant, error) {
+	g, err := parseGrant(s.Token)
+	if err != nil {
+		return Bank{}, g, &kobo.BankError{Kind: kobo.BankTokenExpired, Message: "the session is unusable", Err: err}
+	}
+	b, err := p.bankOf(g)
+	return b, g, err
+}
+
+// Amount is the standard's amount.
+type Amount struct {
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
+}
+
+// AccountRef names an account in the standard.
+type AccountRef struct {
+	IBAN     string `json:"iban,omitempty"`
+	BBAN     string `json:"bban,omitempty"`
+	PAN      string `json:"pan,omitempty"`
+	MSISDN   string `json:"msisdn,omitempty"`
+	Currency string `json:"currency,omitempty"`
+}
+
+// Account is an account as GET /v1/accounts lists it.
+type Account struct {
+	ResourceID      string    `json:"resourceId"`
+	IBAN            string    `json:"iban"`
+	BBAN            string    `json:"bban"`
+	Currency        string    `json:"currency"`
+	Name            string    `json:"name"`
+	OwnerName       string    `json:"ownerName"`
+	Product         string    `json:"product"`
+	CashAccountType string    `json:"cashAccountType"`
+	Status          string    `json:"status"`
+	Balances        []Balance `json:"balances"` // with ?withBalance=true, where the bank supports it
+}
+
+// AccountList is the body of GET /v1/accounts.
+type AccountList struct {
+	Accounts []Account `json:"accounts"`
+}
+
+// Balance is one balance of an account.
+type Balance struct {
+	BalanceAmount      Amount `json:"balanceAmount"`
+	BalanceType        string `json:"balanceType"`
+	ReferenceDate      string `json:"referenceDate"`
+	LastChangeDateTime string `json:"lastChangeDateTime"`
+}
+
+// Balances is the body of GET /v1/accounts/{id}/balances.
+type Balances struct {
+	Balances []Balance `json:"balances"`
+}
+
+// Transaction is one transaction of an account report.
+type Transaction struct {
+	TransactionID                     string      `json:"transactionId"`
+	EntryReference                    string      `json:"entryReference"`
+	EndToEndID                        string      `json:"endToEndId"`
+	MandateID                         string      `json:"mandateId"`
+	CreditorID                        string      `json:"creditorId"`
+	BookingDate                       string      `json:"bookingDate"`
+	ValueDate                         string      `json:"valueDate"`
+	TransactionAmount                 Amount      `json:"transactionAmount"`
+	CreditorName                      string      `json:"creditorName"`
+	CreditorAccount                   *AccountRef `json:"creditorAccount"`
+	UltimateCreditor                  string      `json:"ultimateCreditor"`
+	DebtorName                        string      `json:"debtorName"`
+	DebtorAccount                     *AccountRef `json:"debtorAccount"`
+	UltimateDebtor                    string      `json:"ultimateDebtor"`
+	RemittanceInformationUnstructured string      `json:"remittanceInformationUnstructured"`
+	RemittanceInformationStructured   any         `json:"remittanceInformationStructured"`
+	AdditionalInformation             string      `json:"additionalInformation"`
+	PurposeCode                       string      `json:"purposeCode"`
+	BankTransactionCode               string      `json:"bankTransactionCode"`
+	ProprietaryBankTransactionCode    string      `json:"proprietaryBankTransactionCode"`
+	MerchantCategoryCode              string      `json:"merchantCategoryCode"`
+	BalanceAfterTransaction           *Balance    `json:"balanceAfterTransaction"`
+}
+
+// TransactionsReport is the body of GET /v1/accounts/{id}/transactions.
+type TransactionsReport struct {
+	Transactions struct {
+		Booked  []Transaction `json:"booked"`
+		Pending []Transaction `json:"pending"`
+		Links   struct {
+			Next *href `json:"next"`
+		} `json:"_links"`
+	} `json:"transactions"`
+}
+
+// ParseTransactionsReport decodes a transactions page.
+func ParseTransactionsReport(b []byte) (TransactionsReport, error) {
+	var r TransactionsReport
+	err := json.Unmarshal(b, &r)
+	return r, err
+}
+
+// Accounts implements kobo.Provider.
+func (p *Provider) Accounts(ctx context.Context, s kobo.BankSession) ([]kobo.BankAccount, error) {
+	b, g, err := p.sessionGrant(s)
+	if err != nil {
+		return nil, err
+	}
+	// withBalance saves a balances call per account, and so the
+	// consent's frequencyPerDay for the syncs to come
+	var l AccountList
+	if _, err := p.call(ctx, b, &g, "GET", "/v1/accounts?withBalance=true", nil, nil, &l); err != nil {
+		return nil, err
+	}
+	out := make([]kobo.BankAccount, 0, len(l.Accounts))
+	for _, a := range l.Accounts {
+		ba := kobo.BankAccount{Ref: a.ResourceID, Name: firstNonEmpty(a.OwnerName, a.Name), Type: firstNonEmpty(a.Product, a.CashAccountType),
+			Currency: a.Currency, Status: "active"}
+		if a.Status != "" && a.Status != "enabled" {
+			ba.Status = a.Status
+		}
+		switch {
+		case a.BBAN != "":
+			ba.Number = kobo.AccountNumber(a.BBAN)
+		case a.IBAN != "":
+			ba.Number = kobo.AccountNumber(a.IBAN)
+		}
+		if a.IBAN != "" {
+			ba.Identifiers = append(ba.Identifiers, kobo.AccountIdentifier{Scheme: kobo.SchemeIBAN, Value: kobo.AccountNumber(a.IBAN)})
+		}
+		if a.BBAN != "" && a.Currency == "NGN" {
+			ba.Identifiers = append(ba.Identifiers, kobo.AccountIdentifier{Scheme: kobo.SchemeNUBAN, Value: kobo.AccountNumber(a.BBAN)})
+		}
+		var bal kobo.BankBalance
+		if len(a.Balances) > 0 {
+			bal, err = MapBalances(a.ResourceID, Balances{Balances: a.Balances}, p.c.Clock.Now())
+		} else {
+			bal, err = p.Balance(ctx, s, a.ResourceID)
+		}
+		if err != nil && kobo.BankErrorKindOf(err) != kobo.BankNotFound {
+			return nil, err
+		}
+		ba.Balance = bal.Balance
+		out = append(out, ba)
+	}
+	return out, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Balance implements kobo.Provider: the ledger balance is the booked one
+// (closingBooked, else interimBooked), the available one interimAvailable
+// (else the ledger).
+func (p *Provider) Balance(ctx context.Context, s kobo.BankSession, ref string) (kobo.BankBalance, error) {
+	b, g, err := p.sessionGrant(s)
+	if err != nil {
+		return kobo.BankBalance{}, err
+	}
+	var bs Balances
+	if _, err := p.call(ctx, b, &g, "GET", "/v1/accounts/"+url.PathEscape(ref)+"/balances", nil, nil, &bs); err != nil {
+		return kobo.BankBalance{}, err
+	}
+	return MapBalances(ref, bs, p.c.Clock.Now())
+}
+
+// MapBalances picks kobo's ledger and available balances from the
+// standard's list.
+func MapBalances(ref string, bs Balances, now time.Time) (kobo.BankBalance, error) {
+	pick := func(types ...string) *Balance {
+		for _, t := range types {
+			for i := range bs.Balances {
+				if bs.Balances[i].BalanceType == t {
+					return &bs.Balances[i]
+				}
+			}
+		}
+		return nil
+	}
+	ledger := pick("closingBooked", "interimBooked", "openingBooked", "expected", "interimAvailable")
+	if ledger == nil {
+		return kobo.BankBalance{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank sent no balance", Err: errors.New("berlingroup: no balances")}
+	}
+	avail := pick("interimAvailable", "forwardAvailable")
+	if avail == nil {
+		avail = ledger
+	}
+	cur := ledger.BalanceAmount.Currency
+	l, err := kobo.ParseDecimalAmount(ledger.BalanceAmount.Amount, cur)
+	if err != nil {
+		return kobo.BankBalance{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank sent an unreadable balance", Err: err}
+	}
+	a, err := kobo.ParseDecimalAmount(avail.BalanceAmount.Amount, avail.BalanceAmount.Currency)
+	if err != nil {
+		return kobo.BankBalance{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank sent an unreadable balance", Err: err}
+	}
+	asOf := now
+	if t, err := time.Parse(time.RFC3339, avail.LastChangeDateTime); err == nil {
+		asOf = t.UTC()
+	}
+	return kobo.BankBalance{Ref: ref, Balance: l, Available: a, Currency: cur, AsOf: asOf}, nil
+}
+
+// Transactions implements kobo.Provider: booked and pending in one
+// listing, page by page along _links.next.
+func (p *Provider) Transactions(ctx context.Context, s kobo.BankSession, ref string, q kobo.TxnQuery, fn func([]kobo.BankTransaction) error) error {
+	b, g, err := p.sessionGrant(s)
+	if err != nil {
+		return err
+	}
+	from := q.From
+	if from.IsZero() {
+		from = p.c.Clock.Now().AddDate(-2, 0, 0)
+	}
+	v := url.Values{"bookingStatus": {"both"}, "dateFrom": {from.Format(time.DateOnly)}}
+	if !q.To.IsZero() {
+		v.Set("dateTo", q.To.Format(time.DateOnly))
+	}
+	next := "/v1/accounts/" + url.PathEscape(ref) + "/transactions?" + v.Encode()
+	for pages := 0; next != ""; pages++ {
+		if pages > 100_000 {
+			return &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank's pages do not end", Err: errors.New("berlingroup: too many pages")}
+		}
+		var r TransactionsReport
+		if _, err := p.call(ctx, b, &g, "GET", next, nil, nil, &r); err != nil {
+			return err
+		}
+		page := make([]kobo.BankTransaction, 0, len(r.Transactions.Booked)+len(r.Transactions.Pending))
+		for _, set := range []struct {
+			l       []Transaction
+			pending bool
+		}{{r.Transactions.Booked, false}, {r.Transactions.Pending, true}} {
+			for _, t := range set.l {
+				bt, err := MapTransaction(t, set.pending)
+				if err != nil {
+					return err
+				}
+				page = append(page, bt)
+			}
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		next = ""
+		if r.Transactions.Links.Next != nil {
+			next = r.Transactions.Links.Next.Href
+			if !strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "https://") {
+				return &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank gave an unusable next link", Err: errors.New("berlingroup: next link " + next)}
+			}
+			if strings.HasPrefix(next, "/") {
+				// an absolute path is against the bank's origin, which may
+				// carry a base path already in the link
+				u, _ := url.Parse(b.BaseURL)
+				if u != nil && u.Path != "" && !strings.HasPrefix(next, u.Path+"/") {
+					next = u.Scheme + "://" + u.Host + u.Path + next
+				} else if u != nil {
+					next = u.Scheme + "://" + u.Host + next
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// MapTransaction turns a standard transaction into kobo's. The narration
+// is the remittance information (else the counterparty's name); the
+// transaction id, or the entry reference, is the stable Ref.
+func MapTransaction(t Transaction, pending bool) (kobo.BankTransaction, error) {
+	amt, err := kobo.ParseDecimalAmount(t.TransactionAmount.Amount, t.TransactionAmount.Currency)
+	if err != nil || t.TransactionAmount.Currency == "" {
+		return kobo.BankTransaction{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank sent an unreadable amount", Err: errors.Join(errors.New("berlingroup: transactionAmount"), err)}
+	}
+	day := firstNonEmpty(t.BookingDate, t.ValueDate)
+	date, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return kobo.BankTransaction{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank sent a transaction without a date", Err: err}
+	}
+	bt := kobo.BankTransaction{Ref: firstNonEmpty(t.TransactionID, t.EntryReference), Date: date.UTC(), Amount: amt, Type: kobo.Credit,
+		Currency: t.TransactionAmount.Currency, Pending: pending, ProviderID: true,
+		Narration: firstNonEmpty(t.RemittanceInformationUnstructured, t.AdditionalInformation, t.CreditorName, t.DebtorName)}
+	if amt < 0 {
+		bt.Amount, bt.Type = -amt, kobo.Debit
+	}
+	if bt.Ref == "" {
+		// no id from the bank: kobo makes one from date, amount and text
+		bt.ProviderID = false
+	}
+	if b := t.BalanceAfterTransaction; b != nil && b.BalanceAmount.Currency == bt.Currency {
+		if v, err := kobo.ParseDecimalAmount(b.BalanceAmount.Amount, b.BalanceAmount.Currency); err == nil {
+			bt.Balance = &v
+		}
+	}
+	return bt, nil
+}
+
+// Identity implements kobo.Provider: the standard's AIS shares only the
+// account owner's name.
+func (p *Provider) Identity(ctx context.Context, s kobo.BankSession, ref string) (kobo.BankIdentity, error) {
+	b, g, err := p.sessionGrant(s)
+	if err != nil {
+		return kobo.BankIdentity{}, err
+	}
+	var l AccountList
+	if _, err := p.call(ctx, b, &g, "GET", "/v1/accounts", nil, nil, &l); err != nil {
+		return kobo.BankIdentity{}, err
+	}
+	for _, a := range l.Accounts {
+		if a.ResourceID == ref && a.OwnerName != "" {
+			return kobo.BankIdentity{FullName: a.OwnerName}, nil
+		}
+	}
+	return kobo.BankIdentity{}, &kobo.BankError{Kind: kobo.BankNotFound, Message: "the bank shares no identity for this account", Err: errors.New("berlingroup: no ownerName")}
+}

@@ -1,0 +1,299 @@
+package berlingroup_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kobo-oss/kobo/internal/banksim"
+	bgface "github.com/kobo-oss/kobo/internal/banksim/berlingroup"
+	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/provider/berlingroup"
+)
+
+type fixture struct {
+	sim     *banksim.Sim
+	prov    *berlingroup.Provider
+	inst    kobo.Institution
+	browser *http.Client
+	base    string
+}
+
+// newFixture serves banksim's Berlin Group face over mTLS on loopback and
+// points a provider at it through a bank entry.
+func newFixture(t *testing.T, approaches []string, faceApproaches []string) *fixture {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, _ := x509.CreateCertificate(rand.Reader, caT, caT, &caKey.PublicKey, caKey)
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(n int64, u x509.ExtKeyUsage, ips []net.IP) tls.Certificate {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tm := &x509.Certificate{SerialNumber: big.NewInt(n), Subject: pkix.Name{CommonName: "x"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{u}, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature}
+		der, err := x509.CreateCertificate(rand.Reader, tm, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	sim := banksim.New(banksim.Config{Seed: 11})
+	face, err := bgface.New(bgface.Config{Sim: sim, Approaches: faceApproaches, DecoupledDelay: 20 * time.Second, RequireClientCert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(face.Handler())
+	srv.TLS = bgface.TLSConfig(leaf(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)}), pool)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	entry := `[{"id":"simbank","name":"Sim Bank","country":"NG","base_url":"` + srv.URL + `","tpp_id":"kobo-tpp","sca_approaches":["` +
+		strings.Join(approaches, `","`) + `"],"frequency_per_day":4}]`
+	banks, err := berlingroup.ParseBanks([]byte(entry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err := berlingroup.New(berlingroup.Config{Banks: banks, Clock: simClock{sim},
+		TLS: map[string]*tls.Config{"simbank": {RootCAs: pool, Certificates: []tls.Certificate{leaf(3, x509.ExtKeyUsageClientAuth, nil)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &fixture{sim: sim, prov: prov, inst: berlingroup.Catalog(banks)[0], browser: browser, base: srv.URL}
+}
+
+// simClock is the simulator's shared clock, so consent dates agree.
+type simClock struct{ s *banksim.Sim }
+
+func (c simClock) Now() time.Time { t, _ := c.s.Now(context.Background(), ""); return t }
+
+func (f *fixture) read(t *testing.T, s *kobo.BankSession) ([]kobo.BankAccount, []kobo.BankTransaction) {
+	t.Helper()
+	accts, err := f.prov.Accounts(t.Context(), *s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txns []kobo.BankTransaction
+	err = f.prov.Transactions(t.Context(), *s, accts[0].Ref, kobo.TxnQuery{From: simClock{f.sim}.Now().AddDate(0, -2, 0)}, func(p []kobo.BankTransaction) error {
+		txns = append(txns, p...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return accts, txns
+}
+
+func TestEmbeddedLinkAsCredentialsAndOTP(t *testing.T) {
+	f := newFixture(t, []string{"embedded"}, nil)
+	m := f.inst.AuthMethods[0]
+	if m.Consent != kobo.ConsentCredentials || len(m.UI.Form) != 2 {
+		t.Fatalf("auth method %+v", m)
+	}
+	step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: m.Type, Interactive: true,
+		Fields: map[string]kobo.Secret{"psu_id": "user_good", "password": "nope"}})
+	if kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
+		t.Fatalf("wrong password: %v %+v", err, step)
+	}
+	step, err = f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: m.Type, Interactive: true,
+		Fields: map[string]kobo.Secret{"psu_id": "user_good", "password": "123456"}})
+	if err != nil || step.Challenge == nil || step.Challenge.Kind != "otp" {
+		t.Fatalf("login: %v %+v", err, step)
+	}
+	if _, err := f.prov.Answer(t.Context(), *step.Challenge, map[string]kobo.Secret{"otp": "000000"}); kobo.BankErrorKindOf(err) != kobo.BankBadCredentials {
+		t.Fatalf("wrong OTP: %v", err)
+	}
+	step, err = f.prov.Answer(t.Context(), *step.Challenge, map[string]kobo.Secret{"otp": banksim.TestOTP})
+	if err != nil || step.Session == nil || step.Session.ConsentExpiresAt == nil {
+		t.Fatalf("answer: %v %+v", err, step)
+	}
+	accts, txns := f.read(t, step.Session)
+	if len(accts) != 1 || accts[0].Currency != "NGN" || accts[0].Name != "ADAEZE NNEKA OKAFOR" || accts[0].Balance <= 0 || len(accts[0].Number) != 10 {
+		t.Fatalf("accounts %+v", accts)
+	}
+	if len(txns) < 50 {
+		t.Fatalf("%d transactions", len(txns))
+	}
+	for _, x := range txns {
+		if x.Ref == "" || !x.ProviderID || x.Amount <= 0 || x.Currency != "NGN" || x.Narration == "" || (x.Balance == nil) != x.Pending {
+			t.Fatalf("transaction %+v", x)
+		}
+	}
+	bal, err := f.prov.Balance(t.Context(), *step.Session, accts[0].Ref)
+	if err != nil || bal.Balance != accts[0].Balance || bal.Available < 0 {
+		t.Fatalf("balance %+v %v (account says %d)", bal, err, accts[0].Balance)
+	}
+
+	// the consent's validUntil passes: a background login asks for the
+	// customer, an interactive one re-consents, and the account keeps its ref
+	f.sim.Advance(t.Context(), "", 91*24*time.Hour)
+	if _, err := f.prov.Accounts(t.Context(), *step.Session); kobo.BankErrorKindOf(err) != kobo.BankMFARequired {
+		t.Fatalf("expired consent: %v", err)
+	}
+	if _, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: m.Type, Persist: step.Session.Persist}); kobo.BankErrorKindOf(err) != kobo.BankMFARequired {
+		t.Fatalf("background login on an expired consent: %v", err)
+	}
+	again, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: m.Type, Interactive: true, Persist: step.Session.Persist,
+		Fields: map[string]kobo.Secret{"psu_id": "user_good", "password": "123456"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err = f.prov.Answer(t.Context(), *again.Challenge, map[string]kobo.Secret{"otp": banksim.TestOTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts2, _ := f.read(t, again.Session)
+	if accts2[0].Ref != accts[0].Ref {
+		t.Fatalf("re-consent changed the account ref: %s → %s", accts[0].Ref, accts2[0].Ref)
+	}
+}
+
+func TestDecoupledLinkIsPolled(t *testing.T) {
+	f := newFixture(t, []string{"redirect", "decoupled"}, nil)
+	m := f.inst.AuthMethods[1]
+	if m.Consent != kobo.ConsentDecoupled || m.Type != kobo.MobileBanking {
+		t.Fatalf("auth method %+v", m)
+	}
+	step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: m.Type, Interactive: true, Fields: map[string]kobo.Secret{"psu_id": "user_good"}})
+	if err != nil || step.Decoupled == nil {
+		t.Fatalf("login: %v %+v", err, step)
+	}
+	st, err := f.prov.Poll(t.Context(), *step.Decoupled, nil)
+	if err != nil || st.Decoupled == nil {
+		t.Fatalf("poll before approval: %v %+v", err, st)
+	}
+	f.sim.Advance(t.Context(), "", 21*time.Second)
+	st, err = f.prov.Poll(t.Context(), *step.Decoupled, nil)
+	if err != nil || st.Session == nil {
+		t.Fatalf("poll after approval: %v %+v", err, st)
+	}
+	f.read(t, st.Session)
+}
+
+// follow plays the customer's browser through the bank's login page and
+// returns where the bank sent it back.
+func (f *fixture) follow(t *testing.T, link string) *url.URL {
+	t.Helper()
+	resp, err := f.browser.Get(link)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login page: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	u, _ := url.Parse(link)
+	action := u.Path
+	v := url.Values{"psu_id": {"user_multi"}, "password": {"123456"}, "otp": {banksim.TestOTP}}
+	if u.Path == "/oauth/authorize" {
+		action = "/sca/oauth"
+		for k, vs := range u.Query() {
+			v[k] = vs
+		}
+	}
+	resp, err = f.browser.PostForm(f.base+action, v)
+	if err != nil || resp.StatusCode != 302 {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	back, _ := url.Parse(resp.Header.Get("Location"))
+	return back
+}
+
+func params(u *url.URL) map[string]string {
+	out := map[string]string{}
+	for k, v := range u.Query() {
+		out[k] = v[0]
+	}
+	return out
+}
+
+func TestRedirectAndOAuthLinks(t *testing.T) {
+	for _, a := range []string{"redirect", "oauth"} {
+		t.Run(a, func(t *testing.T) {
+			face := []string{bgface.Redirect, bgface.Embedded}
+			if a == "oauth" {
+				face = []string{bgface.OAuth, bgface.Embedded}
+			}
+			f := newFixture(t, []string{a}, face)
+			verifier := "verifier-verifier-verifier-verifier-verifier-1"
+			sum := sha256.Sum256([]byte(verifier))
+			rp := &kobo.RedirectParams{State: "signed-state", CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), CallbackURL: "https://kobo.example/connect/callback/berlingroup"}
+			step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Interactive: true, Redirect: rp})
+			if err != nil || step.Redirect == nil {
+				t.Fatalf("login: %v %+v", err, step)
+			}
+			back := f.follow(t, step.Redirect.URL)
+			if back.Host != "kobo.example" || back.Query().Get("state") != "signed-state" {
+				t.Fatalf("sent back to %v", back)
+			}
+			s, err := f.prov.Callback(t.Context(), kobo.CallbackRequest{Ref: step.Redirect.Ref, Params: params(back), CodeVerifier: kobo.Secret(verifier), Institution: f.inst})
+			if err != nil || s.Session == nil {
+				t.Fatalf("callback: %v %+v", err, s)
+			}
+			accts, _ := f.read(t, s.Session)
+			if len(accts) != 3 {
+				t.Fatalf("%d accounts", len(accts))
+			}
+			// a background login keeps the consent (and refreshes an OAuth token)
+			f.sim.Advance(t.Context(), "", 20*time.Minute)
+			re, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Persist: s.Session.Persist})
+			if err != nil || re.Session == nil {
+				t.Fatalf("background login: %v", err)
+			}
+			f.read(t, re.Session)
+		})
+	}
+}
+
+func TestBankFaultsAreClassified(t *testing.T) {
+	f := newFixture(t, []string{"embedded"}, nil)
+	step, _ := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Interactive: true,
+		Fields: map[string]kobo.Secret{"psu_id": "user_partial", "password": "123456"}})
+	step, err := f.prov.Answer(t.Context(), *step.Challenge, map[string]kobo.Secret{"otp": banksim.TestOTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts, err := f.prov.Accounts(t.Context(), *step.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.prov.Transactions(t.Context(), *step.Session, accts[0].Ref, kobo.TxnQuery{}, func([]kobo.BankTransaction) error { return nil })
+	if kobo.BankErrorKindOf(err) != kobo.BankUnavailable {
+		t.Fatalf("5xx: %v", err)
+	}
+	// frequencyPerDay 4: the accounts list brought the balances along, so
+	// four unattended balance reads, then the bank says ACCESS_EXCEEDED
+	for i := 0; i < 4; i++ {
+		if _, err := f.prov.Balance(t.Context(), *step.Session, accts[0].Ref); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	_, err = f.prov.Balance(t.Context(), *step.Session, accts[0].Ref)
+	var be *kobo.BankError
+	if kobo.BankErrorKindOf(err) != kobo.BankRateLimited || !asBankError(err, &be) || be.RetryAfter == 0 {
+		t.Fatalf("429: %v", err)
+	}
+}
+
+func asBankError(err error, be **kobo.BankError) bool {
+	e, ok := err.(*kobo.BankError)
+	*be = e
+	return ok
+}
