@@ -355,6 +355,7 @@ func benchConnect(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	ctx2, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var wg sync.WaitGroup
+	profileChild("connect", d)
 	t0 := time.Now()
 	for i := 0; i < 32; i++ {
 		wg.Add(1)
