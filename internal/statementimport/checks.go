@@ -90,11 +90,13 @@ func (c *Checker) Add(r *Row) {
 		// amounts, balance, narration and reference, hashed twice with
 		// two seeds, so two different rows share a key with odds of
 		// about 2⁻¹²⁸
-		var b [8 * 4]byte
-		binary.LittleEndian.PutUint64(b[0:], uint64(r.Date.UnixNano()))
-		binary.LittleEndian.PutUint64(b[8:], uint64(r.Debit))
-		binary.LittleEndian.PutUint64(b[16:], uint64(r.Credit))
-		binary.LittleEndian.PutUint64(b[24:], uint64(cr.Balance))
+		// (seconds and nanoseconds apart: UnixNano wraps outside 1678–2262)
+		var b [8 * 5]byte
+		binary.LittleEndian.PutUint64(b[0:], uint64(r.Date.Unix()))
+		binary.LittleEndian.PutUint64(b[8:], uint64(r.Date.Nanosecond()))
+		binary.LittleEndian.PutUint64(b[16:], uint64(r.Debit))
+		binary.LittleEndian.PutUint64(b[24:], uint64(r.Credit))
+		binary.LittleEndian.PutUint64(b[32:], uint64(cr.Balance))
 		for i, seed := range c.seeds {
 			var h maphash.Hash
 			h.SetSeed(seed)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -172,4 +173,22 @@ func TestCheckerAllocatesOnce(t *testing.T) {
 		t.Fatalf("adding %d rows allocated %d MB; they take %d MB", n, got>>20, size>>20)
 	}
 	runtime.KeepAlive(c)
+}
+
+// Two rows a few centuries apart are not repeats of each other (the
+// date's nanoseconds since 1970 wrap outside 1678–2262).
+func TestDuplicateFarDates(t *testing.T) {
+	bal := int64(100)
+	a := Row{Date: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), Narration: "X", Debit: 1, Balance: &bal, Line: 1}
+	b := a
+	b.Date, b.Line = a.Date.Add(time.Duration(1<<63-1)).Add(time.Duration(1<<63-1)).Add(2*time.Nanosecond), 2
+	if a.Date.UnixNano() != b.Date.UnixNano() || a.Date.Equal(b.Date) {
+		t.Skip("the dates do not wrap to one UnixNano on this platform")
+	}
+	checks, _, _ := Verify(&Statement{Rows: []Row{a, b}})
+	for _, c := range checks {
+		if c.Name == "duplicate_rows" && !c.Passed {
+			t.Fatalf("rows of %s and %s taken for repeats: %s", a.Date, b.Date, c.Detail)
+		}
+	}
 }
