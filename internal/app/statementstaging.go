@@ -72,7 +72,7 @@ func (s *Service) StageStatementUpload(ctx context.Context, c *kobo.Caller, sess
 		}
 		return nil, err
 	}
-	parsed, err := s.statements.Read(ctx, in.File, in.Size, in.Name, kobo.StatementReadOptions{Password: in.Password, BankCode: in.BankCode})
+	parsed, totals, err := s.readUpload(ctx, in)
 	var unreadable *kobo.StatementUnreadable
 	switch {
 	case errors.As(err, &unreadable):
@@ -96,7 +96,7 @@ func (s *Service) StageStatementUpload(ctx context.Context, c *kobo.Caller, sess
 		return nil, err
 	}
 	now := s.now()
-	report := reportOf(parsed, bankInst)
+	report := reportOf(parsed, bankInst, totals)
 	report.AccountNumber = number
 	u := &kobo.StatementUpload{ID: kobo.NewID(now), AppID: cs.AppID, Live: cs.Live, SessionID: cs.ID, CustomerID: cs.CustomerID,
 		FileName: clipName(in.Name), FileHash: in.Hash, Size: in.Size, Format: parsed.Format, BankCode: in.BankCode,

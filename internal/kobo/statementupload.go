@@ -33,6 +33,17 @@ type StatementReadOptions struct {
 	Password Secret
 	BankCode string
 	MaxRows  int
+	// Stream, when set, takes each row as it is read, in file order
+	// (oldest or newest first, as the file prints them), and the
+	// ParsedStatement has no Rows: a reader that can stream then never
+	// holds the rows at once. Rows may have been handed over before a
+	// later one proves the file bad: a caller that must write nothing for
+	// a bad file writes only after Read returns.
+	Stream func(StatementRow) error
+	// NoChecks skips the authenticity checks (a stored upload read again
+	// to merge it: its checks are already on its report), so a streamed
+	// read keeps nothing per row.
+	NoChecks bool
 }
 
 // ParsedStatement is a statement file read and checked.

@@ -75,7 +75,13 @@ func sniffDelimiter(head []byte) rune {
 	return best
 }
 
-func (CSV) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Statement, error) {
+func (c CSV) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Statement, error) {
+	return c.parseStream(ctx, r, size, opts, nil)
+}
+
+// parseStream is Parse handing each row to emit as it is read (nil:
+// into st.Rows); see Reader.Stream.
+func (CSV) parseStream(ctx context.Context, r io.ReaderAt, size int64, opts Options, emit func(*Row) error) (*Statement, error) {
 	head := make([]byte, min(size, 16<<10))
 	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
@@ -111,11 +117,14 @@ func (CSV) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) (
 			}
 		}
 	}
-	lines, err := countLines(r, size)
-	if err != nil {
-		return nil, err
+	lines := 0
+	if emit == nil { // only a slice of rows needs sizing
+		var err error
+		if lines, err = countLines(r, size); err != nil {
+			return nil, err
+		}
 	}
-	return parseTable(FormatCSV, rows, lines, opts)
+	return parseTable(FormatCSV, rows, lines, opts, emit)
 }
 
 // countLines counts the file's lines long enough to be a statement row

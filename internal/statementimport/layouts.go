@@ -26,6 +26,7 @@ const (
 	pdfColAmount                          // one signed amount, or with DR/CR
 	pdfColBalance                         // running balance (required)
 	pdfColOther                           // printed but not stored (branch, channel, category)
+	nPDFCols                              // how many kinds there are, for arrays indexed by kind
 )
 
 // isMoney reports whether the column holds amounts.

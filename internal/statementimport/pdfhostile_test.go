@@ -256,8 +256,8 @@ func TestPDFTamperedStatement(t *testing.T) {
 			failed[c.Name] = c.Detail
 		}
 	}
-	if d, ok := failed["running_balance"]; !ok || !strings.Contains(d, rowName(&st.Rows[0])) {
-		t.Errorf("running_balance %q, want it broken at %s (failed: %v)", d, rowName(&st.Rows[0]), failed)
+	if d, ok := failed["running_balance"]; !ok || !strings.Contains(d, (&checkRow{Date: st.Rows[0].Date, Line: int32(st.Rows[0].Line)}).name()) {
+		t.Errorf("running_balance %q, want it broken at %s (failed: %v)", d, (&checkRow{Date: st.Rows[0].Date, Line: int32(st.Rows[0].Line)}).name(), failed)
 	}
 	if len(failed) < 3 {
 		t.Errorf("failed checks %v: want the balance, the fonts and the revision", failed)

@@ -68,7 +68,7 @@ func headerTokens(words []pdfWord) []htok {
 // first at each position; each column kind is used once.
 func matchPDFHeader(l *pdfLayout, toks []htok) headerMatch {
 	m := headerMatch{layout: l}
-	used := map[pdfColKind]bool{}
+	var used [nPDFCols]bool // an array, not a map: this runs on every line
 	for i := 0; i < len(toks); {
 		bestN, bestK := 0, pdfColKind(0)
 		for ci, c := range l.Columns {
@@ -316,10 +316,15 @@ func (t *pdfTableReader) page(lines []pdfLine, page, header int, cols []hdrCol) 
 		dateText, _ := get(pdfColDate)
 		all := l.text()
 
-		// a repeated header
-		if m := matchPDFHeader(t.layout, headerTokens(l.words)); m.qualifies() {
-			t.rowOpen = false
-			continue
+		// a repeated header; a line whose amount cells all read as
+		// amounts is a row, not a header (whose cells are words), and is
+		// not tokenised again: this ran on every row
+		amounts := (hasDeb || hasCre || hasAmt || hasBal) && !anyBad
+		if !amounts {
+			if m := matchPDFHeader(t.layout, headerTokens(l.words)); m.qualifies() {
+				t.rowOpen = false
+				continue
+			}
 		}
 		noMovement := (!hasDeb || deb == 0) && (!hasCre || cre == 0) && (!hasAmt || amt == 0)
 		label := narr

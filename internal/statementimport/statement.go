@@ -89,6 +89,10 @@ type Statement struct {
 	// file says (camt's CLBD date): entries value-dated after it are not
 	// in the closing balance.
 	ClosingDate time.Time
+	// NewestFirst is set by Reader.Stream when it handed the rows over
+	// newest first, as the file prints them, where Read would have kept
+	// them oldest first.
+	NewestFirst bool
 	// ChosenBankCode is the bank the customer chose (Options.BankCode),
 	// set by Reader.Read; parsers leave it alone.
 	ChosenBankCode string

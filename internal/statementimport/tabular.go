@@ -263,14 +263,28 @@ const DefaultMaxRows = 1_000_000
 // lines, when known, is how many lines the source has: the rows are
 // allocated once at that size, where growing the slice row by row
 // allocated five times its final size (170 MB for a 20 MB export).
-func parseTable(format Format, rows tableRows, lines int, opts Options) (*Statement, error) {
+//
+// emit, when not nil, takes each row as it is read instead of st.Rows
+// holding them all (see Reader.Stream): the row before is handed over
+// when the next one starts, since a wrapped narration line still adds to
+// it, and the rows go in file order (oldestFirst is the caller's).
+func parseTable(format Format, rows tableRows, lines int, opts Options, emit func(*Row) error) (*Statement, error) {
 	st := &Statement{Format: format, Currency: "NGN"}
 	maxRows := opts.MaxRows
 	if maxRows <= 0 {
 		maxRows = DefaultMaxRows
 	}
-	if lines > 0 {
+	if lines > 0 && emit == nil {
 		st.Rows = make([]Row, 0, min(lines, maxRows+1))
+	}
+	var pending Row // streaming: the row read last, not yet handed over
+	var firstDate time.Time
+	count := 0
+	last := func() *Row {
+		if emit != nil {
+			return &pending
+		}
+		return &st.Rows[len(st.Rows)-1]
 	}
 	var h *header
 	var dp dateParser
@@ -292,7 +306,7 @@ func parseTable(format Format, rows tableRows, lines int, opts Options) (*Statem
 			readMeta(st, cells)
 			return nil
 		}
-		if len(st.Rows) >= maxRows {
+		if count >= maxRows {
 			return fmt.Errorf("%w: more than %d rows", ErrTooLarge, maxRows)
 		}
 		dateText := h.cell(cells, colDate)
@@ -322,9 +336,9 @@ func parseTable(format Format, rows tableRows, lines int, opts Options) (*Statem
 				if st.Printed.Debits == nil && st.Printed.Credits == nil {
 					readMeta(st, cells)
 				}
-			case dateText == "" && narr != "" && len(st.Rows) > 0 && h.cell(cells, colDebit) == "" && h.cell(cells, colCredit) == "" && h.cell(cells, colAmount) == "":
+			case dateText == "" && narr != "" && count > 0 && h.cell(cells, colDebit) == "" && h.cell(cells, colCredit) == "" && h.cell(cells, colAmount) == "":
 				// a narration wrapped onto the next line
-				last := &st.Rows[len(st.Rows)-1]
+				last := last()
 				last.Narration = strings.TrimSpace(last.Narration + " " + narr)
 			default:
 				readMeta(st, cells)
@@ -378,16 +392,32 @@ func parseTable(format Format, rows tableRows, lines int, opts Options) (*Statem
 			}
 			return nil // zero rows carry no transaction
 		}
-		st.Rows = append(st.Rows, r)
+		count++
+		if count == 1 {
+			firstDate = r.Date
+		}
+		if emit == nil {
+			st.Rows = append(st.Rows, r)
+			return nil
+		}
+		if count > 1 {
+			if err := emit(&pending); err != nil {
+				return err
+			}
+		}
+		pending = r
 		return nil
 	})
+	if err == nil && emit != nil && count > 0 {
+		err = emit(&pending)
+	}
 	if err == errNoHeader || (err == nil && h == nil) {
 		return nil, &LayoutError{Format: format, Found: foundText(firstCells)}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(st.Rows) == 0 {
+	if count == 0 {
 		return nil, &LayoutError{Format: format, Found: fmt.Sprintf("a header row (%s) but no transaction rows under it", strings.Join(nonEmpty(h.names), ", "))}
 	}
 	if h.profile != nil {
@@ -401,7 +431,11 @@ func parseTable(format Format, rows tableRows, lines int, opts Options) (*Statem
 			}
 		}
 	}
-	oldestFirst(st.Rows)
+	if emit == nil {
+		oldestFirst(st.Rows)
+	} else {
+		st.NewestFirst = count > 1 && firstDate.After(pending.Date) // as oldestFirst decides
+	}
 	return st, nil
 }
 

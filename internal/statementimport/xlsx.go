@@ -99,7 +99,7 @@ func (XLSX) Parse(ctx context.Context, r io.ReaderAt, size int64, opts Options) 
 			}
 			return it.Error()
 		}
-		st, err := parseTable(FormatXLSX, rows, 0, opts)
+		st, err := parseTable(FormatXLSX, rows, 0, opts, nil)
 		if err == nil {
 			return st, nil
 		}

@@ -31,14 +31,17 @@ func New(extra ...statementimport.Parser) *Reader {
 
 // Read parses and checks one file.
 func (r *Reader) Read(ctx context.Context, f io.ReaderAt, size int64, name string, opts kobo.StatementReadOptions) (*kobo.ParsedStatement, error) {
-	st, err := r.rd.Read(ctx, f, size, name, statementimport.Options{Password: opts.Password.Reveal(), BankCode: opts.BankCode, MaxRows: opts.MaxRows})
+	o := statementimport.Options{Password: opts.Password.Reveal(), BankCode: opts.BankCode, MaxRows: opts.MaxRows}
+	if opts.Stream != nil {
+		return r.stream(ctx, f, size, name, o, opts.Stream, !opts.NoChecks)
+	}
+	st, err := r.rd.Read(ctx, f, size, name, o)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	checks, verdict, reasons := statementimport.Verify(st)
-	out := &kobo.ParsedStatement{Format: string(st.Format), Layout: st.Layout, BankName: st.BankName, BankCode: st.BankCode,
-		AccountNumber: st.AccountNumber, AccountName: st.AccountName, Currency: st.Currency, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
-		Opening: st.Opening, Closing: st.Closing, Verdict: verdict, Reasons: reasons, RowCount: len(st.Rows)}
+	out := parsedOf(st, len(st.Rows))
+	out.Verdict, out.Reasons = verdict, reasons
 	for _, c := range checks {
 		out.Checks = append(out.Checks, kobo.StatementCheck{Name: c.Name, Passed: c.Passed, Detail: c.Detail})
 	}
@@ -54,6 +57,54 @@ func (r *Reader) Read(ctx context.Context, f io.ReaderAt, size int64, name strin
 		out.First, out.Last = rowOf(&rows[0]), rowOf(&rows[len(rows)-1])
 	}
 	return out, nil
+}
+
+// stream is Read handing each row to yield as it is read; the checks run
+// on a compact copy of each row (statementimport.Checker), so the rows
+// are never held whole.
+func (r *Reader) stream(ctx context.Context, f io.ReaderAt, size int64, name string, o statementimport.Options, yield func(kobo.StatementRow) error, check bool) (*kobo.ParsedStatement, error) {
+	n := 0
+	var first, last kobo.StatementRow
+	var c *statementimport.Checker
+	if check {
+		c = statementimport.NewChecker()
+	}
+	st, err := r.rd.Stream(ctx, f, size, name, o, func(row *statementimport.Row) error {
+		if c != nil {
+			c.Add(row)
+		}
+		sr := rowOf(row)
+		if n == 0 {
+			first = sr
+		}
+		last, n = sr, n+1
+		return yield(sr)
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := parsedOf(st, n)
+	if st.NewestFirst { // the ends and the checks oldest first, as Read puts the rows
+		first, last = last, first
+	}
+	out.First, out.Last = first, last
+	if c != nil {
+		if st.NewestFirst {
+			c.Reverse()
+		}
+		checks, verdict, reasons := c.Verify(st)
+		out.Verdict, out.Reasons = verdict, reasons
+		for _, c := range checks {
+			out.Checks = append(out.Checks, kobo.StatementCheck{Name: c.Name, Passed: c.Passed, Detail: c.Detail})
+		}
+	}
+	return out, nil
+}
+
+func parsedOf(st *statementimport.Statement, rows int) *kobo.ParsedStatement {
+	return &kobo.ParsedStatement{Format: string(st.Format), Layout: st.Layout, BankName: st.BankName, BankCode: st.BankCode,
+		AccountNumber: st.AccountNumber, AccountName: st.AccountName, Currency: st.Currency, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
+		Opening: st.Opening, Closing: st.Closing, RowCount: rows}
 }
 
 func rowOf(row *statementimport.Row) kobo.StatementRow {
