@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/kobo-oss/kobo/internal/browsertest"
@@ -182,14 +183,44 @@ func TestWidgetWithKoboLoader(t *testing.T) {
 	b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
 	b.Screenshot("00-partner-page")
 
+	// the partner's branding: its name, colour and pages (dashboard Widget page)
+	r.e.must(200, "PATCH", "/v1/apps/"+r.e.app["id"].(string), map[string]any{"display_name": "Acme Loans", "brand_color": "#5b21b6",
+		"privacy_url": "https://acme.example/privacy", "terms_url": "https://acme.example/terms"}, "Authorization", r.e.auth)
+
 	// 1. OTP user at GTBank, choosing internet banking.
 	r.eval(`window.c = makeConnect(); c.setup(); document.getElementById("link").onclick = function () { c.open(); }; true`, nil)
 	b.Run("click Link", chromedp.Click("#link", chromedp.ByQuery))
 	f := r.frame()
 	r.waitScreen(f, "CONSENT")
 	b.Screenshots("01-consent")
+	// the consent screen names the partner, lists what is shared and links
+	// the partner's pages; the buttons wear the partner's colour
+	var consentText, privacy string
+	var styles []*css.ComputedStyleProperty
+	b.Run("read the consent screen", chromedp.Text("#screen", &consentText, in(f)...),
+		chromedp.AttributeValue("#privacy-link", "href", &privacy, nil, in(f)...),
+		chromedp.ComputedStyle("#continue", &styles, in(f)...))
+	for _, st := range styles {
+		if st.Name == "background-color" && st.Value != "rgb(91, 33, 182)" {
+			t.Errorf("Continue is %s, not the partner's #5b21b6", st.Value)
+		}
+	}
+	for _, want := range []string{"Acme Loans uses kobo", "Balance", "Transactions", "Identity", "Access lasts until you or Acme Loans unlink", "privacy policy", "terms"} {
+		if !strings.Contains(consentText, want) {
+			t.Errorf("consent screen lacks %q: %s", want, consentText)
+		}
+	}
+	if privacy != "https://acme.example/privacy" {
+		t.Errorf("privacy link %q", privacy)
+	}
 	r.click(f, "#continue")
 	r.waitScreen(f, "INSTITUTIONS")
+	// a bank is found by its code and by its initials, not only its name
+	for q, want := range map[string]string{"058": "GTBank", "FBN": "First Bank of Nigeria"} {
+		r.typeIn(f, "#search", q)
+		b.Run("search "+q, chromedp.WaitVisible(`[data-institution="`+want+`"]`, in(f)...))
+		b.Run("clear the search", chromedp.SendKeys("#search", strings.Repeat("\b", len(q)), in(f)...))
+	}
 	r.typeIn(f, "#search", "gt")
 	b.Screenshots("02-institutions-search")
 	r.click(f, `[data-institution="GTBank"]`)

@@ -105,18 +105,64 @@
     ]);
   }
 
+  // appName is the name the customer knows the partner by.
+  function appName(fallback) { return state.app ? (state.app.display_name || state.app.name) : fallback; }
+
+  // httpsLink is a link to a partner's page, opened beside the widget;
+  // only https addresses are shown (the dashboard accepts nothing else).
+  function httpsLink(url, text, id) {
+    if (!/^https:\/\//i.test(url || "")) return null;
+    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer", id: id, text: text });
+  }
+
+  // brandColor paints the buttons in the partner's colour when white text
+  // on it stays readable (WCAG AA, 4.5:1); otherwise kobo's blue stays.
+  function brandColor(hex) {
+    var m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex || "");
+    if (!m) return;
+    var lum = [m[1], m[2], m[3]].map(function (h) {
+      var c = parseInt(h, 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var l = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2];
+    if (1.05 / (l + 0.05) >= 4.5) document.documentElement.style.setProperty("--brand", hex);
+  }
+
   function consent() {
-    var name = state.app ? state.app.name : "This app";
+    var name = appName("This app");
+    var shared = el("ul", { "class": "shared", id: "shared" });
+    ["Account name, number and type", "Balance", "Transactions", "Identity (name, contact details, BVN)"].forEach(function (t) {
+      shared.appendChild(el("li", { text: t }));
+    });
+    var privacy = httpsLink(state.app && state.app.privacy_url, name + "'s privacy policy", "privacy-link");
+    var terms = httpsLink(state.app && state.app.terms_url, "terms", "terms-link");
+    var links = privacy || terms ? el("p", { "class": "muted small", id: "consent-links" }, document.createTextNode("Read "), privacy,
+      privacy && terms ? document.createTextNode(" and the ") : null, terms, document.createTextNode(".")) : null;
     render("CONSENT", [
       el("h1", { text: name + " uses kobo to link your bank account" }),
-      p("You will log in to your bank here. " + name + " gets read-only access to your account details, balance, transactions and identity, and never sees your login details.", "muted"),
+      p("You will log in to your bank here. " + name + " gets read-only access to:", "muted"),
+      shared,
+      p("Access lasts until you or " + name + " unlink the account; your bank may ask you to log in again from time to time. " + name + " never sees your login details.", "muted"),
+      links,
       el("button", { "class": "btn", type: "button", id: "continue", text: "Continue", onclick: institutions })
     ]);
   }
 
+  // matches finds a bank by what customers type: part of its name, its
+  // initials ("FBN" for First Bank of Nigeria) or its bank code ("058").
+  function matches(inst, q) {
+    if (!q) return true;
+    var name = inst.name.toLowerCase();
+    if (name.indexOf(q) >= 0) return true;
+    if (inst.bank_code && inst.bank_code.indexOf(q) === 0) return true;
+    var initials = name.split(/[^a-z0-9]+/).filter(function (w) { return w && w !== "of" && w !== "and" && w !== "the"; })
+      .map(function (w) { return w.charAt(0); }).join("");
+    return q.length >= 2 && initials.indexOf(q) === 0;
+  }
+
   function institutions() {
     var type = "PERSONAL_BANKING";
-    var search = el("input", { type: "search", placeholder: "Search for your bank", "aria-label": "Search for your bank", id: "search" });
+    var search = el("input", { type: "search", placeholder: "Search by bank name or code", "aria-label": "Search for your bank", id: "search" });
     var list = el("ul", { "class": "list", id: "institutions" });
     var tabs = el("div", { "class": "tabs", role: "group", "aria-label": "Account type" });
     function tab(t, label) {
@@ -128,7 +174,7 @@
     tab("PERSONAL_BANKING", "Personal"); tab("BUSINESS_BANKING", "Business");
     function fill() {
       var q = search.value.trim().toLowerCase();
-      var items = state.institutions.filter(function (i) { return i.type === type && (!q || i.name.toLowerCase().indexOf(q) >= 0); });
+      var items = state.institutions.filter(function (i) { return i.type === type && matches(i, q); });
       list.replaceChildren.apply(list, items.map(function (i) {
         return el("li", {}, el("button", { type: "button", "class": "item", "data-institution": i.name, onclick: function () { pick(i); } },
           el("img", { src: i.icon, alt: "", width: 32, height: 32 }), el("span", { text: i.name })));
@@ -185,8 +231,11 @@
     var f = el("form", { novalidate: true, id: "bank-form" });
     (ui && ui.form || []).forEach(function (field) {
       var type = field.contentType === "password" ? "password" : (field.contentType === "number" ? "text" : "text");
-      var input = el("input", { type: type, name: field.name, id: "f-" + field.name, autocomplete: field.contentType === "password" ? "current-password" : "off",
-        maxlength: field.maxLength || null, inputmode: field.contentType === "number" ? "numeric" : null, required: true });
+      // a one-time code (OTP, token) is offered from the phone's messages
+      var oneTime = /^(otp|token|code)$/.test(field.name);
+      var input = el("input", { type: type, name: field.name, id: "f-" + field.name,
+        autocomplete: oneTime ? "one-time-code" : (field.contentType === "password" ? "current-password" : "off"),
+        maxlength: field.maxLength || null, inputmode: field.contentType === "number" || oneTime ? "numeric" : null, required: true });
       f.appendChild(el("label", { "for": "f-" + field.name }, document.createTextNode(labelFor(field)), input,
         field.hint ? el("span", { "class": "hint", text: field.hint }) : null));
     });
@@ -503,7 +552,8 @@
   api("GET", "config").then(function (c) {
     state.app = c.app;
     state.institutions = c.institutions || [];
-    document.getElementById("brand").textContent = c.app.name;
+    document.getElementById("brand").textContent = appName("kobo connect");
+    brandColor(c.app.brand_color);
     document.getElementById("sandbox-banner").hidden = !!c.app.live;
     post("mono.connect.widget_opened", {});
     if (c.link) {
