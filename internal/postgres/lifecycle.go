@@ -58,8 +58,12 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 		`DELETE FROM api_requests WHERE app_id = $1`,
 		`DELETE FROM app_providers WHERE app_id = $1`, // the app's keys at its providers
 		`DELETE FROM app_institution_providers WHERE app_id = $1`,
-		`DELETE FROM webhook_deliveries WHERE app_id = $1 AND event_type <> '` + kobo.EventAccountUnlinked + `'`,
+		// in flight ones stay for their dispatcher to record (see SQLite)
+		`DELETE FROM webhook_deliveries WHERE app_id = $1 AND event_type <> '` + kobo.EventAccountUnlinked + `' AND status <> 'delivering'`,
 		`DELETE FROM events WHERE app_id = $1 AND type <> '` + kobo.EventAccountUnlinked + `'`,
+		// an account_unlinked that waited behind a delivery just deleted
+		// goes now: nothing else would make it ready
+		`UPDATE webhook_deliveries AS d SET ready = true WHERE d.app_id = $1 AND d.status = 'pending' AND NOT d.ready AND NOT EXISTS (` + blocker + `)`,
 	} {
 		if _, err := t.exec(ctx, q, appID); err != nil {
 			return false, err

@@ -59,8 +59,13 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 		`DELETE FROM api_requests WHERE app_id = ?`,
 		`DELETE FROM app_providers WHERE app_id = ?`, // the app's keys at its providers
 		`DELETE FROM app_institution_providers WHERE app_id = ?`,
-		`DELETE FROM webhook_deliveries WHERE app_id = ? AND event_type <> '` + kobo.EventAccountUnlinked + `'`,
+		// in flight ones stay for their dispatcher to record (they go with
+		// the retention of delivery logs)
+		`DELETE FROM webhook_deliveries WHERE app_id = ? AND event_type <> '` + kobo.EventAccountUnlinked + `' AND status <> 'delivering'`,
 		`DELETE FROM events WHERE app_id = ? AND type <> '` + kobo.EventAccountUnlinked + `'`,
+		// an account_unlinked that waited behind a delivery just deleted
+		// goes now: nothing else would make it ready
+		`UPDATE webhook_deliveries AS d SET ready = 1 WHERE d.app_id = ?1 AND d.status = 'pending' AND d.ready = 0 AND NOT EXISTS (` + blocker + `)`,
 	} {
 		if _, err := t.exec(ctx, q, appID); err != nil {
 			return false, err

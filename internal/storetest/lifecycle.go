@@ -41,6 +41,14 @@ func testAppPurge(t *testing.T, s kobo.Store) {
 	unlinked := recordEvent(t, s, a.ID, accts[0].ID, kobo.EventAccountUnlinked, T0)
 	newDelivery(t, s, updated)
 	newDelivery(t, s, unlinked)
+	// another account's update is in flight at a dispatcher when the purge
+	// runs, its account_unlinked waiting behind it
+	updated1 := recordEvent(t, s, a.ID, accts[1].ID, kobo.EventAccountUpdated, T0)
+	lease := T0.Add(48 * time.Hour) // not lapsed at any time below
+	inFlight := &kobo.Delivery{ID: kobo.NewID(T0) + "fly", EventID: updated1.ID, EventSeq: updated1.Seq, EventType: updated1.Type, AppID: a.ID,
+		AccountID: accts[1].ID, Status: kobo.DeliveryDelivering, Attempts: 1, LockedBy: "w2", LockedUntil: &lease, NextAttemptAt: &T0, CreatedAt: T0, UpdatedAt: T0}
+	update(t, s, func(tx kobo.Tx) error { return tx.CreateDelivery(ctx, inFlight) })
+	unlinked1 := newDelivery(t, s, recordEvent(t, s, a.ID, accts[1].ID, kobo.EventAccountUnlinked, T0))
 
 	view(t, s, func(tx kobo.Tx) error {
 		if _, err := tx.DeletedApp(ctx, a.ID); err != nil {
@@ -161,9 +169,50 @@ func testAppPurge(t *testing.T, s kobo.Store) {
 			return fmt.Errorf("account_unlinked went with the purge: %w", err)
 		}
 		ds, err := tx.Deliveries(ctx, kobo.DeliveryFilter{AppID: a.ID, Limit: 10})
-		if err != nil || len(ds) != 1 || ds[0].EventType != kobo.EventAccountUnlinked {
-			return fmt.Errorf("deliveries after purge = %v, %v", ds, err)
+		var kinds []string
+		for _, d := range ds {
+			kinds = append(kinds, string(d.EventType)+"/"+string(d.Status))
 		}
+		slices.Sort(kinds)
+		if want := []string{"mono.events.account_unlinked/pending", "mono.events.account_unlinked/pending", "mono.events.account_updated/delivering"}; err != nil || !slices.Equal(kinds, want) {
+			return fmt.Errorf("deliveries after purge = %v (%v), want %v", kinds, err, want)
+		}
+		return nil
+	})
+	// account_unlinked waited behind account_updated, which the purge
+	// took: it goes now, or it would wait for a delivery that never comes
+	update(t, s, func(tx kobo.Tx) error {
+		got, err := tx.ClaimDeliveries(ctx, "w", 100, T0.Add(time.Hour), time.Minute)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].EventType != kobo.EventAccountUnlinked {
+			return fmt.Errorf("after the purge the claim took %d deliveries, not account_unlinked", len(got))
+		}
+		return tx.ReleaseDeliveries(ctx, "w", []string{got[0].ID}, T0)
+	})
+	// the in-flight one is recorded (its row stayed), and its account's
+	// account_unlinked goes next
+	update(t, s, func(tx kobo.Tx) error {
+		at := T0.Add(time.Hour)
+		if err := tx.FinishDeliveries(ctx, "w2", []kobo.DeliveryOutcome{{DeliveryID: inFlight.ID, Status: kobo.DeliverySucceeded,
+			Attempt: kobo.DeliveryAttempt{ID: kobo.NewID(T0) + "att", DeliveryID: inFlight.ID, Attempt: 1, AttemptedAt: at, StatusCode: 204}}}, at); err != nil {
+			return fmt.Errorf("finishing a delivery in flight during the purge: %w", err)
+		}
+		got, err := tx.ClaimDeliveries(ctx, "w", 100, at, time.Minute)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, d := range got {
+			ids = append(ids, d.ID)
+		}
+		if !slices.Contains(ids, unlinked1.ID) {
+			return fmt.Errorf("after the in-flight delivery finished the claim took %v, not its account's account_unlinked %s", ids, unlinked1.ID)
+		}
+		return tx.ReleaseDeliveries(ctx, "w", ids, T0)
+	})
+	view(t, s, func(tx kobo.Tx) error {
 		if due, err := tx.AppsDueForPurge(ctx, T0.Add(48*time.Hour), 10); err != nil || len(due) != 0 {
 			return fmt.Errorf("a purged app is due again: %v, %v", due, err)
 		}
