@@ -1,6 +1,7 @@
 package banksim
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,21 @@ type Faults struct {
 	Duplicate   bool    `json:"duplicate,omitempty"`    // transaction pages repeat rows
 	ExpireToken bool    `json:"expire_token,omitempty"` // data calls answer token_expired
 	RateLimit   bool    `json:"rate_limit,omitempty"`   // every call answers 429 with Retry-After
+}
+
+// Delay waits out the Latency fault, the same in every face. It returns
+// false when ctx ended first: the client gave up and there is no one left
+// to answer.
+func (f Faults) Delay(ctx context.Context) bool {
+	if f.Latency <= 0 {
+		return true
+	}
+	select {
+	case <-time.After(time.Duration(f.Latency) * time.Millisecond):
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (f Faults) merge(o Faults) Faults {

@@ -322,12 +322,8 @@ func bankError(w http.ResponseWriter, status int, code, msg string) {
 // when it has answered the request itself.
 func (s *Sim) misbehave(w http.ResponseWriter, r *http.Request, f Faults) bool {
 	f = f.merge(parseFaultHeader(r.Header.Get("X-Banksim-Fault")))
-	if f.Latency > 0 {
-		select {
-		case <-time.After(time.Duration(f.Latency) * time.Millisecond):
-		case <-r.Context().Done():
-			return true
-		}
+	if !f.Delay(r.Context()) {
+		return true
 	}
 	s.mu.Lock()
 	roll := s.rnd.Float64()

@@ -11,7 +11,8 @@ import (
 
 	"github.com/kobo-oss/kobo/internal/banksim"
 	bgface "github.com/kobo-oss/kobo/internal/banksim/berlingroup"
-	"github.com/kobo-oss/kobo/internal/banksim/berlingroup/conformance"
+	"github.com/kobo-oss/kobo/internal/banksim/conformance"
+	"github.com/kobo-oss/kobo/internal/banksim/loopbackpki"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/provider/berlingroup"
 )
@@ -28,7 +29,7 @@ func benchBerlinGroup(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	pki, err := bgface.LoopbackPKI()
+	pki, err := loopbackpki.New("tpp")
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func benchBerlinGroup(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: face.Handler(), TLSConfig: bgface.TLSConfig(pki.Server, pki.Roots), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: face.Handler(), TLSConfig: bgface.TLSConfig(pki.Server, pki.Roots()), ReadHeaderTimeout: 10 * time.Second}
 	go srv.ServeTLS(ln, "", "")
 	defer srv.Close()
 	base := "https://" + ln.Addr().String()
@@ -48,7 +49,7 @@ func benchBerlinGroup(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	from := now.AddDate(0, 0, -21) // user_business: about 150 a day
 	run := func(wrap func(http.RoundTripper) http.RoundTripper) (int, time.Duration, error) {
 		p, err := berlingroup.New(berlingroup.Config{Banks: banks, WrapTransport: wrap,
-			TLS: map[string]*tls.Config{"bench": {RootCAs: pki.Roots, Certificates: []tls.Certificate{pki.Client}}}})
+			TLS: map[string]*tls.Config{"bench": {RootCAs: pki.Roots(), Certificates: []tls.Certificate{pki.Client}}}})
 		if err != nil {
 			return 0, 0, err
 		}
@@ -80,12 +81,12 @@ func benchBerlinGroup(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	out := []benchResult{{Suite: "berlingroup", Name: fmt.Sprintf("first fetch of %d transactions through the Berlin Group face (mTLS, loopback)", n),
 		Value: float64(took.Milliseconds()), Unit: "ms", Target: "< 2000 ms for ≥ 3000 rows", Pass: n >= 3000 && took < 2*time.Second}}
 	wd, _ := os.Getwd()
-	spec := conformance.FindSpec(wd)
-	if spec == "" {
+	spec, err := conformance.Find(wd, bgface.SpecFile)
+	if err != nil {
 		return append(out, benchResult{Suite: "berlingroup", Name: "face responses failing spec validation", Target: "0", Skipped: true,
-			Note: "not measured: " + conformance.SpecFile + " not found (set KOBO_SPECS_DIR)"}), nil
+			Note: "not measured: " + err.Error()}), nil
 	}
-	val, err := conformance.New(spec, base)
+	val, err := bgface.NewValidator(spec, base)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func benchBerlinGroup(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	checked, failed := val.Counts()
 	note := fmt.Sprintf("%d responses checked", checked)
 	if fs := val.Failures(); len(fs) > 0 {
-		note += fmt.Sprintf("; first: %s %s %d: %.200s", fs[0].Method, fs[0].Path, fs[0].Status, fs[0].Err)
+		note += fmt.Sprintf("; first: %.200s", fs[0])
 	}
 	return append(out, benchResult{Suite: "berlingroup", Name: "face responses failing spec validation (NextGenPSD2 1.3.11)", Value: float64(failed), Unit: "responses",
 		Target: "0", Pass: checked > 0 && failed == 0, Note: note}), nil

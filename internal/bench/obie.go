@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/banksim/conformance"
 	obieface "github.com/kobo-oss/kobo/internal/banksim/obie"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/provider/obie"
@@ -33,7 +34,6 @@ import (
 func benchOBIE(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	var out []benchResult
 	wd, _ := os.Getwd()
-	specs, specErr := obieface.FindSpecs(wd)
 	for _, prof := range []obieface.Profile{obieface.V31(), obieface.V40()} {
 		rows, took, err := obieFirstFetch(ctx, prof, nil)
 		if err != nil {
@@ -41,22 +41,24 @@ func benchOBIE(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		}
 		out = append(out, benchResult{Suite: "obie", Name: fmt.Sprintf("first fetch of %d transactions through the OBIE %s face, mTLS loopback", rows, prof.Version),
 			Value: took.Seconds(), Unit: "s", Target: "< 2 s for ≥ 3000 rows", Pass: rows >= 3000 && took < 2*time.Second})
+		spec, specErr := conformance.Find(wd, obieface.SpecFile(prof.Version))
 		if specErr != nil {
 			out = append(out, benchResult{Suite: "obie", Name: "OBIE " + prof.Version + " face answers failing the spec", Target: "0", Skipped: true,
 				Note: "not measured: " + specErr.Error()})
 			continue
 		}
-		v, err := obieface.NewValidator(specs, prof.Version)
+		v, err := obieface.NewValidator(spec)
 		if err != nil {
 			return nil, err
 		}
 		if _, _, err := obieFirstFetch(ctx, prof, v.Transport); err != nil {
 			return nil, fmt.Errorf("obie %s validated run: %w", prof.Version, err)
 		}
-		checked, fails := v.Report()
+		checked, _ := v.Counts()
+		fails := v.Failures()
 		note := fmt.Sprintf("%d answers validated", checked)
 		if len(fails) > 0 {
-			note += "; first: " + fails[0]
+			note += "; first: " + fails[0].String()
 		}
 		out = append(out, benchResult{Suite: "obie", Name: "OBIE " + prof.Version + " face answers failing the spec", Value: float64(len(fails)), Unit: "responses",
 			Target: "0", Pass: len(fails) == 0 && checked > 0, Note: note})

@@ -225,12 +225,8 @@ func (f *Face) misbehave(w http.ResponseWriter, r *http.Request, u *banksim.Scen
 		unavailable(w, f.log, err)
 		return true
 	}
-	if ft.Latency > 0 {
-		select {
-		case <-time.After(time.Duration(ft.Latency) * time.Millisecond):
-		case <-r.Context().Done():
-			return true
-		}
+	if !ft.Delay(r.Context()) {
+		return true
 	}
 	switch {
 	case ft.RateLimit:

@@ -1,65 +1,24 @@
 package berlingroup_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
 	"github.com/kobo-oss/kobo/internal/banksim/berlingroup"
-	"github.com/kobo-oss/kobo/internal/banksim/berlingroup/conformance"
+	"github.com/kobo-oss/kobo/internal/banksim/conformance"
+	"github.com/kobo-oss/kobo/internal/banksim/loopbackpki"
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
-
-// pki is a throwaway CA with a server certificate for 127.0.0.1 and a
-// TPP client certificate.
-type pki struct {
-	pool           *x509.CertPool
-	server, client tls.Certificate
-}
-
-func newPKI(t testing.TB) pki {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	leaf := func(n int64, cn string, usage x509.ExtKeyUsage, ips []net.IP) tls.Certificate {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(n), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour),
-			NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
-	}
-	p := pki{pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.server = leaf(2, "bank", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	p.client = leaf(3, "tpp", x509.ExtKeyUsageClientAuth, nil)
-	return p
-}
 
 type env struct {
 	t      *testing.T
@@ -67,7 +26,7 @@ type env struct {
 	base   string
 	client *http.Client
 	val    *conformance.Validator
-	pki    pki
+	pki    *loopbackpki.PKI
 }
 
 // start serves a face over mTLS on loopback, with a client whose every
@@ -75,14 +34,7 @@ type env struct {
 // that does not conform.
 func start(t *testing.T, c berlingroup.Config) *env {
 	t.Helper()
-	wd, _ := os.Getwd()
-	spec := conformance.FindSpec(wd)
-	if spec == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the Berlin Group spec " + conformance.SpecFile + " is missing; set KOBO_SPECS_DIR")
-		}
-		t.Skip("the Berlin Group spec " + conformance.SpecFile + " was not found (set KOBO_SPECS_DIR to the specs folder)")
-	}
+	spec := conformance.Require(t, berlingroup.SpecFile)
 	if c.Sim == nil {
 		c.Sim = banksim.New(banksim.Config{Seed: 7})
 	}
@@ -93,21 +45,21 @@ func start(t *testing.T, c berlingroup.Config) *env {
 	}
 	p := newPKI(t)
 	srv := httptest.NewUnstartedServer(f.Handler())
-	srv.TLS = berlingroup.TLSConfig(p.server, p.pool)
+	srv.TLS = berlingroup.TLSConfig(p.Server, p.Roots())
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	val, err := conformance.New(spec, srv.URL)
+	val, err := berlingroup.NewValidator(spec, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.client}}}
+	tr := &http.Transport{TLSClientConfig: p.ClientTLS()}
 	t.Cleanup(tr.CloseIdleConnections)
 	e := &env{t: t, sim: c.Sim, base: srv.URL, val: val, pki: p,
 		client: &http.Client{Transport: val.Transport(tr), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	t.Cleanup(func() {
 		checked, failed := val.Counts()
 		for _, fl := range val.Failures() {
-			t.Errorf("response not conforming to the spec: %s %s → %d: %s", fl.Method, fl.Path, fl.Status, fl.Err)
+			t.Errorf("response not conforming to the spec: %s", fl)
 		}
 		if checked == 0 && !t.Failed() && !t.Skipped() {
 			t.Error("no response was validated")
@@ -613,7 +565,7 @@ func mustUser(t *testing.T, e *env, name string) *banksim.Scenario {
 func TestMTLSRefusesATPPWithoutACertificate(t *testing.T) {
 	e := start(t, berlingroup.Config{})
 	e.embedded("user_good", 4) // with the certificate
-	bare := &http.Client{Transport: e.val.Transport(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.pool}})}
+	bare := &http.Client{Transport: e.val.Transport(&http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.Roots()}})}
 	for _, p := range []string{"/v1/accounts", "/v1/consents/x/status"} {
 		resp, err := bare.Get(e.base + p)
 		if err != nil {
@@ -628,7 +580,7 @@ func TestMTLSRefusesATPPWithoutACertificate(t *testing.T) {
 	}
 	// a certificate no trusted CA signed fails the handshake
 	other := newPKI(t)
-	forged := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.pool, Certificates: []tls.Certificate{other.client}}}}
+	forged := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.pki.Roots(), Certificates: []tls.Certificate{other.Client}}}}
 	if resp, err := forged.Get(e.base + "/v1/accounts"); err == nil {
 		resp.Body.Close()
 		t.Fatalf("a TPP with an untrusted certificate got %d", resp.StatusCode)
@@ -641,4 +593,14 @@ func TestMTLSRefusesATPPWithoutACertificate(t *testing.T) {
 		t.Fatalf("login page without a certificate: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// newPKI is a fresh loopback PKI for one test.
+func newPKI(t testing.TB) *loopbackpki.PKI {
+	t.Helper()
+	p, err := loopbackpki.New("tpp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -211,12 +211,8 @@ func (f *Face) misbehave(w http.ResponseWriter, r *http.Request, user string) bo
 		f.fail(w, http.StatusInternalServerError, errUnexpected, "the bank's systems are unavailable")
 		return true
 	}
-	if ft.Latency > 0 {
-		select {
-		case <-time.After(time.Duration(ft.Latency) * time.Millisecond):
-		case <-r.Context().Done():
-			return true
-		}
+	if !ft.Delay(r.Context()) {
+		return true
 	}
 	roll := f.sim.Roll()
 	switch {

@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/banksim/conformance"
 	"github.com/kobo-oss/kobo/internal/banksim/obie"
 )
 
@@ -28,26 +28,13 @@ type bundle struct {
 	srv    *httptest.Server
 	client *http.Client // mTLS, validating, no redirects
 	bare   *http.Client // TLS without a client certificate
-	val    *obie.Validator
+	val    *conformance.Validator
 	prof   obie.Profile
-}
-
-func specsDir(t *testing.T) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	dir, err := obie.FindSpecs(wd)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v: CI must validate against the official specs", err)
-		}
-		t.Skipf("%v; skipping the spec validation tests", err)
-	}
-	return dir
 }
 
 func setup(t *testing.T, prof obie.Profile, mod func(*obie.Config)) *bundle {
 	t.Helper()
-	val, err := obie.NewValidator(specsDir(t), prof.Version)
+	val, err := obie.NewValidator(conformance.Require(t, obie.SpecFile(prof.Version)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +44,7 @@ func setup(t *testing.T, prof obie.Profile, mod func(*obie.Config)) *bundle {
 	}
 	sim := banksim.New(banksim.Config{Seed: 7})
 	srv := httptest.NewUnstartedServer(nil)
-	srv.TLS, err = pki.ServerTLS()
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv.TLS = pki.ServerTLS()
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	cfg := obie.Config{Sim: sim, Profile: prof, Issuer: srv.URL, Clients: map[string][]string{"tpp-1": {redirectURI}}, RequireClientCert: true, PageSize: 200}
@@ -72,10 +56,7 @@ func setup(t *testing.T, prof obie.Profile, mod func(*obie.Config)) *bundle {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = face.Handler()
-	ctls, err := pki.ClientTLS()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctls := pki.ClientTLS()
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	client := &http.Client{Transport: val.Transport(&http.Transport{TLSClientConfig: ctls}), CheckRedirect: noRedirect, Timeout: 30 * time.Second}
 	bareTLS := ctls.Clone()
@@ -83,7 +64,8 @@ func setup(t *testing.T, prof obie.Profile, mod func(*obie.Config)) *bundle {
 	bare := &http.Client{Transport: val.Transport(&http.Transport{TLSClientConfig: bareTLS}), CheckRedirect: noRedirect, Timeout: 30 * time.Second}
 	b := &bundle{sim: sim, face: face, srv: srv, client: client, bare: bare, val: val, prof: prof}
 	t.Cleanup(func() {
-		checked, failures := val.Report()
+		checked, _ := val.Counts()
+		failures := val.Failures()
 		for _, f := range failures {
 			t.Errorf("response fails the %s spec: %s", prof.Version, f)
 		}
@@ -320,7 +302,7 @@ func TestFaceFlowValidates(t *testing.T) {
 					t.Errorf("%s: %d %s", p, resp.StatusCode, body)
 				}
 			}
-			checked, _ := b.val.Report()
+			checked, _ := b.val.Counts()
 			if checked < pages+10 {
 				t.Errorf("only %d responses were validated", checked)
 			}
@@ -483,13 +465,12 @@ func TestFaceSignedRequestObject(t *testing.T) {
 // a v4 answer, a missing required field) are caught.
 func TestValidatorCatches(t *testing.T) {
 	t.Parallel()
-	dir := specsDir(t)
 	for _, c := range []struct{ version, path, body string }{
 		{"v3.1", "/open-banking/v3.1/aisp/accounts/a1/balances", `{"Data":{"Balance":[{"AccountId":"a1","Amount":{"Amount":12.5,"Currency":"GBP"},"CreditDebitIndicator":"Credit","Type":"InterimAvailable","DateTime":"2026-01-01T00:00:00Z"}]},"Links":{"Self":"https://x/y"}}`},
 		{"v4.0", "/open-banking/v4.0/aisp/accounts/a1/balances", `{"Data":{"Balance":[{"AccountId":"a1","Amount":{"Amount":"12.50","Currency":"GBP"},"CreditDebitIndicator":"Credit","Type":"InterimAvailable","DateTime":"2026-01-01T00:00:00Z"}]},"Links":{"Self":"https://x/y"}}`},
 		{"v3.1", "/open-banking/v3.1/aisp/accounts/a1/transactions", `{"Data":{"Transaction":[{"AccountId":"a1","Amount":{"Amount":"1.00","Currency":"GBP"},"CreditDebitIndicator":"Credit","BookingDateTime":"2026-01-01T00:00:00Z"}]},"Links":{"Self":"https://x/y"}}`},
 	} {
-		v, err := obie.NewValidator(dir, c.version)
+		v, err := obie.NewValidator(conformance.Require(t, obie.SpecFile(c.version)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,10 +35,7 @@ func StartLoopback(c Config, addr, dir string) (*Loopback, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := pki.ServerTLS()
-	if err != nil {
-		return nil, err
-	}
+	tc := pki.ServerTLS()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/provider/mtls"
 )
 
 // SCA approaches a bank entry may list.
@@ -134,24 +133,9 @@ func ParseBanks(raw []byte) ([]Bank, error) {
 
 // tlsConfig loads the bank's mTLS client certificate and roots.
 func (b Bank) tlsConfig() (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if b.ClientCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(b.ClientCertFile, b.ClientKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("berlingroup bank %q: client certificate: %w", b.ID, err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	if b.CAFile != "" {
-		pem, err := os.ReadFile(b.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("berlingroup bank %q: ca_file: %w", b.ID, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("berlingroup bank %q: ca_file holds no PEM certificate", b.ID)
-		}
-		c.RootCAs = pool
+	c, err := mtls.ClientConfig(mtls.Files{CertFile: b.ClientCertFile, KeyFile: b.ClientKeyFile, CAFile: b.CAFile, CertName: "client certificate", CAName: "ca_file"})
+	if err != nil {
+		return nil, fmt.Errorf("berlingroup bank %q: %w", b.ID, err)
 	}
 	return c, nil
 }

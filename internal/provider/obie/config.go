@@ -12,12 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/provider/mtls"
 )
 
 // Bank is one ASPSP in the operator's banks file (KOBO_BANKS_FILE, key
@@ -189,24 +189,9 @@ func cmpOr(a, b string) string {
 
 // loadTLS reads a bank's certificate files.
 func loadTLS(b Bank) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if b.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(b.CertFile, b.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("obie bank %s: cert_file/key_file: %w", b.ID, err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	if b.CAFile != "" {
-		pemBytes, err := os.ReadFile(b.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("obie bank %s: ca_file: %w", b.ID, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, fmt.Errorf("obie bank %s: ca_file holds no PEM certificate", b.ID)
-		}
-		c.RootCAs = pool
+	c, err := mtls.ClientConfig(mtls.Files{CertFile: b.CertFile, KeyFile: b.KeyFile, CAFile: b.CAFile, CertName: "cert_file/key_file", CAName: "ca_file"})
+	if err != nil {
+		return nil, fmt.Errorf("obie bank %s: %w", b.ID, err)
 	}
 	return c, nil
 }

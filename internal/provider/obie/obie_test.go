@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
+	"github.com/kobo-oss/kobo/internal/banksim/conformance"
 	face "github.com/kobo-oss/kobo/internal/banksim/obie"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/provider/obie"
@@ -28,7 +29,7 @@ type bundle struct {
 	lb   *face.Loopback
 	p    *obie.Provider
 	inst kobo.Institution
-	val  *face.Validator
+	val  *conformance.Validator
 }
 
 func setup(t *testing.T, profile face.Profile, mod func(*face.Config)) *bundle {
@@ -56,14 +57,14 @@ func setup(t *testing.T, profile face.Profile, mod func(*face.Config)) *bundle {
 	b := &bundle{sim: sim, lb: lb, inst: obie.Catalog(banks)[0]}
 	wd, _ := os.Getwd()
 	var wrap func(http.RoundTripper) http.RoundTripper
-	if dir, err := face.FindSpecs(wd); err == nil {
-		if b.val, err = face.NewValidator(dir, profile.Version); err != nil {
+	if spec, err := conformance.Find(wd, face.SpecFile(profile.Version)); err == nil {
+		if b.val, err = face.NewValidator(spec); err != nil {
 			t.Fatal(err)
 		}
 		wrap = b.val.Transport
 		t.Cleanup(func() {
-			n, fails := b.val.Report()
-			for _, f := range fails {
+			n, _ := b.val.Counts()
+			for _, f := range b.val.Failures() {
 				t.Errorf("bank answer fails the spec: %s", f)
 			}
 			t.Logf("%d bank answers validated against the %s spec", n, profile.Version)
