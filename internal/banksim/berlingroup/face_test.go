@@ -226,9 +226,12 @@ func present(id string) map[string]string {
 }
 
 // allTransactions pages through an account's transactions from dateFrom.
-func (e *env) allTransactions(id, acct, dateFrom string) (booked, pending []map[string]any, pages int) {
+func (e *env) allTransactions(id, acct, dateFrom string, dateTo ...string) (booked, pending []map[string]any, pages int) {
 	e.t.Helper()
 	next := "/v1/accounts/" + acct + "/transactions?bookingStatus=both&dateFrom=" + dateFrom
+	for _, d := range dateTo {
+		next += "&dateTo=" + d
+	}
 	for next != "" {
 		var tr txnsResp
 		e.do("GET", next, present(id), "", 200, &tr)
@@ -526,9 +529,14 @@ func TestTransactionsPaginateOverTenThousand(t *testing.T) {
 	id := e.embedded("user_business", 4)
 	var accts accountsResp
 	e.do("GET", "/v1/accounts", present(id), "", 200, &accts)
+	// the window ends yesterday: the simulator's clock runs, so a window
+	// ending now would gain the transactions dated while the pages are
+	// read, and the count below could not match
+	wat := time.FixedZone("WAT", 3600)
 	now, _ := e.sim.Now(t.Context(), "")
 	from := now.AddDate(0, 0, -75).Format(time.DateOnly)
-	booked, pending, pages := e.allTransactions(id, accts.Accounts[0].ResourceID, from)
+	to := now.In(wat).AddDate(0, 0, -1).Format(time.DateOnly)
+	booked, pending, pages := e.allTransactions(id, accts.Accounts[0].ResourceID, from, to)
 	all := append(booked, pending...)
 	if len(all) < 10_000 {
 		t.Fatalf("only %d transactions over 75 days", len(all))
@@ -543,9 +551,10 @@ func TestTransactionsPaginateOverTenThousand(t *testing.T) {
 	}
 	// the same window read straight from the simulator
 	var want int
-	f, _ := time.ParseInLocation(time.DateOnly, from, time.FixedZone("WAT", 3600))
+	f, _ := time.ParseInLocation(time.DateOnly, from, wat)
+	end, _ := time.ParseInLocation(time.DateOnly, to, wat)
 	sa := e.sim.StdAccountsOf(mustInst(t), mustUser(t, e, "user_business"))[0]
-	e.sim.EachStdTransaction(sa, f, now, func(banksim.Txn) bool { want++; return true })
+	e.sim.EachStdTransaction(sa, f, end.AddDate(0, 0, 1).Add(-time.Nanosecond), func(banksim.Txn) bool { want++; return true })
 	if len(all) != want {
 		t.Fatalf("paged %d transactions in %d pages, the simulator has %d", len(all), pages, want)
 	}
