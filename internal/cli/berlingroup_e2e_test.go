@@ -79,7 +79,7 @@ func startBerlinGroupBank(t *testing.T, clk *shiftClock) bgBank {
 	t.Cleanup(srv.Close)
 	entry := func(id, name string, approaches ...string) map[string]any {
 		return map[string]any{"id": id, "name": name, "country": "ng", "base_url": srv.URL, "tpp_id": "kobo-test-tpp",
-			"client_cert_file": certFile, "client_key_file": keyFile, "ca_file": caFile, "sca_approaches": approaches, "frequency_per_day": 4}
+			"cert_file": certFile, "key_file": keyFile, "ca_file": caFile, "sca_approaches": approaches, "frequency_per_day": 4}
 	}
 	b, _ := json.Marshal(map[string]any{"berlingroup": []any{entry("xs2a-embedded", "XS2A Embedded Bank", "embedded", "decoupled"),
 		entry("xs2a-redirect", "XS2A Redirect Bank", "redirect")}})

@@ -23,7 +23,7 @@ func TestWireBerlinGroup(t *testing.T) {
 	if err != nil || len(cat) != 1 || cat[0].Provider != berlingroup.Name || cat[0].Country != "de" || providers[berlingroup.Name] == nil {
 		t.Fatalf("one bank: %+v %v", cat, err)
 	}
-	bad := json.RawMessage(`[{"id":"b2","name":"Bank Two","country":"DE","base_url":"https://x","sca_approaches":["redirect"],"client_cert_file":"/nonexistent.pem","client_key_file":"/nonexistent.key"}]`)
+	bad := json.RawMessage(`[{"id":"b2","name":"Bank Two","country":"DE","base_url":"https://x","sca_approaches":["redirect"],"cert_file":"/nonexistent.pem","key_file":"/nonexistent.key"}]`)
 	if _, err := wireBerlinGroup(bad, kobo.SystemClock{}, log, map[string]kobo.Provider{}, nil); err == nil || !strings.Contains(err.Error(), `"b2"`) {
 		t.Fatalf("unreadable certificate: %v", err)
 	}

@@ -28,7 +28,7 @@ const (
 //
 //	{"berlingroup": [{"id": "sparkasse-x", "name": "Sparkasse X", "country": "de",
 //	  "base_url": "https://xs2a.bank.example/psd2", "tpp_id": "PSDDE-BAFIN-123456",
-//	  "client_cert_file": "/etc/kobo/qwac.pem", "client_key_file": "/etc/kobo/qwac.key",
+//	  "cert_file": "/etc/kobo/qwac.pem", "key_file": "/etc/kobo/qwac.key",
 //	  "ca_file": "", "sca_approaches": ["redirect", "decoupled"], "profile": "1.3.11",
 //	  "frequency_per_day": 4, "consent_days": 90}]}
 //
@@ -41,8 +41,8 @@ type Bank struct {
 	Country         string   `json:"country"`
 	BaseURL         string   `json:"base_url"`
 	TPPID           string   `json:"tpp_id"` // the TPP's id at the bank (the OAuth client id)
-	ClientCertFile  string   `json:"client_cert_file"`
-	ClientKeyFile   string   `json:"client_key_file"`
+	ClientCertFile  string   `json:"cert_file"`
+	ClientKeyFile   string   `json:"key_file"`
 	CAFile          string   `json:"ca_file"` // roots for the bank's server certificate; empty: the system's
 	Approaches      []string `json:"sca_approaches"`
 	Profile         string   `json:"profile"`           // "1.3.11" (default) or "1.3.12"
@@ -89,7 +89,7 @@ func ParseBanks(raw []byte) ([]Bank, error) {
 		}
 		b.BaseURL = strings.TrimSuffix(b.BaseURL, "/")
 		if (b.ClientCertFile == "") != (b.ClientKeyFile == "") {
-			return nil, bad("client_cert_file and client_key_file go together")
+			return nil, bad("cert_file and key_file go together")
 		}
 		if len(b.Approaches) == 0 {
 			return nil, bad("sca_approaches lists none (redirect, oauth, decoupled, embedded)")

@@ -79,7 +79,7 @@ func TestParseBanksErrors(t *testing.T) {
 		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["sms"]}]`:                                                                                                `unknown SCA approach "sms"`,
 		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["oauth"]}]`:                                                                                              "tpp_id is required",
 		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["redirect"],"profile":"2.0"}]`:                                                                           "profile must be",
-		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["redirect"],"client_cert_file":"c"}]`:                                                                    "go together",
+		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["redirect"],"cert_file":"c"}]`:                                                                           "go together",
 		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["redirect"],"colour":"red"}]`:                                                                            "unknown field",
 		`[{"id":"a","name":"A","country":"de","base_url":"https://x","sca_approaches":["redirect"]},{"id":"a","name":"B","country":"de","base_url":"https://y","sca_approaches":["redirect"]}]`: "used twice",
 	} {
