@@ -44,7 +44,7 @@ import "strings"
 // Names stay clear, as the narration (which often carries them) does.
 type TxnMeta map[string]string
 
-// The keys both standard connectors share.
+// The keys of TxnMeta, as documented on it.
 const (
 	MetaCounterpartyName   = "counterparty_name"
 	MetaCounterpartyLast4  = "counterparty_account_last4"
@@ -90,5 +90,6 @@ func (m *TxnMeta) Set(k, v string) {
 // SetLast4 puts the last 4 characters of an account or card number under
 // k, spaces and dashes dropped: all TxnMeta keeps of one.
 func (m *TxnMeta) SetLast4(k, number string) {
-	m.Set(k, Last4(strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(number))))
+	r := []rune(strings.NewReplacer(" ", "", "-", "").Replace(number))
+	m.Set(k, string(r[max(len(r)-4, 0):]))
 }
