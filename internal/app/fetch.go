@@ -303,7 +303,7 @@ func (s *Service) FetchAccount(ctx context.Context, j *kobo.Job) error {
 			txns = append(txns, kobo.Transaction{ID: txnID(acct.ID, ref, bt.Date), AccountID: acct.ID, ProviderRef: ref, Type: bt.Type,
 				Amount: bt.Amount, Narration: bt.Narration, Date: bt.Date.UTC().Truncate(time.Microsecond), Balance: bt.Balance,
 				Currency: cmpStr(bt.Currency, acct.Currency), Category: s.categorize(bt.Narration, bt.Type, bt.Amount), CreatedAt: now, UpdatedAt: now,
-				Pending: bt.Pending, ProviderID: bt.ProviderID})
+				Pending: bt.Pending, ProviderID: bt.ProviderID, Meta: bt.Meta})
 		}
 		return txns
 	}

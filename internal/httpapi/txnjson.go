@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -44,6 +46,29 @@ func appendTxn(b []byte, t *kobo.Transaction, idKey string) []byte {
 		// kobo's extension: Mono reports posted rows only, so the field is
 		// there only on the rows a real source reports as not yet posted
 		b = append(b, `,"pending":true`...)
+	}
+	if len(t.Meta) > 0 {
+		// kobo's extension, like pending: what the source reports beyond
+		// Mono's shape (kobo.TxnMeta's keys), only on rows that have some,
+		// so banksim's and Mono's rows keep Mono's exact shape
+		b = append(b, `,"meta":`...)
+		b = appendMeta(b, t.Meta)
+	}
+	return append(b, '}')
+}
+
+// appendMeta appends m as a JSON object of strings, keys sorted as
+// encoding/json sorts them.
+func appendMeta(b []byte, m kobo.TxnMeta) []byte {
+	keys := slices.Sorted(maps.Keys(m))
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
 	}
 	return append(b, '}')
 }

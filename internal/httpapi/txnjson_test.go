@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,22 @@ func TestAppendTxnMatchesMonoShape(t *testing.T) {
 	var got map[string]any
 	if err := json.Unmarshal(appendTxn(nil, &tx, "id"), &got); err != nil || got["pending"] != true {
 		t.Errorf("pending row = %v, %v", got, err)
+	}
+	if _, ok := got["meta"]; ok {
+		t.Errorf("a row without meta shows one: %v", got)
+	}
+	// kobo's meta extension: only on rows that have some, the bytes
+	// encoding/json writes for the same map
+	tx.Meta = kobo.TxnMeta{kobo.MetaMerchantName: `SPAR "Lekki" <1>`, kobo.MetaCounterpartyLast4: "6819", kobo.MetaEndToEndID: "E2E\n1"}
+	b := appendTxn(nil, &tx, "id")
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(map[string]string(tx.Meta)); err != nil {
+		t.Fatal(err)
+	}
+	if want := `,"meta":` + strings.TrimSuffix(enc.String(), "\n") + `}`; !strings.HasSuffix(string(b), want) {
+		t.Errorf("row with meta = %s, want it to end %s", b, want)
 	}
 }
 

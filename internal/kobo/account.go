@@ -120,6 +120,9 @@ type Transaction struct {
 	// row's date, amount and narration.
 	Pending    bool
 	ProviderID bool
+	// Meta is the source's detail beyond Mono's shape (TxnMeta); nil for
+	// sources that have none (banksim's own API, Mono).
+	Meta TxnMeta
 }
 
 // TxnKey is a position in an account's history, newest first: keyset

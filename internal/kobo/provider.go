@@ -144,6 +144,9 @@ type BankTransaction struct {
 	// ProviderID says Ref is the source's own stable id (merge by it);
 	// false means Ref was made by kobo from date+amount+narration.
 	ProviderID bool
+	// Meta is what the source reports that Mono's transaction shape has no
+	// field for, under the keys of TxnMeta (nil when there is none).
+	Meta TxnMeta
 }
 
 // BankIdentity is the account holder's identity as the bank reports it.

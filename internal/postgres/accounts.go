@@ -72,12 +72,13 @@ func (t *tx) AccountsByFingerprint(ctx context.Context, appID string, live bool,
 const txnMergeSet = ` ON CONFLICT (account_id, provider_ref) DO UPDATE SET type = excluded.type, amount = excluded.amount,
 	narration = excluded.narration, date = excluded.date, balance = excluded.balance, currency = excluded.currency,
 	category = excluded.category, seq = excluded.seq, updated_at = excluded.updated_at, removed_at = NULL,
-	pending = excluded.pending, provider_id = excluded.provider_id
+	pending = excluded.pending, provider_id = excluded.provider_id, meta = excluded.meta
 	WHERE transactions.pending <> excluded.pending OR transactions.amount <> excluded.amount OR transactions.narration <> excluded.narration OR transactions.date <> excluded.date
 	   OR transactions.type <> excluded.type OR transactions.balance IS DISTINCT FROM excluded.balance OR transactions.removed_at IS NOT NULL
+	   OR transactions.meta IS DISTINCT FROM excluded.meta
 	RETURNING (xmax = 0)`
 
-const txnInsertCols = `account_id, id, provider_ref, seq, created_seq, type, amount, narration, date, balance, currency, category, created_at, updated_at, pending, provider_id`
+const txnInsertCols = `account_id, id, provider_ref, seq, created_seq, type, amount, narration, date, balance, currency, category, created_at, updated_at, pending, provider_id, meta`
 
 // InsertTransactions stages rows with COPY into a temporary table and
 // merges them with one INSERT ... SELECT ... ON CONFLICT: COPY is
@@ -120,8 +121,8 @@ func (t *tx) InsertTransactions(ctx context.Context, accountID string, txns []ko
 	if len(txns) < 64 || !ok {
 		for _, x := range txns {
 			seq++
-			err := collect(t.q.Query(ctx, `INSERT INTO transactions (`+txnInsertCols+`) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`+txnMergeSet,
-				accountID, x.ID, x.ProviderRef, seq, string(x.Type), x.Amount, x.Narration, utc(x.Date), x.Balance, x.Currency, x.Category, utc(x.CreatedAt), utc(x.UpdatedAt), x.Pending, x.ProviderID))
+			err := collect(t.q.Query(ctx, `INSERT INTO transactions (`+txnInsertCols+`) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`+txnMergeSet,
+				accountID, x.ID, x.ProviderRef, seq, string(x.Type), x.Amount, x.Narration, utc(x.Date), x.Balance, x.Currency, x.Category, utc(x.CreatedAt), utc(x.UpdatedAt), x.Pending, x.ProviderID, metaJSON(x.Meta)))
 			if err != nil {
 				return m, err
 			}
@@ -138,7 +139,7 @@ func (t *tx) InsertTransactions(ctx context.Context, accountID string, txns []ko
 	for i, x := range txns {
 		seq++
 		rows[i] = []any{accountID, x.ID, x.ProviderRef, seq, seq, string(x.Type), x.Amount, x.Narration, utc(x.Date), x.Balance,
-			x.Currency, x.Category, utc(x.CreatedAt), utc(x.UpdatedAt), x.Pending, x.ProviderID}
+			x.Currency, x.Category, utc(x.CreatedAt), utc(x.UpdatedAt), x.Pending, x.ProviderID, metaJSON(x.Meta)}
 	}
 	cols := strings.Split(strings.ReplaceAll(txnInsertCols, " ", ""), ",")
 	if _, err := copier.CopyFrom(ctx, pgx.Identifier{"txn_stage"}, cols, pgx.CopyFromRows(rows)); err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,15 +12,21 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at, pending, provider_id`
+const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at, pending, provider_id, meta`
 
 func scanTxn(s scanner) (kobo.Transaction, error) {
 	var x kobo.Transaction
 	var typ string
 	var removed *time.Time
+	var meta *string
 	if err := s.Scan(&x.ID, &x.AccountID, &x.ProviderRef, &typ, &x.Amount, &x.Narration, &x.Date, &x.Balance, &x.Currency, &x.Category,
-		&x.CreatedAt, &x.UpdatedAt, &x.CreatedSeq, &x.Seq, &removed, &x.Pending, &x.ProviderID); err != nil {
+		&x.CreatedAt, &x.UpdatedAt, &x.CreatedSeq, &x.Seq, &removed, &x.Pending, &x.ProviderID, &meta); err != nil {
 		return x, err
+	}
+	if meta != nil {
+		if err := json.Unmarshal([]byte(*meta), &x.Meta); err != nil {
+			return x, fmt.Errorf("transaction %s: meta: %w", x.ID, err)
+		}
 	}
 	x.Type, x.Date, x.CreatedAt, x.UpdatedAt, x.Removed = kobo.TxnType(typ), x.Date.UTC(), x.CreatedAt.UTC(), x.UpdatedAt.UTC(), removed != nil
 	return x, nil
@@ -217,4 +224,18 @@ func (t *tx) RekeyTransaction(ctx context.Context, accountID, oldRef, newRef str
 		return false, err
 	}
 	return tag.RowsAffected() > 0, nil
+}
+
+// metaJSON is a transaction's meta as stored: a JSON object (its keys
+// sorted, so a repeat compares equal), or NULL when there is none.
+func metaJSON(m kobo.TxnMeta) *string {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil // a map of strings always marshals
+	}
+	s := string(b)
+	return &s
 }

@@ -98,31 +98,32 @@ func (t *tx) InsertTransactions(ctx context.Context, accountID string, txns []ko
 		}
 		return m, classify(err)
 	}
-	const cols = 16
+	const cols = 17
 	for start, end := 0, 0; start < len(txns); start = end {
 		end = start + batchRows(len(txns)-start)
 		q := make([]byte, 0, 600+(end-start)*36)
-		q = append(q, `INSERT INTO transactions (account_id, id, provider_ref, seq, created_seq, type, amount, narration, date, balance, currency, category, created_at, updated_at, pending, provider_id) VALUES `...)
+		q = append(q, `INSERT INTO transactions (account_id, id, provider_ref, seq, created_seq, type, amount, narration, date, balance, currency, category, created_at, updated_at, pending, provider_id, meta) VALUES `...)
 		args := make([]any, 0, (end-start)*cols)
 		for i, x := range txns[start:end] {
 			if i > 0 {
 				q = append(q, ',')
 			}
-			q = append(q, "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"...)
+			q = append(q, "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"...)
 			seq++
 			var bal any
 			if x.Balance != nil {
 				bal = *x.Balance
 			}
 			args = append(args, accountID, x.ID, x.ProviderRef, seq, seq, string(x.Type), x.Amount, x.Narration, ts(x.Date), bal,
-				x.Currency, x.Category, ts(x.CreatedAt), ts(x.UpdatedAt), boolInt(x.Pending), boolInt(x.ProviderID))
+				x.Currency, x.Category, ts(x.CreatedAt), ts(x.UpdatedAt), boolInt(x.Pending), boolInt(x.ProviderID), metaJSON(x.Meta))
 		}
 		q = append(q, ` ON CONFLICT (account_id, provider_ref) DO UPDATE SET type = excluded.type, amount = excluded.amount,
 			narration = excluded.narration, date = excluded.date, balance = excluded.balance, currency = excluded.currency,
 			category = excluded.category, seq = excluded.seq, updated_at = excluded.updated_at, removed_at = NULL,
-			pending = excluded.pending, provider_id = excluded.provider_id
+			pending = excluded.pending, provider_id = excluded.provider_id, meta = excluded.meta
 			WHERE transactions.pending <> excluded.pending OR transactions.amount <> excluded.amount OR transactions.narration <> excluded.narration OR transactions.date <> excluded.date
 			   OR transactions.type <> excluded.type OR transactions.balance IS NOT excluded.balance OR transactions.removed_at IS NOT NULL
+			   OR transactions.meta IS NOT excluded.meta
 			RETURNING created_seq = seq`...)
 		rows, err := t.q.QueryContext(ctx, string(q), args...)
 		if err != nil {

@@ -3,13 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at, pending, provider_id`
+const txnCols = `id, account_id, provider_ref, type, amount, narration, date, balance, currency, category, created_at, updated_at, created_seq, seq, removed_at, pending, provider_id, meta`
 
 func scanTxn(s scanner) (kobo.Transaction, error) {
 	var x kobo.Transaction
@@ -17,9 +19,15 @@ func scanTxn(s scanner) (kobo.Transaction, error) {
 	var date, created, updated int64
 	var bal, removed sql.NullInt64
 	var pending, providerID int
+	var meta sql.NullString
 	if err := s.Scan(&x.ID, &x.AccountID, &x.ProviderRef, &typ, &x.Amount, &x.Narration, &date, &bal, &x.Currency, &x.Category,
-		&created, &updated, &x.CreatedSeq, &x.Seq, &removed, &pending, &providerID); err != nil {
+		&created, &updated, &x.CreatedSeq, &x.Seq, &removed, &pending, &providerID, &meta); err != nil {
 		return x, err
+	}
+	if meta.Valid {
+		if err := json.Unmarshal([]byte(meta.String), &x.Meta); err != nil {
+			return x, fmt.Errorf("transaction %s: meta: %w", x.ID, err)
+		}
 	}
 	x.Pending, x.ProviderID = pending != 0, providerID != 0
 	x.Type, x.Date, x.CreatedAt, x.UpdatedAt = kobo.TxnType(typ), fromTS(date), fromTS(created), fromTS(updated)
@@ -239,4 +247,17 @@ func (t *tx) RekeyTransaction(ctx context.Context, accountID, oldRef, newRef str
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// metaJSON is a transaction's meta as stored: a JSON object (its keys
+// sorted, so a repeat compares equal), or NULL when there is none.
+func metaJSON(m kobo.TxnMeta) any {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil // a map of strings always marshals
+	}
+	return string(b)
 }

@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"Providers", testProviders},
 		{"AccountIdentifiers", testAccountIdentifiers},
 		{"RekeyTransaction", testRekeyTransaction},
+		{"TransactionMeta", testTransactionMeta},
 		{"Flashes", testFlashes},
 		{"KeyExpiry", testKeyExpiry},
 		{"Teams", testTeams},

@@ -74,24 +74,33 @@ type Transaction struct {
 	EntryReference                    string      `json:"entryReference"`
 	EndToEndID                        string      `json:"endToEndId"`
 	MandateID                         string      `json:"mandateId"`
+	CheckID                           string      `json:"checkId"`
 	CreditorID                        string      `json:"creditorId"`
 	BookingDate                       string      `json:"bookingDate"`
 	ValueDate                         string      `json:"valueDate"`
 	TransactionAmount                 Amount      `json:"transactionAmount"`
 	CreditorName                      string      `json:"creditorName"`
 	CreditorAccount                   *AccountRef `json:"creditorAccount"`
+	CreditorAgent                     string      `json:"creditorAgent"`
 	UltimateCreditor                  string      `json:"ultimateCreditor"`
 	DebtorName                        string      `json:"debtorName"`
 	DebtorAccount                     *AccountRef `json:"debtorAccount"`
+	DebtorAgent                       string      `json:"debtorAgent"`
 	UltimateDebtor                    string      `json:"ultimateDebtor"`
 	RemittanceInformationUnstructured string      `json:"remittanceInformationUnstructured"`
-	RemittanceInformationStructured   any         `json:"remittanceInformationStructured"`
-	AdditionalInformation             string      `json:"additionalInformation"`
-	PurposeCode                       string      `json:"purposeCode"`
-	BankTransactionCode               string      `json:"bankTransactionCode"`
-	ProprietaryBankTransactionCode    string      `json:"proprietaryBankTransactionCode"`
-	MerchantCategoryCode              string      `json:"merchantCategoryCode"`
-	BalanceAfterTransaction           *Balance    `json:"balanceAfterTransaction"`
+	RemittanceInformationStructured   any         `json:"remittanceInformationStructured"` // a string in 1.3.11, an object in 1.3.12
+	RemittanceStructuredArray         any         `json:"remittanceInformationStructuredArray"`
+	CurrencyExchange                  []struct {
+		SourceCurrency string `json:"sourceCurrency"`
+		ExchangeRate   string `json:"exchangeRate"`
+		TargetCurrency string `json:"targetCurrency"`
+	} `json:"currencyExchange"`
+	AdditionalInformation          string   `json:"additionalInformation"`
+	PurposeCode                    string   `json:"purposeCode"`
+	BankTransactionCode            string   `json:"bankTransactionCode"`
+	ProprietaryBankTransactionCode string   `json:"proprietaryBankTransactionCode"`
+	MerchantCategoryCode           string   `json:"merchantCategoryCode"`
+	BalanceAfterTransaction        *Balance `json:"balanceAfterTransaction"`
 }
 
 // TransactionsReport is the body of GET /v1/accounts/{id}/transactions.
@@ -308,7 +317,83 @@ func MapTransaction(t Transaction, pending bool) (kobo.BankTransaction, error) {
 			bt.Balance = &v
 		}
 	}
+	bt.Meta = TransactionMeta(t, amt < 0)
 	return bt, nil
+}
+
+// TransactionMeta is what of a Berlin Group transaction kobo's
+// Mono-shaped transaction has no field for, under kobo.TxnMeta's shared
+// keys (debit says the money went out, so the counterparty is the
+// creditor):
+//
+//	counterparty_name                  creditorName (debits) or debtorName (credits)
+//	counterparty_scheme                which of its account's names is kept: IBAN, BBAN, PAN or MSISDN
+//	counterparty_account_last4         the last 4 of that account name (kobo seals whole account numbers)
+//	counterparty_bank                  creditorAgent or debtorAgent (a BIC)
+//	ultimate_counterparty              ultimateCreditor or ultimateDebtor
+//	end_to_end_id, mandate_id, creditor_id, entry_reference  endToEndId, mandateId, creditorId, entryReference
+//	reference                          checkId
+//	remittance_structured              remittanceInformationStructured (its JSON when an object), else the array's JSON
+//	bank_transaction_code              bankTransactionCode
+//	proprietary_code                   proprietaryBankTransactionCode
+//	purpose_code                       purposeCode
+//	merchant_category_code             merchantCategoryCode
+//	value_date                         valueDate (YYYY-MM-DD)
+//	fx_rate, fx_source_currency, fx_target_currency  the first currencyExchange
+//
+// It is nil for a transaction with none of these.
+func TransactionMeta(t Transaction, debit bool) kobo.TxnMeta {
+	var m kobo.TxnMeta
+	name, acct, agent, ultimate := t.DebtorName, t.DebtorAccount, t.DebtorAgent, t.UltimateDebtor
+	if debit {
+		name, acct, agent, ultimate = t.CreditorName, t.CreditorAccount, t.CreditorAgent, t.UltimateCreditor
+	}
+	m.Set(kobo.MetaCounterpartyName, name)
+	if acct != nil {
+		for _, id := range []struct{ scheme, v string }{{"IBAN", acct.IBAN}, {"BBAN", acct.BBAN}, {"PAN", acct.PAN}, {"MSISDN", acct.MSISDN}} {
+			if strings.TrimSpace(id.v) != "" {
+				m.Set(kobo.MetaCounterpartyScheme, id.scheme)
+				m.SetLast4(kobo.MetaCounterpartyLast4, id.v)
+				break
+			}
+		}
+	}
+	m.Set(kobo.MetaCounterpartyBank, agent)
+	m.Set(kobo.MetaUltimateParty, ultimate)
+	m.Set(kobo.MetaEndToEndID, t.EndToEndID)
+	m.Set(kobo.MetaMandateID, t.MandateID)
+	m.Set(kobo.MetaCreditorID, t.CreditorID)
+	m.Set(kobo.MetaEntryReference, t.EntryReference)
+	m.Set(kobo.MetaReference, t.CheckID)
+	m.Set(kobo.MetaRemittance, firstNonEmpty(textOf(t.RemittanceInformationStructured), textOf(t.RemittanceStructuredArray)))
+	m.Set(kobo.MetaBankTxnCode, t.BankTransactionCode)
+	m.Set(kobo.MetaProprietaryCode, t.ProprietaryBankTransactionCode)
+	m.Set(kobo.MetaPurposeCode, t.PurposeCode)
+	m.Set(kobo.MetaMerchantCategory, t.MerchantCategoryCode)
+	m.Set(kobo.MetaValueDate, t.ValueDate)
+	if len(t.CurrencyExchange) > 0 {
+		fx := t.CurrencyExchange[0]
+		m.Set(kobo.MetaFXRate, fx.ExchangeRate)
+		m.Set(kobo.MetaFXSource, fx.SourceCurrency)
+		m.Set(kobo.MetaFXTarget, fx.TargetCurrency)
+	}
+	return m
+}
+
+// textOf is a free-form JSON value as meta keeps it: a string as it is,
+// anything else (an object, an array) as its JSON; nothing for null.
+func textOf(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "[]" || string(b) == "{}" {
+		return ""
+	}
+	return string(b)
 }
 
 // Identity implements kobo.Provider: the standard's AIS shares only the

@@ -34,6 +34,7 @@ func FuzzMapTransactions(f *testing.F) {
 	f.Add([]byte(`{"transactions":{"booked":[{"transactionId":"t1","bookingDate":"2026-11-30","transactionAmount":{"currency":"EUR","amount":"-12.30"},"remittanceInformationUnstructured":"x","balanceAfterTransaction":{"balanceAmount":{"currency":"EUR","amount":"100.00"},"balanceType":"interimBooked"}}],"pending":[{"valueDate":"2026-12-01","transactionAmount":{"currency":"JPY","amount":"500"}}],"_links":{"next":{"href":"/v1/accounts/a/transactions?page=2"}}}}`))
 	f.Add([]byte(`{"transactions":{"booked":[{"transactionAmount":{"currency":"NGN","amount":"1e5"}}]}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"transactions":{"booked":[{"transactionId":"t1","bookingDate":"2026-11-30","transactionAmount":{"currency":"EUR","amount":"-1"},"creditorName":"X","creditorAccount":{"iban":"DE89"},"remittanceInformationStructured":{"reference":"RF1"},"remittanceInformationStructuredArray":[],"currencyExchange":[{"exchangeRate":"1.1"}]}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := berlingroup.ParseTransactionsReport(b)
 		if err != nil {
@@ -49,6 +50,12 @@ func FuzzMapTransactions(f *testing.F) {
 			}
 			if bt.Amount < 0 || (bt.Type != kobo.Debit && bt.Type != kobo.Credit) || bt.Currency == "" {
 				t.Fatalf("mapped %+v", bt)
+			}
+			if bt.Meta != nil && len(bt.Meta) == 0 {
+				t.Fatalf("an empty meta map instead of nil: %+v", bt)
+			}
+			if n := bt.Meta[kobo.MetaCounterpartyLast4]; len([]rune(n)) > 4 {
+				t.Fatalf("more than the last 4 of an account kept: %q", n)
 			}
 		}
 	})

@@ -132,10 +132,22 @@ func TestEmbeddedLinkAsCredentialsAndOTP(t *testing.T) {
 	if len(txns) < 50 {
 		t.Fatalf("%d transactions", len(txns))
 	}
+	parties := 0
 	for _, x := range txns {
 		if x.Ref == "" || !x.ProviderID || x.Amount <= 0 || x.Currency != "NGN" || x.Narration == "" || (x.Balance == nil) != x.Pending {
 			t.Fatalf("transaction %+v", x)
 		}
+		// what the face sends beside Mono's fields arrives in Meta
+		if x.Meta[kobo.MetaEntryReference] == "" || x.Meta[kobo.MetaEndToEndID] == "" || x.Meta[kobo.MetaProprietaryCode] == "" ||
+			x.Meta[kobo.MetaValueDate] == "" || x.Meta[kobo.MetaCounterpartyName] != bgface.Counterparty(x.Narration) {
+			t.Fatalf("transaction %s: meta %v", x.Narration, x.Meta)
+		}
+		if x.Meta[kobo.MetaCounterpartyName] != "" {
+			parties++
+		}
+	}
+	if parties == 0 {
+		t.Error("no transaction named a counterparty: the meta check saw none")
 	}
 	bal, err := f.prov.Balance(t.Context(), *step.Session, accts[0].Ref)
 	if err != nil || bal.Balance != accts[0].Balance || bal.Available < 0 {

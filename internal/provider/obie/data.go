@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -353,78 +354,81 @@ func MapTransaction(t Transaction) (kobo.BankTransaction, error) {
 		sum := sha256.Sum256([]byte(bt.Date.Format(time.RFC3339Nano) + "|" + t.Amount.Amount + "|" + t.CreditDebitIndicator + "|" + bt.Narration + "|" + t.TransactionReference))
 		bt.Ref = "obie-" + hex.EncodeToString(sum[:12])
 	}
+	bt.Meta = TransactionMeta(t)
 	return bt, nil
 }
 
 // TransactionMeta is what of an OBIE transaction kobo's Mono-shaped
-// transaction has no field for, by key:
+// transaction has no field for, under kobo.TxnMeta's shared keys:
 //
 //	merchant_name, merchant_category_code   MerchantDetails
 //	counterparty_name                        CreditorAccount.Name (debits) or DebtorAccount.Name (credits)
-//	counterparty_scheme, counterparty_account  its SchemeName and Identification
+//	counterparty_scheme                      its SchemeName
+//	counterparty_account_last4               the last 4 of its Identification (kobo seals whole account numbers)
 //	counterparty_bank                        CreditorAgent/DebtorAgent name or identification
 //	reference                                TransactionReference
 //	statement_reference                      StatementReference, comma-separated
 //	bank_transaction_code                    BankTransactionCode "Code/SubCode"
 //	proprietary_code                         ProprietaryBankTransactionCode "Issuer:Code"
 //	value_date                               ValueDateTime (RFC 3339)
-//	card_scheme, card_number                 CardInstrument (the number as masked by the bank)
+//	card_scheme, card_last4                  CardInstrument (the last 4 of the number the bank masks)
 //	charge_amount                            ChargeAmount "1.50 GBP"
 //	fx_rate, fx_source_currency, fx_target_currency  CurrencyExchange
 //	address                                  AddressLine
 //	status                                   Status as the bank sent it
-func TransactionMeta(t Transaction) map[string]string {
-	m := map[string]string{}
-	set := func(k, v string) {
-		if v = strings.TrimSpace(v); v != "" {
-			m[k] = v
-		}
-	}
+//
+// It is nil for a transaction with none of these.
+func TransactionMeta(t Transaction) kobo.TxnMeta {
+	var m kobo.TxnMeta
 	if md := t.MerchantDetails; md != nil {
-		set("merchant_name", md.MerchantName)
-		set("merchant_category_code", md.MerchantCategoryCode)
+		m.Set(kobo.MetaMerchantName, md.MerchantName)
+		m.Set(kobo.MetaMerchantCategory, md.MerchantCategoryCode)
 	}
 	party, agent := t.CreditorAccount, t.CreditorAgent
 	if t.CreditDebitIndicator == "Credit" {
 		party, agent = t.DebtorAccount, t.DebtorAgent
 	}
 	if party != nil {
-		set("counterparty_name", party.Name)
-		set("counterparty_scheme", party.SchemeName)
-		set("counterparty_account", party.Identification)
+		m.Set(kobo.MetaCounterpartyName, party.Name)
+		if strings.TrimSpace(party.Identification) != "" {
+			m.Set(kobo.MetaCounterpartyScheme, party.SchemeName)
+		}
+		m.SetLast4(kobo.MetaCounterpartyLast4, party.Identification)
 	}
 	if agent != nil {
-		set("counterparty_bank", cmpOr(agent.Name, agent.Identification))
+		m.Set(kobo.MetaCounterpartyBank, cmpOr(agent.Name, agent.Identification))
 	}
-	set("reference", t.TransactionReference)
-	set("statement_reference", strings.Join(t.StatementReference, ","))
-	if c := t.BankTransactionCode; c != nil {
-		set("bank_transaction_code", c.Code+"/"+c.SubCode)
+	m.Set(kobo.MetaReference, t.TransactionReference)
+	m.Set(kobo.MetaStatementReference, strings.Join(t.StatementReference, ","))
+	if c := t.BankTransactionCode; c != nil && (c.Code != "" || c.SubCode != "") {
+		m.Set(kobo.MetaBankTxnCode, c.Code+"/"+c.SubCode)
 	}
-	if c := t.ProprietaryCode; c != nil {
+	if c := t.ProprietaryCode; c != nil && c.Code != "" {
 		code := c.Code
 		if c.Issuer != "" {
 			code = c.Issuer + ":" + code
 		}
-		set("proprietary_code", code)
+		m.Set(kobo.MetaProprietaryCode, code)
 	}
 	if t.ValueDateTime != nil {
-		set("value_date", t.ValueDateTime.UTC().Format(time.RFC3339))
+		m.Set(kobo.MetaValueDate, t.ValueDateTime.UTC().Format(time.RFC3339))
 	}
 	if c := t.CardInstrument; c != nil {
-		set("card_scheme", c.CardSchemeName)
-		set("card_number", c.Identification)
+		m.Set(kobo.MetaCardScheme, c.CardSchemeName)
+		m.SetLast4(kobo.MetaCardLast4, c.Identification)
 	}
-	if c := t.ChargeAmount; c != nil {
-		set("charge_amount", c.Amount+" "+c.Currency)
+	if c := t.ChargeAmount; c != nil && c.Amount != "" {
+		m.Set(kobo.MetaChargeAmount, c.Amount+" "+c.Currency)
 	}
 	if fx := t.CurrencyExchange; fx != nil {
-		set("fx_rate", fmt.Sprint(fx.ExchangeRate))
-		set("fx_source_currency", fx.SourceCurrency)
-		set("fx_target_currency", fx.TargetCurrency)
+		if fx.ExchangeRate != 0 {
+			m.Set(kobo.MetaFXRate, strconv.FormatFloat(fx.ExchangeRate, 'f', -1, 64))
+		}
+		m.Set(kobo.MetaFXSource, fx.SourceCurrency)
+		m.Set(kobo.MetaFXTarget, fx.TargetCurrency)
 	}
-	set("address", t.AddressLine)
-	set("status", t.Status)
+	m.Set(kobo.MetaAddress, t.AddressLine)
+	m.Set(kobo.MetaStatus, t.Status)
 	return m
 }
 

@@ -30,13 +30,22 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add(`{"Data":{"Transaction":[{"AccountId":"a","TransactionId":"t1","Amount":{"Amount":"12.50","Currency":"GBP"},"CreditDebitIndicator":"Debit","Status":"Booked","BookingDateTime":"2026-01-02T03:04:05Z","Balance":{"Amount":{"Amount":"100.00","Currency":"GBP"},"CreditDebitIndicator":"Credit","Type":"ClosingBooked"},"MerchantDetails":{"MerchantName":"SPAR"}}]},"Links":{"Self":"https://x","Next":"https://x?page=2"}}`)
 	f.Add(`{"Data":{"Transaction":[{"Amount":{"Amount":"1e5","Currency":"GBP"},"CreditDebitIndicator":"Credit","BookingDateTime":"2026-01-02T03:04:05Z","Status":"PDNG"}]}}`)
 	f.Add(`{"Data":{"Transaction":[{"Amount":{"Amount":"-1","Currency":"JPY"},"CreditDebitIndicator":"Credit","BookingDateTime":"2026-01-02T03:04:05Z"}]}}`)
+	f.Add(`{"Data":{"Transaction":[{"Amount":{"Amount":"1","Currency":"GBP"},"CreditDebitIndicator":"Credit","DebtorAccount":{"SchemeName":"UK.OBIE.IBAN","Identification":"GB29 NWBK 6016 1331 9268 19","Name":"A"},"CardInstrument":{"Identification":"4***1234"},"CurrencyExchange":{"ExchangeRate":1e-9},"BookingDateTime":"2026-01-02T03:04:05Z"}]}}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		p, err := obie.DecodePage([]byte(in))
 		if err != nil {
 			return
 		}
 		for _, x := range p.Data.Transaction {
-			_ = obie.TransactionMeta(x)
+			m := obie.TransactionMeta(x)
+			if m != nil && len(m) == 0 {
+				t.Fatal("an empty meta map instead of nil")
+			}
+			for _, k := range []string{kobo.MetaCounterpartyLast4, kobo.MetaCardLast4} {
+				if len([]rune(m[k])) > 4 {
+					t.Fatalf("more than the last 4 of a number kept: %s=%q", k, m[k])
+				}
+			}
 		}
 		rows, err := obie.MapTransactions(p.Data.Transaction)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -196,11 +197,25 @@ func TestConnectorReadsEverything(t *testing.T) {
 			if len(rows) != len(want) || pages < 4 {
 				t.Fatalf("%d rows over %d pages, simulator has %d", len(rows), pages, len(want))
 			}
-			pending := 0
+			pending, merchants, parties := 0, 0, 0
 			for i, w := range want {
 				r := rows[i]
 				if r.Ref != w.Ref || !r.ProviderID || r.Amount != w.Amount || (r.Type == kobo.Credit) != w.Credit || !r.Date.Equal(w.Date) || r.Narration != w.Narration {
 					t.Fatalf("row %d: %+v, simulator %+v", i, r, w)
+				}
+				// the detail the face sends beside Mono's fields arrives in Meta
+				n := face.Narration(w.Narration, w.Credit)
+				if r.Meta[kobo.MetaBankTxnCode] != n.Family+"/"+n.SubFamily || r.Meta[kobo.MetaMerchantName] != n.Merchant ||
+					r.Meta[kobo.MetaCounterpartyName] != n.Counterparty || r.Meta[kobo.MetaCounterpartyBank] != n.CounterpartyBank ||
+					r.Meta[kobo.MetaReference] != n.Reference || r.Meta[kobo.MetaStatus] == "" || r.Meta[kobo.MetaValueDate] == "" ||
+					(n.Card && r.Meta[kobo.MetaCardLast4] != std[0].Number[len(std[0].Number)-4:]) {
+					t.Fatalf("row %d meta %v, face sent %+v", i, r.Meta, n)
+				}
+				if n.Merchant != "" {
+					merchants++
+				}
+				if n.Counterparty != "" {
+					parties++
 				}
 				if r.Pending {
 					pending++
@@ -214,7 +229,10 @@ func TestConnectorReadsEverything(t *testing.T) {
 			if err != nil || id.FullName != "CHIOMA GRACE EZE" || !strings.HasPrefix(id.Phone, "080") || id.AddressLine1 == "" {
 				t.Fatalf("identity: %+v %v", id, err)
 			}
-			t.Logf("%d rows, %d pages, %d pending", len(rows), pages, pending)
+			if merchants == 0 || parties == 0 {
+				t.Errorf("%d rows with a merchant, %d with a counterparty: the meta check saw none", merchants, parties)
+			}
+			t.Logf("%d rows, %d pages, %d pending, %d merchants, %d counterparties", len(rows), pages, pending, merchants, parties)
 		})
 	}
 }
@@ -322,5 +340,52 @@ func TestParseBanksNamesProblems(t *testing.T) {
 	inst := obie.Catalog(banks)[0]
 	if inst.Provider != obie.Name || inst.AuthMethods[0].Consent != kobo.ConsentRedirect || inst.ID != obie.InstitutionID("x") {
 		t.Errorf("catalog: %+v", inst)
+	}
+}
+
+// TestTransactionMetaKeepsTheDetail maps an OBTransaction6 with every
+// detail kobo's Mono shape has no field for: each lands under its
+// documented key, and account and card numbers only as their last 4.
+func TestTransactionMetaKeepsTheDetail(t *testing.T) {
+	body := `{"Data":{"Transaction":[{"AccountId":"a1","TransactionId":"t1","TransactionReference":"INV-42","StatementReference":["S1","S2"],
+		"Amount":{"Amount":"12.50","Currency":"GBP"},"CreditDebitIndicator":"Debit","Status":"Booked",
+		"BookingDateTime":"2026-01-02T03:04:05Z","ValueDateTime":"2026-01-03T00:00:00+01:00","TransactionInformation":"CARD PAYMENT",
+		"AddressLine":"1 High St","BankTransactionCode":{"Code":"ReceivedCreditTransfer","SubCode":"DomesticCreditTransfer"},
+		"ProprietaryBankTransactionCode":{"Code":"POS","Issuer":"mybank"},
+		"MerchantDetails":{"MerchantName":"SPAR","MerchantCategoryCode":"5411"},
+		"CreditorAccount":{"SchemeName":"UK.OBIE.SortCodeAccountNumber","Identification":"60161331926819","Name":"SPAR LTD"},
+		"CreditorAgent":{"SchemeName":"UK.OBIE.BICFI","Identification":"NWBKGB2L"},
+		"DebtorAccount":{"SchemeName":"UK.OBIE.IBAN","Identification":"GB00OWN","Name":"ME"},
+		"CardInstrument":{"CardSchemeName":"VISA","Identification":"4***********1234","AuthorisationType":"PIN"},
+		"ChargeAmount":{"Amount":"0.50","Currency":"GBP"},
+		"CurrencyExchange":{"SourceCurrency":"EUR","TargetCurrency":"GBP","ExchangeRate":0.8612}}]}}`
+	p, err := obie.DecodePage([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := obie.MapTransactions(p.Data.Transaction)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%v %v", rows, err)
+	}
+	want := kobo.TxnMeta{
+		"merchant_name": "SPAR", "merchant_category_code": "5411",
+		"counterparty_name": "SPAR LTD", "counterparty_scheme": "UK.OBIE.SortCodeAccountNumber", "counterparty_account_last4": "6819",
+		"counterparty_bank": "NWBKGB2L", "reference": "INV-42", "statement_reference": "S1,S2",
+		"bank_transaction_code": "ReceivedCreditTransfer/DomesticCreditTransfer", "proprietary_code": "mybank:POS",
+		"value_date": "2026-01-02T23:00:00Z", "card_scheme": "VISA", "card_last4": "1234", "charge_amount": "0.50 GBP",
+		"fx_rate": "0.8612", "fx_source_currency": "EUR", "fx_target_currency": "GBP", "address": "1 High St", "status": "Booked",
+	}
+	if got := rows[0].Meta; !maps.Equal(got, want) {
+		t.Errorf("meta\n got %v\nwant %v", got, want)
+	}
+	// a bare row has no meta at all, not an empty map
+	bp, err := obie.DecodePage([]byte(`{"Data":{"Transaction":[{"TransactionId":"t2","Amount":{"Amount":"1.00","Currency":"GBP"},
+		"CreditDebitIndicator":"Credit","BookingDateTime":"2026-01-02T03:04:05Z"}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := bp.Data.Transaction[0]
+	if m := obie.TransactionMeta(bare); m != nil {
+		t.Errorf("bare row meta = %v, want nil", m)
 	}
 }
