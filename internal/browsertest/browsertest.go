@@ -10,6 +10,9 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"image/png"
 	"os"
@@ -40,8 +43,8 @@ func Chromium() string {
 
 // Start runs headless Chromium (bin) with a profile in dir, the way the
 // tests and kobo bench use it, and returns a chromedp context that ends
-// after timeout; cancel stops the browser.
-func Start(bin, dir string, timeout time.Duration) (ctx context.Context, cancel func(), err error) {
+// after timeout; cancel stops the browser. extra options come last.
+func Start(bin, dir string, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (ctx context.Context, cancel func(), err error) {
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
 		chromedp.ExecPath(bin),
@@ -56,6 +59,7 @@ func Start(bin, dir string, timeout time.Duration) (ctx context.Context, cancel 
 		chromedp.WindowSize(1100, 800),
 		chromedp.UserDataDir(dir),
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelC := context.WithTimeout(ctx, timeout)
@@ -76,10 +80,33 @@ type Browser struct {
 	dir string
 }
 
+// Option changes how New starts Chromium.
+type Option func(*[]chromedp.ExecAllocatorOption)
+
+// TrustCertificates makes the browser accept TLS servers that present one
+// of certs (matched by public key), as if a CA it trusts had issued them:
+// for tests whose pages are served by a throwaway test CA (banksim's
+// open-banking faces). Only those keys are accepted; every other
+// certificate error still fails. New's default stays the stock trust
+// store, so no other test can come to depend on a bad certificate.
+func TrustCertificates(certs ...*x509.Certificate) Option {
+	return func(o *[]chromedp.ExecAllocatorOption) {
+		var spki []string
+		for _, c := range certs {
+			sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+			spki = append(spki, base64.StdEncoding.EncodeToString(sum[:]))
+		}
+		// Chromium honours this flag only with a user data dir of the
+		// test's own, which Start always sets.
+		*o = append(*o, chromedp.Flag("ignore-certificate-errors-spki-list", strings.Join(spki, ",")))
+	}
+}
+
 // New starts Chromium (or skips the test). Site isolation is off so the
 // tests can reach into the cross-origin widget iframe from the host page,
-// which is how a person sees it; nothing else about the browser changes.
-func New(t testing.TB, timeout time.Duration) *Browser {
+// which is how a person sees it; nothing else about the browser changes
+// unless opts say so.
+func New(t testing.TB, timeout time.Duration, opts ...Option) *Browser {
 	t.Helper()
 	bin := Chromium()
 	if bin == "" {
@@ -92,7 +119,11 @@ func New(t testing.TB, timeout time.Duration) *Browser {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(profile) })
-	ctx, cancel, err := Start(bin, profile, timeout)
+	var extra []chromedp.ExecAllocatorOption
+	for _, o := range opts {
+		o(&extra)
+	}
+	ctx, cancel, err := Start(bin, profile, timeout, extra...)
 	t.Cleanup(cancel)
 	if err != nil {
 		t.Fatalf("start chromium %s: %v", bin, err)
@@ -106,6 +137,14 @@ func New(t testing.TB, timeout time.Duration) *Browser {
 		t.Fatal(err)
 	}
 	return &Browser{t: t, Ctx: ctx, dir: dir}
+}
+
+// Tab is the browser driven through ctx instead: another tab or window of
+// the same Chromium (a popup the page opened, attached with
+// chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id))), with Run and the
+// screenshots saved beside this test's.
+func (b *Browser) Tab(ctx context.Context) *Browser {
+	return &Browser{t: b.t, Ctx: ctx, dir: b.dir}
 }
 
 // Run runs actions, failing the test with what was being done.

@@ -31,7 +31,8 @@ import (
 // by redirect. The certificates are PEM files, as an operator's are.
 type bgBank struct {
 	banksFile string
-	browser   *http.Client // the customer's browser: trusts the bank, no client certificate
+	browser   *http.Client      // the customer's browser: trusts the bank, no client certificate
+	server    *x509.Certificate // the bank's TLS certificate, for a Chromium to trust
 }
 
 func startBerlinGroupBank(t *testing.T, clk *shiftClock) bgBank {
@@ -83,7 +84,11 @@ func startBerlinGroupBank(t *testing.T, clk *shiftClock) bgBank {
 	}
 	b, _ := json.Marshal(map[string]any{"berlingroup": []any{entry("xs2a-embedded", "XS2A Embedded Bank", "embedded", "decoupled"),
 		entry("xs2a-redirect", "XS2A Redirect Bank", "redirect")}})
-	return bgBank{banksFile: write("banks.json", b),
+	serverCert, err := x509.ParseCertificate(server.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bgBank{banksFile: write("banks.json", b), server: serverCert,
 		browser: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
