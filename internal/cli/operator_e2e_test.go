@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kobo-oss/kobo/internal/console"
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// operator serves this stack's admin listener (the handler `kobo serve`
+// puts there) over real HTTP, started on first use, and returns its URL.
+func (e *e2e) operator() string {
+	e.t.Helper()
+	if e.admin == "" {
+		srv := httptest.NewServer(adminHandler(e.stk.reg, readiness(e.stk.store), "test", console.New(console.Config{App: e.stk.svc})))
+		e.t.Cleanup(srv.Close)
+		e.admin = srv.URL
+	}
+	return e.admin
+}
+
+// adminDo sends a JSON POST (or a GET when body is nil) to the admin listener.
+func (e *e2e) adminDo(method, path string, body any) res {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.operator()+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return res{status: r.StatusCode, header: r.Header, body: b}
+}
+
+// approveHeadless grants the app headless Connect for its live keys
+// through the operator's path (the admin listener), as a deployment's
+// operator does after a partner asks.
+func (e *e2e) approveHeadless(appID string) {
+	e.t.Helper()
+	if r := e.adminDo("POST", "/v1/admin/apps/"+appID+"/addons/"+kobo.AddonHeadlessConnect+"/approve", map[string]string{"note": "test"}); r.status != 200 {
+		e.t.Fatalf("approving headless Connect: %d %s", r.status, r.body)
+	}
+}
+
+// TestHeadlessConnectIsAnAddonForLiveApps: a live key without the add-on
+// gets a 403 naming it and how to ask; the partner asks (Partner API), the
+// request waits in the operator's queue, the operator approves it and the
+// live key passes the gate; revoked, it is refused again. Sandbox keys
+// always pass. Every step is in the audit log.
+func TestHeadlessConnectIsAnAddonForLiveApps(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	id := e.app["id"].(string)
+	gt := e.institution("GTBank")
+	live := e.must(200, "PATCH", "/v1/apps/"+id, map[string]any{"live": true}, "Authorization", e.auth).m(t)
+	lk := []string{"mono-sec-key", live["secret_key"].(string)}
+	headless := func(want string) {
+		t.Helper()
+		for _, path := range []string{"/v1/connect/session", "/v2/connect/session"} {
+			r := e.do("POST", path, map[string]string{"institution": gt}, lk...)
+			if r.status != 403 || !strings.Contains(string(r.body), want) {
+				t.Errorf("POST %s with a live key: %d %s, want 403 with %q", path, r.status, r.body, want)
+			}
+		}
+	}
+	headless("POST /v1/apps/" + id + "/addons/headless_connect")
+	headless("Headless Connect (the headless_connect add-on)")
+	// the v2 body is Mono's v2 error envelope
+	var v2 map[string]any
+	_ = json.Unmarshal(e.do("POST", "/v2/connect/session", map[string]string{"institution": gt}, lk...).body, &v2)
+	if v2["status"] != "failed" && v2["status"] != "error" {
+		t.Errorf("v2 403 body = %v", v2)
+	}
+	// sandbox keys have it always
+	if r := e.do("POST", "/v2/connect/session", map[string]string{"institution": gt}, e.key()...); r.status >= 400 {
+		t.Errorf("sandbox key refused headless Connect: %d %s", r.status, r.body)
+	}
+
+	// the partner asks
+	r := e.must(202, "POST", "/v1/apps/"+id+"/addons/headless_connect", map[string]string{"reason": "loan onboarding in our app"}, "Authorization", e.auth).m(t)
+	if r["status"] != "requested" {
+		t.Errorf("request = %v", r)
+	}
+	headless("waiting for the operator")
+	list := e.must(200, "GET", "/v1/apps/"+id+"/addons", nil, "Authorization", e.auth).body
+	if !strings.Contains(string(list), `"status":"requested"`) {
+		t.Errorf("addons = %s", list)
+	}
+	if r := e.do("POST", "/v1/apps/"+id+"/addons/nope", nil, "Authorization", e.auth); r.status != 404 {
+		t.Errorf("unknown add-on: %d %s", r.status, r.body)
+	}
+
+	// it waits in the operator's queue
+	q := e.adminDo("GET", "/v1/admin/addons/requests", nil)
+	if q.status != 200 || !strings.Contains(string(q.body), id) || !strings.Contains(string(q.body), "loan onboarding") {
+		t.Fatalf("queue: %d %s", q.status, q.body)
+	}
+	// a cross-site form cannot approve it
+	form, _ := http.NewRequest("POST", e.operator()+"/console/apps/"+id+"/addons/headless_connect/approve", strings.NewReader(url.Values{"note": {"x"}}.Encode()))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	form.Header.Set("Sec-Fetch-Site", "cross-site")
+	if fr, err := http.DefaultClient.Do(form); err != nil || fr.StatusCode != 403 {
+		t.Errorf("cross-site console form: %v %v", fr, err)
+	} else {
+		fr.Body.Close()
+	}
+	if r := e.adminDo("POST", "/v1/admin/apps/"+id+"/addons/headless_connect/revoke", map[string]string{}); r.status != 409 {
+		t.Errorf("revoking what was never approved: %d %s", r.status, r.body)
+	}
+
+	e.approveHeadless(id)
+	// past the gate: what answers now is the next rule (banksim is not a real bank)
+	headless("live keys reach real banks only")
+	if q := e.adminDo("GET", "/v1/admin/addons/requests", nil); strings.Contains(string(q.body), id) {
+		t.Errorf("approved request still queued: %s", q.body)
+	}
+	// asking again once approved changes nothing
+	e.must(200, "POST", "/v1/apps/"+id+"/addons/headless_connect", nil, "Authorization", e.auth)
+
+	if r := e.adminDo("POST", "/v1/admin/apps/"+id+"/addons/headless_connect/revoke", map[string]string{"note": "abuse"}); r.status != 200 {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	headless("the operator revoked it")
+
+	audit := string(e.must(200, "GET", "/v1/audit?app="+id, nil, "Authorization", e.auth).body)
+	for _, a := range []string{"addon.requested", "addon.approved", "addon.revoked", "operator (admin console)"} {
+		if !strings.Contains(audit, a) {
+			t.Errorf("audit log lacks %q: %s", a, audit)
+		}
+	}
+}
+
+// TestOperatorSuspendsAndReinstates: a suspended app's keys get a clear
+// 403 and work again once reinstated; a suspended partner cannot log in
+// and its sessions end; the console lists both, and the audit log has it.
+func TestOperatorSuspendsAndReinstates(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	id := e.app["id"].(string)
+	e.must(200, "GET", "/v2/accounts", nil, e.key()...)
+
+	if r := e.adminDo("POST", "/v1/admin/apps/"+id+"/suspend", map[string]string{"reason": "chargebacks"}); r.status != 200 {
+		t.Fatalf("suspend app: %d %s", r.status, r.body)
+	}
+	r := e.do("GET", "/v2/accounts", nil, e.key()...)
+	if r.status != 403 || !strings.Contains(string(r.body), "This app has been suspended by the operator") {
+		t.Errorf("suspended app's key: %d %s", r.status, r.body)
+	}
+	page := e.adminDo("GET", "/console", nil)
+	if page.status != 200 || !strings.Contains(string(page.body), "suspended") || !strings.Contains(string(page.body), "/console/apps/"+id+"/reinstate") {
+		t.Errorf("console: %d %s", page.status, page.body)
+	}
+	if r := e.adminDo("POST", "/v1/admin/apps/"+id+"/reinstate", map[string]string{}); r.status != 200 {
+		t.Fatalf("reinstate app: %d %s", r.status, r.body)
+	}
+	e.must(200, "GET", "/v2/accounts", nil, e.key()...)
+
+	var partner string
+	for _, p := range e.adminDo("GET", "/v1/admin/partners", nil).m(t)["data"].([]any) {
+		if pm := p.(map[string]any); pm["email"] == e.email {
+			partner = pm["id"].(string)
+		}
+	}
+	if partner == "" {
+		t.Fatal("the operator's partner list lacks the partner")
+	}
+	if r := e.adminDo("POST", "/v1/admin/partners/"+partner+"/suspend", map[string]string{"reason": "unpaid"}); r.status != 200 {
+		t.Fatalf("suspend partner: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/v1/apps", nil, "Authorization", e.auth); r.status != 401 && r.status != 403 {
+		t.Errorf("a suspended partner's session: %d %s", r.status, r.body)
+	}
+	lr := e.do("POST", "/v1/auth/login", map[string]string{"email": e.email, "password": "a long passphrase"})
+	if lr.status != 403 || !strings.Contains(string(lr.body), "suspended by the operator") {
+		t.Errorf("a suspended partner's login: %d %s", lr.status, lr.body)
+	}
+	if r := e.do("GET", "/v2/accounts", nil, e.key()...); r.status != 403 {
+		t.Errorf("a suspended partner's app key: %d %s", r.status, r.body)
+	}
+	if r := e.adminDo("POST", "/v1/admin/partners/"+partner+"/reinstate", map[string]string{}); r.status != 200 {
+		t.Fatalf("reinstate partner: %d %s", r.status, r.body)
+	}
+	e.relogin()
+	e.must(200, "GET", "/v2/accounts", nil, e.key()...)
+	audit := string(e.must(200, "GET", "/v1/audit", nil, "Authorization", e.auth).body)
+	for _, a := range []string{"app.suspended", "app.reinstated", "partner.suspended", "partner.reinstated", "chargebacks"} {
+		if !strings.Contains(audit, a) {
+			t.Errorf("audit log lacks %q", a)
+		}
+	}
+}
