@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -204,5 +206,81 @@ func TestOperatorSuspendsAndReinstates(t *testing.T) {
 		if !strings.Contains(audit, a) {
 			t.Errorf("audit log lacks %q", a)
 		}
+	}
+}
+
+// TestAddonsPageRequestsAndOperatorConsoleApproves: the partner asks on
+// the dashboard's Add-ons page, the console lists the request, the
+// operator approves it with the console's form, and the Add-ons page says
+// approved. Refreshing after each POST repeats nothing.
+func TestAddonsPageRequestsAndOperatorConsoleApproves(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOpts{})
+	e.signupApp("")
+	id := e.app["id"].(string)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	get := func(base, p string) string {
+		t.Helper()
+		res, err := client.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", p, res.StatusCode, b)
+		}
+		return string(b)
+	}
+	csrf := func(page string) string {
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no CSRF token in:\n%s", page)
+		}
+		return m[1]
+	}
+	post := func(base, p string, v url.Values, h ...string) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+p, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(h); i += 2 {
+			req.Header.Set(h[i], h[i+1])
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || res.Request.Method != "GET" {
+			t.Fatalf("POST %s: %d (after redirects: %s %s) %s", p, res.StatusCode, res.Request.Method, res.Request.URL, b)
+		}
+		return string(b)
+	}
+	post(e.url, "/dashboard/login", url.Values{"email": {e.email}, "password": {"a long passphrase"}, "csrf": {csrf(get(e.url, "/dashboard/login"))}})
+	page := get(e.url, "/dashboard/apps/"+id+"/addons")
+	if !strings.Contains(page, `id="nav-addons"`) || !strings.Contains(page, "not requested") || !strings.Contains(page, `id="request-headless_connect"`) {
+		t.Fatalf("add-ons page:\n%s", page)
+	}
+	page = post(e.url, "/dashboard/apps/"+id+"/addons", url.Values{"addon": {"headless_connect"}, "reason": {"in-app onboarding"}, "csrf": {csrf(page)}})
+	if !strings.Contains(page, "waiting for the operator") || strings.Contains(page, `id="request-headless_connect"`) {
+		t.Fatalf("after requesting:\n%s", page)
+	}
+	if again := get(e.url, "/dashboard/apps/"+id+"/addons"); !strings.Contains(again, "waiting for the operator") {
+		t.Fatalf("refresh after requesting:\n%s", again)
+	}
+
+	console := get(e.operator(), "/console")
+	action := "/console/apps/" + id + "/addons/headless_connect/approve"
+	if !strings.Contains(console, `action="`+action+`"`) || !strings.Contains(console, "in-app onboarding") {
+		t.Fatalf("console:\n%s", console)
+	}
+	console = post(e.operator(), action, url.Values{"note": {"welcome"}}, "Origin", e.operator())
+	if !strings.Contains(console, "Done: headless_connect approved for app "+id) || strings.Contains(console, `action="`+action+`"`) {
+		t.Fatalf("console after approving:\n%s", console)
+	}
+	if page := get(e.url, "/dashboard/apps/"+id+"/addons"); !strings.Contains(page, "approved") || !strings.Contains(page, "your live keys can use it") {
+		t.Fatalf("add-ons page after approval:\n%s", page)
 	}
 }
