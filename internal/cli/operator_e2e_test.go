@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kobo-oss/kobo/internal/console"
 	"github.com/kobo-oss/kobo/internal/kobo"
@@ -282,5 +283,60 @@ func TestAddonsPageRequestsAndOperatorConsoleApproves(t *testing.T) {
 	}
 	if page := get(e.url, "/dashboard/apps/"+id+"/addons"); !strings.Contains(page, "approved") || !strings.Contains(page, "your live keys can use it") {
 		t.Fatalf("add-ons page after approval:\n%s", page)
+	}
+}
+
+// TestKoboAdminCommands: `kobo admin` does the console's actions straight
+// on the database of a running kobo: the request queue, approve (live
+// keys pass the add-on gate at once: it is read per request), the partner
+// list, and suspend/reinstate (other processes refuse the keys within
+// their key cache's few seconds), all audited as the command line.
+func TestKoboAdminCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startE2E(t, e2eOpts{dir: dir})
+	e.signupApp("")
+	id := e.app["id"].(string)
+	env := map[string]string{"KOBO_DATA_DIR": dir}
+	live := e.must(200, "PATCH", "/v1/apps/"+id, map[string]any{"live": true}, "Authorization", e.auth).m(t)
+	lk := []string{"mono-sec-key", live["secret_key"].(string)}
+	gt := e.institution("GTBank")
+
+	if code, out := runKobo(t, env, "admin", "addons", "requests"); code != 0 || !strings.Contains(out, "no add-on requests are waiting") {
+		t.Fatalf("empty queue: %d %s", code, out)
+	}
+	e.must(202, "POST", "/v1/apps/"+id+"/addons/headless_connect", map[string]string{"reason": "server-side linking"}, "Authorization", e.auth)
+	if code, out := runKobo(t, env, "admin", "addons", "requests"); code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "server-side linking") {
+		t.Fatalf("queue: %d %s", code, out)
+	}
+	if code, out := runKobo(t, env, "admin", "addons", "approve"); code != 2 || !strings.Contains(out, "Usage: kobo admin") {
+		t.Fatalf("approve without an app: %d %s", code, out)
+	}
+	if code, out := runKobo(t, env, "admin", "addons", "approve", id, "--note", "ok"); code != 0 || !strings.Contains(out, "headless_connect for app "+id+" is now approved") {
+		t.Fatalf("approve: %d %s", code, out)
+	}
+	if r := e.do("POST", "/v2/connect/session", map[string]string{"institution": gt}, lk...); strings.Contains(string(r.body), "add-on") {
+		t.Errorf("approved on the command line, still refused: %d %s", r.status, r.body)
+	}
+	if code, out := runKobo(t, env, "admin", "partners"); code != 0 || !strings.Contains(out, e.email) || !strings.Contains(out, "headless_connect=approved") {
+		t.Fatalf("partners: %d %s", code, out)
+	}
+	if code, out := runKobo(t, env, "admin", "suspend", "app", id, "--reason", "review"); code != 0 || !strings.Contains(out, "app "+id+" suspended") {
+		t.Fatalf("suspend: %d %s", code, out)
+	}
+	waitUntil(t, "the suspended app's key refused", 20*time.Second, func() bool {
+		return e.do("GET", "/v2/accounts", nil, e.key()...).status == 403
+	})
+	if code, out := runKobo(t, env, "admin", "reinstate", "app", id); code != 0 || !strings.Contains(out, "reinstated") {
+		t.Fatalf("reinstate: %d %s", code, out)
+	}
+	waitUntil(t, "the reinstated app's key accepted", 20*time.Second, func() bool {
+		return e.do("GET", "/v2/accounts", nil, e.key()...).status == 200
+	})
+	audit := string(e.must(200, "GET", "/v1/audit?app="+id, nil, "Authorization", e.auth).body)
+	for _, a := range []string{"addon.approved", "app.suspended", "app.reinstated", "operator (kobo command line)"} {
+		if !strings.Contains(audit, a) {
+			t.Errorf("audit log lacks %q", a)
+		}
 	}
 }
