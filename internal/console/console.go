@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -87,8 +88,14 @@ func (c *Console) api(h action) http.HandlerFunc {
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-				writeErr(w, kobo.Errorf(kobo.EINVALID, "request body must be a JSON object of strings"))
+			dec := json.NewDecoder(r.Body)
+			if err := dec.Decode(&in); err != nil || dec.Decode(&struct{}{}) != io.EOF || in == nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					writeErr(w, kobo.Errorf(kobo.ETOOLARGE, "request body is over 16 KiB"))
+					return
+				}
+				writeErr(w, kobo.Errorf(kobo.EINVALID, "request body must be one JSON object of strings ({} when there is nothing to say)"))
 				return
 			}
 		}
