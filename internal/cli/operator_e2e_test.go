@@ -140,9 +140,18 @@ func TestHeadlessConnectIsAnAddonForLiveApps(t *testing.T) {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
 	headless("the operator revoked it")
+	// asking again after a revocation queues a new request, which the operator may decline
+	e.must(202, "POST", "/v1/apps/"+id+"/addons/headless_connect", nil, "Authorization", e.auth)
+	if r := e.adminDo("POST", "/v1/admin/apps/"+id+"/addons/headless_connect/deny", map[string]string{"note": "not yet"}); r.status != 200 {
+		t.Fatalf("deny: %d %s", r.status, r.body)
+	}
+	headless("the operator declined this app's request")
+	if r := e.adminDo("POST", "/v1/admin/apps/"+id+"/addons/headless_connect/deny", map[string]string{}); r.status != 200 {
+		t.Errorf("denying again (nothing changes): %d %s", r.status, r.body)
+	}
 
 	audit := string(e.must(200, "GET", "/v1/audit?app="+id, nil, "Authorization", e.auth).body)
-	for _, a := range []string{"addon.requested", "addon.approved", "addon.revoked", "operator (admin console)"} {
+	for _, a := range []string{"addon.requested", "addon.approved", "addon.revoked", "addon.denied", "operator (admin console)"} {
 		if !strings.Contains(audit, a) {
 			t.Errorf("audit log lacks %q: %s", a, audit)
 		}
