@@ -82,3 +82,44 @@ func TestOperatorConsoleInChromium(t *testing.T) {
 	}
 	e.must(200, "GET", "/v2/accounts", nil, e.key()...)
 }
+
+// TestAddonsPageInChromium: a partner requests headless Connect on the
+// dashboard's Add-ons page; the flash shows once, the page says it waits
+// for the operator, and neither state has a serious axe-core violation.
+func TestAddonsPageInChromium(t *testing.T) {
+	e := startE2E(t, e2eOpts{})
+	b := browsertest.New(t, 3*time.Minute)
+	d := &dash{t: t, b: b, e: e}
+	d.open("/dashboard/signup")
+	d.fill("#name", "Acme Lending")
+	d.fill("#email", "addons@acme.ng")
+	d.fill("#password", "a long passphrase for acme")
+	d.click("#signup")
+	d.waitText("#flash", "Welcome")
+	d.fill("#app-name", "Acme Loans")
+	d.click("#create-app")
+	d.waitPath("/dashboard/apps/")
+	d.click("#nav-addons")
+	d.waitText("#addon-headless_connect-status", "not requested")
+	for _, v := range b.Axe("add-ons page") {
+		t.Errorf("add-ons page: %s", v)
+	}
+	d.fill("#reason-headless_connect", "our own onboarding screens")
+	d.click("#request-headless_connect")
+	d.waitText("#flash", "Requested")
+	d.waitText("#addon-headless_connect-status", "waiting for the operator")
+	if d.count("#request-headless_connect") != 0 {
+		t.Error("the request button is still offered while the request waits")
+	}
+	for _, v := range b.Axe("add-ons page, requested") {
+		t.Errorf("add-ons page, requested: %s", v)
+	}
+	b.Screenshot("addons-01-requested")
+	d.reload()
+	if d.count("#flash") != 0 {
+		t.Error("the flash came back on a refresh")
+	}
+	if q := e.adminDo("GET", "/v1/admin/addons/requests", nil); !strings.Contains(string(q.body), "our own onboarding screens") {
+		t.Errorf("operator queue: %s", q.body)
+	}
+}
