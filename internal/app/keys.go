@@ -121,6 +121,9 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 			if err != nil {
 				return err
 			}
+			if err := heldApp(ctx, tx, a); err != nil {
+				return err // suspended by the operator (operator.go)
+			}
 			// a rotated key works until the end of its overlap
 			exp, err := tx.APIKeyExpiries(ctx, k.AppID)
 			if err != nil {

@@ -166,6 +166,11 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 		return nil, err
 	}
 	if ok && p != nil {
+		// only the right password learns of a hold: a suspension is no
+		// oracle for which emails have accounts
+		if err := s.store.View(ctx, func(tx kobo.Tx) error { return partnerHeld(ctx, tx, p.ID) }); err != nil {
+			return nil, err
+		}
 		return s.issueToken(ctx, p, kind)
 	}
 	if p != nil {
@@ -216,7 +221,10 @@ func (s *Service) AuthenticatePartner(ctx context.Context, bearer string) (*kobo
 			return kobo.Errorf(kobo.EUNAUTHORIZED, "token expired: log in again")
 		}
 		p, err = tx.PartnerByID(ctx, t.PartnerID)
-		return err
+		if err != nil {
+			return err
+		}
+		return partnerHeld(ctx, tx, p.ID)
 	})
 	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid bearer token")

@@ -38,6 +38,7 @@ func commands() []command {
 		{"serve", "run the platform (API, widget, dashboard, jobs, sandbox bank)", serve},
 		{"demo", "a 30-second scripted tour against an in-process kobo (signup to unlink)", demo},
 		{"migrate", "apply or inspect database migrations (migrate up | migrate status)", migrate},
+		{"admin", "the deployment operator: partners and apps, add-on requests (approve, deny, revoke), suspend and reinstate", admin},
 		{"keys", "master key: status, rotate (re-seal everything online), add, retire, generate; rotate-api: an app's API key, with an overlap", keys},
 		{"banksim", "run the sandbox bank alone (for --banksim-url and tests over HTTP)", banksimCmd},
 		{"bench", "run the benchmarks and print ratios against same-run baselines", benchCmd},

@@ -42,6 +42,7 @@ type e2e struct {
 	app   map[string]any
 	sk    string
 	pk    string
+	admin string // the admin listener, started by operator() on first use
 }
 
 type e2eOpts struct {

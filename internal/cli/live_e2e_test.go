@@ -22,6 +22,7 @@ func TestLiveKeysNeverReachTheSandboxBank(t *testing.T) {
 		t.Fatalf("going live gave no live secret key: %v", live)
 	}
 	lk := []string{"mono-sec-key", liveKey}
+	e.approveHeadless(e.app["id"].(string)) // so the next rule answers, not the add-on's
 	for _, path := range []string{"/v1/connect/session", "/v2/connect/session"} {
 		r := e.do("POST", path, map[string]string{"institution": gt}, lk...)
 		if r.status != 403 || !strings.Contains(string(r.body), "live keys reach real banks only") {

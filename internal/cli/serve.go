@@ -16,6 +16,7 @@ import (
 
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/config"
+	"github.com/kobo-oss/kobo/internal/console"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/vault"
 	"github.com/prometheus/client_golang/prometheus"
@@ -112,7 +113,7 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 			srv.Close()
 			return fmt.Errorf("listen on admin address %s: %w", cfg.AdminAddr, err)
 		}
-		admin := &http.Server{Handler: adminHandler(stk.reg, readiness(stk.store), fullVersion()), ReadHeaderTimeout: 10 * time.Second}
+		admin := &http.Server{Handler: adminHandler(stk.reg, readiness(stk.store), fullVersion(), console.New(console.Config{App: stk.svc, Logger: log.With("component", "console")})), ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, admin)
 		go func() { errc <- admin.Serve(aln) }()
 		addrs.Admin = "http://" + aln.Addr().String()
@@ -154,10 +155,11 @@ func run(ctx context.Context, cfg config.Config, stdout io.Writer, log *slog.Log
 }
 
 // adminHandler is the operator listener: metrics, health (with the build
-// and Go version, which the public /healthz does not publish) and pprof,
-// kept off the public listener.
-func adminHandler(reg *prometheus.Registry, ready func(context.Context) error, version string) http.Handler {
+// and Go version, which the public /healthz does not publish), pprof and
+// the operator console, kept off the public listener.
+func adminHandler(reg *prometheus.Registry, ready func(context.Context) error, version string, con *console.Console) http.Handler {
 	m := http.NewServeMux()
+	con.Register(m)
 	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	// profiles for operators: the admin listener is loopback-only by default
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +191,7 @@ func banner(w io.Writer, cfg config.Config, a listening, engine string) {
 	fmt.Fprintf(w, "\nkobo %s is running\n\n", fullVersion())
 	fmt.Fprintf(w, "  API, Connect widget, dashboard  %s\n", a.API)
 	if a.Admin != "" {
-		fmt.Fprintf(w, "  Operator (metrics, health)      %s/metrics\n", a.Admin)
+		fmt.Fprintf(w, "  Operator console, metrics       %s/console\n", a.Admin)
 	}
 	fmt.Fprintf(w, "  Database                        %s\n", db)
 	// No sample password: a copied command would make an account anyone

@@ -255,6 +255,7 @@ func TestSimpleFINLiveNeedsHTTPS(t *testing.T) {
 	e := startE2E(t, e2eOpts{})
 	e.signupApp("")
 	live := e.must(200, "PATCH", "/v1/apps/"+e.app["id"].(string), map[string]any{"live": true}, "Authorization", e.auth).m(t)
+	e.approveHeadless(e.app["id"].(string)) // a live key's headless Connect is an add-on
 	key := []string{"mono-sec-key", live["secret_key"].(string)}
 	sid := e.must(200, "POST", "/v1/connect/session", map[string]string{"institution": e.institution("SimpleFIN Bridge")}, key...).m(t)["id"].(string)
 	r := e.do("POST", "/v1/connect/login", map[string]string{"setup_token": fake.SetupToken()}, append(key, "x-session-id", sid)...)

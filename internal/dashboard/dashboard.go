@@ -117,6 +117,8 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"GET /dashboard/apps/{app}/golive":                         app(appPerm.View, d.goLive),
 		"POST /dashboard/apps/{app}/settings":                      app(appPerm.Settings, d.updateApp),
 		"POST /dashboard/apps/{app}/golive":                        app(appPerm.GoLive, d.goLiveSubmit),
+		"GET /dashboard/apps/{app}/addons":                         app(appPerm.View, d.addons),
+		"POST /dashboard/apps/{app}/addons":                        app(appPerm.Settings, d.requestAddon),
 		"POST /dashboard/apps/{app}/keys/rotate":                   app(appPerm.Keys, d.rotateKeys),
 		"POST /dashboard/apps/{app}/webhook/rotate":                app(appPerm.Keys, d.rotateWebhook),
 		"GET /dashboard/apps/{app}/accounts":                       app(appPerm.View, d.accounts),

@@ -126,6 +126,8 @@ func (s *Server) routes() {
 	m.Handle("DELETE /v1/apps/{id}", s.partner(s.bearer(s.deleteApp)))
 	m.Handle("POST /v1/apps/{id}/keys/rotate", s.partner(s.bearer(s.rotateKeys)))
 	m.Handle("POST /v1/apps/{id}/webhook/rotate", s.partner(s.bearer(s.rotateWebhook)))
+	m.Handle("GET /v1/apps/{id}/addons", s.partner(s.bearer(s.listAddons)))
+	m.Handle("POST /v1/apps/{id}/addons/{addon}", s.partner(s.bearer(s.requestAddon)))
 	s.teamRoutes() // teams and the audit log (teams.go)
 
 	// Providers' own webhooks (Mono's, for apps that link through Mono).
@@ -138,12 +140,12 @@ func (s *Server) routes() {
 	m.Handle("GET /static/institutions/{file}", http.HandlerFunc(s.institutionIcon))
 
 	// Headless Connect (Partners API), v1 and v2.
-	m.Handle("POST /v1/connect/session", s.v1(s.secret(s.idempotent(flavourV1, s.createSessionV1))))
-	m.Handle("POST /v1/connect/login", s.v1(s.secret(s.idempotent(flavourV1, s.connectStep(false, false)))))
-	m.Handle("POST /v1/connect/commit", s.v1(s.secret(s.idempotent(flavourV1, s.connectStep(false, true)))))
-	m.Handle("POST /v2/connect/session", s.v2(s.secret(s.idempotent(flavourV2, s.createSessionV2))))
-	m.Handle("POST /v2/connect/login", s.v2(s.secret(s.idempotent(flavourV2, s.connectStep(true, false)))))
-	m.Handle("POST /v2/connect/commit", s.v2(s.secret(s.idempotent(flavourV2, s.connectStep(true, true)))))
+	m.Handle("POST /v1/connect/session", s.v1(s.secret(s.headless(s.idempotent(flavourV1, s.createSessionV1)))))
+	m.Handle("POST /v1/connect/login", s.v1(s.secret(s.headless(s.idempotent(flavourV1, s.connectStep(false, false))))))
+	m.Handle("POST /v1/connect/commit", s.v1(s.secret(s.headless(s.idempotent(flavourV1, s.connectStep(false, true))))))
+	m.Handle("POST /v2/connect/session", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.createSessionV2)))))
+	m.Handle("POST /v2/connect/login", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.connectStep(true, false))))))
+	m.Handle("POST /v2/connect/commit", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.connectStep(true, true))))))
 	m.Handle("GET /v2/connect/sandbox", s.v2(s.secret(s.sandboxCredentials)))
 	m.Handle("GET /connect/callback/{provider}", http.HandlerFunc(s.consentCallback))
 
@@ -182,8 +184,8 @@ func (s *Server) routes() {
 	m.Handle("POST /accounts/{id}/unlink", s.v1(s.secret(s.idempotent(flavourV1, s.unlinkV1))))
 	m.Handle("POST /v2/accounts/{id}/unlink", s.v2(s.secret(s.idempotent(flavourV2, s.unlinkV2))))
 	m.Handle("GET /v2/accounts/{id}/jobs/{job}", s.v2(s.secret(s.accountJob)))
-	m.Handle("POST /v2/connect/reauth/session", s.v2(s.secret(s.idempotent(flavourV2, s.reauthSessionV2))))
-	m.Handle("POST /v2/connect/reauth/login", s.v2(s.secret(s.idempotent(flavourV2, s.reauthLoginV2))))
+	m.Handle("POST /v2/connect/reauth/session", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.reauthSessionV2)))))
+	m.Handle("POST /v2/connect/reauth/login", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.reauthLoginV2)))))
 
 	// Webhooks and the event feed (Partner API).
 	m.Handle("GET /v1/apps/{id}/webhooks/deliveries", s.partner(s.bearer(s.listDeliveries)))

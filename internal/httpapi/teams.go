@@ -28,6 +28,8 @@ var routePerms = map[string]app.Permission{
 	"GET /v1/apps/{id}":                                     app.PermView,
 	"PATCH /v1/apps/{id}":                                   app.PermSettings,
 	"PUT /v1/apps/{id}":                                     app.PermSettings,
+	"GET /v1/apps/{id}/addons":                              app.PermView,
+	"POST /v1/apps/{id}/addons/{addon}":                     app.PermSettings,
 	"DELETE /v1/apps/{id}":                                  app.PermData,
 	"POST /v1/apps/{id}/keys/rotate":                        app.PermKeys,
 	"POST /v1/apps/{id}/webhook/rotate":                     app.PermKeys,

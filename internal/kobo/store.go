@@ -79,6 +79,7 @@ type Tx interface {
 	AuditStore
 	AccountSearchStore
 	LiveWebhookStore
+	OperatorStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

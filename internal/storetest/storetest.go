@@ -76,6 +76,9 @@ func Run(t *testing.T, open Opener) {
 		{"AuditLog", testAuditLog},
 		{"SearchAccounts", testSearchAccounts},
 		{"LiveWebhook", testLiveWebhook},
+		{"AppAddons", testAppAddons},
+		{"Suspensions", testSuspensions},
+		{"PartnersList", testPartnersList},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/kobo-oss/kobo/internal/kobo"
+)
+
+// ---- operator: add-ons and suspensions -----------------------------------
+
+const addonCols = `app_id, addon, status, reason, note, requested_at, decided_at, decided_by, updated_at`
+
+func scanAddon(s scanner) (*kobo.AppAddon, error) {
+	var a kobo.AppAddon
+	var status string
+	var req, upd int64
+	var dec sql.NullInt64
+	if err := s.Scan(&a.AppID, &a.Addon, &status, &a.Reason, &a.Note, &req, &dec, &a.DecidedBy, &upd); err != nil {
+		return nil, err
+	}
+	a.RequestedAt, a.DecidedAt, a.UpdatedAt = fromTS(req), fromNullTS(dec), fromTS(upd)
+	a.Status = kobo.AddonStatus(status)
+	return &a, nil
+}
+
+func (t *tx) AppAddon(ctx context.Context, appID, addon string) (*kobo.AppAddon, error) {
+	return one(ctx, t, "add-on", scanAddon, `SELECT `+addonCols+` FROM app_addons WHERE app_id = ? AND addon = ?`, appID, addon)
+}
+
+func (t *tx) PutAppAddon(ctx context.Context, a *kobo.AppAddon) error {
+	_, err := t.exec(ctx, `INSERT INTO app_addons (`+addonCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (app_id, addon) DO UPDATE SET status = excluded.status, reason = excluded.reason, note = excluded.note,
+		requested_at = excluded.requested_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
+		a.AppID, a.Addon, string(a.Status), a.Reason, a.Note, ts(a.RequestedAt), tsPtr(a.DecidedAt), a.DecidedBy, ts(a.UpdatedAt))
+	return err
+}
+
+func (t *tx) AppAddons(ctx context.Context, appID string) ([]*kobo.AppAddon, error) {
+	return many(ctx, t, scanAddon, `SELECT `+addonCols+` FROM app_addons WHERE app_id = ? ORDER BY addon`, appID)
+}
+
+func (t *tx) AddonsByStatus(ctx context.Context, status kobo.AddonStatus, limit int) ([]*kobo.AppAddon, error) {
+	return many(ctx, t, scanAddon, `SELECT `+addonCols+` FROM app_addons WHERE status = ? ORDER BY requested_at, app_id LIMIT (? + 0)`, string(status), limit)
+}
+
+const suspensionCols = `kind, subject_id, reason, by_whom, created_at`
+
+func scanSuspension(s scanner) (*kobo.Suspension, error) {
+	var x kobo.Suspension
+	var created int64
+	if err := s.Scan(&x.Kind, &x.SubjectID, &x.Reason, &x.By, &created); err != nil {
+		return nil, err
+	}
+	x.CreatedAt = fromTS(created)
+	return &x, nil
+}
+
+func (t *tx) Suspension(ctx context.Context, kind, id string) (*kobo.Suspension, error) {
+	return one(ctx, t, "suspension", scanSuspension, `SELECT `+suspensionCols+` FROM suspensions WHERE kind = ? AND subject_id = ?`, kind, id)
+}
+
+func (t *tx) PutSuspension(ctx context.Context, s *kobo.Suspension) error {
+	_, err := t.exec(ctx, `INSERT INTO suspensions (`+suspensionCols+`) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (kind, subject_id) DO UPDATE SET reason = excluded.reason, by_whom = excluded.by_whom, created_at = excluded.created_at`,
+		s.Kind, s.SubjectID, s.Reason, s.By, ts(s.CreatedAt))
+	return err
+}
+
+func (t *tx) DeleteSuspension(ctx context.Context, kind, id string) error {
+	_, err := t.exec(ctx, `DELETE FROM suspensions WHERE kind = ? AND subject_id = ?`, kind, id)
+	return err
+}
+
+func (t *tx) Suspensions(ctx context.Context) ([]*kobo.Suspension, error) {
+	return many(ctx, t, scanSuspension, `SELECT `+suspensionCols+` FROM suspensions ORDER BY created_at DESC, subject_id`)
+}
+
+func (t *tx) Partners(ctx context.Context, afterID string, limit int) ([]*kobo.Partner, error) {
+	return many(ctx, t, scanPartner, `SELECT `+partnerCols+` FROM partners WHERE id > ? ORDER BY id LIMIT (? + 0)`, afterID, limit) // opaque to the planner (texts.go)
+}
