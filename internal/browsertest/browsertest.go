@@ -139,14 +139,6 @@ func New(t testing.TB, timeout time.Duration, opts ...Option) *Browser {
 	return &Browser{t: t, Ctx: ctx, dir: dir}
 }
 
-// Tab is the browser driven through ctx instead: another tab or window of
-// the same Chromium (a popup the page opened, attached with
-// chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id))), with Run and the
-// screenshots saved beside this test's.
-func (b *Browser) Tab(ctx context.Context) *Browser {
-	return &Browser{t: b.t, Ctx: ctx, dir: b.dir}
-}
-
 // Run runs actions, failing the test with what was being done.
 func (b *Browser) Run(what string, actions ...chromedp.Action) {
 	b.t.Helper()
