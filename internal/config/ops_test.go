@@ -86,7 +86,7 @@ func TestReadmeVariablesAreReal(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := documented()
-	bench := []string{"KOBO_TEST_DATABASE_URL", "KOBO_ARTIFACTS_DIR", "KOBO_CHROMIUM", "KOBO_BENCH_ADMIN_ADDR", "KOBO_FUZZTIME"} // tests' and tools' own
+	bench := []string{"KOBO_TEST_DATABASE_URL", "KOBO_ARTIFACTS_DIR", "KOBO_CHROMIUM", "KOBO_BENCH_ADMIN_ADDR", "KOBO_FUZZTIME", "KOBO_SPECS_DIR"} // tests' and tools' own
 	for _, name := range envName.FindAllString(string(b), -1) {
 		if !slices.Contains(doc, name) && !slices.Contains(bench, name) && !inFamily(name) {
 			t.Errorf("the README names %s, which kobo serve does not read", name)
