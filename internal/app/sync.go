@@ -190,6 +190,33 @@ func (s *Service) AccountJob(ctx context.Context, c *kobo.Caller, accountID, job
 	return j, err
 }
 
+// TrackJob finds a job of the caller's app by id alone, for the job tracker
+// GET /v2/accounts/jobs/{job}: a fetch job of one of its accounts, or else
+// an enrichment job. Either is nil; another app's job is not found.
+func (s *Service) TrackJob(ctx context.Context, c *kobo.Caller, id string) (*kobo.Job, *kobo.Enrichment, error) {
+	var j *kobo.Job
+	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		j, err = tx.Job(ctx, id)
+		return err
+	})
+	switch {
+	case err == nil && j.AccountID != "":
+		if _, err := s.ownedAccount(ctx, c, j.AccountID); err == nil {
+			return j, nil, nil
+		} else if kobo.ErrorCode(err) != kobo.ENOTFOUND {
+			return nil, nil, err
+		}
+	case err != nil && kobo.ErrorCode(err) != kobo.ENOTFOUND:
+		return nil, nil, err
+	}
+	e, err := s.EnrichmentRecord(ctx, c, id)
+	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
+		return nil, nil, kobo.Errorf(kobo.ENOTFOUND, "job not found")
+	}
+	return nil, e, err
+}
+
 // JobName is the name Mono reports for a real-time job.
 func JobName(j *kobo.Job) string {
 	var args FetchArgs

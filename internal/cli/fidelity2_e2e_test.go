@@ -169,6 +169,15 @@ func monoEndpoints(t *testing.T, o e2eOpts) {
 		}
 		// a salaried user's salary recurs
 		e.must(404, "GET", "/v2/enrichments/record/nope", nil, e.key()...)
+
+		// the job tracker (https://docs.mono.co/docs/changelog 2025-01: status until finished;
+		// path GET /v2/accounts/jobs/{jobId} from a third-party client,
+		// mono-api-round2.md §6.1) knows the enrichment job too
+		tr := obj(e.must(200, "GET", "/v2/accounts/jobs/"+job, nil, e.key()...).m(t), "data")
+		if tr["id"] != job || tr["status"] != "finished" || tr["account"] != id || tr["name"] != "statement_insights" {
+			t.Fatalf("job tracker for an enrichment job: %v", tr)
+		}
+		e.must(404, "GET", "/v2/accounts/jobs/nope", nil, e.key()...)
 	})
 
 	t.Run("v1 enrichment", func(t *testing.T) {

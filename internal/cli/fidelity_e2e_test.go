@@ -276,6 +276,13 @@ func monoFidelity(t *testing.T, o e2eOpts) {
 		if j["name"] != "jobs.accounts.sync_balance" {
 			t.Fatalf("real-time balance job name %v", j["name"])
 		}
+		// the job tracker, by job id alone (Mono changelog 2025-01; path from a
+		// third-party client, mono-api-round2.md §6.1), answers the same job
+		if tr := obj(e.must(200, "GET", "/v2/accounts/jobs/"+job, nil, e.key()...).m(t), "data"); tr["id"] != job || tr["account"] != id || tr["name"] != j["name"] {
+			t.Fatalf("job tracker %v, account job %v", tr, j)
+		}
+		// it is not the real-time job path: an account's own routes still answer
+		e.must(200, "GET", "/v2/accounts/"+id+"/transactions", nil, e.key()...)
 		waitUntil(t, "jobs.update", 20*time.Second, func() bool { return hooks.event("mono.accounts.jobs.update", job) != nil })
 		if n := hooks.event("mono.accounts.jobs.update", job)["name"]; n != "jobs.accounts.sync_balance" {
 			t.Fatalf("jobs.update name %v", n)

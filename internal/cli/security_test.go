@@ -39,6 +39,7 @@ var accountRoutes = []struct{ method, path string }{
 	{"GET", "/accounts/{id}/statement?period=last1months&output=pdf"},
 	{"GET", "/accounts/{id}/income"}, {"GET", "/v2/accounts/{id}/income"}, {"GET", "/v2/accounts/{id}/income/records"},
 	{"POST", "/accounts/{id}/sync"}, {"POST", "/accounts/{id}/reauthorise"}, {"GET", "/v2/accounts/{id}/jobs/job1"},
+	{"GET", "/v2/accounts/jobs/{job}"}, // the job tracker: a real job of the account, by id alone
 	{"POST", "/v2/sandbox/accounts/{id}/webhooks/fire"}, {"POST", "/v2/sandbox/accounts/{id}/reset_login"},
 	{"POST", "/accounts/{id}/unlink"}, {"POST", "/v2/accounts/{id}/unlink"},
 }
@@ -63,6 +64,11 @@ func TestTenantIsolation(t *testing.T) {
 	number := acct["accountNumber"].(string)
 	idt := e.must(200, "GET", "/accounts/"+id+"/identity", nil, e.key()...).m(t)
 	name := idt["fullName"].(string)
+	job := e.must(200, "GET", "/v2/accounts/"+id, nil, e.key("x-realtime", "true")...).header.Get("x-job-id")
+	if job == "" {
+		t.Fatal("a real-time call named no job")
+	}
+	e.must(200, "GET", "/v2/accounts/jobs/"+job, nil, e.key()...)
 
 	// The same partner's second app, and its live keys.
 	e.relogin()
@@ -86,7 +92,7 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	for who, h := range callers {
 		for _, rt := range accountRoutes {
-			path := strings.ReplaceAll(rt.path, "{id}", id)
+			path := strings.NewReplacer("{id}", id, "{job}", job).Replace(rt.path)
 			r := e.do(rt.method, path, map[string]any{}, h...)
 			if r.status != 401 && r.status != 404 {
 				t.Errorf("%s %s with %s: %d %s", rt.method, path, who, r.status, r.body)

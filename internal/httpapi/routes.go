@@ -15,10 +15,26 @@ import (
 // as those are pages and assets, not the API.
 type routeMux struct {
 	*http.ServeMux
+	// first holds the routes ServeMux cannot rank against the others: Mono's
+	// GET /v2/accounts/jobs/{job} and GET /v2/accounts/{id}/transactions both
+	// match /v2/accounts/jobs/transactions, each more specific in one segment,
+	// so registering both on one mux panics. first is consulted before the
+	// main mux; account ids are kobo.NewID values, never "jobs", so nothing
+	// served today is shadowed.
+	first    *http.ServeMux
 	patterns []string
 }
 
-func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
+func newRouteMux() *routeMux {
+	return &routeMux{ServeMux: http.NewServeMux(), first: http.NewServeMux()}
+}
+
+// HandleFirst registers and records a pattern that must win over the main
+// mux's overlapping ones (see first).
+func (m *routeMux) HandleFirst(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.first.Handle(pattern, h)
+}
 
 // Handle registers and records pattern.
 func (m *routeMux) Handle(pattern string, h http.Handler) {

@@ -184,6 +184,7 @@ func (s *Server) routes() {
 	m.Handle("POST /accounts/{id}/unlink", s.v1(s.secret(s.idempotent(flavourV1, s.unlinkV1))))
 	m.Handle("POST /v2/accounts/{id}/unlink", s.v2(s.secret(s.idempotent(flavourV2, s.unlinkV2))))
 	m.Handle("GET /v2/accounts/{id}/jobs/{job}", s.v2(s.secret(s.accountJob)))
+	m.HandleFirst("GET /v2/accounts/jobs/{job}", s.v2(s.secret(s.trackJob)))
 	m.Handle("POST /v2/connect/reauth/session", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.reauthSessionV2)))))
 	m.Handle("POST /v2/connect/reauth/login", s.v2(s.secret(s.headless(s.idempotent(flavourV2, s.reauthLoginV2)))))
 
@@ -235,6 +236,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, fl, err)
 			return
 		}
+	}
+	if _, pattern := s.mux.first.Handler(r); pattern != "" {
+		s.mux.first.ServeHTTP(w, r) // routes ranked ahead of the main mux's (routeMux.first)
+		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern != "" {
 		s.mux.ServeHTTP(w, r)

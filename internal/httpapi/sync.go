@@ -88,6 +88,28 @@ func (s *Server) accountJob(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// trackJob is GET /v2/accounts/jobs/{job}, the job tracker Mono's
+// changelog (2025-01) describes as answering a job's status until it is
+// finished; its path is a third-party client's (mono-api-round2.md §6.1).
+// It finds a real-time job (answered as GET /v2/accounts/{id}/jobs/{job})
+// or an enrichment job, whose name is the enrichment's kind.
+func (s *Server) trackJob(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	j, e, err := s.app.TrackJob(r.Context(), c, r.PathValue("job"))
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"business": c.App.PartnerID, "app": c.App.ID}
+	if j != nil {
+		status, _ := app.JobState(j)
+		data["id"], data["status"], data["name"], data["account"] = j.ID, status, app.JobName(j), j.AccountID
+	} else {
+		data["id"], data["status"], data["name"], data["account"] = e.ID, e.Status, e.Kind, e.AccountID
+	}
+	s.writeV2(w, http.StatusOK, "Request was successfully completed", data, nil)
+	return nil
+}
+
 // reauthorise is POST /accounts/{id}/reauthorise.
 func (s *Server) reauthorise(w http.ResponseWriter, r *http.Request) error {
 	token, err := s.app.Reauthorise(r.Context(), callerFrom(r.Context()), r.PathValue("id"))
