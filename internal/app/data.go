@@ -283,6 +283,23 @@ func (s *Service) EachTransaction(ctx context.Context, c *kobo.Caller, id string
 	return a, s.eachTxn(ctx, q.filter(a.ID), fn)
 }
 
+// ClosingBalances is the account's closing balance per 24-hour day from
+// from to to (see kobo.DayBalance), for a balance chart: the store sums it
+// up, so a long history costs a day's row each, not every row.
+func (s *Service) ClosingBalances(ctx context.Context, c *kobo.Caller, id string, from, to time.Time) ([]kobo.DayBalance, error) {
+	a, err := s.readyAccount(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []kobo.DayBalance
+	err = s.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		out, err = tx.ClosingBalances(ctx, a.ID, from, to)
+		return err
+	})
+	return out, err
+}
+
 func (s *Service) eachTxn(ctx context.Context, f kobo.TxnFilter, fn func([]kobo.Transaction) error) error {
 	f.Limit = 2000
 	for {

@@ -80,6 +80,7 @@ func benchSuites() []benchSuite {
 		{"webhooks", "signed webhook deliveries per second, event-to-delivery latency", true, benchWebhooks},
 		{"statements", "a 100,000-row CSV statement parsed and checked (vs encoding/csv), the PDF figures, upload to AVAILABLE p99 and peak RSS of a 20 MB upload through the API", false, benchStatements},
 		{"widget", "Connect widget in headless Chromium: first paint, bytes shipped, foreign requests", true, benchWidget},
+		{"dashboard", "every dashboard page a partner opens daily, timed with an account of 50,000 transactions", true, benchDashboard},
 		{"load", "steady mixed workload: throughput, latency, errors, RSS over time", true, benchLoad},
 		{"obie", "UK Open Banking: first fetch of 3,000 transactions through banksim's OBIE face over mTLS, answers failing the official spec", false, benchOBIE},
 		{"berlingroup", "Berlin Group connector against banksim's face over mTLS: first fetch of 3,000 transactions, responses failing spec validation", false, benchBerlinGroup},

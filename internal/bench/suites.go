@@ -38,6 +38,7 @@ type benchKobo struct {
 	pk     string
 	appID  string
 	auth   string
+	email  string // the partner's, for the dashboard suite's login
 	pid    int
 	client *http.Client
 
@@ -55,6 +56,9 @@ type benchServe struct {
 	banksimURL string
 	env        []string
 }
+
+// benchPassword is every bench partner's.
+const benchPassword = "a long bench passphrase"
 
 func startBenchKobo(ctx context.Context, o benchOpts, webhookURL string) (*benchKobo, error) {
 	return startBenchKoboWith(ctx, o, benchServe{webhookURL: webhookURL})
@@ -86,13 +90,13 @@ func startBenchKoboWith(ctx context.Context, o benchOpts, bs benchServe) (*bench
 		dropDB()
 		return nil, err
 	}
-	email := kobo.RandomToken(8) + "@bench.ng"
-	if _, err := k.call("POST", "/v1/auth/signup", "", map[string]string{"name": "Bench", "email": email, "password": "a long bench passphrase"}, nil); err != nil {
+	k.email = kobo.RandomToken(8) + "@bench.ng"
+	if _, err := k.call("POST", "/v1/auth/signup", "", map[string]string{"name": "Bench", "email": k.email, "password": benchPassword}, nil); err != nil {
 		k.stop()
 		return nil, err
 	}
 	var tok struct{ Token string }
-	if _, err := k.call("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": "a long bench passphrase"}, &tok); err != nil {
+	if _, err := k.call("POST", "/v1/auth/login", "", map[string]string{"email": k.email, "password": benchPassword}, &tok); err != nil {
 		k.stop()
 		return nil, err
 	}
@@ -1224,7 +1228,7 @@ func benchWidget(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	fcp := pct(paints, .5)
 	return []benchResult{
 		{Suite: "widget", Name: "first contentful paint on localhost (median of 5 uncached loads)", Value: ms(fcp), Unit: "ms", Target: "< 300 ms", Pass: fcp > 0 && fcp < 300*time.Millisecond},
-		{Suite: "widget", Name: "HTML, JS and CSS shipped, uncompressed", Value: float64(shipped) / 1024, Unit: "KB", Target: "< 100 KB", Pass: shipped > 0 && shipped < 100<<10},
+		{Suite: "widget", Name: "HTML, JS and CSS shipped, uncompressed", Value: float64(shipped) / 1024, Unit: "KB", Target: "≤ 25 KB", Pass: shipped > 0 && shipped <= 25<<10},
 		{Suite: "widget", Name: "requests to other origins", Value: float64(len(foreign)), Unit: "", Target: "none", Pass: len(foreign) == 0, Note: strings.Join(foreign, " ")},
 	}, nil
 }

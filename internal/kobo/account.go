@@ -166,6 +166,13 @@ type MonthTotal struct {
 	DebitCount  int
 }
 
+// DayBalance is a day's closing balance: Day counts 24-hour days from the
+// start of the range asked for (0 is the first).
+type DayBalance struct {
+	Day     int
+	Balance int64
+}
+
 // Statement is a PDF statement build.
 type Statement struct {
 	ID        string

@@ -243,6 +243,11 @@ type AccountStore interface {
 	TransactionChanges(ctx context.Context, accountID string, afterSeq int64, limit int) ([]Transaction, error)
 	// MonthlyTotals sums credits and debits per Lagos calendar month in [from, to].
 	MonthlyTotals(ctx context.Context, accountID string, from, to time.Time) ([]MonthTotal, error)
+	// ClosingBalances is, for each 24-hour day counted from from that has a
+	// transaction carrying a balance in [from, to], the balance of its
+	// newest one (by date, then id, as ListTransactions orders them),
+	// oldest day first: a balance chart without reading every row.
+	ClosingBalances(ctx context.Context, accountID string, from, to time.Time) ([]DayBalance, error)
 	CreateStatement(ctx context.Context, st *Statement) error
 	// Statement returns ENOTFOUND if missing; withPDF loads the document.
 	Statement(ctx context.Context, id string, withPDF bool) (*Statement, error)

@@ -152,6 +152,18 @@ func (t *tx) MonthlyTotals(ctx context.Context, accountID string, from, to time.
 		GROUP BY month ORDER BY month`, accountID, utc(from), utc(to))
 }
 
+func (t *tx) ClosingBalances(ctx context.Context, accountID string, from, to time.Time) ([]kobo.DayBalance, error) {
+	// a range of the (account, date, id) index; only a day's newest row
+	// leaves the server
+	return many(ctx, t, func(s scanner) (kobo.DayBalance, error) {
+		var d kobo.DayBalance
+		return d, s.Scan(&d.Day, &d.Balance)
+	}, `SELECT DISTINCT ON (day) day, balance FROM (
+			SELECT floor(extract(epoch FROM date - $2::timestamptz) / 86400)::int AS day, balance, date, id
+			FROM transactions WHERE account_id = $1 AND date >= $2 AND date <= $3 AND removed_at IS NULL AND balance IS NOT NULL) s
+		ORDER BY day, date DESC, id DESC`, accountID, utc(from), utc(to))
+}
+
 const statementCols = `id, account_id, app_id, live, status, period, from_at, to_at, error, created_at, built_at`
 
 func (t *tx) CreateStatement(ctx context.Context, st *kobo.Statement) error {

@@ -166,6 +166,19 @@ func (t *tx) MonthlyTotals(ctx context.Context, accountID string, from, to time.
 		GROUP BY month ORDER BY month`, accountID, ts(from), ts(to))
 }
 
+func (t *tx) ClosingBalances(ctx context.Context, accountID string, from, to time.Time) ([]kobo.DayBalance, error) {
+	// a range of the (account, date, id) index, numbered in SQL: only a
+	// day's newest row leaves the engine
+	const day = 86_400_000_000 // microseconds, as dates are stored
+	return many(ctx, t, func(s scanner) (kobo.DayBalance, error) {
+		var d kobo.DayBalance
+		return d, s.Scan(&d.Day, &d.Balance)
+	}, `SELECT day, balance FROM (
+			SELECT (date - ?) / ? AS day, balance, row_number() OVER (PARTITION BY (date - ?) / ? ORDER BY date DESC, id DESC) AS n
+			FROM transactions WHERE account_id = ? AND date >= ? AND date <= ? AND removed_at IS NULL AND balance IS NOT NULL)
+		WHERE n = 1 ORDER BY day`, ts(from), day, ts(from), day, accountID, ts(from), ts(to))
+}
+
 const statementCols = `id, account_id, app_id, live, status, period, from_at, to_at, error, created_at, built_at`
 
 func scanStatement(s scanner, withPDF bool) (*kobo.Statement, error) {

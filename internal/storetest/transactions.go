@@ -216,6 +216,48 @@ func testTransactionQueries(t *testing.T, s kobo.Store) {
 		}
 		return nil
 	})
+
+	// closing balances: per 24-hour day from the range's start, the newest
+	// row's balance (by date, then id); rows without one, removed rows and
+	// rows outside the range do not count
+	acct3 := NewAccount(t, s, a.ID)
+	day0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	bal := func(v int64) *int64 { return &v }
+	at := func(d int, h time.Duration) time.Time { return day0.AddDate(0, 0, d).Add(h) }
+	rows := []kobo.Transaction{
+		{ID: "c1", ProviderRef: "b1", Amount: 1, Date: at(0, time.Hour), Balance: bal(100)},
+		{ID: "c2", ProviderRef: "b2", Amount: 1, Date: at(0, 3*time.Hour), Balance: bal(130)},
+		{ID: "c3b", ProviderRef: "b3", Amount: 1, Date: at(2, 0), Balance: bal(70)},
+		{ID: "c3a", ProviderRef: "b4", Amount: 1, Date: at(2, 0), Balance: bal(60)}, // same instant: the higher id is newer
+		{ID: "c4", ProviderRef: "b5", Amount: 1, Date: at(2, 5*time.Hour)},          // no balance
+		{ID: "c5", ProviderRef: "b6", Amount: 1, Date: at(3, 23*time.Hour), Balance: bal(55)},
+		{ID: "c6", ProviderRef: "b7", Amount: 1, Date: at(3, 23*time.Hour+30*time.Minute), Balance: bal(999)}, // removed below
+		{ID: "c7", ProviderRef: "b8", Amount: 1, Date: at(-1, 0), Balance: bal(1)},                            // before the range
+		{ID: "c8", ProviderRef: "b9", Amount: 1, Date: at(9, 0), Balance: bal(2)},                             // after it
+	}
+	for i := range rows {
+		rows[i].Type, rows[i].Currency, rows[i].CreatedAt, rows[i].UpdatedAt = kobo.Debit, "NGN", T0, T0
+	}
+	update(t, s, func(tx kobo.Tx) error {
+		if _, err := tx.InsertTransactions(ctx, acct3.ID, rows); err != nil {
+			return err
+		}
+		_, err := tx.RemoveTransactions(ctx, acct3.ID, []string{"b7"}, T0)
+		return err
+	})
+	view(t, s, func(tx kobo.Tx) error {
+		got, err := tx.ClosingBalances(ctx, acct3.ID, day0, day0.AddDate(0, 0, 5))
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(got) != "[{0 130} {2 70} {3 55}]" {
+			return fmt.Errorf("ClosingBalances = %v, want [{0 130} {2 70} {3 55}]", got)
+		}
+		if none, err := tx.ClosingBalances(ctx, "missing", day0, day0.AddDate(0, 0, 5)); err != nil || len(none) != 0 {
+			return fmt.Errorf("ClosingBalances of an unknown account = %v, %v", none, err)
+		}
+		return nil
+	})
 }
 
 func filter(xs []kobo.Transaction, keep func(kobo.Transaction) bool) []kobo.Transaction {
