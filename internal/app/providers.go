@@ -140,9 +140,7 @@ func (s *Service) routeFor(ctx context.Context, appID string, live bool, in *kob
 	raw := s.providers[name]
 	r := route{name: name, raw: raw, policy: s.policyOf(name)}
 	var p kobo.Provider = raw
-	if s.bankError != nil {
-		p = observedProvider{p: p, institution: in.Name, report: s.bankError}
-	}
+	p = observedProvider{p: p, s: s, institution: in.Name, institutionID: in.ID, scope: healthScope(live, appID), report: s.bankError}
 	r.p = meteredProvider{p: p, s: s, provider: name, appID: appID, perMinute: r.policy.CallsPerMinute}
 	return r, nil
 }
