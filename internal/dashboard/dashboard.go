@@ -143,6 +143,7 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   app(appPerm.Develop, d.sandboxDeleteUser),
 		"GET /dashboard/apps/{app}/logs":                           app(appPerm.View, d.logs),
 		"GET /dashboard/apps/{app}/providers":                      app(appPerm.View, d.providers),
+		"GET /dashboard/apps/{app}/institutions":                   app(appPerm.View, d.institutions),
 		"GET /dashboard/apps/{app}/widget":                         app(appPerm.View, d.widget),
 		"POST /dashboard/apps/{app}/widget":                        app(appPerm.Settings, d.saveWidget),
 		"POST /dashboard/apps/{app}/providers/{provider}":          app(appPerm.Keys, d.saveProvider),
