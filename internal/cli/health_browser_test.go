@@ -159,3 +159,46 @@ func TestInstitutionStatusBrowser(t *testing.T) {
 		}
 	}
 }
+
+// TestInstitutionStatusAcrossReplicas: two replicas on one Postgres each
+// meet some of a bank's failures, fewer than either could judge alone;
+// both then show it down, because the counts they judge by are the
+// database's.
+func TestInstitutionStatusAcrossReplicas(t *testing.T) {
+	dsn := postgresDSN(t)
+	a := startE2E(t, e2eOpts{postgres: true, dsn: dsn})
+	b := startE2E(t, e2eOpts{postgres: true, dsn: dsn})
+	a.signupApp("")
+	b.sk, b.pk, b.app, b.auth, b.email = a.sk, a.pk, a.app, a.auth, a.email
+	gt := a.institution("GTBank")
+	a.must(201, "POST", "/v2/sandbox/users", map[string]any{"username": "bank_down", "password": "pw-123456",
+		"faults": map[string]any{"error_rate": 1}, "accounts": []map[string]any{{"type": "SAVINGS ACCOUNT", "transactions": []any{}}}}, a.key()...)
+	status := func(e *e2e) string {
+		t.Helper()
+		for _, x := range e.must(200, "GET", "/v3/institutions?bank_code=058", nil, e.key()...).m(t)["data"].([]any) {
+			if in := x.(map[string]any); in["_id"] == gt {
+				return in["status"].(string)
+			}
+		}
+		t.Fatal("no GTBank")
+		return ""
+	}
+	fail := func(e *e2e, n int) {
+		t.Helper()
+		for range n {
+			s := e.must(200, "POST", "/v2/connect/session", map[string]any{"institution": gt, "auth_method": "internet_banking"}, e.key()...).m(t)["data"].(map[string]any)["session"].(map[string]any)["id"].(string)
+			e.do("POST", "/v2/connect/login", map[string]string{"username": "bank_down", "password": "pw-123456"}, e.key("x-session-id", s)...)
+		}
+		if err := e.stk.svc.FlushBankHealth(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail(a, 3)
+	if s := status(a); s != "up" {
+		t.Fatalf("after 3 failures (too few to judge): %s", s)
+	}
+	fail(b, 2)
+	for name, e := range map[string]*e2e{"a": a, "b": b} {
+		waitUntil(t, "replica "+name+" shows GTBank down", 2*time.Minute, func() bool { return status(e) == "down" })
+	}
+}
