@@ -1,8 +1,8 @@
 // Package app holds kobo's business rules: every use case (partner signup
 // and login, app and key management, key authentication, the institutions
-// catalog, and later the connect flow, data reads, sync, webhooks) written
-// once, above the storage seam, and shared by the HTTP API, the widget, the
-// dashboard, the jobs and the CLI.
+// catalog and each institution's health, and later the connect flow, data
+// reads, sync, webhooks) written once, above the storage seam, and shared
+// by the HTTP API, the widget, the dashboard, the jobs and the CLI.
 //
 // It depends on the domain package (storage is a kobo.Store, time is a
 // kobo.Clock, banks are kobo.Providers) and on two pure libraries with no
