@@ -240,6 +240,9 @@ func (h InstitutionHealth) ErrorRate() float64 {
 	return float64(h.Errors) / float64(h.Calls)
 }
 
+// ErrorPercent is ErrorRate in whole percent, rounded.
+func (h InstitutionHealth) ErrorPercent() int { return int(h.ErrorRate()*100 + 0.5) }
+
 // Judged reports whether the window had calls enough for a status of
 // kobo's own.
 func (h InstitutionHealth) Judged() bool { return h.Calls >= HealthMinCalls }

@@ -76,7 +76,9 @@ func TestInstitutionHealth(t *testing.T) {
 	logins(4, wrongPassword)
 	want("4 of 8 failed", kobo.InstitutionDown, 8, 4, "GTBank is not responding right now")
 	logins(8, wrongPassword)
-	want("4 of 16 failed", kobo.InstitutionDegraded, 16, 4, "GTBank is having problems right now")
+	if h := want("4 of 16 failed", kobo.InstitutionDegraded, 16, 4, "GTBank is having problems right now"); h.ErrorPercent() != 25 {
+		t.Fatalf("4 of 16 is %d%%", h.ErrorPercent())
+	}
 	// the app's keys refused at the provider say nothing of the bank
 	logins(10, appKeys)
 	want("app keys refused", kobo.InstitutionDegraded, 16, 4, "having problems")

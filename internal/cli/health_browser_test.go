@@ -98,7 +98,7 @@ func TestInstitutionStatusBrowser(t *testing.T) {
 	d.waitText("h1", "Your apps")
 	d.open("/dashboard/apps/" + e.app["id"].(string) + "/institutions")
 	row := d.text("#inst-" + gt)
-	for _, want := range []string{"GTBank", "down", "5 of 5", "not responding right now"} {
+	for _, want := range []string{"GTBank", "down", "100% (5 of 5)", "not responding right now"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the Institutions page's GTBank row lacks %q: %q", want, row)
 		}
