@@ -1,8 +1,8 @@
 // Package app holds kobo's business rules: every use case (partner signup
 // and login, app and key management, key authentication, the institutions
-// catalog, and later the connect flow, data reads, sync, webhooks) written
-// once, above the storage seam, and shared by the HTTP API, the widget, the
-// dashboard, the jobs and the CLI.
+// catalog and each institution's health, and later the connect flow, data
+// reads, sync, webhooks) written once, above the storage seam, and shared
+// by the HTTP API, the widget, the dashboard, the jobs and the CLI.
 //
 // It depends on the domain package (storage is a kobo.Store, time is a
 // kobo.Clock, banks are kobo.Providers) and on two pure libraries with no
@@ -126,6 +126,8 @@ type Service struct {
 	throttles    Throttles
 	keys         *keyCache
 	catalog      *catalogCache
+	health       *healthRecorder
+	healthCache  *healthCache
 	pages        *pageCache
 	fetchOutcome func(reason, code string)
 	bankError    func(institution, call string, kind kobo.BankErrorKind)
@@ -169,6 +171,8 @@ func New(c Config) *Service {
 	s.throttles = c.Throttles.withDefaults()
 	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
 	s.catalog = &catalogCache{}
+	s.health = &healthRecorder{pending: map[healthKey]*kobo.BankCalls{}}
+	s.healthCache = &healthCache{m: map[string]healthEntry{}}
 	s.pages = newPageCache(cmp.Or(c.PageCacheBytes, 32<<20))
 	s.fetchOutcome, s.bankError = c.FetchOutcome, c.BankError
 	if s.fetchOutcome == nil {

@@ -140,9 +140,7 @@ func (s *Service) routeFor(ctx context.Context, appID string, live bool, in *kob
 	raw := s.providers[name]
 	r := route{name: name, raw: raw, policy: s.policyOf(name)}
 	var p kobo.Provider = raw
-	if s.bankError != nil {
-		p = observedProvider{p: p, institution: in.Name, report: s.bankError}
-	}
+	p = observedProvider{p: p, s: s, institution: in.Name, institutionID: in.ID, scope: healthScope(live, appID), report: s.bankError}
 	r.p = meteredProvider{p: p, s: s, provider: name, appID: appID, perMinute: r.policy.CallsPerMinute}
 	return r, nil
 }
@@ -317,11 +315,29 @@ type meteredConsenter struct {
 	m meteredProvider
 }
 
+// observe counts a consent call towards the institution's health, as
+// observedProvider counts the others (the consent steps reach the bank
+// too: the token exchange after a redirect, a decoupled poll).
+func (mc meteredConsenter) now() time.Time {
+	if mc.m.s == nil {
+		return time.Time{}
+	}
+	return mc.m.s.clock.Now()
+}
+
+func (mc meteredConsenter) observe(ctx context.Context, call string, t0 time.Time, err error) {
+	if o, ok := mc.m.p.(observedProvider); ok {
+		_ = o.seen(ctx, call, t0, err)
+	}
+}
+
 func (mc meteredConsenter) Callback(ctx context.Context, req kobo.CallbackRequest) (kobo.LoginStep, error) {
 	if err := mc.m.spend(ctx, "callback"); err != nil {
 		return kobo.LoginStep{}, err
 	}
+	t0 := mc.now()
 	st, err := mc.c.Callback(ctx, req)
+	mc.observe(ctx, "callback", t0, err)
 	return st, mc.m.done(ctx, "callback", err)
 }
 
@@ -329,7 +345,9 @@ func (mc meteredConsenter) Poll(ctx context.Context, d kobo.Decoupled, creds kob
 	if err := mc.m.spend(ctx, "poll"); err != nil {
 		return kobo.LoginStep{}, err
 	}
+	t0 := mc.now()
 	st, err := mc.c.Poll(ctx, d, creds)
+	mc.observe(ctx, "poll", t0, err)
 	return st, mc.m.done(ctx, "poll", err)
 }
 

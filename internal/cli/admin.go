@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/config"
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
@@ -18,11 +19,17 @@ const adminUsage = `Usage: kobo admin [flags] <command>
                                             decide an app's add-on (approve also grants without a request)
   suspend partner|app ID [--reason TEXT]    a suspended partner cannot log in; a suspended app's keys get 403
   reinstate partner|app ID                  lift the hold
+  institutions                              every institution's live status, error rate and last error, and notes
+  institutions note INSTITUTION --note TEXT [--status degraded|down]
+                                            the note partners and customers see (planned maintenance, an outage),
+                                            in place of kobo's own; --status also overrides kobo's status
+  institutions clear INSTITUTION            remove the note: kobo's own status and note show again
 
 Every action is written to the partner's audit log as the operator. The
 same actions are on the admin listener's console (/console). Running
 replicas refuse a suspended app's keys within a few seconds (their key
-cache); add-on decisions apply at once.`
+cache); add-on decisions apply at once, institution notes within seconds.
+INSTITUTION is an id or a name (GTBank).`
 
 // admin is the deployment operator's command line: the console's actions,
 // straight on the database.
@@ -53,6 +60,7 @@ func admin(ctx context.Context, e env) error {
 	addon := sub.String("addon", kobo.AddonHeadlessConnect, "the add-on")
 	note := sub.String("note", "", "the operator's note on the decision (shown to the partner)")
 	reason := sub.String("reason", "", "why (kept with the hold and in the audit log)")
+	status := sub.String("status", "", "an institution's status to show: degraded or down (empty keeps kobo's own)")
 	// positional words first, then flags (flag stops at the first word)
 	var words []string
 	rest := args[1:]
@@ -66,6 +74,7 @@ func admin(ctx context.Context, e env) error {
 	switch {
 	case args[0] == "partners" && len(words) == 0:
 	case args[0] == "addons" && len(words) == 1 && words[0] == "requests":
+	case args[0] == "institutions" && (len(words) == 0 || len(words) == 2 && (words[0] == "note" || words[0] == "clear")):
 	case (args[0] == "addons" || args[0] == "suspend" || args[0] == "reinstate") && len(words) == 2:
 	default:
 		fs.Usage()
@@ -136,6 +145,8 @@ func admin(ctx context.Context, e env) error {
 		}
 		fmt.Fprintf(e.stdout, "%s for app %s is now %s\n", a.Addon, a.AppID, a.Status)
 		return nil
+	case "institutions":
+		return adminInstitutions(ctx, e, svc, words, *status, *note)
 	}
 	kind := words[0]
 	if kind != kobo.SuspendPartner && kind != kobo.SuspendApp {
@@ -158,4 +169,42 @@ func cmpOr(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// adminInstitutions lists institutions with their live health, or sets
+// or clears an operator's note.
+func adminInstitutions(ctx context.Context, e env, svc *app.Service, words []string, status, note string) error {
+	if len(words) == 2 {
+		if words[0] == "clear" {
+			if err := svc.ClearInstitutionNote(ctx, words[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "the note on %s is cleared\n", words[1])
+			return nil
+		}
+		n, err := svc.SetInstitutionNote(ctx, words[1], status, note)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s now shows %q (status %s)\n", words[1], n.Note, cmpOr(n.Status, "kobo's own"))
+		return nil
+	}
+	list, err := svc.OperatorInstitutions(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INSTITUTION\tNAME\tSTATUS\tCALLS (15 MIN)\tERRORS\tLAST ERROR\tNOTE")
+	for _, x := range list {
+		last := "-"
+		if x.LastErrorAt != nil {
+			last = x.LastErrorAt.Format("2006-01-02 15:04")
+		}
+		st := x.Status
+		if x.Operator != nil && x.Operator.Status != "" {
+			st += " (operator)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", x.Institution.ID, x.Institution.Name, st, x.Calls, x.Errors, last, cmpOr(x.Note, "-"))
+	}
+	return tw.Flush()
 }

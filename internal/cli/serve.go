@@ -233,7 +233,8 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 // abandoned in the widget, and hourly prunes
 // finished jobs, old idempotency records and what retention no longer
 // keeps (events and delivery logs, connect sessions, customers that never
-// linked, statement PDFs, expired tokens), counting it in pruned.
+// linked, statement PDFs, expired tokens, bank call counters older than a
+// day), counting it in pruned.
 func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slog.Logger, pruned func(what string, n int)) {
 	ctx = kobo.Background(ctx)
 	tick := time.NewTicker(30 * time.Second)
@@ -275,6 +276,11 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 			}
 			if _, err := svc.PruneThrottles(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("pruning throttle counters failed", "err", err)
+			}
+			if n, err := svc.PruneBankHealth(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("pruning bank call counters failed", "err", err)
+			} else if n > 0 {
+				pruned("bank_calls", n)
 			}
 			counts, err := svc.Prune(ctx)
 			for k, n := range counts {

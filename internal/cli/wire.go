@@ -180,6 +180,7 @@ func (s *stack) start(ctx context.Context) {
 	spawn(func(ctx context.Context) { _ = s.runner.Run(ctx) })
 	spawn(func(ctx context.Context) { _ = s.dispatcher.Run(ctx) })
 	spawn(s.svc.RunRequestLog)
+	spawn(s.svc.RunBankHealth)
 	spawn(func(ctx context.Context) {
 		housekeeping(ctx, s.svc, s.sealed, s.log.With("component", "scheduler"), s.pruned)
 	})

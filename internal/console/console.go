@@ -1,7 +1,8 @@
 // Package console is the operator's console of a kobo deployment, served
 // on the admin listener: partners and their apps with usage, pending
 // add-on requests to approve or deny, and suspending and reinstating
-// partners and apps. It owns the HTML page and a small JSON API for
+// partners and apps, and notes on institutions (planned maintenance, an
+// outage) with their live health. It owns the HTML page and a small JSON API for
 // scripts (the same actions as `kobo admin …`).
 //
 // The admin listener has no login: it must stay on a private address, as
@@ -20,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +49,7 @@ type Console struct {
 func New(c Config) *Console {
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"pct":  func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) + "%" },
 	}
 	log := c.Logger
 	if log == nil {
@@ -61,11 +64,16 @@ func (c *Console) Register(m *http.ServeMux) {
 	m.HandleFunc("GET /console", c.show)
 	m.HandleFunc("POST /console/apps/{id}/addons/{addon}/{decision}", c.form(c.decide))
 	m.HandleFunc("POST /console/{kind}/{id}/{action}", c.form(c.hold))
+	m.HandleFunc("POST /console/institutions/{id}/note", c.form(c.setNote))
+	m.HandleFunc("POST /console/institutions/{id}/clear", c.form(c.clearNote))
 
 	m.HandleFunc("GET /v1/admin/partners", c.api(c.partnersJSON))
 	m.HandleFunc("GET /v1/admin/addons/requests", c.api(c.pendingJSON))
 	m.HandleFunc("POST /v1/admin/apps/{id}/addons/{addon}/{decision}", c.api(c.decide))
 	m.HandleFunc("POST /v1/admin/{kind}/{id}/{action}", c.api(c.hold))
+	m.HandleFunc("GET /v1/admin/institutions", c.api(c.institutionsJSON))
+	m.HandleFunc("POST /v1/admin/institutions/{id}/note", c.api(c.setNote))
+	m.HandleFunc("POST /v1/admin/institutions/{id}/clear", c.api(c.clearNote))
 }
 
 // action is one operator action; it reads its input from r (form or JSON
@@ -137,6 +145,9 @@ func (c *Console) form(h action) http.HandlerFunc {
 }
 
 func doneText(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/console/institutions/") {
+		return "the note on institution " + r.PathValue("id") + " " + map[bool]string{true: "cleared", false: "saved"}[strings.HasSuffix(r.URL.Path, "/clear")]
+	}
 	if d := r.PathValue("decision"); d != "" {
 		return r.PathValue("addon") + " " + pastTense(d) + " for app " + r.PathValue("id")
 	}
@@ -250,10 +261,50 @@ func (c *Console) partnersJSON(r *http.Request, _ map[string]string) (any, error
 	return map[string]any{"data": out}, nil
 }
 
+func (c *Console) setNote(r *http.Request, in map[string]string) (any, error) {
+	n, err := c.app.SetInstitutionNote(r.Context(), r.PathValue("id"), in["status"], in["note"])
+	if err != nil {
+		return nil, err
+	}
+	return noteJSON(n), nil
+}
+
+func (c *Console) clearNote(r *http.Request, _ map[string]string) (any, error) {
+	if err := c.app.ClearInstitutionNote(r.Context(), r.PathValue("id")); err != nil {
+		return nil, err
+	}
+	return map[string]any{"institution_id": r.PathValue("id"), "cleared": true}, nil
+}
+
+func noteJSON(n *kobo.InstitutionNote) map[string]any {
+	return map[string]any{"institution_id": n.InstitutionID, "status": n.Status, "note": n.Note, "set_by": n.By, "updated_at": n.UpdatedAt}
+}
+
+// institutionsJSON lists every institution with its live health (the
+// status partners' live keys see) and the operator's note.
+func (c *Console) institutionsJSON(r *http.Request, _ map[string]string) (any, error) {
+	list, err := c.app.OperatorInstitutions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, x := range list {
+		m := map[string]any{"id": x.Institution.ID, "name": x.Institution.Name, "status": x.Status, "computed_status": x.Computed,
+			"status_note": x.Note, "calls": x.Calls, "errors": x.Errors, "error_rate": x.ErrorRate(), "last_error_at": x.LastErrorAt}
+		if x.Operator != nil {
+			m["operator_note"] = noteJSON(x.Operator)
+		}
+		out = append(out, m)
+	}
+	return map[string]any{"data": out}, nil
+}
+
 type pageData struct {
-	Done, Error string
-	Pending     []app.PendingAddon
-	Partners    []app.OperatorPartner
+	Done, Error  string
+	Pending      []app.PendingAddon
+	Partners     []app.OperatorPartner
+	Institutions []app.InstitutionStatus
+	NoteAudit    []*kobo.AuditEntry
 }
 
 func (c *Console) show(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +312,12 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if d.Pending, err = c.app.PendingAddons(r.Context()); err == nil {
 		d.Partners, err = c.app.OperatorPartners(r.Context(), r.URL.Query().Get("after"), 100)
+	}
+	if err == nil {
+		d.Institutions, err = c.app.OperatorInstitutions(r.Context())
+	}
+	if err == nil {
+		d.NoteAudit, err = c.app.OperatorAudit(r.Context(), 20)
 	}
 	if err != nil {
 		c.log.ErrorContext(r.Context(), "console", "err", err)

@@ -1,8 +1,9 @@
 // Package dashboard owns the partner dashboard at /dashboard/: sign up and
 // log in, apps and their keys, webhooks and their delivery log, linked
-// accounts with their data and actions, the sandbox, and the API request
-// log. It is server-rendered with html/template and a little progressive
-// JavaScript, embedded in the binary, no build step.
+// accounts with their data and actions, the sandbox, the API request log
+// and each institution's status. It is server-rendered with html/template
+// and a little progressive JavaScript, embedded in the binary, no build
+// step.
 //
 // Sessions are the Partner API's bearer tokens (kind "dashboard") carried
 // in an HttpOnly, SameSite=Lax cookie (Secure when kobo is served over
@@ -143,6 +144,7 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   app(appPerm.Develop, d.sandboxDeleteUser),
 		"GET /dashboard/apps/{app}/logs":                           app(appPerm.View, d.logs),
 		"GET /dashboard/apps/{app}/providers":                      app(appPerm.View, d.providers),
+		"GET /dashboard/apps/{app}/institutions":                   app(appPerm.View, d.institutions),
 		"GET /dashboard/apps/{app}/widget":                         app(appPerm.View, d.widget),
 		"POST /dashboard/apps/{app}/widget":                        app(appPerm.Settings, d.saveWidget),
 		"POST /dashboard/apps/{app}/providers/{provider}":          app(appPerm.Keys, d.saveProvider),

@@ -43,6 +43,12 @@ type v1Institution struct {
 	// reach the institution, the default first. Appended after Mono's
 	// fields, so a Mono client's decoding is unchanged.
 	Providers []string `json:"providers"`
+	// Status and StatusNote are kobo's too, appended alike: how kobo's
+	// own calls to the bank have been going (app/health.go), live calls
+	// here since v1 takes no key. The note is there when the bank is not
+	// up or the operator wrote one.
+	Status     string `json:"status"`
+	StatusNote string `json:"status_note,omitempty"`
 }
 
 type scopeView struct {
@@ -71,6 +77,11 @@ type v3Institution struct {
 	// Providers is kobo's, as in v1: the connectors that reach the
 	// institution for this key's mode, the default first.
 	Providers []string `json:"providers"`
+	// Status and StatusNote are kobo's, as in v1, for this key's mode:
+	// live calls of every app for a live key, this app's own sandbox
+	// calls for a sandbox key.
+	Status     string `json:"status"`
+	StatusNote string `json:"status_note,omitempty"`
 }
 
 type coverageItem struct {
@@ -131,6 +142,11 @@ func (s *Server) catalogBody(r *http.Request, key string, build func(all []*kobo
 			return nil, err
 		}
 		s.catMu.Lock()
+		if s.catVer == cat.Version && len(s.catCache) >= 256 && strings.Contains(key, "|health=") && !strings.HasSuffix(key, "|health=") {
+			// full, and health changes leave entries of old statuses
+			// behind: start afresh rather than stop caching new statuses
+			s.catCache = map[string]*encoded{}
+		}
 		if s.catVer == cat.Version && len(s.catCache) < 256 { // bounded: filters are few, hostile queries are not cached
 			s.catCache[key] = e
 		}
@@ -206,12 +222,18 @@ func (s *Server) institutionsV1(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Scope = ""
-	return s.cachedCatalog(w, r, filterKey("v1", f), func(all []*kobo.Institution) (any, error) {
+	health, err := s.app.Health(r.Context(), true, "")
+	if err != nil {
+		return err
+	}
+	return s.cachedCatalog(w, r, filterKey("v1", f)+"|health="+health.Tag, func(all []*kobo.Institution) (any, error) {
 		list := app.FilterInstitutions(all, f)
 		out := make([]v1Institution, 0, len(list))
 		for _, in := range list {
 			v := v1Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
 				PrimaryColor: in.PrimaryColor, Country: in.Country, BankCode: in.BankCode, AuthMethods: []v1AuthMethod{}, Providers: s.app.InstitutionConnectors(in, nil)}
+			h := health.Of(in)
+			v.Status, v.StatusNote = h.Status, h.Note
 			for _, m := range in.AuthMethods {
 				v.AuthMethods = append(v.AuthMethods, v1AuthMethod{Type: m.Type, Name: m.Name, ID: m.ID, UI: m.UI})
 			}
@@ -234,8 +256,15 @@ func (s *Server) institutionsV3(w http.ResponseWriter, r *http.Request) error {
 	if err := app.ValidateInstitutionFilter(f); err != nil {
 		return err
 	}
-	live := callerFrom(r.Context()).Mode.IsLive()
-	e, err := s.catalogBody(r, filterKey("v3", f)+"|live="+strconv.FormatBool(live), func(all []*kobo.Institution) (any, error) {
+	c := callerFrom(r.Context())
+	live := c.Mode.IsLive()
+	health, err := s.app.Health(r.Context(), live, c.App.ID)
+	if err != nil {
+		return err
+	}
+	// the health tag is in the key, so a change of status is a new body
+	// and a new ETag
+	e, err := s.catalogBody(r, filterKey("v3", f)+"|live="+strconv.FormatBool(live)+"|health="+health.Tag, func(all []*kobo.Institution) (any, error) {
 		// live keys list only what a real provider reaches
 		list := app.FilterInstitutions(s.app.ReachableInstitutions(all, live), f)
 		out := make([]v3Institution, 0, len(list))
@@ -243,6 +272,8 @@ func (s *Server) institutionsV3(w http.ResponseWriter, r *http.Request) error {
 			v := v3Institution{ID: in.ID, Name: in.Name, Type: string(in.Type), Icon: s.iconURL(in), Identifier: in.Identifier,
 				NIPCode: in.NIPCode, BankCode: in.BankCode, Country: in.Country, PrimaryColor: in.PrimaryColor,
 				Scope: []scopeView{}, AuthMethods: []v3AuthMethod{}, Providers: s.app.InstitutionConnectors(in, &live)}
+			h := health.Of(in)
+			v.Status, v.StatusNote = h.Status, h.Note
 			for _, sc := range in.Scopes {
 				v.Scope = append(v.Scope, scopeView{Name: scopeNames[sc], Type: sc})
 			}

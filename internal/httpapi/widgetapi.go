@@ -74,6 +74,10 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) error {
 	}
 	// a live app's widget lists only what a real provider reaches
 	reachable := s.app.ReachableInstitutions(cat.All, c.Mode.IsLive())
+	health, err := s.app.Health(r.Context(), c.Mode.IsLive(), c.App.ID)
+	if err != nil {
+		return err
+	}
 	insts := make([]map[string]any, 0, len(reachable))
 	for _, in := range reachable {
 		methods := make([]map[string]any, 0, len(in.AuthMethods))
@@ -84,8 +88,15 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) error {
 			}
 			methods = append(methods, mm)
 		}
-		insts = append(insts, map[string]any{"id": in.ID, "name": in.Name, "type": in.Type, "icon": in.Icon,
-			"primary_color": in.PrimaryColor, "bank_code": in.BankCode, "auth_methods": methods})
+		item := map[string]any{"id": in.ID, "name": in.Name, "type": in.Type, "icon": in.Icon,
+			"primary_color": in.PrimaryColor, "bank_code": in.BankCode, "auth_methods": methods}
+		// the widget shows the note on the list and before the login form
+		h := health.Of(in)
+		item["status"] = h.Status
+		if h.Note != "" {
+			item["status_note"] = h.Note
+		}
+		insts = append(insts, item)
 	}
 	out := map[string]any{
 		"app": map[string]any{"name": c.App.Name, "live": c.Mode.IsLive(), "display_name": c.App.DisplayName, "icon": c.App.Icon,

@@ -78,6 +78,8 @@ func Run(t *testing.T, open Opener) {
 		{"LiveWebhook", testLiveWebhook},
 		{"AppAddons", testAppAddons},
 		{"Suspensions", testSuspensions},
+		{"InstitutionHealth", testInstitutionHealth},
+		{"InstitutionNotes", testInstitutionNotes},
 		{"PartnersList", testPartnersList},
 	}
 	for _, c := range cases {

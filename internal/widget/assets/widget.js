@@ -177,13 +177,19 @@
       var items = state.institutions.filter(function (i) { return i.type === type && matches(i, q); });
       list.replaceChildren.apply(list, items.map(function (i) {
         return el("li", {}, el("button", { type: "button", "class": "item", "data-institution": i.name, onclick: function () { pick(i); } },
-          el("img", { src: i.icon, alt: "", width: 32, height: 32 }), el("span", { text: i.name })));
+          el("img", { src: i.icon, alt: "", width: 32, height: 32 }), el("span", { text: i.name }, statusNote(i, "small"))));
       }));
       if (!items.length) list.appendChild(el("li", {}, p("No bank matches “" + search.value + "”.", "muted")));
     }
     search.addEventListener("input", fill);
     render("INSTITUTIONS", [el("h1", { text: "Select your bank" }), tabs, search, list], false);
     fill();
+  }
+
+  // statusNote is kobo's word on a bank that is slow or failing (or the
+  // operator's), said before the customer tries to log in
+  function statusNote(inst, tag) {
+    return inst.status_note ? el(tag, { "class": "status-note status-" + (inst.status || "up"), "data-status": inst.status, text: inst.status_note }) : null;
   }
 
   function pick(inst, method) {
@@ -283,6 +289,7 @@
     }, "LOGIN");
     nodes.splice(1, 0, p(kind === "token" ? "Paste the setup token " + state.inst.name + " gave you. It works once: the app gets read-only access, never your login." :
       "Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
+    nodes.splice(1, 0, statusNote(state.inst, "p"));
     if (!state.reauth) nodes.push(el("button", { "class": "btn secondary", type: "button", id: "upload-instead", text: "Upload a statement instead",
       onclick: function () { pick(state.inst, "statement_upload"); } }));
     render("LOGIN", nodes, !state.reauth);
