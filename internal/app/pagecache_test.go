@@ -74,3 +74,38 @@ func TestTransactionPagesFollowSync(t *testing.T) {
 	_, err = b.svc.Transactions(ctx, b.caller, acct.ID, q)
 	code(t, err, kobo.ENOTFOUND)
 }
+
+// TestFilteredTotals: a filtered page's total is right on every page, the
+// first, a middle one, the last (where it comes from the rows the page
+// read, not from a second count), past the end, and when nothing matches.
+func TestFilteredTotals(t *testing.T) {
+	t.Parallel()
+	b := setupConnect(t, newSyncBank(30))
+	runJobs(t, b)
+	acct := linkAndFetch(t, b)
+	for _, c := range []struct {
+		query       url.Values
+		total, rows int
+	}{
+		{url.Values{"narration": {"nip"}, "limit": {"7"}}, 30, 7},
+		{url.Values{"narration": {"nip"}, "limit": {"7"}, "page": {"3"}}, 30, 7},
+		{url.Values{"narration": {"nip"}, "limit": {"7"}, "page": {"5"}}, 30, 2},
+		{url.Values{"narration": {"nip"}, "limit": {"10"}, "page": {"3"}}, 30, 10},
+		{url.Values{"narration": {"nip"}, "limit": {"7"}, "page": {"9"}}, 30, 0},
+		{url.Values{"narration": {"nip"}, "limit": {"50"}}, 30, 30},
+		{url.Values{"narration": {"nobody"}}, 0, 0},
+		{url.Values{"type": {"debit"}, "page": {"2"}}, 0, 0},
+	} {
+		q, err := app.ParseTxnQuery(c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.svc.Transactions(context.Background(), b.caller, acct.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total != c.total || len(p.Transactions) != c.rows {
+			t.Errorf("%v: total %d with %d rows, want %d with %d", c.query, p.Total, len(p.Transactions), c.total, c.rows)
+		}
+	}
+}

@@ -17,10 +17,12 @@ import (
 // benchDashboard measures issue 19's "no page > 200 ms server time at
 // 50,000 transactions": a partner with one account of about 50,000
 // transactions in the 12 months a first fetch reads logs in to the
-// dashboard, and every page a partner opens every day is timed (median of
-// 5 after a warm-up, loopback, one request at a time so the figure is the
-// server's work and not queueing). The account page includes its 90-day
-// balance chart, a narration search and the last page of the history.
+// dashboard, and every page a partner opens every day is timed on
+// loopback, one request at a time so the figure is the server's work and
+// not queueing: the first view (nothing cached: kobo keeps recent
+// transaction pages in memory) and the median of 5 after it. The account
+// page includes its 90-day balance chart; its narration searches are five
+// different words, each searched once, so none is served from the cache.
 func benchDashboard(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	perDay, rows := 100.0, "50,000" // with the business charges, about 50,000 in 12 months
 	if o.quick {
@@ -75,7 +77,6 @@ func benchDashboard(ctx context.Context, o benchOpts) ([]benchResult, error) {
 		{"app overview", base + "/"},
 		{"accounts", base + "/accounts"},
 		{"account (transactions, 90-day chart)", acct},
-		{"account, narration search", acct + "?search=transfer"},
 		{"account, the Older page", older},
 		{"accounts CSV", base + "/accounts.csv"},
 		{"webhooks", base + "/webhooks"},
@@ -91,16 +92,29 @@ func benchDashboard(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	var notes []string
 	slowest, slowName := time.Duration(0), ""
 	for _, p := range pages {
-		med, err := d.time(p.path, 5)
+		cold, med, err := d.time(p.path, 5)
 		if err != nil {
 			return nil, fmt.Errorf("dashboard %s: %w", p.name, err)
 		}
-		notes = append(notes, fmt.Sprintf("%s %.1f ms", p.name, ms(med)))
-		if med > slowest {
-			slowest, slowName = med, p.name
+		notes = append(notes, fmt.Sprintf("%s %.1f ms first, %.1f ms after", p.name, ms(cold), ms(med)))
+		if w := max(cold, med); w > slowest {
+			slowest, slowName = w, p.name
 		}
 	}
-	return []benchResult{{Suite: "dashboard", Name: fmt.Sprintf("slowest of %d dashboard pages, account of %d transactions (median of 5, one at a time)", len(pages), total),
+	var searches []time.Duration
+	for _, word := range []string{"transfer", "pos", "airtime", "charge", "nobody-wrote-this"} {
+		t0 := time.Now()
+		if _, err := d.get(acct + "?search=" + url.QueryEscape(word)); err != nil {
+			return nil, err
+		}
+		searches = append(searches, time.Since(t0))
+	}
+	slices.Sort(searches)
+	notes = append(notes, fmt.Sprintf("five new narration searches %.1f–%.1f ms", ms(searches[0]), ms(searches[4])))
+	if searches[4] > slowest {
+		slowest, slowName = searches[4], "a new narration search"
+	}
+	return []benchResult{{Suite: "dashboard", Name: fmt.Sprintf("slowest of %d dashboard pages and 5 new searches, account of %d transactions (first view or median of 5 after it)", len(pages), total),
 		Value: ms(slowest), Unit: "ms", Target: "< 200 ms", Pass: slowest > 0 && slowest < 200*time.Millisecond,
 		Note: fmt.Sprintf("about %s rows asked for; the slowest is %s; every page: %s", rows, slowName, strings.Join(notes, ", "))}}, nil
 }
@@ -157,19 +171,21 @@ func (d *dashClient) get(path string) (string, error) {
 	return string(b), nil
 }
 
-// time is the median of n timed GETs of path after one untimed.
-func (d *dashClient) time(path string, n int) (time.Duration, error) {
+// time is how long the first GET of path took, and the median of n more.
+func (d *dashClient) time(path string, n int) (first, median time.Duration, err error) {
+	t0 := time.Now()
 	if _, err := d.get(path); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	first = time.Since(t0)
 	ds := make([]time.Duration, n)
 	for i := range ds {
 		t0 := time.Now()
 		if _, err := d.get(path); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		ds[i] = time.Since(t0)
 	}
 	slices.Sort(ds)
-	return ds[n/2], nil
+	return first, ds[n/2], nil
 }

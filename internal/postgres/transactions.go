@@ -153,15 +153,21 @@ func (t *tx) MonthlyTotals(ctx context.Context, accountID string, from, to time.
 }
 
 func (t *tx) ClosingBalances(ctx context.Context, accountID string, from, to time.Time) ([]kobo.DayBalance, error) {
-	// a range of the (account, date, id) index; only a day's newest row
-	// leaves the server
+	// one seek of the (account, date, id) index per day for its newest
+	// row, not the whole range read and ranked
+	if to.Before(from) {
+		return nil, nil
+	}
+	days := int(to.Sub(from)/(24*time.Hour)) + 1
 	return many(ctx, t, func(s scanner) (kobo.DayBalance, error) {
 		var d kobo.DayBalance
 		return d, s.Scan(&d.Day, &d.Balance)
-	}, `SELECT DISTINCT ON (day) day, balance FROM (
-			SELECT floor(extract(epoch FROM date - $2::timestamptz) / 86400)::int AS day, balance, date, id
-			FROM transactions WHERE account_id = $1 AND date >= $2 AND date <= $3 AND removed_at IS NULL AND balance IS NOT NULL) s
-		ORDER BY day, date DESC, id DESC`, accountID, utc(from), utc(to))
+	}, `SELECT d.day, b.balance FROM generate_series(0, $4::int - 1) AS d(day)
+		CROSS JOIN LATERAL (SELECT balance FROM transactions
+			WHERE account_id = $1 AND date >= $2::timestamptz + d.day * interval '24 hours' AND date < $2::timestamptz + (d.day + 1) * interval '24 hours'
+				AND date <= $3 AND removed_at IS NULL AND balance IS NOT NULL
+			ORDER BY date DESC, id DESC LIMIT 1) b
+		ORDER BY d.day`, accountID, utc(from), utc(to), days)
 }
 
 const statementCols = `id, account_id, app_id, live, status, period, from_at, to_at, error, created_at, built_at`

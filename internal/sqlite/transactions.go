@@ -39,6 +39,9 @@ func scanTxn(s scanner) (kobo.Transaction, error) {
 	return x, nil
 }
 
+// likeEscaper makes a search text literal in a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // txnWhere renders a filter's conditions.
 func txnWhere(f kobo.TxnFilter) (string, []any) {
 	w := []string{"account_id = ?", "removed_at IS NULL"}
@@ -53,8 +56,14 @@ func txnWhere(f kobo.TxnFilter) (string, []any) {
 		w, args = append(w, "type = ?"), append(args, string(f.Type))
 	}
 	if f.Narration != "" {
-		// instr on lower() needs no escaping, unlike LIKE
-		w, args = append(w, "instr(lower(narration), lower(?)) > 0"), append(args, f.Narration)
+		// LIKE, not instr(lower(narration), lower(?)): both fold ASCII case
+		// only (SQLite's lower() knows no other), and LIKE compares in place
+		// where lower() copies every row's narration, which made a search of
+		// 50,000 rows two to three times slower. The pattern is an expression,
+		// not a bare ?, so the planner does not read it (it would try its
+		// LIKE prefix optimisation and compile the statement again for every
+		// new search, see texts.go)
+		w, args = append(w, `narration LIKE (? || '') ESCAPE '\'`), append(args, "%"+likeEscaper.Replace(f.Narration)+"%")
 	}
 	// Row values, not (date < ? OR (date = ? AND id < ?)): SQLite seeks the
 	// primary key to a row-value bound, while the OR form starts each page
@@ -167,16 +176,25 @@ func (t *tx) MonthlyTotals(ctx context.Context, accountID string, from, to time.
 }
 
 func (t *tx) ClosingBalances(ctx context.Context, accountID string, from, to time.Time) ([]kobo.DayBalance, error) {
-	// a range of the (account, date, id) index, numbered in SQL: only a
-	// day's newest row leaves the engine
+	// one seek of the (account, date DESC, id DESC) key per day for its
+	// newest row: reading the range and ranking its rows (a window over a
+	// sort) cost 30 ms for 90 days of 50,000 rows; this is 90 short seeks.
+	// The day count is cast and capped (ten years, banksim's longest
+	// history) so no bound value can make the recursion endless.
 	const day = 86_400_000_000 // microseconds, as dates are stored
+	if to.Before(from) {
+		return nil, nil
+	}
+	days := int(to.Sub(from)/(24*time.Hour)) + 1
 	return many(ctx, t, func(s scanner) (kobo.DayBalance, error) {
 		var d kobo.DayBalance
 		return d, s.Scan(&d.Day, &d.Balance)
-	}, `SELECT day, balance FROM (
-			SELECT (date - ?) / ? AS day, balance, row_number() OVER (PARTITION BY (date - ?) / ? ORDER BY date DESC, id DESC) AS n
-			FROM transactions WHERE account_id = ? AND date >= ? AND date <= ? AND removed_at IS NULL AND balance IS NOT NULL)
-		WHERE n = 1 ORDER BY day`, ts(from), day, ts(from), day, accountID, ts(from), ts(to))
+	}, `WITH RECURSIVE d(day) AS (SELECT 0 UNION ALL SELECT day + 1 FROM d WHERE day + 1 < min(CAST(? AS INTEGER), 3660))
+		SELECT day, b FROM (SELECT d.day, (SELECT balance FROM transactions
+				WHERE account_id = ? AND date >= ? + d.day * ? AND date < ? + (d.day + 1) * ? AND date <= ?
+					AND removed_at IS NULL AND balance IS NOT NULL
+				ORDER BY date DESC, id DESC LIMIT 1) AS b FROM d)
+		WHERE b IS NOT NULL ORDER BY day`, days, accountID, ts(from), day, ts(from), day, ts(to))
 }
 
 const statementCols = `id, account_id, app_id, live, status, period, from_at, to_at, error, created_at, built_at`
