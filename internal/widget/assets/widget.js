@@ -344,11 +344,6 @@
         }).catch(function (e) { fatal(e.message); });
       }, 2000);
     }
-    // the bank's page is a web page: a provider answering with another
-    // kind of URL (javascript:, data:) gets no window of kobo's origin
-    var web = false;
-    try { web = /^https?:$/.test(new URL(c.url).protocol); } catch (e) {}
-    if (!web) return fatal("Your bank did not give a page to continue at.");
     var go = el("button", { "class": "btn", type: "button", id: "consent-continue", text: "Continue to your bank", onclick: function () {
       if (!framed) { location.assign(c.url); return; }
       window.open(c.url, "_blank", "noopener");
