@@ -25,6 +25,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -137,6 +138,53 @@ func New(t testing.TB, timeout time.Duration, opts ...Option) *Browser {
 		t.Fatal(err)
 	}
 	return &Browser{t: t, Ctx: ctx, dir: dir}
+}
+
+// Window is the browser driven in another window of the same Chromium:
+// the one open starts opening (a popup the page opens), found by its URL
+// beginning with urlPrefix. The window is attached as a chromedp target of
+// its own, with Run and the screenshots saved beside this test's.
+//
+// The attach runs under the browser's context, never a step's: chromedp
+// binds a target's event loop to the context of the first Run on it, so a
+// window attached under a step's timeout goes deaf when the step ends and
+// every later command on it waits forever.
+func (b *Browser) Window(what, urlPrefix string, open func()) *Browser {
+	b.t.Helper()
+	found := make(chan target.ID, 1)
+	lctx, stop := context.WithCancel(b.Ctx)
+	defer stop()
+	chromedp.ListenBrowser(lctx, func(ev any) {
+		var info *target.Info
+		switch ev := ev.(type) {
+		case *target.EventTargetCreated:
+			info = ev.TargetInfo
+		case *target.EventTargetInfoChanged:
+			info = ev.TargetInfo
+		default:
+			return
+		}
+		if info.Type == "page" && strings.HasPrefix(info.URL, urlPrefix) {
+			select {
+			case found <- info.TargetID:
+			default:
+			}
+		}
+	})
+	open()
+	var id target.ID
+	select {
+	case id = <-found:
+	case <-time.After(StepTimeout):
+		b.Screenshot("failed-no-window")
+		b.t.Fatalf("%s: no window opened at %s\n%s", what, urlPrefix, b.describe())
+	}
+	ctx, cancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(id))
+	b.t.Cleanup(cancel)
+	if err := chromedp.Run(ctx); err != nil {
+		b.t.Fatalf("%s: attach to the window: %v", what, err)
+	}
+	return &Browser{t: b.t, Ctx: ctx, dir: b.dir}
 }
 
 // Run runs actions, failing the test with what was being done.

@@ -26,11 +26,13 @@ import (
 )
 
 // bgBank serves banksim's Berlin Group face over mTLS on loopback and
-// writes the banks file of two banks behind it: one linking by the
+// writes the banks file of three banks behind it: one linking by the
 // embedded approach (internet banking) or decoupled (mobile banking), one
-// by redirect. The certificates are PEM files, as an operator's are.
+// by redirect and one by OAuth (a face of its own). The certificates are PEM files, as an operator's are.
 type bgBank struct {
 	banksFile string
+	url       string // the faces' base URLs (the customer's pages are under them)
+	oauthURL  string
 	browser   *http.Client      // the customer's browser: trusts the bank, no client certificate
 	server    *x509.Certificate // the bank's TLS certificate, for a Chromium to trust
 }
@@ -78,17 +80,31 @@ func startBerlinGroupBank(t *testing.T, clk *shiftClock) bgBank {
 	srv.TLS = berlingroup.TLSConfig(server, pool)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
+	// an ASPSP picks REDIRECT or OAUTH itself, so the OAuth bank is a face
+	// of its own that offers OAuth (the same simulated customers)
+	oauthFace, err := berlingroup.New(berlingroup.Config{Sim: sim, Approaches: []string{berlingroup.OAuth}, RequireClientCert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oauthSrv := httptest.NewUnstartedServer(oauthFace.Handler())
+	oauthSrv.TLS = berlingroup.TLSConfig(server, pool)
+	oauthSrv.StartTLS()
+	t.Cleanup(oauthSrv.Close)
 	entry := func(id, name string, approaches ...string) map[string]any {
-		return map[string]any{"id": id, "name": name, "country": "ng", "base_url": srv.URL, "tpp_id": "kobo-test-tpp",
+		base := srv.URL
+		if approaches[0] == "oauth" {
+			base = oauthSrv.URL
+		}
+		return map[string]any{"id": id, "name": name, "country": "ng", "base_url": base, "tpp_id": "kobo-test-tpp",
 			"cert_file": certFile, "key_file": keyFile, "ca_file": caFile, "sca_approaches": approaches, "frequency_per_day": 4}
 	}
 	b, _ := json.Marshal(map[string]any{"berlingroup": []any{entry("xs2a-embedded", "XS2A Embedded Bank", "embedded", "decoupled"),
-		entry("xs2a-redirect", "XS2A Redirect Bank", "redirect")}})
+		entry("xs2a-redirect", "XS2A Redirect Bank", "redirect"), entry("xs2a-oauth", "XS2A OAuth Bank", "oauth")}})
 	serverCert, err := x509.ParseCertificate(server.Certificate[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bgBank{banksFile: write("banks.json", b), server: serverCert,
+	return bgBank{banksFile: write("banks.json", b), url: srv.URL, oauthURL: oauthSrv.URL, server: serverCert,
 		browser: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }

@@ -1,18 +1,25 @@
 package cli
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/kobo-oss/kobo/internal/banksim"
+	obieface "github.com/kobo-oss/kobo/internal/banksim/obie"
 	"github.com/kobo-oss/kobo/internal/browsertest"
 )
 
@@ -126,4 +133,159 @@ func TestWidgetLinkBerlinGroup(t *testing.T) {
 	r.b.Screenshots("bg-decoupled-03-accounts")
 	r.click(f, `[data-account="1"]`)
 	r.linkedAccount(2, "berlingroup", "XS2A Embedded Bank")
+}
+
+// bankPage presses the widget's "Continue to your bank" and returns the
+// bank's page (its URL begins with bankURL), which the widget opens in a
+// window of its own. The page is checked to run as an ordinary page: the
+// widget's iframe is sandboxed by the partner's loader, and a bank's page
+// must not inherit that (a sandboxed page cannot show dialogs, download a
+// document or set document.domain, all of which real bank pages do).
+func (r *widgetRig) bankPage(f *cdp.Node, bankURL string) *browsertest.Browser {
+	r.t.Helper()
+	w := r.b.Window("the bank's window", bankURL, func() { r.click(f, "#consent-continue") })
+	var sandboxed string
+	w.Run("is the bank's page sandboxed", chromedp.Evaluate(`(function () {
+		try { document.domain = document.domain; return ""; } catch (e) { return String(e); }
+	})()`, &sandboxed))
+	if sandboxed != "" {
+		r.t.Fatalf("the bank's page runs sandboxed (the widget iframe's sandbox reached it): %s", sandboxed)
+	}
+	return w
+}
+
+// backAtKobo presses the bank page's last button (sel) and waits until the
+// bank's window has come back through kobo's /connect/callback to the
+// widget's page and closed itself: what the customer sees is the bank's
+// window going away and the widget carrying on.
+func (r *widgetRig) backAtKobo(w *browsertest.Browser, sel string) {
+	r.t.Helper()
+	id := chromedp.FromContext(w.Ctx).Target.TargetID
+	closed := make(chan struct{})
+	var mu sync.Mutex
+	var urls []string
+	lctx, stop := context.WithCancel(r.b.Ctx)
+	defer stop()
+	chromedp.ListenBrowser(lctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *target.EventTargetInfoChanged:
+			if ev.TargetInfo.TargetID == id {
+				mu.Lock()
+				urls = append(urls, ev.TargetInfo.URL)
+				mu.Unlock()
+			}
+		case *target.EventTargetDestroyed:
+			if ev.TargetID == id {
+				select {
+				case <-closed:
+				default:
+					close(closed)
+				}
+			}
+		}
+	})
+	w.Run("press "+sel+" at the bank", chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+	select {
+	case <-closed:
+	case <-time.After(browsertest.StepTimeout):
+		var at string
+		_ = chromedp.Run(w.Ctx, chromedp.Evaluate(`location.href + " " + document.body.innerText`, &at))
+		r.t.Fatalf("the bank's window did not come back to kobo and close; it shows: %.600s", at)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	back := false
+	for _, u := range urls {
+		back = back || strings.HasPrefix(u, r.e.url+"/connect/?") && strings.Contains(u, "status=approved")
+	}
+	if !back {
+		r.t.Fatalf("the bank's window closed without coming back to the widget approved; it was at %q", urls)
+	}
+}
+
+// bankType types into a field of the bank's page.
+func bankType(w *browsertest.Browser, sel, text string) {
+	w.Run("type into the bank's "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.SendKeys(sel, text, chromedp.ByQuery))
+}
+
+// bankClick presses a button of the bank's page.
+func bankClick(w *browsertest.Browser, sel string) {
+	w.Run("press the bank's "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+}
+
+// TestWidgetLinkOBIE links a banksim user through banksim's UK Open
+// Banking face in the hosted widget: the bank from the list, the redirect
+// step, the bank's own login page in a window of its own (password, then
+// the user's second factor), back through kobo's /connect/callback/obie
+// to the widget, whose onSuccess code the partner exchanges for an
+// account that fills with the bank's transactions.
+func TestWidgetLinkOBIE(t *testing.T) {
+	clk := &shiftClock{}
+	sim := banksim.New(banksim.Config{Seed: 3, Clock: clk})
+	dir := t.TempDir()
+	lb, err := obieface.StartLoopback(obieface.Config{Sim: sim, Clients: map[string][]string{"kobo-e2e": nil}}, "127.0.0.1:0", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lb.Close() })
+	banks := filepath.Join(dir, "banks.json")
+	if err := os.WriteFile(banks, lb.BanksFile("simbank", "Sim Bank UK", "kobo-e2e"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(lb.PKI.ServerCertPEM)
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newStandardRig(t, clk, banks, cert)
+
+	f := r.openWidget("Sim Bank UK", "obie-01-institutions")
+	r.waitScreen(f, "LOGIN")
+	r.b.Screenshots("obie-02-login")
+	r.click(f, "#submit")
+	r.waitScreen(f, "REDIRECT")
+	r.b.Screenshots("obie-03-redirect")
+	bank := r.bankPage(f, lb.URL+"/authorize?")
+	bankType(bank, "#u", "user_otp")
+	bankType(bank, "#p", "123456")
+	bank.Screenshots("obie-04-bank-login")
+	bankClick(bank, `button[value="allow"]`)
+	bankType(bank, "#f", banksim.TestOTP)
+	bank.Screenshots("obie-05-bank-otp")
+	r.backAtKobo(bank, `button[value="allow"]`)
+	r.linkedAccount(1, "obie", "Sim Bank UK")
+	if err := has(r.eventNames(), "OPENED", "INSTITUTION_SELECTED", "ACCOUNT_LINKED", "SUCCESS"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWidgetLinkBerlinGroupRedirect links banksim users through the
+// Berlin Group face's two approaches that send the customer to the bank
+// in the hosted widget: REDIRECT (the bank's SCA page) and OAUTH (the
+// bank's OAuth authorization server, its code exchanged with PKCE). Each
+// has the bank's login page and OTP in a window of its own, back through
+// /connect/callback/berlingroup to the widget.
+func TestWidgetLinkBerlinGroupRedirect(t *testing.T) {
+	clk := &shiftClock{}
+	bank := startBerlinGroupBank(t, clk)
+	r := newStandardRig(t, clk, bank.banksFile, bank.server)
+	for n, c := range []struct{ name, bank, page string }{
+		{"redirect", "XS2A Redirect Bank", bank.url + "/sca/"},
+		{"oauth", "XS2A OAuth Bank", bank.oauthURL + "/oauth/authorize?"},
+	} {
+		f := r.openWidget(c.bank, "bg-"+c.name+"-01-institutions")
+		r.waitScreen(f, "LOGIN")
+		r.click(f, "#submit")
+		r.waitScreen(f, "REDIRECT")
+		r.b.Screenshots("bg-" + c.name + "-02-redirect")
+		w := r.bankPage(f, c.page)
+		bankType(w, "#psu_id", "user_good")
+		bankType(w, "#password", "123456")
+		w.Screenshots("bg-" + c.name + "-03-bank-login")
+		bankClick(w, "#submit")
+		bankType(w, "#otp", banksim.TestOTP)
+		w.Screenshots("bg-" + c.name + "-04-bank-otp")
+		r.backAtKobo(w, "#submit")
+		r.linkedAccount(3+n, "berlingroup", c.bank)
+	}
 }

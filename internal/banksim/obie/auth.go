@@ -412,7 +412,17 @@ func (f *Face) render(w http.ResponseWriter, status int, p page) {
 	p.Bank = f.inst.Name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	// form-action names the TPP's redirect URI too: the form posts here,
+	// and the answer is a 302 to the TPP, which Chromium checks against
+	// form-action as well (with 'self' alone the customer could log in
+	// but never get back to the TPP).
+	csp := "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+	if fl, ok := f.verify(p.Flow, "flow"); ok {
+		if u, err := url.Parse(fl.Redirect); err == nil && u.Host != "" && !strings.ContainsAny(u.Host, "; ,'\"") {
+			csp += " " + u.Scheme + "://" + u.Host
+		}
+	}
+	w.Header().Set("Content-Security-Policy", csp)
 	w.WriteHeader(status)
 	_ = pageTmpl.Execute(w, p)
 }

@@ -160,6 +160,12 @@ func (b *bundle) authorize(t *testing.T, consentID, verifier, user, password str
 	}
 	form := url.Values{"username": {user}, "password": {password}, "action": {"allow"}}
 	for i := 0; ; i++ {
+		// the form's answer is a 302 to the TPP, which a browser checks
+		// against form-action: the TPP's origin must be in it
+		ru, _ := url.Parse(redirectURI)
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+ru.Scheme+"://"+ru.Host) {
+			t.Fatalf("the login page's CSP %q would stop the redirect back to %s", csp, redirectURI)
+		}
 		m := flowRe.FindSubmatch(body)
 		if m == nil {
 			t.Fatalf("no flow in the page: %s", body)

@@ -64,7 +64,15 @@
     frame.src = this.url();
     frame.setAttribute("allowfullscreen", "");
     frame.setAttribute("allow", "clipboard-write; clipboard-read; camera");
-    frame.setAttribute("sandbox", "allow-forms allow-scripts allow-same-origin allow-top-navigation-by-user-activation allow-popups");
+    // The sandbox is Mono's loader's, plus allow-popups-to-escape-sandbox.
+    // The windows the widget opens are the bank's own consent page (a
+    // redirect or OAuth consent) or a configured provider's connection
+    // window; without it they would inherit this sandbox (no dialogs, no
+    // downloads, no document.domain) and real banks' pages break in it. A
+    // bank's page is opened with noopener, so escaping the sandbox gives
+    // it no hold on the widget or on this page, and the widget itself
+    // stays sandboxed.
+    frame.setAttribute("sandbox", "allow-forms allow-scripts allow-same-origin allow-top-navigation-by-user-activation allow-popups allow-popups-to-escape-sandbox");
     frame.style.cssText = "position:absolute;inset:0;width:100%;height:100%;border:0;visibility:hidden;";
     var self = this;
     frame.onload = function () {
