@@ -79,6 +79,7 @@ func Run(t *testing.T, open Opener) {
 		{"AppAddons", testAppAddons},
 		{"Suspensions", testSuspensions},
 		{"PartnersList", testPartnersList},
+		{"TPPKeys", testTPPKeys},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
