@@ -230,3 +230,58 @@ func TestTPPKeyMissingStopsStart(t *testing.T) {
 		}
 	}
 }
+
+// TestTPPKeysEveryReplicaReads imports a certificate into PostgreSQL
+// while two replicas run: each holds it after its refresh, and a
+// replacement under the same name reaches both.
+func TestTPPKeysEveryReplicaReads(t *testing.T) {
+	t.Parallel()
+	dsn := postgresDSN(t)
+	bg, err := bgface.StartLoopback(bgface.Config{Sim: banksim.New(banksim.Config{Seed: 1})}, "127.0.0.1:0", t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg.Close()
+	banks := filepath.Join(t.TempDir(), "banks.json")
+	entry := bg.BankEntry("xs2a", "XS2A", "kobo", "embedded") // file-configured: the keyring runs beside it
+	raw, _ := json.Marshal(map[string]any{"berlingroup": []any{entry}})
+	os.WriteFile(banks, raw, 0o600)
+	a := startE2E(t, e2eOpts{postgres: true, dsn: dsn, banksFile: banks})
+	b := startE2E(t, e2eOpts{postgres: true, dsn: dsn, banksFile: banks})
+	env := map[string]string{"DATABASE_URL": dsn, "KOBO_MASTER_KEY": "dGVzdC1rZXktZm9yLWtvYm8tZTJlLXRlc3RzLTEyMzQ="}
+	holds := func(fingerprint string) {
+		t.Helper()
+		for i, r := range []*e2e{a, b} {
+			if err := r.stk.tppKeys.load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			k, ok := r.stk.tppKeys.Key("qwac")
+			if !ok || k.Fingerprint != fingerprint {
+				t.Fatalf("replica %d holds %+v, want %s", i, k, fingerprint)
+			}
+		}
+	}
+	fp := func(out string) string {
+		t.Helper()
+		_, after, ok := strings.Cut(out, "SHA-256 ")
+		if !ok || len(after) < 64 {
+			t.Fatalf("import said %q", out)
+		}
+		return after[:64]
+	}
+	out, code := koboCmd(t, env, "banks", "import-cert", "--name", "qwac", "--cert", bg.CertFile, "--key", bg.KeyFile)
+	if code != 0 {
+		t.Fatal(out)
+	}
+	holds(fp(out))
+	out, code = koboCmd(t, env, "banks", "import-cert", "--name", "qwac", "--cert", bg.SigningCertFile, "--key", bg.SigningKeyFile)
+	if code != 0 {
+		t.Fatal(out)
+	}
+	holds(fp(out))
+	// a wrong master key cannot import what the replicas would not open
+	env["KOBO_MASTER_KEY"] = "b3RoZXIta2V5LWZvci1rb2JvLWUyZS10ZXN0cy0xMjM="
+	if out, code := koboCmd(t, env, "banks", "import-cert", "--name", "qwac2", "--cert", bg.CertFile, "--key", bg.KeyFile); code != 1 || !strings.Contains(out, "KOBO_MASTER_KEY does not match this database") {
+		t.Fatalf("import under an unknown master key: %d %s", code, out)
+	}
+}
