@@ -101,7 +101,9 @@ func TestSignedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Close()
-	wrong := entry(t, lb, func(e map[string]any) { e["signing_cert_file"], e["signing_key_file"] = other.SigningCertFile, other.SigningKeyFile })
+	wrong := entry(t, lb, func(e map[string]any) {
+		e["signing_cert_file"], e["signing_key_file"] = other.SigningCertFile, other.SigningKeyFile
+	})
 	p, err = berlingroup.New(berlingroup.Config{Banks: wrong})
 	if err != nil {
 		t.Fatal(err)
