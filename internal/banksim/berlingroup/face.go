@@ -7,8 +7,10 @@
 // It owns the consent and authorisation resources, which it keeps in the
 // simulator's shared State so every replica agrees on them, and the
 // minimal login pages and OAuth authorization server of the redirect
-// approaches. Its responses are validated against the official OpenAPI
-// file in its tests.
+// approaches. With SignatureRoots it also checks the standard's signature
+// function on every XS2A request (signature.go). Its responses are
+// validated against the official OpenAPI file in its tests; Loopback
+// serves it with a throwaway PKI for `kobo banksim --berlingroup-addr`.
 package berlingroup
 
 import (

@@ -9,8 +9,12 @@
 // consent; DECOUPLED → a decoupled consent kobo polls; EMBEDDED → kobo's
 // credential form and a 102 OTP challenge), reading accounts, balances and
 // transactions (bookingStatus=both, following _links.next), and
-// classifying the standard's tppMessages into kobo.BankError kinds. Each
-// bank is reached with its own mTLS client certificate.
+// classifying the standard's tppMessages into kobo.BankError kinds (a
+// refused certificate or signature is kobo's to fix, never the
+// customer's). Each bank is reached with its own mTLS client certificate,
+// from files or kobo's database (mtls), and an entry with "signing": true
+// signs every XS2A request (signing.go: Digest, Signature,
+// TPP-Signature-Certificate).
 //
 // kobo's BankTransaction has no field yet for the standard's counterparty
 // accounts, endToEndId, mandate and creditor ids, bank transaction codes
@@ -105,13 +109,7 @@ func New(c Config) (*Provider, error) {
 		}
 		p.banks[InstitutionID(b.ID)] = b
 		p.byBank[b.ID] = b
-		var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, Proxy: nil}
-		if c.WrapTransport != nil {
-			rt = c.WrapTransport(rt)
-		}
-		p.clients[b.ID] = &http.Client{Timeout: c.Timeout, Transport: rt,
-			// the bank's redirects are for the PSU's browser, never for us
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		p.clients[b.ID] = mtls.BankClient(tc, c.Timeout, c.WrapTransport)
 	}
 	return p, nil
 }

@@ -3,7 +3,8 @@
 // that signed the bank's server certificate, and signing keys. It is not
 // a connector: the standard connectors (obie, berlingroup) share it so
 // the same material is read the same way and refused with the same
-// messages.
+// messages, and each bank's API is reached with the same client
+// (BankClient).
 //
 // Material kept in the database (the TPP keys `kobo banks import-cert`
 // stores, sealed under the master key) reaches a connector through Keys,
@@ -21,7 +22,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 )
 
 // Files are an entry's PEM files, or the name of its client certificate
@@ -192,4 +195,18 @@ func LookupCert(keys Keys, name, field string) (*Key, error) {
 		err = fmt.Errorf("%s %q: the stored key has no certificate (import it with --cert)", field, name)
 	}
 	return k, err
+}
+
+// BankClient is the HTTP client a connector reaches one bank's API with:
+// tc for TLS, timeout for a request (and for the answer's headers), wrap
+// (when set) around the transport, and redirects never followed (the
+// APIs do not redirect; a redirect is for the customer's browser, and
+// following one could carry a token elsewhere).
+func BankClient(tc *tls.Config, timeout time.Duration, wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
+	var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: timeout}
+	if wrap != nil {
+		rt = wrap(rt)
+	}
+	return &http.Client{Timeout: timeout, Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -122,14 +122,7 @@ func New(c Config) (*Provider, error) {
 				return nil, fmt.Errorf("obie bank %s: signing_key_file: %w", b.ID, err)
 			}
 		}
-		var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: c.Timeout}
-		if c.WrapTransport != nil {
-			rt = c.WrapTransport(rt)
-		}
-		nb.client = &http.Client{Timeout: c.Timeout, Transport: rt,
-			// the API never redirects; following one could send the token elsewhere
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		nb.client = mtls.BankClient(tc, c.Timeout, c.WrapTransport)
 		p.banks[InstitutionID(b.ID)] = nb
 		p.byID[b.ID] = nb
 	}
