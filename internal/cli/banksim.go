@@ -10,7 +10,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/banksim"
@@ -49,7 +48,7 @@ func banksimCmd(ctx context.Context, e env) error {
 			return errors.New("--banks-file: no standard face is started (--obie-addr, --berlingroup-addr)")
 		}
 		b, _ := json.Marshal(all)
-		if err := os.WriteFile(*banksFile, b, 0o600); err != nil {
+		if err := writeFileAtomic(*banksFile, b); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "banks file of every face: KOBO_BANKS_FILE=%s\n", *banksFile)

@@ -33,7 +33,17 @@ func writeBanks(dir string, file []byte) (string, map[string]json.RawMessage, er
 		return "", nil, err
 	}
 	path := filepath.Join(dir, "banks.json")
-	return path, banks, os.WriteFile(path, file, 0o600)
+	return path, banks, writeFileAtomic(path, file)
+}
+
+// writeFileAtomic writes a file whole or not at all (a rename), so a
+// script waiting for a banks file never reads half of one.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // obieFaceFlags adds `kobo banksim`'s flags for its UK Open Banking face

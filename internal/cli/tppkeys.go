@@ -18,6 +18,7 @@ import (
 	"github.com/kobo-oss/kobo/internal/config"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/provider/mtls"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // tppKeyRefresh is how often a replica re-reads the TPP keys: an
@@ -188,8 +189,9 @@ func listTPPKeys(ctx context.Context, st *atrest.Store, out io.Writer) error {
 // connectors look a key up at each handshake or signature, so a
 // replacement is in use without a restart.
 type tppKeyring struct {
-	st  *atrest.Store
-	log *slog.Logger
+	st     *atrest.Store
+	log    *slog.Logger
+	expiry *prometheus.GaugeVec // the certificates' NotAfter, for an expiry alert
 
 	mu     sync.RWMutex
 	keys   map[string]*mtls.Key
@@ -199,8 +201,12 @@ type tppKeyring struct {
 
 var _ mtls.Keys = (*tppKeyring)(nil)
 
-func newTPPKeyring(st *atrest.Store, log *slog.Logger) *tppKeyring {
-	return &tppKeyring{st: st, log: log, keys: map[string]*mtls.Key{}, raw: map[string]kobo.Secret{}}
+func newTPPKeyring(st *atrest.Store, log *slog.Logger, reg prometheus.Registerer) *tppKeyring {
+	r := &tppKeyring{st: st, log: log, keys: map[string]*mtls.Key{}, raw: map[string]kobo.Secret{},
+		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "kobo_tpp_certificate_expiry_timestamp_seconds",
+			Help: "When each stored TPP certificate (kobo banks import-cert) expires, as this replica holds it: alert well before."}, []string{"name"})}
+	reg.MustRegister(r.expiry)
+	return r
 }
 
 // Key implements mtls.Keys.
@@ -245,6 +251,12 @@ func (r *tppKeyring) load(ctx context.Context) error {
 	r.mu.Lock()
 	r.keys, r.raw, r.loaded = keys, raw, true
 	r.mu.Unlock()
+	r.expiry.Reset()
+	for name, k := range keys {
+		if k.Leaf != nil {
+			r.expiry.WithLabelValues(name).Set(float64(k.Leaf.NotAfter.Unix()))
+		}
+	}
 	return nil
 }
 

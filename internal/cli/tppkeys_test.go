@@ -149,6 +149,23 @@ func TestTPPKeysFromTheDatabase(t *testing.T) {
 		t.Fatal("no transactions through the OBIE face")
 	}
 
+	// the certificates' expiry is a metric (an alert's input); a bare key has none
+	mfs, err := e.stk.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiries := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "kobo_tpp_certificate_expiry_timestamp_seconds" {
+			for _, m := range mf.GetMetric() {
+				expiries[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	if len(expiries) != 3 || expiries["xs2a-qwac"] < float64(time.Now().Unix()) || expiries["obie-signing"] != 0 {
+		t.Errorf("expiry metric: %v", expiries)
+	}
+
 	// rotation: a new pair under the same name is what the replica holds
 	// after its next refresh (each handshake asks the keyring)
 	before, _ := e.stk.tppKeys.Key("xs2a-qwac")

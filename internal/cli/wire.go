@@ -110,7 +110,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	if err == nil && len(std) > 0 {
 		// the certificates and keys entries name in the database
 		// (cert_secret, signing_secret), re-read while serving
-		s.tppKeys = newTPPKeyring(sealed, log.With("component", "tpp-keys"))
+		s.tppKeys = newTPPKeyring(sealed, log.With("component", "tpp-keys"), s.reg)
 		err = s.tppKeys.load(ctx)
 	}
 	if err == nil {
