@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,9 @@ func mustVault(t *testing.T, keys ...[]byte) *vault.Vault {
 	return v
 }
 
+// tppKeyPEM stands for a TPP's private key (the wrapper does not parse it).
+const tppKeyPEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
+
 // fixture writes one of everything the wrapper seals, through it.
 type fixture struct {
 	app  *kobo.App
@@ -75,6 +79,18 @@ func write(t *testing.T, s kobo.Store, v kobo.Sealer) fixture {
 			}
 		}
 		if err := tx.SetAccountIdentifiers(ctx, acct.ID, []kobo.AccountIdentifier{{Scheme: kobo.SchemeIBAN, Value: kobo.AccountNumber(iban)}}); err != nil {
+			return err
+		}
+		// so did the TPP keys
+		tppKey := kobo.Secret(tppKeyPEM)
+		if _, wrapped := s.(*atrest.Store); !wrapped {
+			sk, err := v.Seal([]byte(tppKey), kobo.FieldTPPKey.AAD("qwac-"+acct.ID))
+			if err != nil {
+				return err
+			}
+			tppKey = kobo.Secret(sk)
+		}
+		if err := tx.PutTPPKey(ctx, &kobo.TPPKey{Name: "qwac-" + acct.ID, Material: tppKey, Fingerprint: "ab", UpdatedAt: storetest.T0}); err != nil {
 			return err
 		}
 		if err := tx.UpsertIdentity(ctx, &kobo.Identity{AccountID: acct.ID, FullName: "ADA OBI", BVN: "22123456789", Email: "ada@obi.ng", Phone: "08031234567",
@@ -123,6 +139,10 @@ func read(t *testing.T, s kobo.Store, f fixture) {
 		ids, err := tx.AccountIdentifiers(ctx, f.acct.ID)
 		if err != nil || len(ids) != 1 || ids[0].Value != "GB33BUKB20000012345678" {
 			t.Errorf("AccountIdentifiers: %v %v", ids, err)
+		}
+		keys, err := tx.TPPKeys(ctx)
+		if err != nil || !slices.ContainsFunc(keys, func(k *kobo.TPPKey) bool { return k.Name == "qwac-"+f.acct.ID && k.Material == tppKeyPEM }) {
+			t.Errorf("TPPKeys: %v %v", keys, err)
 		}
 		id, err := tx.Identity(ctx, f.acct.ID)
 		if err != nil || id.BVN != "22123456789" || id.FullName != "ADA OBI" || id.Email != "ada@obi.ng" || id.Phone != "08031234567" ||
@@ -240,7 +260,7 @@ func TestSealsAtRestAndOpensOnRead(t *testing.T) {
 			t.Errorf("%s is stored as %q, not sealed under the current key", field, vals[0].Value)
 		}
 		if strings.Contains(vals[0].Value, "0123456789") || strings.Contains(vals[0].Value, "22123456789") || strings.Contains(vals[0].Value, "whsec_") ||
-			strings.Contains(vals[0].Value, "ADA") || strings.Contains(vals[0].Value, "0803") {
+			strings.Contains(vals[0].Value, "ADA") || strings.Contains(vals[0].Value, "0803") || strings.Contains(vals[0].Value, "PRIVATE KEY") {
 			t.Errorf("%s leaks plaintext: %q", field, vals[0].Value)
 		}
 	}
@@ -363,10 +383,10 @@ func TestRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// every legacy field, the credentials and the identifier per
-	// fixture, and the session's 3; what was written meanwhile was sealed
-	// under the new key already
-	if want := 5*(len(kobo.LegacyFields)+2) + 3; n != want {
+	// every legacy field, the credentials, the identifier and the TPP
+	// key per fixture, and the session's 3; what was written meanwhile
+	// was sealed under the new key already
+	if want := 5*(len(kobo.LegacyFields)+3) + 3; n != want {
 		t.Fatalf("re-sealed %d values, want %d", n, want)
 	}
 	counts, err = s2.KeyCounts(ctx, 3)

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -25,17 +27,32 @@ func banksimCmd(ctx context.Context, e env) error {
 	fs.SetOutput(e.stderr)
 	addr := fs.String("addr", "127.0.0.1:9100", "listen address")
 	seed := fs.Int64("seed", 20260101, "data generator seed (same seed, same data)")
-	startOBIE := obieFaceFlags(fs)
+	faces := []startFace{obieFaceFlags(fs), berlinGroupFaceFlags(fs)}
+	banksFile := fs.String("banks-file", "", "also write one banks file naming every standard face started (for KOBO_BANKS_FILE)")
 	if err := fs.Parse(e.args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	sim := banksim.New(banksim.Config{Seed: *seed, Clock: kobo.SystemClock{}, Logger: log, State: banksim.NewMemoryState()})
-	stopOBIE, err := startOBIE(sim, e.stdout)
-	if err != nil {
-		return err
+	all := map[string]json.RawMessage{}
+	for _, start := range faces {
+		stop, banks, err := start(sim, e.stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		maps.Copy(all, banks)
 	}
-	defer stopOBIE()
+	if *banksFile != "" {
+		if len(all) == 0 {
+			return errors.New("--banks-file: no standard face is started (--obie-addr, --berlingroup-addr)")
+		}
+		b, _ := json.Marshal(all)
+		if err := writeFileAtomic(*banksFile, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "banks file of every face: KOBO_BANKS_FILE=%s\n", *banksFile)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -40,6 +40,7 @@ func commands() []command {
 		{"migrate", "apply or inspect database migrations (migrate up | migrate status)", migrate},
 		{"admin", "the deployment operator: partners and apps, add-on requests (approve, deny, revoke), suspend and reinstate", admin},
 		{"keys", "master key: status, rotate (re-seal everything online), add, retire, generate; rotate-api: an app's API key, with an overlap", keys},
+		{"banks", "the certificates and keys kobo holds as a TPP at banks, sealed in the database: import-cert, list-certs, delete-cert", banksCmd},
 		{"banksim", "run the sandbox bank alone (for --banksim-url and tests over HTTP)", banksimCmd},
 		{"bench", "run the benchmarks and print ratios against same-run baselines", benchCmd},
 		{"version", "print the version", version},

@@ -17,7 +17,7 @@ func TestWireOBIE(t *testing.T) {
 	t.Parallel()
 	entry := `{"id":"bank-a","name":"Bank A","base_url":"https://a.example/open-banking/v3.1/aisp","auth_url":"https://a.example/authorize","token_url":"https://a.example/token","client_id":"c1"`
 	providers := map[string]kobo.Provider{}
-	catalog, err := wireOBIE(json.RawMessage("["+entry+"}]"), kobo.SystemClock{}, slog.New(slog.DiscardHandler), providers, nil)
+	catalog, err := wireOBIE(json.RawMessage("["+entry+"}]"), kobo.SystemClock{}, slog.New(slog.DiscardHandler), nil, providers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +29,14 @@ func TestWireOBIE(t *testing.T) {
 		{"[" + entry + `,"cert_file":"/nonexistent/c.pem","key_file":"/nonexistent/k.pem"}]`, "cert_file/key_file"},
 		{"[" + entry + `,"signing_key_file":"/nonexistent/s.pem"}]`, "signing_key_file"},
 	} {
-		_, err := wireOBIE(json.RawMessage(c.raw), kobo.SystemClock{}, slog.New(slog.DiscardHandler), map[string]kobo.Provider{}, nil)
+		_, err := wireOBIE(json.RawMessage(c.raw), kobo.SystemClock{}, slog.New(slog.DiscardHandler), nil, map[string]kobo.Provider{}, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.raw, err, c.want)
 		}
 	}
 	// no obie entries: nothing wired
 	p := map[string]kobo.Provider{}
-	if _, err := wireOBIE(nil, kobo.SystemClock{}, slog.New(slog.DiscardHandler), p, nil); err != nil || len(p) != 0 {
+	if _, err := wireOBIE(nil, kobo.SystemClock{}, slog.New(slog.DiscardHandler), nil, p, nil); err != nil || len(p) != 0 {
 		t.Fatalf("no entries: %v %v", p, err)
 	}
 }

@@ -43,6 +43,8 @@ type stack struct {
 
 	pruned func(what string, n int) // counts what retention removed (kobo_pruned_total)
 
+	tppKeys *tppKeyring // nil without a banks file
+
 	stopWork func()
 	done     []chan struct{}
 }
@@ -105,11 +107,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 	providers[simplefin.Name] = sfin
 	catalog = append(catalog, simplefin.Catalog()...)
 	std, err := standardBanks(cfg.BanksFile, standards())
-	if err == nil {
-		catalog, err = wireOBIE(std[obieStandard], clock, log, providers, catalog)
+	if err == nil && len(std) > 0 {
+		// the certificates and keys entries name in the database
+		// (cert_secret, signing_secret), re-read while serving
+		s.tppKeys = newTPPKeyring(sealed, log.With("component", "tpp-keys"), s.reg)
+		err = s.tppKeys.load(ctx)
 	}
 	if err == nil {
-		catalog, err = wireBerlinGroup(std[berlinGroupStandard], clock, log, providers, catalog)
+		catalog, err = wireOBIE(std[obieStandard], clock, log, s.tppKeys, providers, catalog)
+	}
+	if err == nil {
+		catalog, err = wireBerlinGroup(std[berlinGroupStandard], clock, log, s.tppKeys, providers, catalog)
 	}
 	if err != nil {
 		st.Close()
@@ -181,6 +189,9 @@ func (s *stack) start(ctx context.Context) {
 	spawn(func(ctx context.Context) { _ = s.dispatcher.Run(ctx) })
 	spawn(s.svc.RunRequestLog)
 	spawn(s.svc.RunBankHealth)
+	if s.tppKeys != nil {
+		spawn(func(ctx context.Context) { s.tppKeys.refresh(ctx, tppKeyRefresh) })
+	}
 	spawn(func(ctx context.Context) {
 		housekeeping(ctx, s.svc, s.sealed, s.log.With("component", "scheduler"), s.pruned)
 	})

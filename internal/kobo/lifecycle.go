@@ -100,6 +100,7 @@ const (
 	FieldDerivedKey     SealedField = "derived_keys.value"
 	FieldAppProvider    SealedField = "app_providers.credentials" // sealed by app (an app's keys at a provider)
 	FieldAccountIdent   SealedField = "account_identifiers.value" // an IBAN, sort code and number, …; row "<account> <scheme>"
+	FieldTPPKey         SealedField = "tpp_keys.material"         // kobo's certificates and keys at banks; row: the key's name
 	// The identity the bank reports, but for its categories (gender,
 	// marital status, state and LGA of origin), and a customer's name and
 	// phone (the email stays clear: customers are found by it).
@@ -118,7 +119,7 @@ const (
 var SealedFields = []SealedField{FieldAccountNumber, FieldCredentials, FieldBVN, FieldWebhookSecret, FieldCustomerID,
 	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey,
 	FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB, FieldIdentityAddress1, FieldIdentityAddress2,
-	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress, FieldAppProvider, FieldAccountIdent}
+	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress, FieldAppProvider, FieldAccountIdent, FieldTPPKey}
 
 // LegacyFields are the sealed fields kobo stored in plaintext before
 // migration 0008, which the upgrade seals (and the customer address,

@@ -81,6 +81,7 @@ type Tx interface {
 	LiveWebhookStore
 	OperatorStore
 	InstitutionHealthStore
+	TPPKeyStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -142,6 +142,7 @@ var sealedSpecs = map[kobo.SealedField]sealedSpec{
 	kobo.FieldCustomerAddress:  {"customers", "id", "address", false},
 	kobo.FieldAccountIdent:     {"account_identifiers", "account_id || ' ' || scheme", "value", false},
 	kobo.FieldAppProvider:      {"app_providers", "app_id || ' ' || provider", "credentials", false},
+	kobo.FieldTPPKey:           {"tpp_keys", "name", "material", false},
 }
 
 func specOf(f kobo.SealedField) (sealedSpec, error) {

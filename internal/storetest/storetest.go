@@ -81,6 +81,7 @@ func Run(t *testing.T, open Opener) {
 		{"InstitutionHealth", testInstitutionHealth},
 		{"InstitutionNotes", testInstitutionNotes},
 		{"PartnersList", testPartnersList},
+		{"TPPKeys", testTPPKeys},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,8 +7,10 @@
 // It owns the consent and authorisation resources, which it keeps in the
 // simulator's shared State so every replica agrees on them, and the
 // minimal login pages and OAuth authorization server of the redirect
-// approaches. Its responses are validated against the official OpenAPI
-// file in its tests.
+// approaches. With SignatureRoots it also checks the standard's signature
+// function on every XS2A request (signature.go). Its responses are
+// validated against the official OpenAPI file in its tests; Loopback
+// serves it with a throwaway PKI for `kobo banksim --berlingroup-addr`.
 package berlingroup
 
 import (
@@ -60,7 +62,12 @@ type Config struct {
 	// without a verified client certificate (serve with TLSConfig); the
 	// PSU's login pages never need one, as at a real bank.
 	RequireClientCert bool
-	Logger            *slog.Logger
+	// SignatureRoots, when set, makes the XS2A API refuse requests that
+	// are not signed (Digest, Signature and TPP-Signature-Certificate)
+	// with a certificate from these CAs, as an ASPSP that mandates the
+	// standard's signature function does.
+	SignatureRoots *x509.CertPool
+	Logger         *slog.Logger
 }
 
 // Face is the Berlin Group face of a simulated bank.
@@ -74,6 +81,7 @@ type Face struct {
 	log        *slog.Logger
 	state      banksim.State
 	mtls       bool
+	sigRoots   *x509.CertPool
 }
 
 // New returns a face.
@@ -91,7 +99,8 @@ func New(c Config) (*Face, error) {
 	}
 	f := &Face{sim: c.Sim, inst: in, tenant: c.Tenant, approaches: c.Approaches,
 		delay: cmp.Or(c.DecoupledDelay, 2*time.Second), maxPage: cmp.Or(c.MaxPage, 1000),
-		log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), state: c.Sim.StdState(), mtls: c.RequireClientCert}
+		log: cmp.Or(c.Logger, slog.New(slog.DiscardHandler)), state: c.Sim.StdState(), mtls: c.RequireClientCert,
+		sigRoots: c.SignatureRoots}
 	if len(f.approaches) == 0 {
 		f.approaches = []string{Redirect, OAuth, Decoupled, Embedded}
 	}
@@ -130,12 +139,16 @@ func (f *Face) Handler() http.Handler {
 }
 
 // withClientCert refuses TPP calls without a verified client certificate
-// when the face requires one: everything but the PSU's pages.
+// when the face requires one (everything but the PSU's pages), and XS2A
+// calls without a valid signature when it requires those.
 func (f *Face) withClientCert(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		psuPage := strings.HasPrefix(r.URL.Path, "/sca/") || r.URL.Path == "/oauth/authorize"
 		if f.mtls && !psuPage && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
 			tppError(w, http.StatusUnauthorized, "CERTIFICATE_MISSING", "a client certificate (QWAC) is required")
+			return
+		}
+		if f.sigRoots != nil && strings.HasPrefix(r.URL.Path, "/v1/") && !f.verifySignature(w, r) {
 			return
 		}
 		h.ServeHTTP(w, r)

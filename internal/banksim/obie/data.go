@@ -372,20 +372,16 @@ func (f *Face) party(w http.ResponseWriter, r *http.Request, c *consent, now tim
 }
 
 func (f *Face) accountParty(w http.ResponseWriter, r *http.Request, c *consent, now time.Time) {
-	if !c.has("ReadParty") {
-		f.fail(w, http.StatusForbidden, errConsentMismatch, "the consent does not include ReadParty")
-		return
-	}
-	a, ok := f.findAccount(w, r, c)
-	if !ok {
-		return
-	}
-	if p, ok := f.partyBody(w, r, c, a.ID); ok {
-		writeJSON(w, 200, map[string]any{"Data": map[string]any{"Party": p}, "Links": f.links(r), "Meta": map[string]any{"TotalPages": 1}})
-	}
+	f.writeAccountParty(w, r, c, func(p map[string]any) any { return p })
 }
 
 func (f *Face) accountParties(w http.ResponseWriter, r *http.Request, c *consent, now time.Time) {
+	f.writeAccountParty(w, r, c, func(p map[string]any) any { return []map[string]any{p} })
+}
+
+// writeAccountParty answers an account's party (one OBParty2) and its
+// parties (a list of them): the same check and the same party, shaped.
+func (f *Face) writeAccountParty(w http.ResponseWriter, r *http.Request, c *consent, shape func(map[string]any) any) {
 	if !c.has("ReadParty") {
 		f.fail(w, http.StatusForbidden, errConsentMismatch, "the consent does not include ReadParty")
 		return
@@ -395,7 +391,7 @@ func (f *Face) accountParties(w http.ResponseWriter, r *http.Request, c *consent
 		return
 	}
 	if p, ok := f.partyBody(w, r, c, a.ID); ok {
-		writeJSON(w, 200, map[string]any{"Data": map[string]any{"Party": []map[string]any{p}}, "Links": f.links(r), "Meta": map[string]any{"TotalPages": 1}})
+		writeJSON(w, 200, map[string]any{"Data": map[string]any{"Party": shape(p)}, "Links": f.links(r), "Meta": map[string]any{"TotalPages": 1}})
 	}
 }
 

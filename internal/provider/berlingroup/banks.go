@@ -32,6 +32,14 @@ const (
 //	  "ca_file": "", "sca_approaches": ["redirect", "decoupled"], "profile": "1.3.11",
 //	  "frequency_per_day": 4, "consent_days": 90}]}
 //
+// Instead of cert_file and key_file, cert_secret names a certificate and
+// key stored sealed in kobo's database (`kobo banks import-cert --name`),
+// which every replica reads and a new import replaces without a restart.
+// With "signing": true every XS2A request is signed (Digest, Signature
+// and TPP-Signature-Certificate, as the standard's signature function
+// has it) with signing_cert_file and signing_key_file, or the stored
+// signing_secret: the QSealC a bank that mandates signatures asks for.
+//
 // The first SCA approach is the institution's internet-banking method and
 // the second its mobile-banking one (kobo tells an institution's methods
 // apart by those two types).
@@ -44,6 +52,11 @@ type Bank struct {
 	ClientCertFile  string   `json:"cert_file"`
 	ClientKeyFile   string   `json:"key_file"`
 	CAFile          string   `json:"ca_file"` // roots for the bank's server certificate; empty: the system's
+	CertSecret      string   `json:"cert_secret"`
+	Signing         bool     `json:"signing"`
+	SigningCertFile string   `json:"signing_cert_file"`
+	SigningKeyFile  string   `json:"signing_key_file"`
+	SigningSecret   string   `json:"signing_secret"`
 	Approaches      []string `json:"sca_approaches"`
 	Profile         string   `json:"profile"`           // "1.3.11" (default) or "1.3.12"
 	FrequencyPerDay int      `json:"frequency_per_day"` // unattended reads a day the consent asks for (default 4)
@@ -91,6 +104,20 @@ func ParseBanks(raw []byte) ([]Bank, error) {
 		if (b.ClientCertFile == "") != (b.ClientKeyFile == "") {
 			return nil, bad("cert_file and key_file go together")
 		}
+		if b.CertSecret != "" && b.ClientCertFile != "" {
+			return nil, bad("cert_secret replaces cert_file and key_file: set one or the other")
+		}
+		fromFiles := b.SigningCertFile != "" || b.SigningKeyFile != ""
+		switch {
+		case !b.Signing && (fromFiles || b.SigningSecret != ""):
+			return nil, bad(`signing_cert_file, signing_key_file and signing_secret need "signing": true`)
+		case b.Signing && fromFiles && b.SigningSecret != "":
+			return nil, bad("signing_secret replaces signing_cert_file and signing_key_file: set one or the other")
+		case b.Signing && !fromFiles && b.SigningSecret == "":
+			return nil, bad("signing needs signing_cert_file and signing_key_file, or signing_secret")
+		case fromFiles && (b.SigningCertFile == "" || b.SigningKeyFile == ""):
+			return nil, bad("signing_cert_file and signing_key_file go together")
+		}
 		if len(b.Approaches) == 0 {
 			return nil, bad("sca_approaches lists none (redirect, oauth, decoupled, embedded)")
 		}
@@ -132,8 +159,9 @@ func ParseBanks(raw []byte) ([]Bank, error) {
 }
 
 // tlsConfig loads the bank's mTLS client certificate and roots.
-func (b Bank) tlsConfig() (*tls.Config, error) {
-	c, err := mtls.ClientConfig(mtls.Files{CertFile: b.ClientCertFile, KeyFile: b.ClientKeyFile, CAFile: b.CAFile, CertName: "client certificate", CAName: "ca_file"})
+func (b Bank) tlsConfig(keys mtls.Keys) (*tls.Config, error) {
+	c, err := mtls.ClientConfig(mtls.Files{CertFile: b.ClientCertFile, KeyFile: b.ClientKeyFile, CAFile: b.CAFile, CertSecret: b.CertSecret,
+		CertName: "client certificate", SecretName: "cert_secret", CAName: "ca_file"}, keys)
 	if err != nil {
 		return nil, fmt.Errorf("berlingroup bank %q: %w", b.ID, err)
 	}

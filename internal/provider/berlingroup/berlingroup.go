@@ -9,8 +9,12 @@
 // consent; DECOUPLED → a decoupled consent kobo polls; EMBEDDED → kobo's
 // credential form and a 102 OTP challenge), reading accounts, balances and
 // transactions (bookingStatus=both, following _links.next), and
-// classifying the standard's tppMessages into kobo.BankError kinds. Each
-// bank is reached with its own mTLS client certificate.
+// classifying the standard's tppMessages into kobo.BankError kinds (a
+// refused certificate or signature is kobo's to fix, never the
+// customer's). Each bank is reached with its own mTLS client certificate,
+// from files or kobo's database (mtls), and an entry with "signing": true
+// signs every XS2A request (signing.go: Digest, Signature,
+// TPP-Signature-Certificate).
 //
 // kobo's BankTransaction has no field yet for the standard's counterparty
 // accounts, endToEndId, mandate and creditor ids, bank transaction codes
@@ -36,6 +40,7 @@ import (
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/provider/mtls"
 )
 
 // Name is the provider's key in kobo's provider map.
@@ -57,6 +62,9 @@ type Config struct {
 	// WrapTransport, when set, wraps each bank's transport (a conformance
 	// check counting the bank's non-standard answers, in tests and bench).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// Keys are the TPP keys in kobo's database that entries name
+	// (cert_secret, signing_secret); nil when none is used.
+	Keys mtls.Keys
 }
 
 // Provider implements kobo.Provider, kobo.Consenter and kobo.Policied.
@@ -65,6 +73,7 @@ type Provider struct {
 	banks   map[string]Bank // by institution id
 	byBank  map[string]Bank // by bank id
 	clients map[string]*http.Client
+	signers map[string]signer // by bank id, for entries that sign
 }
 
 var (
@@ -82,24 +91,25 @@ func New(c Config) (*Provider, error) {
 	c.Timeout = cmp.Or(c.Timeout, 30*time.Second)
 	c.PollInterval = cmp.Or(c.PollInterval, 2*time.Second)
 	c.DecoupledTimeout = cmp.Or(c.DecoupledTimeout, 5*time.Minute)
-	p := &Provider{c: c, banks: map[string]Bank{}, byBank: map[string]Bank{}, clients: map[string]*http.Client{}}
+	p := &Provider{c: c, banks: map[string]Bank{}, byBank: map[string]Bank{}, clients: map[string]*http.Client{}, signers: map[string]signer{}}
 	for _, b := range c.Banks {
 		tc := c.TLS[b.ID]
 		if tc == nil {
 			var err error
-			if tc, err = b.tlsConfig(); err != nil {
+			if tc, err = b.tlsConfig(c.Keys); err != nil {
 				return nil, err
 			}
 		}
+		sg, err := b.signer(c.Keys)
+		if err != nil {
+			return nil, err
+		}
+		if sg != nil {
+			p.signers[b.ID] = sg
+		}
 		p.banks[InstitutionID(b.ID)] = b
 		p.byBank[b.ID] = b
-		var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, Proxy: nil}
-		if c.WrapTransport != nil {
-			rt = c.WrapTransport(rt)
-		}
-		p.clients[b.ID] = &http.Client{Timeout: c.Timeout, Transport: rt,
-			// the bank's redirects are for the PSU's browser, never for us
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		p.clients[b.ID] = mtls.BankClient(tc, c.Timeout, c.WrapTransport)
 	}
 	return p, nil
 }
@@ -154,8 +164,9 @@ func (p *Provider) session(g grant) *kobo.BankSession {
 // classifying failures.
 func (p *Provider) call(ctx context.Context, b Bank, g *grant, method, path string, hdr map[string]string, body any, out any) (http.Header, error) {
 	var rd io.Reader
+	var bs []byte
 	if body != nil {
-		bs, _ := json.Marshal(body)
+		bs, _ = json.Marshal(body)
 		rd = bytes.NewReader(bs)
 	}
 	u := path
@@ -179,6 +190,15 @@ func (p *Provider) call(ctx context.Context, b Bank, g *grant, method, path stri
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
+	}
+	if sg := p.signers[b.ID]; sg != nil {
+		k, err := sg()
+		if err == nil {
+			err = sign(req, bs, k, p.c.Clock.Now())
+		}
+		if err != nil {
+			return nil, &kobo.BankError{Kind: kobo.BankUnavailable, Message: "kobo could not sign the request to the bank", Err: err}
+		}
 	}
 	resp, err := p.clients[b.ID].Do(req)
 	if err != nil {
@@ -244,6 +264,10 @@ func classify(status int, h http.Header, body []byte) error {
 		be.Kind = kobo.BankTokenExpired
 	case code == "TOKEN_INVALID":
 		be.Kind = kobo.BankMFARequired
+	case strings.HasPrefix(code, "CERTIFICATE_") || strings.HasPrefix(code, "SIGNATURE_"):
+		// kobo's own certificate or signature: the operator's to fix, not
+		// the customer's, so never a re-authorisation; retried after
+		be.Kind, be.Message = kobo.BankUnavailable, "the bank refused kobo's certificate or signature"
 	case code == "PSU_CREDENTIALS_INVALID":
 		be.Kind = kobo.BankBadCredentials
 	case status == http.StatusNotFound || code == "RESOURCE_UNKNOWN":

@@ -29,14 +29,14 @@ func TestClientConfig(t *testing.T) {
 
 	f := names
 	f.CertFile, f.KeyFile, f.CAFile = cert, key, ca
-	c, err := mtls.ClientConfig(f)
+	c, err := mtls.ClientConfig(f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Certificates) != 1 || c.RootCAs == nil || c.MinVersion == 0 {
 		t.Errorf("config: %d certificates, roots %v, min version %x", len(c.Certificates), c.RootCAs != nil, c.MinVersion)
 	}
-	if c, err := mtls.ClientConfig(names); err != nil || len(c.Certificates) != 0 || c.RootCAs != nil {
+	if c, err := mtls.ClientConfig(names, nil); err != nil || len(c.Certificates) != 0 || c.RootCAs != nil {
 		t.Errorf("no files: %v %+v", err, c)
 	}
 	for _, tc := range []struct {
@@ -49,7 +49,7 @@ func TestClientConfig(t *testing.T) {
 	} {
 		f := names
 		f.CertFile, f.KeyFile, f.CAFile = tc.cert, tc.key, tc.ca
-		if _, err := mtls.ClientConfig(f); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+		if _, err := mtls.ClientConfig(f, nil); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc, err, tc.want)
 		}
 	}

@@ -40,11 +40,19 @@ type Bank struct {
 	CertFile string `json:"cert_file,omitempty"`
 	KeyFile  string `json:"key_file,omitempty"`
 	CAFile   string `json:"ca_file,omitempty"`
+	// CertSecret, instead of cert_file and key_file, names a certificate
+	// and key the operator stored sealed in kobo's database (`kobo banks
+	// import-cert --name`): every replica reads it there, and a new import
+	// under the name is used without a restart.
+	CertSecret string `json:"cert_secret,omitempty"`
 	// SigningKeyFile is the request-object signing key (EC P-256, PEM
 	// PKCS#8 or SEC 1) with its key id; without it the request object is
 	// sent unsigned (alg none), which only sandboxes accept.
 	SigningKeyFile string `json:"signing_key_file,omitempty"`
 	SigningKID     string `json:"signing_kid,omitempty"`
+	// SigningSecret, instead of signing_key_file, names the signing key
+	// in kobo's database (as cert_secret does the transport certificate).
+	SigningSecret string `json:"signing_secret,omitempty"`
 	// Profile is the standard's version the bank runs: "v3.1" or "v4.0".
 	Profile string `json:"profile"`
 	// Permissions asked for in the consent (default: accounts detail,
@@ -117,8 +125,14 @@ func ParseBanks(raw json.RawMessage) ([]Bank, error) {
 		if (b.CertFile == "") != (b.KeyFile == "") {
 			bad("cert_file", "and key_file go together")
 		}
-		if b.SigningKID != "" && b.SigningKeyFile == "" {
-			bad("signing_kid", "needs signing_key_file")
+		if b.CertSecret != "" && b.CertFile != "" {
+			bad("cert_secret", "replaces cert_file and key_file: set one or the other")
+		}
+		if b.SigningSecret != "" && b.SigningKeyFile != "" {
+			bad("signing_secret", "replaces signing_key_file: set one or the other")
+		}
+		if b.SigningKID != "" && b.SigningKeyFile == "" && b.SigningSecret == "" {
+			bad("signing_kid", "needs signing_key_file or signing_secret")
 		}
 		switch b.Profile {
 		case "v3.1", "v4.0":
@@ -187,9 +201,11 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// loadTLS reads a bank's certificate files.
-func loadTLS(b Bank) (*tls.Config, error) {
-	c, err := mtls.ClientConfig(mtls.Files{CertFile: b.CertFile, KeyFile: b.KeyFile, CAFile: b.CAFile, CertName: "cert_file/key_file", CAName: "ca_file"})
+// loadTLS reads a bank's certificate files, or checks that the
+// certificate it names is in keys.
+func loadTLS(b Bank, keys mtls.Keys) (*tls.Config, error) {
+	c, err := mtls.ClientConfig(mtls.Files{CertFile: b.CertFile, KeyFile: b.KeyFile, CAFile: b.CAFile, CertSecret: b.CertSecret,
+		CertName: "cert_file/key_file", SecretName: "cert_secret", CAName: "ca_file"}, keys)
 	if err != nil {
 		return nil, fmt.Errorf("obie bank %s: %w", b.ID, err)
 	}
@@ -214,6 +230,15 @@ func ParseSigningKey(pemBytes []byte) (*ecdsa.PrivateKey, error) {
 		ek, _ = k.(*ecdsa.PrivateKey)
 	}
 	if ek == nil || ek.Curve.Params().Name != "P-256" {
+		return nil, errors.New("the signing key must be EC P-256 (ES256)")
+	}
+	return ek, nil
+}
+
+// signingKeyOf is the ES256 key of a stored TPP key.
+func signingKeyOf(k *mtls.Key) (*ecdsa.PrivateKey, error) {
+	ek, ok := k.Signer.(*ecdsa.PrivateKey)
+	if !ok || ek.Curve.Params().Name != "P-256" {
 		return nil, errors.New("the signing key must be EC P-256 (ES256)")
 	}
 	return ek, nil

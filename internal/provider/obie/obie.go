@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/provider/mtls"
 )
 
 // Name is the provider's key in kobo's provider map.
@@ -54,6 +55,9 @@ type Config struct {
 	// WrapTransport, when set, wraps each bank's transport: the bench and
 	// tests validate every answer against the standard's spec with it.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// Keys are the TPP keys in kobo's database that entries name
+	// (cert_secret, signing_secret); nil when none is used.
+	Keys mtls.Keys
 }
 
 // Provider implements kobo.Provider, kobo.Consenter and kobo.Policied.
@@ -66,8 +70,22 @@ type Provider struct {
 type bank struct {
 	Bank
 	client *http.Client
-	key    *ecdsa.PrivateKey
+	key    *ecdsa.PrivateKey // from signing_key_file
+	keys   mtls.Keys         // signing_secret's, looked up at each signature (a new import is used at once)
 	v4     bool
+}
+
+// signingKey is the request-object key: the file's, the stored one's, or
+// none (alg none).
+func (b *bank) signingKey() (*ecdsa.PrivateKey, error) {
+	if b.SigningSecret == "" {
+		return b.key, nil
+	}
+	k, err := mtls.Lookup(b.keys, b.SigningSecret, "signing_secret")
+	if err != nil {
+		return nil, err
+	}
+	return signingKeyOf(k)
 }
 
 var (
@@ -85,11 +103,16 @@ func New(c Config) (*Provider, error) {
 	c.Timeout = cmp.Or(c.Timeout, 30*time.Second)
 	p := &Provider{c: c, banks: map[string]*bank{}, byID: map[string]*bank{}}
 	for _, b := range c.Banks {
-		tc, err := loadTLS(b)
+		tc, err := loadTLS(b, c.Keys)
 		if err != nil {
 			return nil, err
 		}
-		nb := &bank{Bank: b, v4: b.Profile == "v4.0"}
+		nb := &bank{Bank: b, v4: b.Profile == "v4.0", keys: c.Keys}
+		if b.SigningSecret != "" {
+			if _, err := nb.signingKey(); err != nil {
+				return nil, fmt.Errorf("obie bank %s: %w", b.ID, err)
+			}
+		}
 		if b.SigningKeyFile != "" {
 			raw, err := os.ReadFile(b.SigningKeyFile)
 			if err != nil {
@@ -99,14 +122,7 @@ func New(c Config) (*Provider, error) {
 				return nil, fmt.Errorf("obie bank %s: signing_key_file: %w", b.ID, err)
 			}
 		}
-		var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: c.Timeout}
-		if c.WrapTransport != nil {
-			rt = c.WrapTransport(rt)
-		}
-		nb.client = &http.Client{Timeout: c.Timeout, Transport: rt,
-			// the API never redirects; following one could send the token elsewhere
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		nb.client = mtls.BankClient(tc, c.Timeout, c.WrapTransport)
 		p.banks[InstitutionID(b.ID)] = nb
 		p.byID[b.ID] = nb
 	}
@@ -197,7 +213,11 @@ func (p *Provider) authorizeURL(b *bank, consentID string, rp *kobo.RedirectPara
 		"redirect_uri": rp.CallbackURL, "scope": b.Scope, "state": rp.State, "nonce": nonce, "code_challenge": rp.CodeChallenge,
 		"code_challenge_method": "S256", "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
 		"claims": map[string]any{"id_token": map[string]any{"openbanking_intent_id": map[string]any{"value": consentID, "essential": true}}}}
-	jws, err := signJWS(claims, b.key, b.SigningKID)
+	key, err := b.signingKey()
+	if err != nil {
+		return "", "", &kobo.BankError{Kind: kobo.BankUnavailable, Message: "kobo's signing key for this bank is missing", Err: err}
+	}
+	jws, err := signJWS(claims, key, b.SigningKID)
 	if err != nil {
 		return "", "", &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the request object could not be signed", Err: err}
 	}
