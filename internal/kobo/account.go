@@ -191,6 +191,14 @@ type IncomeRecord struct {
 	Result    []byte // JSON
 	CreatedAt time.Time
 	DoneAt    *time.Time
+	// Provider is the upstream that analyses the income (an IncomeAnalyst
+	// such as Mono), "" for kobo's own analysis.
+	Provider string
+	// UpstreamAt is when kobo asked the upstream (nil: not yet): reports
+	// the upstream made before it are an earlier request's.
+	UpstreamAt *time.Time
+	// Error says why a FAILED analysis failed.
+	Error string
 }
 
 // Identity is the account holder's KYC data as the bank reports it.
