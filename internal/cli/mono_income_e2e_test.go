@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -199,5 +200,49 @@ func TestMonoUpstreamIncome(t *testing.T) {
 	}
 	if m.hooks.bad > 0 || failed.bad > 0 {
 		t.Fatalf("%d downstream webhooks failed their signature check", m.hooks.bad)
+	}
+}
+
+// TestMonoProviderHealthWebhook: the downstream partner puts keys Mono
+// (the upstream kobo) refuses: one kobo.events.provider_health "down"
+// arrives, signed like every webhook; the syncs Mono then refuses send no
+// more; the good keys again send one "up".
+func TestMonoProviderHealthWebhook(t *testing.T) {
+	t.Parallel()
+	m := startMonoPair(t, 0)
+	down, up := m.down, m.up
+	id := linkUser(t, down, down.institution("GTBank"), "user_good", nil)
+	waitUntil(t, "the downstream's first fetch", 60*time.Second, func() bool { return status(t, down, id) == "AVAILABLE" })
+	appPath := "/v1/apps/" + down.app["id"].(string)
+	keys := func(sk string) map[string]string {
+		return map[string]string{"secret_key": sk, "public_key": up.pk, "webhook_secret": up.app["webhook_secret"].(string)}
+	}
+	health := func() []map[string]any { return m.hooks.all("kobo.events.provider_health", "mono") }
+	r := down.must(200, "PUT", appPath+"/providers/mono", keys("test_sk_"+strings.Repeat("0", 32)), "Authorization", down.auth)
+	if h, _ := r.m(t)["health"].(map[string]any); h == nil || h["ok"] == true {
+		t.Fatalf("refused keys checked: %s", r.body)
+	}
+	waitUntil(t, "provider_health down", 30*time.Second, func() bool { return len(health()) == 1 })
+	if h := health()[0]; h["status"] != "down" || h["provider"] != "mono" || h["app"] != down.app["id"] || h["message"] == "" {
+		t.Fatalf("provider_health %v", h)
+	}
+	// Mono says the account has new data; the sync is refused with the keys
+	fails := func() int { return len(m.hooks.all("mono.events.sync_failed", id)) }
+	before := fails()
+	hook := fmt.Sprintf(`{"event":"mono.events.account_updated","data":{"account":{"_id":%q},"meta":{"data_status":"AVAILABLE"}}}`, m.upstreamID(t, id))
+	down.must(200, "POST", "/v1/providers/mono/webhooks/"+down.app["id"].(string), json.RawMessage(hook), "mono-webhook-secret", up.app["webhook_secret"].(string))
+	waitUntil(t, "sync_failed with the refused keys", 60*time.Second, func() bool { return fails() > before })
+	down.must(200, "POST", appPath+"/providers/mono/check", nil, "Authorization", down.auth)
+	// the good keys: one "up", sent after the refused sync's events
+	down.must(200, "PUT", appPath+"/providers/mono", keys(up.sk), "Authorization", down.auth)
+	waitUntil(t, "provider_health up", 30*time.Second, func() bool { return len(health()) >= 2 })
+	down.must(200, "POST", appPath+"/providers/mono/check", nil, "Authorization", down.auth)
+	down.must(202, "POST", appPath+"/webhooks/test", nil, "Authorization", down.auth)
+	waitUntil(t, "the test webhook after the last check", 30*time.Second, func() bool { return len(m.hooks.all("mono.events.webhook_test", "")) == 1 })
+	if hs := health(); len(hs) != 2 || hs[1]["status"] != "up" {
+		t.Fatalf("provider_health events %v, want one down and one up", hs)
+	}
+	if m.hooks.bad > 0 {
+		t.Fatalf("%d webhooks failed their signature check", m.hooks.bad)
 	}
 }
