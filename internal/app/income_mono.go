@@ -117,12 +117,15 @@ func (m MonoIncome) Fields() map[string]any {
 // they are carried over field by field so old records list in the new shape.
 func StoredIncome(account string, months int, raw []byte) (MonoIncome, bool) {
 	var probe struct {
-		Period string `json:"period"`
+		Period     string  `json:"period"`
+		SourceType *string `json:"income_source_type"`
 	}
 	if json.Unmarshal(raw, &probe) != nil {
 		return MonoIncome{}, false
 	}
-	if probe.Period != "" {
+	// Mono's shape always has income_source_type; an upstream's report may
+	// lack the period
+	if probe.Period != "" || probe.SourceType != nil {
 		var m MonoIncome
 		if json.Unmarshal(raw, &m) != nil {
 			return MonoIncome{}, false

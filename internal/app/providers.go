@@ -234,7 +234,10 @@ func (s *Service) appKeysRefused(ctx context.Context, appID, provider string, er
 	said := strings.TrimRight(cmpStr(be.Message, provider+" refused this app's keys"), ". ")
 	if appID != "" {
 		h := kobo.ProviderHealth{Message: truncate(said, 300), CheckedAt: s.now()}
-		werr := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.SetAppProviderHealth(ctx, appID, provider, h) })
+		werr := s.store.Update(ctx, func(tx kobo.Tx) error { return s.setProviderHealth(ctx, tx, appID, provider, h) })
+		if werr == nil {
+			s.notify()
+		}
 		if werr != nil && kobo.ErrorCode(werr) != kobo.ENOTFOUND {
 			s.log.WarnContext(ctx, "recording a provider's refusal of app keys failed", "app_id", appID, "provider", provider, "err", werr)
 		}
@@ -464,11 +467,18 @@ func (s *Service) PutAppProvider(ctx context.Context, partnerID, appID, provider
 		cfg.Health = h
 	}
 	err = s.store.Update(ctx, func(tx kobo.Tx) error {
-		_, prevErr := tx.AppProvider(ctx, appID, provider)
+		prev, prevErr := tx.AppProvider(ctx, appID, provider)
 		if prevErr != nil && kobo.ErrorCode(prevErr) != kobo.ENOTFOUND {
 			return prevErr
 		}
 		if err := tx.PutAppProvider(ctx, cfg); err != nil {
+			return err
+		}
+		was := kobo.ProviderHealth{}
+		if prevErr == nil {
+			was = prev.Health
+		}
+		if err := s.announceProviderHealth(ctx, tx, appID, provider, was, cfg.Health); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a.PartnerID, a.ID, AuditProviderKeysSet, provider, providerKeysDetail(prevErr == nil, set, cfg.Health), nil)
@@ -476,6 +486,7 @@ func (s *Service) PutAppProvider(ctx context.Context, partnerID, appID, provider
 	if err != nil {
 		return nil, err
 	}
+	s.notify()
 	return s.appProviderInfo(ctx, partnerID, appID, provider)
 }
 
@@ -490,7 +501,8 @@ func (s *Service) CheckAppProvider(ctx context.Context, partnerID, appID, provid
 		return nil, err
 	}
 	if h, ok := s.checkCredentials(ctx, provider, creds); ok {
-		err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.SetAppProviderHealth(ctx, appID, provider, h) })
+		err := s.store.Update(ctx, func(tx kobo.Tx) error { return s.setProviderHealth(ctx, tx, appID, provider, h) })
+		s.notify()
 		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 			return nil, kobo.Errorf(kobo.ENOTFOUND, "this app has not configured %s", provider)
 		}

@@ -109,6 +109,10 @@ func (s *Service) applyProviderEvent(ctx context.Context, tx kobo.Tx, app *kobo.
 			if err := s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventReauthRequired}); err != nil {
 				return err
 			}
+		case kobo.ProviderIncomeReady:
+			if err := s.upstreamIncomeReady(ctx, tx, provider, acct, ev.Income); err != nil {
+				return err
+			}
 		case kobo.ProviderAccountUnlinked:
 			if err := s.announceUnlinked(ctx, tx, app, acct); err != nil {
 				return err

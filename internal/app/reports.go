@@ -147,14 +147,21 @@ func (s *Service) StartIncome(ctx context.Context, c *kobo.Caller, id string, mo
 		return nil, nil, err
 	}
 	now := s.now()
-	r := &kobo.IncomeRecord{ID: kobo.NewID(now), AccountID: a.ID, AppID: a.AppID, Status: "PROCESSING", Months: months, CreatedAt: now}
+	// an account linked through an upstream that analyses income itself
+	// (Mono) gets the upstream's report; the others kobo's own analysis
+	provider := s.incomeProvider(ctx, a)
+	attempts := 3
+	if provider != "" {
+		attempts = upstreamIncomeAttempts
+	}
+	r := &kobo.IncomeRecord{ID: kobo.NewID(now), AccountID: a.ID, AppID: a.AppID, Status: "PROCESSING", Months: months, CreatedAt: now, Provider: provider}
 	err = s.store.Update(ctx, func(tx kobo.Tx) error {
 		if err := tx.CreateIncomeRecord(ctx, r); err != nil {
 			return err
 		}
 		args, _ := json.Marshal(map[string]string{"record_id": r.ID})
 		_, err := tx.EnqueueJob(ctx, &kobo.Job{ID: kobo.NewID(now) + kobo.RandomToken(6), Kind: JobAnalyzeIncome, Args: args, AccountID: a.ID,
-			MaxAttempts: 3, RunAt: now, CreatedAt: now, UpdatedAt: now})
+			MaxAttempts: attempts, RunAt: now, CreatedAt: now, UpdatedAt: now})
 		return err
 	})
 	if err != nil {
@@ -222,26 +229,28 @@ func (s *Service) AnalyzeIncomeJob(ctx context.Context, j *kobo.Job) error {
 	if err != nil {
 		return err
 	}
+	if rec.Status != "PROCESSING" {
+		return nil // the upstream's webhook completed it, or it failed
+	}
+	if rec.Provider != "" {
+		err := s.upstreamIncomeJob(ctx, j, rec)
+		if err == nil {
+			s.notify()
+		}
+		return err
+	}
 	report, err := s.incomeOf(ctx, acct, rec.Months)
 	if err != nil {
+		if j.Attempt >= j.MaxAttempts {
+			if ferr := s.failIncome(ctx, rec.ID, "kobo could not analyse the income: "+kobo.ErrorMessage(err)); ferr != nil {
+				return ferr
+			}
+			s.notify()
+		}
 		return err
 	}
 	res := NewMonoIncome(acct.ID, rec.Months, report)
-	rec.Result, _ = json.Marshal(res)
-	now := s.now()
-	rec.Status, rec.DoneAt = "COMPLETED", &now
-	err = s.store.Update(ctx, func(tx kobo.Tx) error {
-		if err := tx.UpdateIncomeRecord(ctx, rec); err != nil {
-			return err
-		}
-		app, err := tx.App(ctx, acct.AppID)
-		if err != nil {
-			return err
-		}
-		extra := res.Fields()
-		extra["account_name"], extra["account_number"] = acct.Name, string(acct.AccountNumber)
-		return s.recordEvent(ctx, tx, app, acct, kobo.EventFacts{Type: kobo.EventAccountIncome, Extra: extra})
-	})
+	err = s.store.Update(ctx, func(tx kobo.Tx) error { return s.completeIncomeTx(ctx, tx, rec.ID, acct, res) })
 	if err == nil {
 		s.notify()
 	}

@@ -30,6 +30,7 @@ var EventTypes = []string{
 	kobo.EventSyncFailed, kobo.EventAccountUnlinked, kobo.EventJobUpdate, kobo.EventWebhookTest,
 	kobo.EventStatementJobCompleted, kobo.EventAccountIncome,
 	kobo.EventStatementInsights, kobo.EventTxnCategorisation, kobo.EventTxnMetadata, kobo.EventAccountCreditWorthy,
+	kobo.EventAccountIncomeFailed, kobo.EventProviderHealth,
 }
 
 // DeliveryPage is a page of the delivery log.

@@ -30,8 +30,11 @@ type monoPair struct {
 // gate sits between the downstream's Mono provider and the upstream: a
 // test can hold the downstream's calls (Held counts them) until it opens.
 type gate struct {
-	mu       sync.Mutex
-	hold     func(r *http.Request) bool
+	mu   sync.Mutex
+	hold func(r *http.Request) bool
+	// answer, when set, answers the calls it returns true for itself, in
+	// place of the upstream (which never sees them)
+	answer   func(w http.ResponseWriter, r *http.Request) bool
 	open     chan struct{}
 	held     int
 	returned int // held calls that got their answer
@@ -61,7 +64,12 @@ func (g *gate) counts() (held, returned int) {
 func (g *gate) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
-		hold, open := g.hold, g.open
+		hold, open, answer := g.hold, g.open, g.answer
+		g.mu.Unlock()
+		if answer != nil && answer(w, r) {
+			return
+		}
+		g.mu.Lock()
 		held := hold != nil && hold(r)
 		if held {
 			g.held++
@@ -83,7 +91,20 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 	})
 }
 
+func (g *gate) answerWith(f func(w http.ResponseWriter, r *http.Request) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.answer = f
+}
+
 func startMonoPair(t *testing.T, workers int) *monoPair {
+	t.Helper()
+	return startMonoPairClock(t, workers, nil)
+}
+
+// startMonoPairClock is startMonoPair with the downstream on clock (the
+// system clock when nil).
+func startMonoPairClock(t *testing.T, workers int, clock kobo.Clock) *monoPair {
 	t.Helper()
 	up := startE2E(t, e2eOpts{})
 	up.signupApp("")
@@ -93,7 +114,7 @@ func startMonoPair(t *testing.T, workers int) *monoPair {
 	t.Cleanup(proxy.Close)
 	t.Cleanup(g.release) // before the proxy closes (cleanups run last first)
 	hooks := newHookReceiver(t)
-	down := startE2E(t, e2eOpts{workers: workers, mono: &config.Mono{BaseURL: proxy.URL, SecretKey: kobo.Secret(up.sk), PublicKey: kobo.Secret(up.pk),
+	down := startE2E(t, e2eOpts{workers: workers, clock: clock, mono: &config.Mono{BaseURL: proxy.URL, SecretKey: kobo.Secret(up.sk), PublicKey: kobo.Secret(up.pk),
 		WebhookSecret: kobo.Secret(up.app["webhook_secret"].(string)), DefaultFor: []string{"058"}}})
 	down.signupApp(hooks.srv.URL)
 	hooks.secret = down.app["webhook_secret"].(string)

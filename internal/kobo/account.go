@@ -198,6 +198,18 @@ type IncomeRecord struct {
 	Result    []byte // JSON
 	CreatedAt time.Time
 	DoneAt    *time.Time
+	// Provider is the upstream that analyses the income (an IncomeAnalyst
+	// such as Mono), "" for kobo's own analysis.
+	Provider string
+	// UpstreamAt is when kobo asked the upstream (nil: not yet).
+	UpstreamAt *time.Time
+	// UpstreamAfter is the date, on the upstream's clock, of the newest
+	// report the upstream had made before kobo asked (nil: none): the
+	// answer is a report dated after it, and older ones are an earlier
+	// request's.
+	UpstreamAfter *time.Time
+	// Error says why a FAILED analysis failed.
+	Error string
 }
 
 // Identity is the account holder's KYC data as the bank reports it.

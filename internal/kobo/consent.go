@@ -139,6 +139,7 @@ const (
 	ProviderReauthRequired  ProviderEventKind = "reauth_required"  // the customer must re-authorise
 	ProviderAccountUnlinked ProviderEventKind = "account_unlinked" // the upstream link is gone
 	ProviderConsentRevoked  ProviderEventKind = "consent_revoked"
+	ProviderIncomeReady     ProviderEventKind = "income_ready" // the upstream's income report (Income set)
 )
 
 // ProviderEvent is one event from a provider webhook, naming the account
@@ -147,6 +148,7 @@ type ProviderEvent struct {
 	Kind       ProviderEventKind
 	AccountRef string
 	At         time.Time
+	Income     *ProviderIncome // ProviderIncomeReady only
 }
 
 // WebhookReceiver is implemented by providers that push events to kobo

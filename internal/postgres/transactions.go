@@ -202,24 +202,24 @@ func (t *tx) UpdateStatement(ctx context.Context, st *kobo.Statement) error {
 		st.Status, st.PDF, st.Error, utcPtr(st.BuiltAt), st.ID)
 }
 
-const incomeCols = `id, account_id, app_id, status, months, result, created_at, done_at`
+const incomeCols = `id, account_id, app_id, status, months, result, created_at, done_at, provider, upstream_at, upstream_after, error`
 
 func scanIncome(s scanner) (*kobo.IncomeRecord, error) {
 	var r kobo.IncomeRecord
 	var result string
-	if err := s.Scan(&r.ID, &r.AccountID, &r.AppID, &r.Status, &r.Months, &result, &r.CreatedAt, &r.DoneAt); err != nil {
+	if err := s.Scan(&r.ID, &r.AccountID, &r.AppID, &r.Status, &r.Months, &result, &r.CreatedAt, &r.DoneAt, &r.Provider, &r.UpstreamAt, &r.UpstreamAfter, &r.Error); err != nil {
 		return nil, err
 	}
 	if result != "" {
 		r.Result = []byte(result)
 	}
-	r.CreatedAt, r.DoneAt = r.CreatedAt.UTC(), fromPtr(r.DoneAt)
+	r.CreatedAt, r.DoneAt, r.UpstreamAt, r.UpstreamAfter = r.CreatedAt.UTC(), fromPtr(r.DoneAt), fromPtr(r.UpstreamAt), fromPtr(r.UpstreamAfter)
 	return &r, nil
 }
 
 func (t *tx) CreateIncomeRecord(ctx context.Context, r *kobo.IncomeRecord) error {
-	_, err := t.exec(ctx, `INSERT INTO income_records (`+incomeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		r.ID, r.AccountID, r.AppID, r.Status, r.Months, string(r.Result), utc(r.CreatedAt), utcPtr(r.DoneAt))
+	_, err := t.exec(ctx, `INSERT INTO income_records (`+incomeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		r.ID, r.AccountID, r.AppID, r.Status, r.Months, string(r.Result), utc(r.CreatedAt), utcPtr(r.DoneAt), r.Provider, utcPtr(r.UpstreamAt), utcPtr(r.UpstreamAfter), r.Error)
 	return err
 }
 
@@ -228,8 +228,8 @@ func (t *tx) IncomeRecord(ctx context.Context, id string) (*kobo.IncomeRecord, e
 }
 
 func (t *tx) UpdateIncomeRecord(ctx context.Context, r *kobo.IncomeRecord) error {
-	return t.execOne(ctx, "income record", `UPDATE income_records SET status = $1, result = $2, done_at = $3 WHERE id = $4`,
-		r.Status, string(r.Result), utcPtr(r.DoneAt), r.ID)
+	return t.execOne(ctx, "income record", `UPDATE income_records SET status = $1, result = $2, done_at = $3, provider = $4, upstream_at = $5, upstream_after = $6, error = $7 WHERE id = $8`,
+		r.Status, string(r.Result), utcPtr(r.DoneAt), r.Provider, utcPtr(r.UpstreamAt), utcPtr(r.UpstreamAfter), r.Error, r.ID)
 }
 
 func (t *tx) IncomeRecords(ctx context.Context, accountID string) ([]*kobo.IncomeRecord, error) {

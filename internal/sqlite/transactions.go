@@ -235,26 +235,26 @@ func (t *tx) UpdateStatement(ctx context.Context, st *kobo.Statement) error {
 		st.Status, st.PDF, st.Error, tsPtr(st.BuiltAt), st.ID)
 }
 
-const incomeCols = `id, account_id, app_id, status, months, result, created_at, done_at`
+const incomeCols = `id, account_id, app_id, status, months, result, created_at, done_at, provider, upstream_at, upstream_after, error`
 
 func scanIncome(s scanner) (*kobo.IncomeRecord, error) {
 	var r kobo.IncomeRecord
 	var result string
 	var created int64
-	var done sql.NullInt64
-	if err := s.Scan(&r.ID, &r.AccountID, &r.AppID, &r.Status, &r.Months, &result, &created, &done); err != nil {
+	var done, upstream, after sql.NullInt64
+	if err := s.Scan(&r.ID, &r.AccountID, &r.AppID, &r.Status, &r.Months, &result, &created, &done, &r.Provider, &upstream, &after, &r.Error); err != nil {
 		return nil, err
 	}
 	if result != "" {
 		r.Result = []byte(result)
 	}
-	r.CreatedAt, r.DoneAt = fromTS(created), fromNullTS(done)
+	r.CreatedAt, r.DoneAt, r.UpstreamAt, r.UpstreamAfter = fromTS(created), fromNullTS(done), fromNullTS(upstream), fromNullTS(after)
 	return &r, nil
 }
 
 func (t *tx) CreateIncomeRecord(ctx context.Context, r *kobo.IncomeRecord) error {
-	_, err := t.exec(ctx, `INSERT INTO income_records (`+incomeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.AccountID, r.AppID, r.Status, r.Months, string(r.Result), ts(r.CreatedAt), tsPtr(r.DoneAt))
+	_, err := t.exec(ctx, `INSERT INTO income_records (`+incomeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.AccountID, r.AppID, r.Status, r.Months, string(r.Result), ts(r.CreatedAt), tsPtr(r.DoneAt), r.Provider, tsPtr(r.UpstreamAt), tsPtr(r.UpstreamAfter), r.Error)
 	return err
 }
 
@@ -263,8 +263,8 @@ func (t *tx) IncomeRecord(ctx context.Context, id string) (*kobo.IncomeRecord, e
 }
 
 func (t *tx) UpdateIncomeRecord(ctx context.Context, r *kobo.IncomeRecord) error {
-	return t.execOne(ctx, "income record", `UPDATE income_records SET status = ?, result = ?, done_at = ? WHERE id = ?`,
-		r.Status, string(r.Result), tsPtr(r.DoneAt), r.ID)
+	return t.execOne(ctx, "income record", `UPDATE income_records SET status = ?, result = ?, done_at = ?, provider = ?, upstream_at = ?, upstream_after = ?, error = ? WHERE id = ?`,
+		r.Status, string(r.Result), tsPtr(r.DoneAt), r.Provider, tsPtr(r.UpstreamAt), tsPtr(r.UpstreamAfter), r.Error, r.ID)
 }
 
 func (t *tx) IncomeRecords(ctx context.Context, accountID string) ([]*kobo.IncomeRecord, error) {

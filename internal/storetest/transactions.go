@@ -305,6 +305,32 @@ func testStatementsAndIncome(t *testing.T, s kobo.Store) {
 		}
 		return err
 	})
+	// an upstream's analysis keeps its provider, when kobo asked it, and
+	// why it failed
+	asked := T0.Add(90 * time.Second)
+	up := &kobo.IncomeRecord{ID: "inc2", AccountID: acct.ID, AppID: a.ID, Status: "PROCESSING", Months: 6, CreatedAt: T0.Add(time.Minute), Provider: "mono"}
+	update(t, s, func(tx kobo.Tx) error { return tx.CreateIncomeRecord(ctx, up) })
+	view(t, s, func(tx kobo.Tx) error {
+		got, err := tx.IncomeRecord(ctx, "inc2")
+		if err == nil && (got.Provider != "mono" || got.UpstreamAt != nil || got.UpstreamAfter != nil || got.Error != "") {
+			err = fmt.Errorf("new upstream record = %+v", got)
+		}
+		return err
+	})
+	after := T0.Add(-time.Hour)
+	up.UpstreamAt, up.UpstreamAfter = &asked, &after
+	update(t, s, func(tx kobo.Tx) error { return tx.UpdateIncomeRecord(ctx, up) })
+	up.Status, up.Error, up.DoneAt = "FAILED", "mono never sent the report", &built
+	update(t, s, func(tx kobo.Tx) error { return tx.UpdateIncomeRecord(ctx, up) })
+	view(t, s, func(tx kobo.Tx) error {
+		list, err := tx.IncomeRecords(ctx, acct.ID)
+		if err == nil && (len(list) != 2 || list[0].ID != "inc2" || list[0].Status != "FAILED" || list[0].Provider != "mono" ||
+			list[0].UpstreamAt == nil || !list[0].UpstreamAt.Equal(asked) || list[0].UpstreamAfter == nil || !list[0].UpstreamAfter.Equal(after) ||
+			list[0].Error != "mono never sent the report" || list[1].Provider != "" || list[1].UpstreamAt != nil || list[1].UpstreamAfter != nil) {
+			err = fmt.Errorf("IncomeRecords = %+v", list)
+		}
+		return err
+	})
 	// unlink takes statements and analyses with it
 	update(t, s, func(tx kobo.Tx) error { return tx.DeleteAccount(ctx, acct.ID) })
 	view(t, s, func(tx kobo.Tx) error {

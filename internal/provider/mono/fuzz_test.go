@@ -132,3 +132,34 @@ func FuzzParseAccountData(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIncome: any income-records page or account_income body is reports
+// in kobo's form (which read back as JSON objects with whole amounts) or
+// an error; never a panic.
+func FuzzIncome(f *testing.F) {
+	seeds(f, "income_records_p1.json", "income_records_p2.json", "webhook_account_income.json")
+	f.Add([]byte(`{"data":[{"income":{"income_summary":{"total_income":1.5}},"created_at":"2025-01-01T00:00:00Z"}],"meta":{"next":"x?page=0"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(rep json.RawMessage) {
+			var out incomeOut
+			if err := json.Unmarshal(rep, &out); err != nil {
+				t.Fatalf("normalised report does not read back: %v: %s", err, rep)
+			}
+		}
+		if reps, _, err := parseIncomeRecords(b); err == nil {
+			for _, r := range reps {
+				check(r.Report)
+			}
+		}
+		if evs, err := parseWebhook(b); err == nil {
+			for _, ev := range evs {
+				if ev.Kind == kobo.ProviderIncomeReady {
+					check(ev.Income.Report)
+				}
+			}
+		}
+		if rep, err := normaliseIncome(b); err == nil {
+			check(rep)
+		}
+	})
+}

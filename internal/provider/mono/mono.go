@@ -4,8 +4,9 @@
 // implements kobo.Provider over Mono's public v2 API, and the optional
 // seams a real aggregator needs: kobo.Policied (Mono's limits),
 // kobo.Consenter (Mono's own Connect widget embedded in kobo's),
-// kobo.CredentialChecker, kobo.WebhookReceiver (Mono's webhooks into kobo)
-// and kobo.AccountChooser (Mono links one account per login).
+// kobo.CredentialChecker, kobo.WebhookReceiver (Mono's webhooks into kobo),
+// kobo.AccountChooser (Mono links one account per login) and
+// kobo.IncomeAnalyst (Mono's own income analysis).
 //
 // What it owns:
 //   - linking: the headless Partners API (POST /v2/connect/session, login,
@@ -14,6 +15,9 @@
 //     account id, which becomes the kobo account's provider ref;
 //   - data: account details, balance, every page of transactions and
 //     identity from /v2/accounts/{id}/…, amounts already in minor units;
+//   - income: Mono's income v2 (GET /v2/accounts/{id}/income starts it;
+//     the report comes as mono.events.account_income or from
+//     /income-records), read into the shape kobo serves;
 //   - the catalog: which Mono institution id serves a kobo institution,
 //     by bank code, from Mono's GET /v1/institutions (cached);
 //   - Mono's failures classified into kobo.BankErrorKinds, and isolation:

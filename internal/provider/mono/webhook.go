@@ -21,7 +21,9 @@ import (
 //     while data_status is PROCESSING, nothing yet;
 //   - mono.events.reauthorisation_required {account: {_id}}
 //     (docs.mono.co/docs/data-synctokenisation);
-//   - mono.events.account_unlinked {account: {id}} (docs.mono.co/docs/financial-data/unlink).
+//   - mono.events.account_unlinked {account: {id}} (docs.mono.co/docs/financial-data/unlink);
+//   - mono.events.account_income {account: "<id>", income_summary, …}: the
+//     report of an income v2 request (IncomeAnalyst).
 //
 // Every other event is acknowledged and ignored.
 func (p *Provider) ReceiveWebhook(ctx context.Context, creds kobo.ProviderCredentials, h http.Header, body []byte) ([]kobo.ProviderEvent, error) {
@@ -39,11 +41,10 @@ func parseWebhook(body []byte) ([]kobo.ProviderEvent, error) {
 		Event     string `json:"event"`
 		Timestamp string `json:"timestamp"`
 		Data      struct {
-			Account *struct {
-				ID    string `json:"_id"`
-				NewID string `json:"id"`
-			} `json:"account"`
-			Meta *struct {
+			// an object {_id} or {id} in most events, a bare id string in
+			// account_income (docs.mono.co/docs/quickstart)
+			Account json.RawMessage `json:"account"`
+			Meta    *struct {
 				DataStatus string `json:"data_status"`
 				SyncStatus string `json:"sync_status"`
 			} `json:"meta"`
@@ -56,6 +57,7 @@ func parseWebhook(body []byte) ([]kobo.ProviderEvent, error) {
 		return nil, kobo.Errorf(kobo.EINVALID, "the webhook has no event")
 	}
 	var kind kobo.ProviderEventKind
+	var income *kobo.ProviderIncome
 	switch w.Event {
 	case "mono.events.account_updated":
 		kind = kobo.ProviderAccountUpdated
@@ -70,18 +72,48 @@ func parseWebhook(body []byte) ([]kobo.ProviderEvent, error) {
 		kind = kobo.ProviderReauthRequired
 	case "mono.events.account_unlinked":
 		kind = kobo.ProviderAccountUnlinked
+	case "mono.events.account_income":
+		// the report of an income v2 request
+		// (docs.mono.co/docs/financial-data/income): the data is the report
+		kind = kobo.ProviderIncomeReady
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		_ = json.Unmarshal(body, &env)
+		rep, err := normaliseIncome(env.Data)
+		if err != nil {
+			return nil, &kobo.Error{Code: kobo.EINVALID, Message: "the account_income webhook carries no readable income report", Err: err}
+		}
+		income = &kobo.ProviderIncome{Report: rep}
 	default:
 		return nil, nil
 	}
-	ref := ""
-	if a := w.Data.Account; a != nil {
-		ref = cmp.Or(a.ID, a.NewID)
-	}
+	ref := accountRef(w.Data.Account)
 	if !validID(ref) {
 		return nil, kobo.Errorf(kobo.EINVALID, "the webhook names no account")
 	}
 	at, _ := time.Parse(time.RFC3339Nano, w.Timestamp)
-	return []kobo.ProviderEvent{{Kind: kind, AccountRef: ref, At: at}}, nil
+	if income != nil {
+		income.At = at
+	}
+	return []kobo.ProviderEvent{{Kind: kind, AccountRef: ref, At: at, Income: income}}, nil
+}
+
+// accountRef reads a webhook's account: {_id} (v1 and most events), {id}
+// (v2) or the id itself (account_income).
+func accountRef(raw json.RawMessage) string {
+	var id string
+	if json.Unmarshal(raw, &id) == nil {
+		return id
+	}
+	var a struct {
+		ID    string `json:"_id"`
+		NewID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &a) != nil {
+		return ""
+	}
+	return cmp.Or(a.ID, a.NewID)
 }
 
 // CheckCredentials implements kobo.CredentialChecker with an
