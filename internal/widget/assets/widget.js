@@ -382,6 +382,8 @@
     }, "LOGIN");
     nodes.splice(1, 0, p(kind === "token" ? "Paste the setup token " + state.inst.name + " gave you. It works once: the app gets read-only access, never your login." :
       "Enter the details you use for " + state.inst.name + " " + (state.method === "mobile_banking" ? "mobile" : "internet") + " banking.", "muted"));
+    // the bank's health, when kobo knows it ("GTBank is slow right now")
+    if (state.inst.status_note) nodes.splice(2, 0, el("p", { "class": "note", id: "status-note", role: "status", text: state.inst.status_note }));
     if (!state.reauth) nodes.push(el("button", { "class": "btn secondary", type: "button", id: "upload-instead", text: "Upload a statement instead",
       onclick: function () { pick(state.inst, "statement_upload"); } }));
     render("LOGIN", nodes, !state.reauth);
