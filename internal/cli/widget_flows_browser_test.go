@@ -460,7 +460,18 @@ func TestWidgetKeyboardOnly(t *testing.T) {
 			t.Fatalf("Tab %d left the dialog", i+1)
 		}
 	}
+	// and backwards past the first control (the close button) to the
+	// last (Continue: this app links no privacy policy)
+	r.tabTo(f, "#close")
 	b.Run("Shift+Tab", chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(input.ModifierShift)))
+	var stayed bool
+	r.eval(`document.activeElement && document.activeElement.id === "mono-connect--frame-id"`, &stayed)
+	if !stayed {
+		t.Fatalf("Shift+Tab left the dialog")
+	}
+	if !r.focusedIn(f, "#continue") {
+		t.Errorf("Shift+Tab from the first control did not wrap to the last")
+	}
 	r.tabTo(f, "#continue")
 	b.Run("Enter", chromedp.KeyEvent(kb.Enter))
 	r.waitScreen(f, "INSTITUTIONS")

@@ -692,6 +692,8 @@
     var h = cfg.link ? {} : { "x-reauth-token": reauthToken() };
     api("GET", "reauth", null, h).then(function (t) {
       state.inst = state.institutions.filter(function (i) { return i.id === t.institution.id; })[0] || t.institution;
+      // an account that needs nothing: kobo's own answer says so
+      if (!t.reauth_required) return reauthorise();
       var name = appName("The app"), bank = t.institution.name;
       render("REAUTH", [el("h1", { text: "Reconnect your " + bank + " account" }),
         el("div", { "class": "linked", id: "reauth-account" }, el("img", { src: t.institution.icon, alt: "", width: 40, height: 40 }),
