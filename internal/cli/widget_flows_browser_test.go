@@ -434,6 +434,12 @@ func TestWidgetKeyboardOnly(t *testing.T) {
 	b := r.b
 	b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
 	r.eval(`window.c = makeConnect(); c.setup(); document.getElementById("link").onclick = function () { c.open(); }; true`, nil)
+	// as partners do, the widget is set up early: it loads and draws its
+	// first step while hidden, where nothing can take focus
+	b.Run("the hidden widget loads", chromedp.Poll(`window.loads >= 1`, nil, chromedp.WithPollingTimeout(browsertest.StepTimeout)))
+	var hidden []*cdp.Node
+	b.Run("take the hidden frame", chromedp.Nodes("#mono-connect--frame-id", &hidden, chromedp.ByQuery))
+	b.Run("its first step is drawn", chromedp.WaitReady(`#screen[data-screen="CONSENT"]`, chromedp.ByQuery, chromedp.FromNode(hidden[0])))
 	// reach the launcher with Tab, press Enter
 	for i := 0; ; i++ {
 		var id string

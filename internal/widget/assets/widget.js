@@ -122,9 +122,17 @@
     screen.replaceChildren.apply(screen, nodes.filter(Boolean));
     screen.setAttribute("data-screen", name);
     backBtn.hidden = !canGoBack;
+    focusStep();
+  }
+  function focusStep() {
     var f = screen.querySelector("input") || screen.querySelector("h1");
     if (f) { if (f.tagName === "H1") f.tabIndex = -1; f.focus({ preventScroll: true }); }
   }
+  // a frame set up early and shown later could not take focus while it
+  // was hidden: when the loader focuses the frame, the step takes it
+  window.addEventListener("focus", function () {
+    if (!card.contains(document.activeElement) && !document.getElementById("exit")) focusStep();
+  });
   // focusables are the dialog's controls a Tab may reach now.
   function focusables() {
     return [].filter.call(card.querySelectorAll("button,input,a[href],[tabindex]"), function (n) {
