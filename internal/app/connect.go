@@ -75,7 +75,10 @@ type ConnectStep struct {
 	Accounts     []BankAccountView // 101
 	Form         *kobo.UIForm      // 102
 	Consent      *ConsentView      // 103, 104, 105
-	Session      *kobo.ConnectSession
+	// Linked is the account a 99 linked, when the bank named it (the
+	// widget's success screen shows its bank and masked number)
+	Linked  *BankAccountView
+	Session *kobo.ConnectSession
 }
 
 // SessionInput starts a connect session.
@@ -687,6 +690,8 @@ func (s *Service) choose(ctx context.Context, cs *kobo.ConnectSession, accts sea
 		return nil, err
 	}
 	accts.Selected = index
+	a := accts.List[index]
+	linked := &BankAccountView{Index: index, AccountNumber: a.Number, Name: a.Name, Type: a.Type, Currency: a.Currency, Status: a.Status}
 	sealed, err := s.seal(accts, "session:"+cs.ID+":accounts")
 	if err != nil {
 		_ = s.save(ctx, cs)
@@ -713,12 +718,12 @@ func (s *Service) choose(ctx context.Context, cs *kobo.ConnectSession, accts sea
 			return nil, err
 		}
 		s.notify()
-		return &ConnectStep{ResponseCode: CodeLinked, Message: "Re-authorisation successful", Code: code, Session: cs}, nil
+		return &ConnectStep{ResponseCode: CodeLinked, Message: "Re-authorisation successful", Code: code, Linked: linked, Session: cs}, nil
 	}
 	if err := s.save(ctx, cs); err != nil {
 		return nil, err
 	}
-	return &ConnectStep{ResponseCode: CodeLinked, Message: "Login successful", Code: code, Session: cs}, nil
+	return &ConnectStep{ResponseCode: CodeLinked, Message: "Login successful", Code: code, Linked: linked, Session: cs}, nil
 }
 
 // bankFailure applies a bank error to the session and returns what the
@@ -735,13 +740,13 @@ func (s *Service) bankFailure(ctx context.Context, cs *kobo.ConnectSession, err 
 		msg := cmpStr(be.Message, "Invalid credentials")
 		if cs.Attempts >= MaxWrongTries {
 			_ = s.failSession(ctx, cs, "too many wrong attempts")
-			return kobo.Errorf(kobo.EINVALID, "%s. Too many wrong attempts: this session is closed; start a new session", msg)
+			return &kobo.Error{Code: kobo.EINVALID, Message: msg + ". Too many wrong attempts: this session is closed; start a new session", Closed: "attempts"}
 		}
 		_ = s.save(ctx, cs)
 		return &kobo.Error{Code: kobo.EINVALID, Message: msg, AttemptsLeft: MaxWrongTries - cs.Attempts}
 	case kobo.BankLocked:
 		_ = s.failSession(ctx, cs, "account locked at bank")
-		return kobo.Errorf(kobo.EINVALID, "%s", cmpStr(be.Message, "This account is locked at the bank; the customer should contact their bank"))
+		return &kobo.Error{Code: kobo.EINVALID, Message: cmpStr(be.Message, "This account is locked at the bank; the customer should contact their bank"), Closed: "locked"}
 	case kobo.BankNotFound:
 		_ = s.failSession(ctx, cs, "challenge expired at bank")
 		return kobo.Errorf(kobo.EGONE, "the bank no longer knows this login step; start a new session")

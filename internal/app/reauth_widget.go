@@ -57,3 +57,30 @@ func (s *Service) widgetReauth(ctx context.Context, c *kobo.Caller, accountID st
 	}
 	return acct, nil
 }
+
+// ReauthTarget is what the widget's re-authorisation entry screen names
+// before anything is asked of the bank: the account and its bank. It
+// needs the same say-so as widgetReauth (a re-auth token or a Connect
+// Link) but logs in to nothing, so it takes no throttle.
+func (s *Service) ReauthTarget(ctx context.Context, c *kobo.Caller, accountID string, in SessionInput) (*kobo.Account, *kobo.Institution, error) {
+	switch {
+	case in.ViaLink:
+	case in.ReauthToken != "":
+		id, err := s.ResolveReauthToken(ctx, c, in.ReauthToken)
+		if err != nil {
+			return nil, nil, err
+		}
+		accountID = id
+	default:
+		return nil, nil, kobo.Errorf(kobo.EFORBIDDEN, "%s", ErrReauthNeedsToken)
+	}
+	acct, err := s.ownedAccount(ctx, c, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := s.Institution(ctx, acct.InstitutionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return acct, inst, nil
+}

@@ -64,7 +64,7 @@ func (s *Service) StageStatementUpload(ctx context.Context, c *kobo.Caller, sess
 	refuse := func(err error) (*kobo.StatementUpload, error) {
 		if cs.Attempts >= MaxUploadTries {
 			_ = s.failSession(ctx, cs, "too many uploads")
-			return nil, kobo.Errorf(kobo.EINVALID, "%s. Too many uploads in this session: it is closed; start again", kobo.ErrorMessage(err))
+			return nil, &kobo.Error{Code: kobo.EINVALID, Message: kobo.ErrorMessage(err) + ". Too many uploads in this session: it is closed; start again", Closed: "attempts"}
 		}
 		_ = s.save(ctx, cs)
 		if e := (*kobo.Error)(nil); errors.As(err, &e) && e.Code == kobo.EINVALID {

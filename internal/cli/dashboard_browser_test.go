@@ -155,6 +155,9 @@ func TestDashboard(t *testing.T) {
 	r.click(f, "#continue")
 	r.click(f, `[data-institution="Providus Bank"]`)
 	r.login(f, "user_good")
+	// the success screen, then Continue hands the code to the dashboard
+	r.waitScreen(f, "SUCCESS")
+	r.click(f, "#success-continue")
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(d.path(), "/accounts/") {
 		if time.Now().After(deadline) {

@@ -130,9 +130,18 @@ func (r *widgetRig) eval(js string, out any) {
 	r.b.Run("evaluate "+js, chromedp.Evaluate(js, out))
 }
 
-// code waits for onSuccess and returns its code.
+// code waits for the success screen, continues past it, and returns the
+// code onSuccess got; onSuccess must not run before Continue.
 func (r *widgetRig) code(n int) string {
 	r.t.Helper()
+	f := r.frame()
+	r.waitScreen(f, "SUCCESS")
+	var before int
+	r.eval(`window.results.length`, &before)
+	if before >= n {
+		r.t.Fatalf("onSuccess ran before the customer pressed Continue on the success screen")
+	}
+	r.click(f, "#success-continue")
 	var code string
 	r.b.Run("wait for onSuccess", chromedp.Poll(fmt.Sprintf("window.results.length >= %d && window.results[%d].code", n, n-1), &code, chromedp.WithPollingTimeout(browsertest.StepTimeout)))
 	return code
@@ -156,6 +165,27 @@ func (r *widgetRig) login(f *cdp.Node, user string) {
 	r.typeIn(f, "#f-username", user)
 	r.typeIn(f, "#f-password", "123456")
 	r.click(f, "#submit")
+}
+
+// reauthEntry checks the re-authorisation entry screen names the app, the
+// bank (when bank is given) and why, and asks for nothing yet; then
+// continues.
+func (r *widgetRig) reauthEntry(f *cdp.Node, bank string) {
+	r.t.Helper()
+	r.waitScreen(f, "REAUTH")
+	var text string
+	var inputs []*cdp.Node
+	r.b.Run("read the re-auth entry", chromedp.Text("#screen", &text, in(f)...),
+		chromedp.Nodes("#screen input", &inputs, append(in(f), chromedp.AtLeast(0))...))
+	for _, want := range []string{"Reconnect your " + bank, "can no longer refresh this account", "••••", "Nothing is sent to"} {
+		if !strings.Contains(text, want) {
+			r.t.Errorf("re-auth entry lacks %q: %s", want, text)
+		}
+	}
+	if len(inputs) != 0 {
+		r.t.Errorf("the re-auth entry asks for %d fields before the customer continues", len(inputs))
+	}
+	r.click(f, "#reauth-continue")
 }
 
 func has(list []string, want ...string) error {
@@ -280,6 +310,8 @@ func TestWidgetWithKoboLoader(t *testing.T) {
 	}
 	b.Screenshots("07-login-error")
 	r.click(f, "#close")
+	r.b.Run("the exit pane asks first", chromedp.WaitVisible("#exit-confirm", in(f)...))
+	r.click(f, "#exit-confirm")
 	b.Run("closed", chromedp.Poll(`window.closes === 3`, nil, chromedp.WithPollingTimeout(10*time.Second)))
 	if err := has(r.eventNames(), "ERROR", "EXIT"); err != nil {
 		t.Fatal(err)
@@ -306,6 +338,7 @@ func TestWidgetWithKoboLoader(t *testing.T) {
 	token := r.e.must(200, "POST", "/accounts/"+reauth+"/reauthorise", nil, r.e.key()...).m(t)["token"].(string)
 	r.eval(`window.c = makeConnect(); c.reauthorise("`+token+`"); c.open(); true`, nil)
 	f = r.frame()
+	r.reauthEntry(f, "GTBank")
 	r.waitScreen(f, "MFA")
 	b.Screenshots("08-reauth-mfa")
 	r.typeIn(f, "#f-otp", "123456")
@@ -336,6 +369,7 @@ func TestWidgetWithKoboLoader(t *testing.T) {
 	token = r.e.must(200, "POST", "/accounts/"+reauth+"/reauthorise", nil, r.e.key()...).m(t)["token"].(string)
 	r.eval(`window.c = makeConnect(); c.reauthorise("`+token+`"); c.open(); true`, nil)
 	f = r.frame()
+	r.reauthEntry(f, "Zenith Bank")
 	r.waitScreen(f, "MFA")
 	r.typeIn(f, "#f-otp", "123456")
 	r.click(f, "#submit")
@@ -489,6 +523,7 @@ func TestWidgetWithMonoConnectJS(t *testing.T) {
 		b.Run("open the page with Mono's connect.js "+v, chromedp.Navigate(r.site.URL+"?mono="+v), chromedp.WaitVisible("#link", chromedp.ByQuery))
 		r.eval(`window.c = makeConnect(); c.reauthorise("`+arg+`"); c.open(); true`, nil)
 		f := r.frame()
+		r.reauthEntry(f, "")
 		r.waitScreen(f, "MFA")
 		b.Screenshot("mono-" + v + "-reauth")
 		r.typeIn(f, "#f-otp", "123456")
@@ -549,6 +584,7 @@ func TestConnectLink(t *testing.T) {
 	r.login(nil, "user_good")
 	r.waitScreen(nil, "SUCCESS")
 	b.Screenshots("link-success")
+	r.click(nil, "#success-continue")
 	var loc string
 	loc = r.redirectedTo("/done")
 	q, _ := url.ParseQuery(strings.TrimPrefix(loc, "?"))
@@ -574,9 +610,12 @@ func TestConnectLink(t *testing.T) {
 	res = e.must(200, "POST", "/v2/accounts/initiate", map[string]any{"scope": "reauth", "account": re, "meta": map[string]string{"ref": "reauth-1"}, "redirect_url": done}, e.key()...)
 	golden(t, "v2_initiate_reauth", res.body)
 	b.Run("open the re-auth link", chromedp.Navigate(res.m(t)["data"].(map[string]any)["mono_url"].(string)))
+	r.reauthEntry(nil, "GTBank")
 	r.waitScreen(nil, "MFA")
 	r.typeIn(nil, "#f-otp", "123456")
 	r.click(nil, "#submit")
+	r.waitScreen(nil, "SUCCESS")
+	r.click(nil, "#success-continue")
 	loc = r.redirectedTo("/done")
 	q, _ = url.ParseQuery(strings.TrimPrefix(loc, "?"))
 	if q.Get("status") != "linked" || q.Get("account_id") != re {

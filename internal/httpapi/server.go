@@ -201,6 +201,7 @@ func (s *Server) routes() {
 	m.Handle("GET /connect/api/config", s.v1(s.widgetKey(s.widgetConfig)))
 	m.Handle("POST /connect/api/session", s.v1(s.widgetKey(s.widgetSession)))
 	m.Handle("GET /connect/api/sandbox", s.v1(s.widgetKey(s.widgetSandbox)))
+	m.Handle("GET /connect/api/reauth", s.v1(s.widgetKey(s.widgetReauthTarget)))
 	m.Handle("POST /connect/api/login", s.v1(s.widgetKey(s.widgetAdvance(false))))
 	m.Handle("POST /connect/api/commit", s.v1(s.widgetKey(s.widgetAdvance(true))))
 	m.Handle("POST /connect/api/link/complete", s.v1(s.widgetKey(s.widgetLinkDone(true))))

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -89,7 +90,8 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) error {
 			methods = append(methods, mm)
 		}
 		item := map[string]any{"id": in.ID, "name": in.Name, "type": in.Type, "icon": in.Icon,
-			"primary_color": in.PrimaryColor, "bank_code": in.BankCode, "auth_methods": methods}
+			"primary_color": in.PrimaryColor, "bank_code": in.BankCode, "auth_methods": methods,
+			"aliases": nonNilStrings(in.Aliases), "popular": in.Popularity}
 		// the widget shows the note on the list and before the login form
 		h := health.Of(in)
 		item["status"] = h.Status
@@ -139,6 +141,10 @@ func widgetStep(step *app.ConnectStep) map[string]any {
 	switch step.ResponseCode {
 	case app.CodeLinked:
 		out["code"] = step.Code
+		if a := step.Linked; a != nil {
+			// the success screen's "GTBank ••••1234": never the whole number
+			out["account"] = map[string]any{"name": a.Name, "type": a.Type, "number": "••••" + kobo.Last4(a.AccountNumber)}
+		}
 	case app.CodeMoreInput:
 		out["form"] = step.Form
 	case app.CodeRedirect, app.CodePending, app.CodeEmbedded:
@@ -164,6 +170,10 @@ func (s *Server) widgetError(w http.ResponseWriter, err error) error {
 	body := map[string]any{"responseCode": app.CodeBadInput, "message": widgetMessage(err)}
 	if fe := fieldErrors(err); fe != nil {
 		body["errors"] = fe
+	}
+	if e := (*kobo.Error)(nil); errors.As(err, &e) && e.Closed != "" {
+		// the session is over: the widget offers another bank or close
+		body["closed"] = e.Closed
 	}
 	writeJSON(w, http.StatusBadRequest, body)
 	return nil
@@ -214,6 +224,30 @@ func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"session_id": cs.ID, "form": cs.Form, "expires_at": monoTime(cs.ExpiresAt),
 		"institution": map[string]any{"id": inst.ID, "name": inst.Name, "auth_method": cs.AuthMethod}})
+	return nil
+}
+
+// widgetReauthTarget is GET /connect/api/reauth: the account a
+// re-authorisation is for (its bank, name and masked number), for the
+// widget's entry screen, before anything is asked of the bank. The token
+// travels in x-reauth-token; a Connect Link names its account itself.
+func (s *Server) widgetReauthTarget(w http.ResponseWriter, r *http.Request) error {
+	in, account := app.SessionInput{ReauthToken: strings.TrimSpace(r.Header.Get("x-reauth-token"))}, ""
+	if l := linkFrom(r.Context()); l != nil {
+		if l.Scope != "reauth" {
+			return kobo.Errorf(kobo.EINVALID, "this link is not a re-authorisation link")
+		}
+		in.ViaLink, in.ReauthToken, account = true, "", l.AccountID
+	}
+	acct, inst, err := s.app.ReauthTarget(r.Context(), callerFrom(r.Context()), account, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"institution":     map[string]any{"id": inst.ID, "name": inst.Name, "icon": inst.Icon},
+		"account":         map[string]any{"name": acct.Name, "number": "••••" + kobo.Last4(string(acct.AccountNumber))},
+		"reauth_required": acct.ReauthRequired,
+	})
 	return nil
 }
 
@@ -334,4 +368,13 @@ func (s *Server) initiate(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeV2(w, http.StatusOK, "Request was successfully completed", data, nil)
 	return nil
+}
+
+// nonNilStrings makes a missing list an empty JSON array, so the widget
+// need not test for null.
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -45,7 +45,12 @@ type Error struct {
 	// before it closes (0: not counted). It travels apart from Message so
 	// the message stays the bank's, word for word, as Mono relays it.
 	AttemptsLeft int
-	Err          error
+	// Closed says the error ended the connect session and why: "locked"
+	// (the bank locked the account) or "attempts" (too many wrong
+	// answers). The customer has to start again, at this bank or another;
+	// "" leaves the session open.
+	Closed string
+	Err    error
 }
 
 func (e *Error) Error() string {

@@ -37,7 +37,13 @@ type Institution struct {
 	// Providers lists every connector that can reach the institution, the
 	// default first; an app may choose another of them.
 	Providers []string
-	UpdatedAt time.Time
+	// Aliases are what customers also call the bank and search for it by:
+	// short names ("GTB"), former or full names ("Guaranty Trust Bank").
+	Aliases []string
+	// Popularity places the bank among the widget's popular banks, listed
+	// first (1 first); 0 is not among them.
+	Popularity int
+	UpdatedAt  time.Time
 }
 
 // AuthMethod is one way to log in to an institution, with its login form.

@@ -8,7 +8,7 @@ import (
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
-const instCols = `id, name, type, bank_code, nip_code, country, identifier, icon, primary_color, website, products, scopes, auth_methods, provider, updated_at, providers`
+const instCols = `id, name, type, bank_code, nip_code, country, identifier, icon, primary_color, website, products, scopes, auth_methods, provider, updated_at, providers, aliases, popularity`
 
 // authMethodJSON is the stored form of kobo.AuthMethod.
 type authMethodJSON struct {
@@ -23,10 +23,10 @@ type authMethodJSON struct {
 
 func scanInstitution(s scanner) (*kobo.Institution, error) {
 	var in kobo.Institution
-	var typ, products, scopes, auths, providers string
+	var typ, products, scopes, auths, providers, aliases string
 	var updated int64
 	if err := s.Scan(&in.ID, &in.Name, &typ, &in.BankCode, &in.NIPCode, &in.Country, &in.Identifier, &in.Icon,
-		&in.PrimaryColor, &in.Website, &products, &scopes, &auths, &in.Provider, &updated, &providers); err != nil {
+		&in.PrimaryColor, &in.Website, &products, &scopes, &auths, &in.Provider, &updated, &providers, &aliases, &in.Popularity); err != nil {
 		return nil, err
 	}
 	in.Type = kobo.InstitutionType(typ)
@@ -43,6 +43,12 @@ func scanInstitution(s scanner) (*kobo.Institution, error) {
 	}
 	if err := json.Unmarshal([]byte(providers), &in.Providers); err != nil {
 		return nil, fmt.Errorf("institution %s providers: %w", in.ID, err)
+	}
+	if err := json.Unmarshal([]byte(aliases), &in.Aliases); err != nil {
+		return nil, fmt.Errorf("institution %s aliases: %w", in.ID, err)
+	}
+	if len(in.Aliases) == 0 {
+		in.Aliases = nil
 	}
 	if len(in.Providers) == 0 {
 		in.Providers = nil // rows seeded before providers were listed
@@ -61,18 +67,19 @@ func (t *tx) UpsertInstitution(ctx context.Context, in *kobo.Institution) error 
 	products, _ := json.Marshal(nonNil(in.Products))
 	scopes, _ := json.Marshal(nonNil(in.Scopes))
 	providers, _ := json.Marshal(nonNil(in.Providers))
+	aliases, _ := json.Marshal(nonNil(in.Aliases))
 	auths, err := json.Marshal(am)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO institutions (`+instCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = t.exec(ctx, `INSERT INTO institutions (`+instCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, bank_code = excluded.bank_code,
 		nip_code = excluded.nip_code, country = excluded.country, identifier = excluded.identifier, icon = excluded.icon,
 		primary_color = excluded.primary_color, website = excluded.website, products = excluded.products,
 		scopes = excluded.scopes, auth_methods = excluded.auth_methods, provider = excluded.provider,
-		updated_at = excluded.updated_at, providers = excluded.providers`,
+		updated_at = excluded.updated_at, providers = excluded.providers, aliases = excluded.aliases, popularity = excluded.popularity`,
 		in.ID, in.Name, string(in.Type), in.BankCode, in.NIPCode, in.Country, in.Identifier, in.Icon, in.PrimaryColor,
-		in.Website, string(products), string(scopes), string(auths), in.Provider, ts(in.UpdatedAt), string(providers))
+		in.Website, string(products), string(scopes), string(auths), in.Provider, ts(in.UpdatedAt), string(providers), string(aliases), in.Popularity)
 	return err
 }
 

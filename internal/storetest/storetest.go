@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -341,6 +342,7 @@ func testInstitutions(t *testing.T, s kobo.Store) {
 		return nil
 	})
 	gt.Name = "Guaranty Trust Bank"
+	gt.Aliases, gt.Popularity = []string{"GTB", "GTCO"}, 1
 	update(t, s, func(tx kobo.Tx) error { return tx.UpsertInstitution(ctx, gt) })
 	names := func(list []*kobo.Institution) []string {
 		var out []string
@@ -357,6 +359,13 @@ func testInstitutions(t *testing.T, s kobo.Store) {
 		if got.Name != "Guaranty Trust Bank" || len(got.AuthMethods) != 2 || got.AuthMethods[0].UI.Form[1].MaxLength != 4 ||
 			got.AuthMethods[1].Type != kobo.MobileBanking || len(got.Products) != 2 || got.Scopes[0] != "financial_data" {
 			return fmt.Errorf("Institution = %+v", got)
+		}
+		// aliases and the popular rank are catalog data: stored, updated, read back
+		if strings.Join(got.Aliases, ",") != "GTB,GTCO" || got.Popularity != 1 {
+			return fmt.Errorf("aliases %q popularity %d, want GTB,GTCO and 1", got.Aliases, got.Popularity)
+		}
+		if k, err := tx.Institution(ctx, kuda.ID); err != nil || k.Aliases != nil || k.Popularity != 0 {
+			return fmt.Errorf("an institution without aliases: %+v, %v", k, err)
 		}
 		_, err = tx.Institution(ctx, "000000000000000000000000")
 		wantCode(t, err, kobo.ENOTFOUND)

@@ -1,27 +1,71 @@
 package widget
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
-// TestShippedSize: the widget page, script and styles stay small (the
-// target is under 100 KB uncompressed for all of them together).
+// TestShippedSize: the widget stays small. What a browser downloads to
+// show it (page, script, styles and the partner's loader, gzip as served)
+// is at most 25 KB, the issue's budget; uncompressed the page, script and
+// styles stay under 100 KB, which bounds what the browser parses.
 func TestShippedSize(t *testing.T) {
 	w := New()
-	total := 0
-	for _, name := range []string{"index.html", "widget.js", "widget.css"} {
+	raw, wire := 0, 0
+	for _, name := range []string{"index.html", "widget.js", "widget.css", "connect.js"} {
 		f, ok := w.files[name]
 		if !ok || len(f.body) == 0 {
 			t.Fatalf("asset %s is missing", name)
 		}
-		total += len(f.body)
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/x", nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		w.serve(name, false).ServeHTTP(rec, req)
+		if rec.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s is not sent gzipped to a browser that takes gzip", name)
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(plain, f.body) {
+			t.Fatalf("%s: the gzip does not inflate to the file (%v)", name, err)
+		}
+		wire += len(f.gz)
+		if name != "connect.js" {
+			raw += len(f.body)
+		}
 	}
-	if total >= 100<<10 {
-		t.Fatalf("the widget ships %d bytes, want < 100 KB", total)
+	if wire > 25<<10 {
+		t.Errorf("the widget ships %d bytes gzipped, want ≤ 25 KB", wire)
 	}
-	t.Logf("widget ships %d bytes (HTML+JS+CSS, uncompressed)", total)
+	if raw >= 100<<10 {
+		t.Errorf("the widget is %d bytes uncompressed, want < 100 KB", raw)
+	}
+	t.Logf("widget ships %d bytes gzipped (HTML+JS+CSS+connect.js); HTML+JS+CSS are %d bytes uncompressed", wire, raw)
+}
+
+// TestPlainWithoutGzip: a client that does not take gzip (or refuses it
+// with q=0) gets the file as is, under another validator.
+func TestPlainWithoutGzip(t *testing.T) {
+	w := New()
+	for _, ae := range []string{"", "identity", "gzip;q=0", "br"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/connect/widget.js", nil)
+		req.Header.Set("Accept-Encoding", ae)
+		w.serve("widget.js", false).ServeHTTP(rec, req)
+		if rec.Header().Get("Content-Encoding") != "" || !bytes.Equal(rec.Body.Bytes(), w.files["widget.js"].body) {
+			t.Errorf("Accept-Encoding %q: encoded %q, %d bytes", ae, rec.Header().Get("Content-Encoding"), rec.Body.Len())
+		}
+		if rec.Header().Get("Vary") != "Accept-Encoding" || strings.HasSuffix(rec.Header().Get("ETag"), `-gz"`) {
+			t.Errorf("Accept-Encoding %q: Vary %q ETag %q", ae, rec.Header().Get("Vary"), rec.Header().Get("ETag"))
+		}
+	}
 }
 
 // TestEmbeddedProviderOrigins: the page's Content-Security-Policy allows

@@ -78,6 +78,8 @@
     frame.onload = function () {
       loader.style.display = "none";
       frame.style.visibility = "visible";
+      // focus moves into the dialog (the widget then focuses its step)
+      if (self.container && self.container.style.display !== "none") frame.focus();
       self.emit("LOADED", {});
       if (typeof self.config.onLoad === "function") self.config.onLoad();
     };
@@ -107,7 +109,10 @@
 
   Connect.prototype.open = function () {
     if (!this.container) this.setup();
+    // the launcher gets focus back when the widget closes
+    this.launcher = document.activeElement;
     this.container.style.display = "block";
+    if (this.iframe && this.iframe.style.visibility === "visible") this.iframe.focus();
     window.addEventListener("message", this.listener, false);
     document.body.style.overflow = "hidden";
     this.emit("OPENED", { reference: this.config.reference || null, timestamp: Date.now() });
@@ -117,6 +122,9 @@
     window.removeEventListener("message", this.listener, false);
     this.teardown();
     document.body.style.overflow = "";
+    var back = this.launcher;
+    this.launcher = null;
+    if (back && back.focus && document.contains(back)) back.focus();
     if (typeof this.config.onClose === "function") this.config.onClose();
   };
 

@@ -32,9 +32,12 @@
     returnMessage: params.get("message") || ""
   };
   var state = { app: null, institutions: [], inst: null, method: null, session: "", reauth: false, history: [] };
+  var card = document.querySelector(".card");
   var screen = document.getElementById("screen");
   var backBtn = document.getElementById("back");
   var pageName = "LOADING";
+  // screens where closing loses nothing, so no "are you sure?"
+  var noConfirm = { CONSENT: 1, SUCCESS: 1, ERROR: 1, LOCKED: 1, ATTEMPTS: 1, CLOSED: 1, RETURNED: 1, REAUTH: 1 };
 
   // ---- protocol ----------------------------------------------------------
   function post(type, data) {
@@ -43,6 +46,30 @@
     if (window.MonoClientInterface && typeof window.MonoClientInterface.postMessage === "function") {
       try { window.MonoClientInterface.postMessage(JSON.stringify(msg)); } catch (e) {}
     }
+  }
+  // requestClose is the close button and Escape: on the success screen
+  // it is Continue (the code still reaches onSuccess); mid-flow it asks
+  // first, as Plaid's exit pane does.
+  function requestClose() {
+    if (pageName === "SUCCESS" && state.done) return state.done();
+    if (noConfirm[pageName] || document.getElementById("exit")) return close();
+    confirmExit();
+  }
+  function confirmExit() {
+    var back = document.activeElement, hadBack = !backBtn.hidden;
+    var pane;
+    function stay() { pane.remove(); screen.hidden = false; backBtn.hidden = !hadBack; if (back && back.focus) back.focus(); }
+    pane = el("section", { id: "exit", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "exit-title", "aria-describedby": "exit-text" },
+      el("h1", { id: "exit-title", tabindex: "-1", text: "Exit without linking?" }),
+      p((state.inst ? "Your " + state.inst.name + " account" : "Your account") + " is not " + (state.reauth ? "reconnected" : "linked") + " yet. If you exit now, " + appName("the app") + " will not be able to read it and you will have to start again.", "muted"),
+      el("button", { "class": "btn", type: "button", id: "exit-stay", text: "Continue linking", onclick: stay }),
+      el("button", { "class": "btn secondary", type: "button", id: "exit-confirm", text: "Exit", onclick: close }));
+    pane.querySelector("p").id = "exit-text";
+    pane.stay = stay;
+    screen.hidden = true;
+    backBtn.hidden = true;
+    screen.after(pane);
+    pane.querySelector("h1").focus();
   }
   function close() {
     post("mono.connect.on_exit", { pageName: pageName });
@@ -58,8 +85,8 @@
   }
 
   // ---- API ---------------------------------------------------------------
-  function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
+  function api(method, path, body, extra) {
+    var headers = Object.assign({ "Accept": "application/json" }, extra);
     if (cfg.link) headers["x-link-token"] = cfg.link; else headers["x-public-key"] = cfg.key;
     if (state.session) headers["x-session-id"] = state.session;
     if (body) headers["Content-Type"] = "application/json";
@@ -84,13 +111,43 @@
     return n;
   }
   function p(text, cls) { return el("p", { text: text, "class": cls }); }
+  // render shows a screen and moves focus into it: to its first field,
+  // or else to its heading, so a screen reader reads the new step first
+  // and the next Tab reaches its first control.
   function render(name, nodes, canGoBack) {
     pageName = name;
+    var pane = document.getElementById("exit");
+    if (pane) pane.remove();
+    screen.hidden = false;
     screen.replaceChildren.apply(screen, nodes.filter(Boolean));
     screen.setAttribute("data-screen", name);
     backBtn.hidden = !canGoBack;
-    var f = screen.querySelector("input,button.item,button.btn");
-    if (f && name !== "CONSENT") f.focus();
+    focusStep();
+  }
+  function focusStep() {
+    var f = screen.querySelector("input") || screen.querySelector("h1");
+    if (f) { if (f.tagName === "H1") f.tabIndex = -1; f.focus({ preventScroll: true }); }
+  }
+  // a frame set up early and shown later could not take focus while it
+  // was hidden: when the loader focuses the frame, the step takes it
+  window.addEventListener("focus", function () {
+    if (!card.contains(document.activeElement) && !document.getElementById("exit")) focusStep();
+  });
+  // focusables are the dialog's controls a Tab may reach now.
+  function focusables() {
+    return [].filter.call(card.querySelectorAll("button,input,a[href],[tabindex]"), function (n) {
+      return !n.disabled && n.tabIndex >= 0 && !n.closest("[hidden],[inert]") && n.getClientRects().length;
+    });
+  }
+  // trap keeps Tab inside the dialog: past the last control it comes
+  // back to the first, before the first to the last.
+  function trap(e) {
+    var list = focusables();
+    if (!list.length) return;
+    var first = list[0], last = list[list.length - 1], at = document.activeElement;
+    var inside = card.contains(at) && at !== card;
+    if (e.shiftKey && (at === first || !inside)) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (at === last || !inside)) { e.preventDefault(); first.focus(); }
   }
   function busy(btn, on) { btn.disabled = on; if (on) { btn.dataset.label = btn.textContent; btn.textContent = "Please wait…"; } else if (btn.dataset.label) { btn.textContent = btn.dataset.label; } }
   function errorBox(msg) { return el("div", { "class": "error", role: "alert", text: msg }); }
@@ -148,16 +205,25 @@
     ]);
   }
 
-  // matches finds a bank by what customers type: part of its name, its
+  // matches finds a bank by what customers type: part of its name or of
+  // one of its aliases from the catalog ("guaranty", "GTB"), their
   // initials ("FBN" for First Bank of Nigeria) or its bank code ("058").
   function matches(inst, q) {
     if (!q) return true;
-    var name = inst.name.toLowerCase();
-    if (name.indexOf(q) >= 0) return true;
     if (inst.bank_code && inst.bank_code.indexOf(q) === 0) return true;
-    var initials = name.split(/[^a-z0-9]+/).filter(function (w) { return w && w !== "of" && w !== "and" && w !== "the"; })
-      .map(function (w) { return w.charAt(0); }).join("");
-    return q.length >= 2 && initials.indexOf(q) === 0;
+    return [inst.name].concat(inst.aliases || []).some(function (n) {
+      n = n.toLowerCase();
+      if (n.indexOf(q) >= 0) return true;
+      var initials = n.split(/[^a-z0-9]+/).filter(function (w) { return w && w !== "of" && w !== "and" && w !== "the"; })
+        .map(function (w) { return w.charAt(0); }).join("");
+      return q.length >= 2 && initials.indexOf(q) === 0;
+    });
+  }
+  // byPopularity lists the catalog's popular banks first, in its order,
+  // then the rest by name.
+  function byPopularity(a, b) {
+    var pa = a.popular || 1e9, pb = b.popular || 1e9;
+    return pa - pb || a.name.localeCompare(b.name);
   }
 
   function institutions() {
@@ -174,7 +240,7 @@
     tab("PERSONAL_BANKING", "Personal"); tab("BUSINESS_BANKING", "Business");
     function fill() {
       var q = search.value.trim().toLowerCase();
-      var items = state.institutions.filter(function (i) { return i.type === type && matches(i, q); });
+      var items = state.institutions.filter(function (i) { return i.type === type && matches(i, q); }).sort(byPopularity);
       list.replaceChildren.apply(list, items.map(function (i) {
         return el("li", {}, el("button", { type: "button", "class": "item", "data-institution": i.name, onclick: function () { pick(i); } },
           el("img", { src: i.icon, alt: "", width: 32, height: 32 }), el("span", { text: i.name }, statusNote(i, "small"))));
@@ -232,33 +298,73 @@
   }
 
   // form renders a bank UI object ({title, form:[{name, hint, contentType, maxLength}]}).
+  // Labels are the bank's own hints; an error is attached to the field it
+  // is about (aria-describedby, aria-invalid), and an error about the whole
+  // form (wrong credentials) to every field.
   function form(ui, message, submitLabel, onSubmit, screenName) {
-    var err = message ? errorBox(message) : null;
+    var err = null;
     var f = el("form", { novalidate: true, id: "bank-form" });
-    (ui && ui.form || []).forEach(function (field) {
-      var type = field.contentType === "password" ? "password" : (field.contentType === "number" ? "text" : "text");
+    var fields = (ui && ui.form) || [];
+    fields.forEach(function (field) {
+      var type = field.contentType === "password" ? "password" : "text";
       // a one-time code (OTP, token) is offered from the phone's messages
       var oneTime = /^(otp|token|code)$/.test(field.name);
+      var pin = /^(pin|passcode)$/.test(field.name) || /\bPIN\b|\d-digit/.test(field.hint || "");
+      var hintId = field.hint && labelFor(field) !== field.hint ? "f-" + field.name + "-hint" : null;
       var input = el("input", { type: type, name: field.name, id: "f-" + field.name,
-        autocomplete: oneTime ? "one-time-code" : (field.contentType === "password" ? "current-password" : "off"),
-        maxlength: field.maxLength || null, inputmode: field.contentType === "number" || oneTime ? "numeric" : null, required: true });
+        autocomplete: oneTime || (pin && screenName === "MFA") ? "one-time-code" : (type === "password" ? "current-password" : "off"),
+        maxlength: field.maxLength || null, inputmode: field.contentType === "number" || oneTime || pin ? "numeric" : null, required: true,
+        "aria-describedby": hintId });
+      input.dataset.hint = hintId || "";
       f.appendChild(el("label", { "for": "f-" + field.name }, document.createTextNode(labelFor(field)), input,
-        field.hint ? el("span", { "class": "hint", text: field.hint }) : null));
+        hintId ? el("span", { "class": "hint", id: hintId, text: field.hint }) : null));
     });
     var btn = el("button", { "class": "btn", type: "submit", text: submitLabel, id: "submit" });
     f.appendChild(btn);
+    // showError puts msg beside the field named (or above the form, for
+    // all of them) and moves focus to the field to fix
+    function showError(msg, name) {
+      if (err) err.remove();
+      f.querySelectorAll("input").forEach(function (i) {
+        i.removeAttribute("aria-invalid");
+        if (i.dataset.hint) i.setAttribute("aria-describedby", i.dataset.hint); else i.removeAttribute("aria-describedby");
+        var old = document.getElementById(i.id + "-error"); if (old) old.remove();
+      });
+      var target = name && f.querySelector('[name="' + name + '"]');
+      var id = target ? target.id + "-error" : "form-error";
+      err = el("div", { "class": "error" + (target ? " field-error" : ""), id: id, role: "alert", text: msg });
+      if (target) target.after(err); else f.before(err);
+      (target ? [target] : f.querySelectorAll("input")).forEach(function (i) {
+        i.setAttribute("aria-invalid", "true");
+        i.setAttribute("aria-describedby", (id + " " + i.dataset.hint).trim());
+      });
+      var first = target || f.querySelector("input");
+      if (first) first.focus();
+    }
     f.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var values = {}, missing = "";
-      f.querySelectorAll("input").forEach(function (i) { values[i.name] = i.value; if (!i.value.trim() && !missing) missing = labelFor({ name: i.name }); });
-      if (missing) { var e2 = errorBox(missing + " is required"); if (err) err.replaceWith(e2); else f.before(e2); err = e2; return; }
+      var values = {}, missing = null;
+      f.querySelectorAll("input").forEach(function (i) { values[i.name] = i.value; if (!i.value.trim() && !missing) missing = i; });
+      if (missing) { showError(labelFor(fields.filter(function (x) { return x.name === missing.name; })[0] || { name: missing.name }) + " is required", missing.name); return; }
       busy(btn, true);
-      onSubmit(values).catch(function (e) { busy(btn, false); if (err) err.remove(); err = errorBox(e.message); f.before(err);
-        post("mono.connect.error_occured", { errorType: e.status === 400 ? "LOGIN_ERROR" : "ERROR", errorMessage: e.message }); });
+      onSubmit(values).catch(function (e) {
+        busy(btn, false);
+        post("mono.connect.error_occured", { errorType: e.status === 400 ? "LOGIN_ERROR" : "ERROR", errorMessage: e.message });
+        if (e.body && e.body.closed) return deadEnd(e.body.closed, e.message);
+        var fe = (e.body && e.body.errors || []).filter(function (x) { return f.querySelector('[name="' + x.field + '"]'); })[0];
+        showError(e.message, fe && fe.field);
+      });
     });
-    return [el("h1", { text: (ui && ui.title) || "Log in" }), err, f];
+    var nodes = [el("h1", { text: (ui && ui.title) || "Log in" }), f];
+    if (message) setTimeout(function () { showError(message); }, 0);
+    return nodes;
   }
+  // labelFor is a field's label: the bank's own hint ("UserID or Account
+  // Number", the security question), else its name; an OTP's hint is
+  // advice ("don't share…"), so it is described, not the label.
   function labelFor(field) {
+    if (field.hint && !/^(otp|code)$/.test(field.name)) return field.hint;
+    if (/^(otp|code)$/.test(field.name)) return "One-time code";
     var n = String(field.name || "").replace(/_/g, " ");
     return n.charAt(0).toUpperCase() + n.slice(1);
   }
@@ -293,10 +399,17 @@
     if (!state.reauth) nodes.push(el("button", { "class": "btn secondary", type: "button", id: "upload-instead", text: "Upload a statement instead",
       onclick: function () { pick(state.inst, "statement_upload"); } }));
     render("LOGIN", nodes, !state.reauth);
-    // a consent other than the credential form is a real provider's: the
-    // sandbox banner ("no real bank is contacted") would be untrue there
-    document.getElementById("sandbox-banner").hidden = !!(state.app && state.app.live) || kind !== "";
+    // a sandbox key always wears the banner; a consent other than the
+    // credential form is a real provider's, where "no real bank is
+    // contacted" would be untrue
+    sandboxBanner(kind === "" ? "Sandbox: no real bank is contacted" : "Sandbox app: for testing, not for customers");
     if (state.app && !state.app.live && state.session && kind === "") sandboxHint();
+  }
+
+  function sandboxBanner(text) {
+    var b = document.getElementById("sandbox-banner");
+    b.hidden = !!(state.app && state.app.live);
+    if (text) b.textContent = text;
   }
 
   function sandboxHint() {
@@ -314,7 +427,7 @@
   function step(r) {
     if (r.session_id) state.session = r.session_id;
     switch (r.responseCode) {
-      case 99: return linked(r.code);
+      case 99: return linked(r.code, r.account);
       case 101: return chooseAccount(r.accounts || []);
       case 102: return mfa(r.form);
       case 103: return redirectStep(r);
@@ -416,21 +529,51 @@
     render("ACCOUNT_SELECTION", [el("h1", { text: "Choose the account to link" }), ul]);
   }
 
-  function linked(code) {
-    var inst = state.inst ? { id: state.inst.id, name: state.inst.name } : null;
+  // linked shows the success screen: the bank and the account's masked
+  // number, and Continue. Only Continue (or closing this screen) hands the
+  // code to onSuccess, as Mono's widget does; ACCOUNT_LINKED is sent now.
+  function linked(code, account) {
+    var inst = state.inst && state.inst.id ? { id: state.inst.id, name: state.inst.name } : null;
+    var a = account || state.account || {};
+    var bank = (state.inst && state.inst.name) || "Your bank";
+    var go = el("button", { "class": "btn", type: "button", id: "success-continue", text: "Continue" });
+    var linkDone = cfg.link ? api("POST", "link/complete", { code: code }) : null;
+    var sent = false;
+    state.done = function () {
+      if (sent) return;
+      sent = true;
+      if (!linkDone) return post("mono.connect.widget.account_linked", { code: code });
+      // Connect Link: kobo exchanged the code; the partner gets the account by webhook
+      busy(go, true);
+      linkDone.then(function (r) { state.redirect = r.redirect; finishLink(r.redirect); }).catch(function (e) { fatal(e.message); });
+    };
+    go.addEventListener("click", state.done);
     render("SUCCESS", [el("div", { "class": "success", "aria-hidden": "true", text: "✓" }),
-      el("h1", { text: state.reauth ? "Account re-authorised" : "Account linked" }),
-      p((state.app ? state.app.name : "The app") + " can now read this account.", "muted"),
-      el("button", { "class": "btn", type: "button", text: "Done", onclick: close })]);
+      el("h1", { text: state.reauth ? "Account reconnected" : "Account linked" }),
+      el("div", { "class": "linked", id: "linked-account" }, state.inst && state.inst.icon ? el("img", { src: state.inst.icon, alt: "", width: 40, height: 40 }) : null,
+        el("span", {}, document.createTextNode(bank), a.number ? el("small", { text: (a.name ? a.name + " · " : "") + a.number }) : null)),
+      p(appName("The app") + " can now read this account. You can unlink it at any time.", "muted"), go]);
     post("mono.connect.account_linked", { institution: inst });
-    post("mono.connect.widget.account_linked", { code: code });
-    if (cfg.link) {
-      // Connect Link: kobo exchanges the code; the partner gets the account by webhook.
-      api("POST", "link/complete", { code: code }).then(function (r) {
-        state.redirect = r.redirect;
-        if (r.redirect) setTimeout(function () { finishLink(r.redirect); }, 1200);
-      }).catch(function (e) { fatal(e.message); });
-    }
+    if (linkDone) linkDone.catch(function (e) { fatal(e.message); });
+  }
+
+  // deadEnd is where a session the bank ended leaves the customer: a
+  // locked account or too many wrong answers. The way out is another
+  // bank, another try (wrong answers only) or closing.
+  function deadEnd(why, message) {
+    var bank = (state.inst && state.inst.name) || "your bank";
+    var locked = why === "locked";
+    state.session = "";
+    render(locked ? "LOCKED" : "ATTEMPTS", [
+      el("h1", { text: locked ? "Your " + bank + " login is locked" : "Too many attempts" }),
+      p(message, "muted"),
+      p(locked ? "Contact " + bank + " to unlock it, then try again, or link an account at another bank." :
+        "For your security this attempt has ended. You can try again, or link an account at another bank.", "muted"),
+      !locked ? el("button", { "class": "btn", type: "button", id: "try-again", text: "Try again", onclick: function () {
+        if (state.reauth) return reauthorise(); pick(state.inst, state.method); } }) : null,
+      state.reauth || cfg.link && cfg.selected ? null : el("button", { "class": "btn" + (locked ? "" : " secondary"), type: "button", id: "another-bank", text: "Choose another bank", onclick: institutions }),
+      el("button", { "class": "btn secondary", type: "button", id: "dead-close", text: "Close", onclick: close })
+    ]);
   }
 
   // ---- statement upload ---------------------------------------------------
@@ -453,9 +596,25 @@
   // the file already chosen, so a password prompt does not make the
   // customer pick it again.
   function uploadForm(message, needPassword, passwordError, kept) {
-    var err = message ? errorBox(message) : null;
+    var err = null;
     var f = el("form", { novalidate: true, id: "upload-form" });
-    var file = el("input", { type: "file", name: "file", id: "f-file", accept: ".pdf,.csv,.xlsx,.xls,.xml,.ofx,.qfx,.sta,.mt940,.txt,.json", required: true });
+    var file = el("input", { type: "file", name: "file", id: "f-file", accept: ".pdf,.csv,.xlsx,.xls,.xml,.ofx,.qfx,.sta,.mt940,.txt,.json", required: true,
+      "aria-describedby": "f-file-hint" });
+    // fileError shows msg above the form, attached to the field it is about
+    function fileError(msg, input) {
+      var box = errorBox(msg);
+      box.id = "upload-error";
+      if (err) err.replaceWith(box); else f.before(box);
+      err = box;
+      [file, pw].forEach(function (i) {
+        if (!i) return;
+        i.removeAttribute("aria-invalid");
+        var d = i === file ? "f-file-hint" : passwordError ? "f-password-error" : "";
+        if (i === input) { d = "upload-error " + d; i.setAttribute("aria-invalid", "true"); }
+        if (d.trim()) i.setAttribute("aria-describedby", d.trim()); else i.removeAttribute("aria-describedby");
+      });
+      input.focus();
+    }
     f.appendChild(el("label", { "for": "f-file" }, document.createTextNode("Statement file"), file,
       el("span", { "class": "hint", id: "f-file-hint", text: kept ? "Chosen: " + kept.name + " (or choose another)" : "PDF, CSV, Excel, camt.053, OFX or MT940, up to 20 MB" })));
     var pw = null;
@@ -471,23 +630,25 @@
     f.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var chosen = file.files.length ? file.files[0] : kept;
-      if (!chosen) { var e1 = errorBox("Choose your statement file"); if (err) err.replaceWith(e1); else f.before(e1); err = e1; return; }
-      if (pw && !pw.value) { var e0 = errorBox("Enter the PDF password"); if (err) err.replaceWith(e0); else f.before(e0); err = e0; return; }
+      if (!chosen) return fileError("Choose your statement file", file);
+      if (pw && !pw.value) return fileError("Enter the PDF password", pw);
       busy(btn, true);
       uploadStatement(chosen, pw ? pw.value : "").then(function (r) {
         return uploadSummary(r.upload);
       }).catch(function (e) {
         if (e.status === 410) return fatal(e.message, startUpload); // the session is over: start another
+        if (e.body && e.body.closed) return deadEnd(e.body.closed, e.message);
         var wantsPassword = (e.body && e.body.errors || []).some(function (x) { return x.field === "password"; });
         if (wantsPassword) return pw ? uploadForm("", true, e.message, chosen) : uploadForm(e.message, true, "", chosen);
         busy(btn, false);
-        var e3 = errorBox(e.message); if (err) err.replaceWith(e3); else f.before(e3); err = e3;
+        fileError(e.message, file);
         post("mono.connect.error_occured", { errorType: "ERROR", errorMessage: e.message });
       });
     });
     render("UPLOAD", [el("h1", { text: "Upload your " + (state.inst ? state.inst.name.replace(/ — upload a statement$/, "") : "bank") + " statement" }),
       p("Download a statement from your bank's app or internet banking, then upload it here. The file is read once and kept only for this link.", "muted"),
-      err, f], true);
+      f], true);
+    if (message) fileError(message, pw || file);
   }
 
   function uploadStatement(file, password) {
@@ -509,6 +670,7 @@
     function row(k, v) { if (v) { dl.appendChild(el("dt", { text: k })); dl.appendChild(el("dd", { text: v })); } }
     row("Bank", u.bank && u.bank.name);
     row("Account", u.account_number ? "••••" + String(u.account_number).slice(-4) : "");
+    state.account = { name: u.account_name, number: u.account_number ? "••••" + String(u.account_number).slice(-4) : "" };
     row("Name", u.account_name);
     row("Period", u.period ? u.period.start + " to " + u.period.end : "");
     row("Transactions", u.transactions != null ? String(u.transactions) : "");
@@ -526,9 +688,37 @@
       (state.app ? state.app.name : "the app") + ".", "muted"), dl, go, again]);
   }
 
+  // reauthToken is the partner's re-auth token: reauth_token, or Mono's
+  // connect.js 2.1+ data.account when it is not an account id.
+  function reauthToken() {
+    var a = cfg.data && cfg.data.account;
+    return cfg.reauthToken || (a && !/^[0-9a-f]{24}$/.test(a) ? a : "");
+  }
+
+  // reauthEntry names the app, the bank and why before anything is asked
+  // of the bank (starting the session logs in and may send an OTP).
+  function reauthEntry() {
+    state.reauth = true;
+    if (!reauthToken() && !cfg.link) return reauthorise();
+    render("LOADING", [p("Loading…", "muted")]);
+    var h = cfg.link ? {} : { "x-reauth-token": reauthToken() };
+    api("GET", "reauth", null, h).then(function (t) {
+      state.inst = state.institutions.filter(function (i) { return i.id === t.institution.id; })[0] || t.institution;
+      // an account that needs nothing: kobo's own answer says so
+      if (!t.reauth_required) return reauthorise();
+      var name = appName("The app"), bank = t.institution.name;
+      render("REAUTH", [el("h1", { text: "Reconnect your " + bank + " account" }),
+        el("div", { "class": "linked", id: "reauth-account" }, el("img", { src: t.institution.icon, alt: "", width: 40, height: 40 }),
+          el("span", {}, document.createTextNode(bank), el("small", { text: (t.account.name ? t.account.name + " · " : "") + t.account.number }))),
+        p(name + " can no longer refresh this account: " + bank + " asks you to confirm it is you from time to time. Until you do, " + name + " sees only the data it already has.", "muted"),
+        p("Next, " + bank + " may ask for your password, PIN or a one-time code. Nothing is sent to " + bank + " before you continue.", "muted"),
+        el("button", { "class": "btn", type: "button", id: "reauth-continue", text: "Continue", onclick: reauthorise })]);
+    }).catch(function (e) { fatal(e.message, e.status === 403 ? null : reauthEntry); });
+  }
+
   function reauthorise() {
     state.reauth = true;
-    render("LOADING", [p("Reconnecting to your bank…", "muted")]);
+    render("LOADING", [p("Reconnecting to " + ((state.inst && state.inst.name) || "your bank") + "…", "muted")]);
     var body = { scope: "reauth", reference: cfg.reference, reauth_token: cfg.reauthToken, account: (cfg.data && cfg.data.account) || "" };
     api("POST", "session", body).then(function (r) {
       state.session = r.session_id;
@@ -544,8 +734,14 @@
   }
 
   backBtn.addEventListener("click", function () { institutions(); });
-  document.getElementById("close").addEventListener("click", close);
-  document.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  document.getElementById("close").addEventListener("click", requestClose);
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Tab") return trap(e);
+    if (e.key !== "Escape") return;
+    // Escape on the exit pane takes it back, as a dialog's Escape does
+    var pane = document.getElementById("exit");
+    if (pane) pane.stay(); else requestClose();
+  });
 
   // back from the bank's page in a window the widget opened: the widget
   // that opened it carries on; this one only says so
@@ -561,7 +757,7 @@
     state.institutions = c.institutions || [];
     document.getElementById("brand").textContent = appName("kobo connect");
     brandColor(c.app.brand_color);
-    document.getElementById("sandbox-banner").hidden = !!c.app.live;
+    sandboxBanner();
     post("mono.connect.widget_opened", {});
     if (c.link) {
       cfg.reference = c.link.reference || "";
@@ -575,7 +771,7 @@
       render("LOADING", [p("Finishing…", "muted")]);
       return commitEmpty().catch(function (e) { fatal(e.message); });
     }
-    if (cfg.scope === "reauth" || cfg.reauthToken || (cfg.data && cfg.data.account)) return reauthorise();
+    if (cfg.scope === "reauth" || cfg.reauthToken || (cfg.data && cfg.data.account)) return reauthEntry();
     if (cfg.selected && cfg.selected.id) {
       var inst = state.institutions.filter(function (i) { return i.id === cfg.selected.id; })[0];
       if (inst) return pick(inst, cfg.selected.auth_method);
