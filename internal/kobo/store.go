@@ -80,6 +80,7 @@ type Tx interface {
 	AccountSearchStore
 	LiveWebhookStore
 	OperatorStore
+	PartnerExperienceStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

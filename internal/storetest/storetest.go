@@ -79,6 +79,10 @@ func Run(t *testing.T, open Opener) {
 		{"AppAddons", testAppAddons},
 		{"Suspensions", testSuspensions},
 		{"PartnersList", testPartnersList},
+		{"SessionsList", testSessionsList},
+		{"PasswordResets", testPasswordResets},
+		{"SettingsAndEpochs", testSettingsAndEpochs},
+		{"GoLiveReviews", testGoLiveReviews},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
