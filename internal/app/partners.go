@@ -168,7 +168,7 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 	if ok && p != nil {
 		// only the right password learns of a hold: a suspension is no
 		// oracle for which emails have accounts
-		if err := s.store.View(ctx, func(tx kobo.Tx) error { return partnerHeld(ctx, tx, p.ID) }); err != nil {
+		if err := s.store.View(ctx, func(tx kobo.Tx) error { return memberHeld(ctx, tx, p.ID) }); err != nil {
 			return nil, err
 		}
 		return s.issueToken(ctx, p, kind)
@@ -224,7 +224,7 @@ func (s *Service) AuthenticatePartner(ctx context.Context, bearer string) (*kobo
 		if err != nil {
 			return err
 		}
-		return partnerHeld(ctx, tx, p.ID)
+		return memberHeld(ctx, tx, p.ID)
 	})
 	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid bearer token")
