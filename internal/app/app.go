@@ -32,7 +32,8 @@ type Config struct {
 	TokenTTL time.Duration // Partner API bearer token lifetime (default 24h)
 	// KeyCacheTTL bounds how long a resolved API key is trusted without a
 	// database read. Rotation purges the local cache at once; other
-	// replicas see a revocation within this window.
+	// replicas see a revocation within this window. Suspensions do not
+	// wait for it: each cached key is checked against the holds' epoch.
 	KeyCacheTTL time.Duration
 	// PasswordParams tunes argon2id; zero uses OWASP's recommendation.
 	PasswordParams PasswordParams
@@ -125,6 +126,7 @@ type Service struct {
 	gate         *hashGate
 	throttles    Throttles
 	keys         *keyCache
+	holds        *epochWatch // of kobo.EpochHolds, for the key cache
 	catalog      *catalogCache
 	pages        *pageCache
 	fetchOutcome func(reason, code string)
@@ -168,6 +170,7 @@ func New(c Config) *Service {
 	s.gate = newHashGate(cmp.Or(c.PasswordMemoryBudget, 256<<20), s.pw, cmp.Or(c.PasswordCPUs, runtime.GOMAXPROCS(0)), c.PasswordQueue, cmp.Or(c.PasswordWait, 5*time.Second))
 	s.throttles = c.Throttles.withDefaults()
 	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
+	s.holds = newEpochWatch(s.store, kobo.EpochHolds)
 	s.catalog = &catalogCache{}
 	s.pages = newPageCache(cmp.Or(c.PageCacheBytes, 32<<20))
 	s.fetchOutcome, s.bankError = c.FetchOutcome, c.BankError

@@ -373,12 +373,17 @@ func (s *Service) setHold(ctx context.Context, kind, id, reason string, on bool)
 		} else if err := tx.DeleteSuspension(ctx, kind, id); err != nil {
 			return err
 		}
+		// every replica's key cache re-resolves at once (epoch.go)
+		if err := tx.BumpEpoch(ctx, kobo.EpochHolds); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, org, appID, action, kind+" "+id, reason, nil)
 	})
 	if err != nil {
 		return err
 	}
-	// this replica forgets the keys now; others within KeyCacheTTL
+	// this replica forgets the keys now; others on their next request,
+	// when they see the epoch moved
 	for _, a := range apps {
 		s.keys.purgeApp(a)
 	}
