@@ -105,6 +105,9 @@ type Config struct {
 	// LookupHost resolves webhook hosts when they are saved; nil uses
 	// net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
+	// GoLivePolicy is kobo.GoLivePolicyAutomatic (the default) or
+	// kobo.GoLivePolicyReview, until the operator sets one in the console.
+	GoLivePolicy string
 	// Retention says how long deleted apps' data, events, sessions and
 	// statements are kept (zero fields: DefaultRetention).
 	Retention Retention
@@ -151,6 +154,7 @@ type Service struct {
 	keyLimiter     *keyedLimiter // nil: unlimited
 	apiIPLimiter   *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
 	retention      Retention
+	goLiveDefault  string
 }
 
 // New returns a Service.
@@ -188,6 +192,7 @@ func New(c Config) *Service {
 	s.provDefaults, s.provOutcome, s.publicURL = c.ProviderDefaults, c.ProviderOutcome, c.PublicURL
 	s.statements = c.Statements
 	s.retention = c.Retention.withDefaults()
+	s.goLiveDefault = cmp.Or(c.GoLivePolicy, kobo.GoLivePolicyAutomatic)
 	s.renderer = c.Renderer
 	if s.renderer == nil {
 		s.renderer = minimalRenderer{}

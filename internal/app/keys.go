@@ -140,6 +140,11 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 			if err := heldApp(ctx, tx, a); err != nil {
 				return err // suspended by the operator (operator.go)
 			}
+			if k.Mode.IsLive() {
+				if err := goLiveHeld(ctx, tx, a.ID); err != nil {
+					return err // waiting for, or refused, the operator's review (golive.go)
+				}
+			}
 			// a rotated key works until the end of its overlap
 			exp, err := tx.APIKeyExpiries(ctx, k.AppID)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/config"
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
@@ -18,11 +19,14 @@ const adminUsage = `Usage: kobo admin [flags] <command>
                                             decide an app's add-on (approve also grants without a request)
   suspend partner|app ID [--reason TEXT]    a suspended partner cannot log in; a suspended app's keys get 403
   reinstate partner|app ID                  lift the hold
+  golive policy [automatic|review]          show or set how apps go live (the setting is in the database)
+  golive requests                           go-live submissions waiting for review, with business details
+  golive approve APP | golive reject APP --reason TEXT
+                                            decide a submission (the partner sees the reason)
 
 Every action is written to the partner's audit log as the operator. The
-same actions are on the admin listener's console (/console). Running
-replicas refuse a suspended app's keys within a few seconds (their key
-cache); add-on decisions apply at once.`
+same actions are on the admin listener's console (/console). Holds and
+decisions apply on every replica from its next request.`
 
 // admin is the deployment operator's command line: the console's actions,
 // straight on the database.
@@ -67,6 +71,7 @@ func admin(ctx context.Context, e env) error {
 	case args[0] == "partners" && len(words) == 0:
 	case args[0] == "addons" && len(words) == 1 && words[0] == "requests":
 	case (args[0] == "addons" || args[0] == "suspend" || args[0] == "reinstate") && len(words) == 2:
+	case args[0] == "golive" && len(words) >= 1 && len(words) <= 2:
 	default:
 		fs.Usage()
 		return errUsage
@@ -137,6 +142,9 @@ func admin(ctx context.Context, e env) error {
 		fmt.Fprintf(e.stdout, "%s for app %s is now %s\n", a.Addon, a.AppID, a.Status)
 		return nil
 	}
+	if args[0] == "golive" {
+		return adminGoLive(ctx, e, svc, words, *reason)
+	}
 	kind := words[0]
 	if kind != kobo.SuspendPartner && kind != kobo.SuspendApp {
 		return fmt.Errorf("%s: say partner or app, then the id", args[0])
@@ -158,4 +166,50 @@ func cmpOr(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+func adminGoLive(ctx context.Context, e env, svc *app.Service, words []string, reason string) error {
+	switch {
+	case words[0] == "policy":
+		if len(words) == 2 {
+			if err := svc.SetGoLivePolicy(ctx, words[1]); err != nil {
+				return err
+			}
+		}
+		p, set, err := svc.GoLivePolicy(ctx)
+		if err != nil {
+			return err
+		}
+		from := "the configured default (KOBO_GOLIVE_POLICY)"
+		if set != nil {
+			from = "set by " + set.UpdatedBy + " at " + set.UpdatedAt.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(e.stdout, "go-live policy: %s (%s)\n", p, from)
+		return nil
+	case words[0] == "requests" && len(words) == 1:
+		list, err := svc.PendingGoLives(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "no go-live reviews are waiting")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SUBMITTED\tAPP\tPARTNER\tLEGAL NAME\tREGISTRATION\tCOUNTRY\tWEBSITE\tCONTACT\tUSE CASE")
+		for _, p := range list {
+			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.SubmittedAt.Format("2006-01-02 15:04"), p.App.ID, p.App.Name, p.Partner.Email,
+				p.LegalName, p.RegistrationNumber, p.Country, p.Website, p.ContactEmail, p.UseCase)
+		}
+		return tw.Flush()
+	case (words[0] == "approve" || words[0] == "reject") && len(words) == 2:
+		r, err := svc.DecideGoLive(ctx, words[1], words[0] == "approve", reason)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "go-live of app %s is now %s\n", r.AppID, r.Status)
+		return nil
+	}
+	fmt.Fprintln(e.stderr, adminUsage)
+	return errUsage
 }

@@ -61,11 +61,17 @@ func (c *Console) Register(m *http.ServeMux) {
 	m.HandleFunc("GET /console", c.show)
 	m.HandleFunc("POST /console/apps/{id}/addons/{addon}/{decision}", c.form(c.decide))
 	m.HandleFunc("POST /console/{kind}/{id}/{action}", c.form(c.hold))
+	m.HandleFunc("POST /console/apps/{id}/golive/{decision}", c.form(c.decideGoLive))
+	m.HandleFunc("POST /console/golive-policy", c.form(c.setPolicy))
 
 	m.HandleFunc("GET /v1/admin/partners", c.api(c.partnersJSON))
 	m.HandleFunc("GET /v1/admin/addons/requests", c.api(c.pendingJSON))
 	m.HandleFunc("POST /v1/admin/apps/{id}/addons/{addon}/{decision}", c.api(c.decide))
 	m.HandleFunc("POST /v1/admin/{kind}/{id}/{action}", c.api(c.hold))
+	m.HandleFunc("GET /v1/admin/golive/requests", c.api(c.goLiveQueueJSON))
+	m.HandleFunc("POST /v1/admin/apps/{id}/golive/{decision}", c.api(c.decideGoLive))
+	m.HandleFunc("GET /v1/admin/golive/policy", c.api(c.policyJSON))
+	m.HandleFunc("POST /v1/admin/golive/policy", c.api(c.setPolicy))
 }
 
 // action is one operator action; it reads its input from r (form or JSON
@@ -137,6 +143,12 @@ func (c *Console) form(h action) http.HandlerFunc {
 }
 
 func doneText(r *http.Request) string {
+	if r.URL.Path == "/console/golive-policy" {
+		return "go-live policy set to " + r.PostForm.Get("policy")
+	}
+	if d := r.PathValue("decision"); d != "" && r.PathValue("addon") == "" {
+		return "go-live " + pastTense(d) + " for app " + r.PathValue("id")
+	}
 	if d := r.PathValue("decision"); d != "" {
 		return r.PathValue("addon") + " " + pastTense(d) + " for app " + r.PathValue("id")
 	}
@@ -149,6 +161,8 @@ func pastTense(verb string) string {
 		return "approved"
 	case "deny":
 		return "denied"
+	case "reject":
+		return "rejected"
 	case "revoke":
 		return "revoked"
 	case "suspend":
@@ -254,6 +268,9 @@ type pageData struct {
 	Done, Error string
 	Pending     []app.PendingAddon
 	Partners    []app.OperatorPartner
+	GoLives     []app.PendingGoLive
+	Policy      string
+	PolicySet   *kobo.Setting // nil: the configured default
 }
 
 func (c *Console) show(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +278,12 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if d.Pending, err = c.app.PendingAddons(r.Context()); err == nil {
 		d.Partners, err = c.app.OperatorPartners(r.Context(), r.URL.Query().Get("after"), 100)
+	}
+	if err == nil {
+		d.GoLives, err = c.app.PendingGoLives(r.Context())
+	}
+	if err == nil {
+		d.Policy, d.PolicySet, err = c.app.GoLivePolicy(r.Context())
 	}
 	if err != nil {
 		c.log.ErrorContext(r.Context(), "console", "err", err)
@@ -274,6 +297,59 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request) {
 	if err := c.page.Execute(w, d); err != nil {
 		c.log.ErrorContext(r.Context(), "console render", "err", err)
 	}
+}
+
+// ---- go-live reviews and the policy ----------------------------------------
+
+func (c *Console) decideGoLive(r *http.Request, in map[string]string) (any, error) {
+	d := r.PathValue("decision")
+	if d != "approve" && d != "reject" {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "decision must be approve or reject")
+	}
+	rev, err := c.app.DecideGoLive(r.Context(), r.PathValue("id"), d == "approve", in["reason"])
+	if err != nil {
+		return nil, err
+	}
+	return reviewJSON(rev), nil
+}
+
+func reviewJSON(r *kobo.GoLiveReview) map[string]any {
+	return map[string]any{"app_id": r.AppID, "status": r.Status, "legal_name": r.LegalName, "registration_number": r.RegistrationNumber,
+		"country": r.Country, "website": r.Website, "contact_email": r.ContactEmail, "use_case": r.UseCase,
+		"submitted_at": r.SubmittedAt, "submitted_by": r.SubmittedBy, "decided_at": r.DecidedAt, "decided_by": r.DecidedBy, "reason": r.Reason}
+}
+
+func (c *Console) goLiveQueueJSON(r *http.Request, _ map[string]string) (any, error) {
+	list, err := c.app.PendingGoLives(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, p := range list {
+		m := reviewJSON(&p.GoLiveReview)
+		m["app_name"], m["partner_id"], m["partner_email"] = p.App.Name, p.Partner.ID, p.Partner.Email
+		out = append(out, m)
+	}
+	return map[string]any{"data": out}, nil
+}
+
+func (c *Console) policyJSON(r *http.Request, _ map[string]string) (any, error) {
+	p, set, err := c.app.GoLivePolicy(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"policy": p, "source": "configured default (KOBO_GOLIVE_POLICY)"}
+	if set != nil {
+		out["source"], out["updated_at"], out["updated_by"] = "operator", set.UpdatedAt, set.UpdatedBy
+	}
+	return out, nil
+}
+
+func (c *Console) setPolicy(r *http.Request, in map[string]string) (any, error) {
+	if err := c.app.SetGoLivePolicy(r.Context(), in["policy"]); err != nil {
+		return nil, err
+	}
+	return c.policyJSON(r, in)
 }
 
 var statusOf = map[kobo.Code]int{
