@@ -51,7 +51,10 @@ func TestPasswordResetIsSingleUseAndShortLived(t *testing.T) {
 	code(t, b.svc.ResetPassword(ctx, l.Token.Reveal(), "another new passphrase"), kobo.EGONE)
 	code(t, b.svc.ResetPassword(ctx, spare.Token.Reveal(), "another new passphrase"), kobo.EGONE)
 	code(t, func() error { _, err := b.svc.AuthenticatePartner(ctx, sess.Value.Reveal()); return err }(), kobo.EUNAUTHORIZED)
-	code(t, func() error { _, err := b.svc.Login(ctx, p.Email, "correct horse battery", "192.0.2.1", "dashboard"); return err }(), kobo.EUNAUTHORIZED)
+	code(t, func() error {
+		_, err := b.svc.Login(ctx, p.Email, "correct horse battery", "192.0.2.1", "dashboard")
+		return err
+	}(), kobo.EUNAUTHORIZED)
 	if _, err := b.svc.Login(ctx, p.Email, "a brand new passphrase", "192.0.2.1", "dashboard"); err != nil {
 		t.Fatal(err)
 	}

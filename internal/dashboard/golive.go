@@ -110,11 +110,12 @@ func (d *Dashboard) goLiveSubmit(q *request) error {
 		return err
 	}
 	if rev != nil && rev.Status == kobo.GoLivePending {
-		msg := "Submitted for review. The operator of this kobo reviews your business details; your app's status is on this page."
 		if len(secrets(a)) > 0 {
-			msg += " Copy the live secret key now: kobo keeps only a hash of it, and it works once the operator approves. Sandbox keys keep working."
+			// the overview is the page that shows secrets once
+			return d.redirectWith(q, "/dashboard/apps/"+a.App.ID+"/", app.FlashMessage{Kind: "ok", Secrets: secrets(a),
+				Message: "Submitted for review. Copy the live secret key now: kobo keeps only a hash of it, and it works once the operator approves (the Live status page says where the review stands). Sandbox keys keep working."})
 		}
-		return d.redirectWith(q, page, app.FlashMessage{Kind: "ok", Message: msg, Secrets: secrets(a)})
+		return d.redirectWith(q, page, app.FlashMessage{Kind: "ok", Message: "Submitted for review again. The operator of this kobo reviews your business details; where it stands is on this page."})
 	}
 	return d.redirectWith(q, "/dashboard/apps/"+a.App.ID+"/?mode=live", app.FlashMessage{Kind: "ok",
 		Message: "Your app is live. Copy the live secret key now: kobo keeps only a hash of it. Sandbox keys keep working.", Secrets: secrets(a)})
