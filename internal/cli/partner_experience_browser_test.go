@@ -121,8 +121,19 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 // serious axe-core violation.
 func TestGoLiveReviewInChromium(t *testing.T) {
 	e := startE2E(t, e2eOpts{})
-	if r := e.adminDo("POST", "/v1/admin/golive/policy", map[string]string{"policy": "review"}); r.status != 200 || !strings.Contains(string(r.body), `"policy":"review"`) {
-		t.Fatalf("setting the policy: %d %s", r.status, r.body)
+	b := browsertest.New(t, 3*time.Minute)
+	d := &dash{t: t, b: b, e: e}
+	admin := e.operator()
+	// the operator chooses the policy on the console
+	d.b.Run("console", chromedp.Navigate(admin+"/console"), chromedp.WaitReady("body", chromedp.ByQuery))
+	d.waitText("#policy-now", "automatically")
+	axeClean(t, b, "console, automatic policy")
+	d.click("#policy-review")
+	d.click("#policy-save")
+	d.waitText("#done", "go-live policy set to review")
+	d.waitText("#policy-now", "after your review")
+	if r := e.adminDo("GET", "/v1/admin/golive/policy", nil); r.status != 200 || !strings.Contains(string(r.body), `"policy":"review"`) || !strings.Contains(string(r.body), `"source":"operator"`) {
+		t.Fatalf("the policy as the JSON API reads it: %d %s", r.status, r.body)
 	}
 	e.signupApp("https://hooks.acme.ng/kobo")
 	id := e.app["id"].(string)
@@ -130,8 +141,6 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	if r := e.do("PATCH", "/v1/apps/"+id, map[string]any{"live": true}, "Authorization", e.auth); r.status != 409 || !strings.Contains(string(r.body), "business details") {
 		t.Errorf("switching to live over the API under review: %d %s", r.status, r.body)
 	}
-	b := browsertest.New(t, 3*time.Minute)
-	d := &dash{t: t, b: b, e: e}
 	d.open("/dashboard/login")
 	d.fill("#email", e.email)
 	d.fill("#password", "a long passphrase")
@@ -174,7 +183,6 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 		t.Errorf("live key while pending: %d %s", r.status, r.body)
 	}
 
-	admin := e.operator()
 	d.b.Run("console", chromedp.Navigate(admin+"/console"), chromedp.WaitReady("body", chromedp.ByQuery))
 	if s := d.text("#golive-" + id); !strings.Contains(s, "Acme Lending Ltd") || !strings.Contains(s, "RC 1234567") || !strings.Contains(s, "Affordability") {
 		t.Fatalf("the console's queue row: %q", s)
