@@ -52,6 +52,18 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 	}
 	axeClean(t, b, "sessions page")
 	b.Screenshot("sessions-01-two")
+	// one session signed out on its own
+	d.click("tr.session:not(#session-current) button")
+	d.waitText("#flash", "That session is signed out")
+	if r := e.do("GET", "/v1/apps", nil, "Authorization", "Bearer "+tok); r.status != 401 {
+		t.Errorf("the API token after signing it out: %d %s", r.status, r.body)
+	}
+	d.reload()
+	if d.count("#flash") != 0 || d.count("tr.session") != 1 {
+		t.Fatalf("after signing one out and a refresh: flash %d, sessions %d", d.count("#flash"), d.count("tr.session"))
+	}
+	tok = e.must(200, "POST", "/v1/auth/login", map[string]string{"email": e.email, "password": "a long passphrase for acme"}).m(t)["token"].(string)
+	d.reload()
 	d.click("#end-others")
 	d.waitText("#flash", "Every other session is signed out")
 	if r := e.do("GET", "/v1/apps", nil, "Authorization", "Bearer "+tok); r.status != 401 {
