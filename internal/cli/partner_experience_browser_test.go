@@ -182,6 +182,8 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	d.b.Run("confirm", chromedp.Evaluate(`document.querySelector('#golive-confirm').checked = true`, nil))
 	d.click("#go-live")
 	d.waitText("#flash", "Submitted for review")
+	d.waitText("#golive-held", "Go-live under review")
+	axeClean(t, b, "app overview under review")
 	lk := d.text("#secret-live")
 	d.reload()
 	if d.count("#flash") != 0 || d.count("#secret-live") != 0 {
