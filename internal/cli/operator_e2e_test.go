@@ -298,8 +298,8 @@ func TestAddonsPageRequestsAndOperatorConsoleApproves(t *testing.T) {
 // TestKoboAdminCommands: `kobo admin` does the console's actions straight
 // on the database of a running kobo: the request queue, approve (live
 // keys pass the add-on gate at once: it is read per request), the partner
-// list, and suspend/reinstate (other processes refuse the keys within
-// their key cache's few seconds), all audited as the command line.
+// list, and suspend/reinstate (other processes refuse the keys from their
+// next request: the holds' epoch), all audited as the command line.
 func TestKoboAdminCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
