@@ -32,7 +32,8 @@ type Config struct {
 	TokenTTL time.Duration // Partner API bearer token lifetime (default 24h)
 	// KeyCacheTTL bounds how long a resolved API key is trusted without a
 	// database read. Rotation purges the local cache at once; other
-	// replicas see a revocation within this window.
+	// replicas see a revocation within this window. Suspensions do not
+	// wait for it: each cached key is checked against the holds' epoch.
 	KeyCacheTTL time.Duration
 	// PasswordParams tunes argon2id; zero uses OWASP's recommendation.
 	PasswordParams PasswordParams
@@ -104,6 +105,9 @@ type Config struct {
 	// LookupHost resolves webhook hosts when they are saved; nil uses
 	// net.DefaultResolver.
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
+	// GoLivePolicy is kobo.GoLivePolicyAutomatic (the default) or
+	// kobo.GoLivePolicyReview, until the operator sets one in the console.
+	GoLivePolicy string
 	// Retention says how long deleted apps' data, events, sessions and
 	// statements are kept (zero fields: DefaultRetention).
 	Retention Retention
@@ -125,6 +129,7 @@ type Service struct {
 	gate         *hashGate
 	throttles    Throttles
 	keys         *keyCache
+	holds        *epochWatch // of kobo.EpochHolds, for the key cache
 	catalog      *catalogCache
 	health       *healthRecorder
 	healthCache  *healthCache
@@ -151,6 +156,7 @@ type Service struct {
 	keyLimiter     *keyedLimiter // nil: unlimited
 	apiIPLimiter   *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
 	retention      Retention
+	goLiveDefault  string
 }
 
 // New returns a Service.
@@ -170,6 +176,7 @@ func New(c Config) *Service {
 	s.gate = newHashGate(cmp.Or(c.PasswordMemoryBudget, 256<<20), s.pw, cmp.Or(c.PasswordCPUs, runtime.GOMAXPROCS(0)), c.PasswordQueue, cmp.Or(c.PasswordWait, 5*time.Second))
 	s.throttles = c.Throttles.withDefaults()
 	s.keys = newKeyCache(s.clock, cmp.Or(c.KeyCacheTTL, 5*time.Second))
+	s.holds = newEpochWatch(s.store, kobo.EpochHolds)
 	s.catalog = &catalogCache{}
 	s.health = &healthRecorder{pending: map[healthKey]*kobo.BankCalls{}}
 	s.healthCache = &healthCache{m: map[string]healthEntry{}}
@@ -189,6 +196,7 @@ func New(c Config) *Service {
 	s.provDefaults, s.provOutcome, s.publicURL = c.ProviderDefaults, c.ProviderOutcome, c.PublicURL
 	s.statements = c.Statements
 	s.retention = c.Retention.withDefaults()
+	s.goLiveDefault = cmp.Or(c.GoLivePolicy, kobo.GoLivePolicyAutomatic)
 	s.renderer = c.Renderer
 	if s.renderer == nil {
 		s.renderer = minimalRenderer{}

@@ -169,6 +169,11 @@ func (s *Service) CreateApp(ctx context.Context, partnerID string, in AppInput) 
 		if err := tx.CreateApp(ctx, a); err != nil {
 			return err
 		}
+		if a.Live {
+			if err := s.liveAllowed(ctx, tx, a); err != nil {
+				return err
+			}
+		}
 		modes := []kobo.Mode{kobo.ModeTest}
 		if a.Live {
 			modes = append(modes, kobo.ModeLive)
@@ -284,6 +289,9 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 		d = &AppDetails{App: a, SecretKeys: map[kobo.Mode]kobo.Secret{}}
 		switch {
 		case a.Live && !wasLive:
+			if err := s.liveAllowed(ctx, tx, a); err != nil {
+				return err
+			}
 			if err := s.issueKeys(ctx, tx, a.ID, kobo.ModeLive, d); err != nil {
 				return err
 			}

@@ -95,12 +95,28 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "Unauthorized: this endpoint needs a public key (%s_pk_…); never send a secret key to a browser", mode)
 	}
 	digest := hashKey(raw)
-	if c, ok := s.keys.get(digest); ok {
-		return c, nil
+	if c, at, ok := s.keys.get(digest); ok {
+		// a cached key is trusted only while no hold has changed since it
+		// was resolved, on any replica (epoch.go)
+		now, err := s.holds.current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if now == at {
+			return c, nil
+		}
+		s.keys.drop(digest)
 	}
 	var caller *kobo.Caller
 	var until time.Time // when an expiring key stops working
+	var epoch int64
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
+		// read before the holds, so a hold put after this read bumps the
+		// epoch past what the cache entry remembers
+		var err error
+		if epoch, err = tx.Epoch(ctx, kobo.EpochHolds); err != nil {
+			return err
+		}
 		keys, err := tx.APIKeysByPrefix(ctx, raw[:keyPrefixLen])
 		if err != nil {
 			return err
@@ -124,6 +140,11 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 			if err := heldApp(ctx, tx, a); err != nil {
 				return err // suspended by the operator (operator.go)
 			}
+			if k.Mode.IsLive() {
+				if err := goLiveHeld(ctx, tx, a.ID); err != nil {
+					return err // waiting for, or refused, the operator's review (golive.go)
+				}
+			}
 			// a rotated key works until the end of its overlap
 			exp, err := tx.APIKeyExpiries(ctx, k.AppID)
 			if err != nil {
@@ -146,7 +167,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 	if caller == nil {
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "Unauthorized: invalid or revoked API key")
 	}
-	s.keys.put(digest, caller, until)
+	s.keys.put(digest, caller, until, epoch)
 	return caller, nil
 }
 
@@ -163,6 +184,7 @@ type keyCache struct {
 type keyEntry struct {
 	caller  *kobo.Caller
 	expires time.Time
+	epoch   int64 // of the holds, when it was resolved
 }
 
 const keyCacheMax = 10_000
@@ -171,19 +193,25 @@ func newKeyCache(clock kobo.Clock, ttl time.Duration) *keyCache {
 	return &keyCache{clock: clock, ttl: ttl, m: map[string]keyEntry{}}
 }
 
-func (c *keyCache) get(digest string) (*kobo.Caller, bool) {
+func (c *keyCache) get(digest string) (*kobo.Caller, int64, bool) {
 	c.mu.RLock()
 	e, ok := c.m[digest]
 	c.mu.RUnlock()
 	if !ok || !c.clock.Now().Before(e.expires) {
-		return nil, false
+		return nil, 0, false
 	}
-	return e.caller, true
+	return e.caller, e.epoch, true
+}
+
+func (c *keyCache) drop(digest string) {
+	c.mu.Lock()
+	delete(c.m, digest)
+	c.mu.Unlock()
 }
 
 // put remembers caller for the cache's ttl, or until until when that is
 // sooner (a rotated key's overlap ending).
-func (c *keyCache) put(digest string, caller *kobo.Caller, until time.Time) {
+func (c *keyCache) put(digest string, caller *kobo.Caller, until time.Time, epoch int64) {
 	now := c.clock.Now()
 	expires := now.Add(c.ttl)
 	if !until.IsZero() && until.Before(expires) {
@@ -198,7 +226,7 @@ func (c *keyCache) put(digest string, caller *kobo.Caller, until time.Time) {
 			}
 		}
 	}
-	c.m[digest] = keyEntry{caller: caller, expires: expires}
+	c.m[digest] = keyEntry{caller: caller, expires: expires, epoch: epoch}
 }
 
 func (c *keyCache) purgeApp(appID string) {

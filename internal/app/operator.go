@@ -283,6 +283,25 @@ func partnerHeld(ctx context.Context, tx kobo.Tx, partnerID string) error {
 	return err
 }
 
+// memberHeld refuses the login and sessions of anyone acting for a
+// suspended partner: its founding login and every member it invited (a
+// hold that stopped only the founder let the team go on as before).
+func memberHeld(ctx context.Context, tx kobo.Tx, userID string) error {
+	if err := partnerHeld(ctx, tx, userID); err != nil {
+		return err
+	}
+	orgs, err := tx.MemberOrgs(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, m := range orgs {
+		if err := partnerHeld(ctx, tx, m.OrgID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Suspend puts the operator's hold on a partner (no logins, sessions ended,
 // every app's keys refused) or an app (its keys refused).
 func (s *Service) Suspend(ctx context.Context, kind, id, reason string) error {
@@ -335,11 +354,27 @@ func (s *Service) setHold(ctx context.Context, kind, id, reason string, on bool)
 				return err
 			}
 			if kind == kobo.SuspendPartner {
-				if err := tx.DeletePartnerTokens(ctx, id); err != nil {
+				// the founder's sessions and every member's end now (each
+				// request checks the hold too: memberHeld)
+				members, err := tx.TeamMembers(ctx, id)
+				if err != nil {
 					return err
+				}
+				ids := []string{id}
+				for _, m := range members {
+					ids = append(ids, m.MemberID)
+				}
+				for _, who := range ids {
+					if err := tx.DeletePartnerTokens(ctx, who); err != nil {
+						return err
+					}
 				}
 			}
 		} else if err := tx.DeleteSuspension(ctx, kind, id); err != nil {
+			return err
+		}
+		// every replica's key cache re-resolves at once (epoch.go)
+		if err := tx.BumpEpoch(ctx, kobo.EpochHolds); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, org, appID, action, kind+" "+id, reason, nil)
@@ -347,7 +382,8 @@ func (s *Service) setHold(ctx context.Context, kind, id, reason string, on bool)
 	if err != nil {
 		return err
 	}
-	// this replica forgets the keys now; others within KeyCacheTTL
+	// this replica forgets the keys now; others on their next request,
+	// when they see the epoch moved
 	for _, a := range apps {
 		s.keys.purgeApp(a)
 	}

@@ -168,7 +168,7 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 	if ok && p != nil {
 		// only the right password learns of a hold: a suspension is no
 		// oracle for which emails have accounts
-		if err := s.store.View(ctx, func(tx kobo.Tx) error { return partnerHeld(ctx, tx, p.ID) }); err != nil {
+		if err := s.store.View(ctx, func(tx kobo.Tx) error { return memberHeld(ctx, tx, p.ID) }); err != nil {
 			return nil, err
 		}
 		return s.issueToken(ctx, p, kind)
@@ -193,7 +193,8 @@ func (s *Service) Login(ctx context.Context, email string, password kobo.Secret,
 func (s *Service) issueToken(ctx context.Context, p *kobo.Partner, kind string) (*Token, error) {
 	raw := "kobo_pat_" + kobo.RandomToken(40)
 	now := s.now()
-	t := &kobo.PartnerToken{Hash: hashToken(raw), PartnerID: p.ID, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(s.tokenTTL)}
+	c := clientFrom(ctx)
+	t := &kobo.PartnerToken{Hash: hashToken(raw), PartnerID: p.ID, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(s.tokenTTL), UserAgent: c.UserAgent, IP: c.IP}
 	if err := s.store.Update(ctx, func(tx kobo.Tx) error { return tx.CreatePartnerToken(ctx, t) }); err != nil {
 		return nil, err
 	}
@@ -212,8 +213,10 @@ func (s *Service) AuthenticatePartner(ctx context.Context, bearer string) (*kobo
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer <token> from POST /v1/auth/login")
 	}
 	var p *kobo.Partner
+	var t *kobo.PartnerToken
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
-		t, err := tx.PartnerTokenByHash(ctx, hashToken(bearer))
+		var err error
+		t, err = tx.PartnerTokenByHash(ctx, hashToken(bearer))
 		if err != nil {
 			return err
 		}
@@ -224,10 +227,13 @@ func (s *Service) AuthenticatePartner(ctx context.Context, bearer string) (*kobo
 		if err != nil {
 			return err
 		}
-		return partnerHeld(ctx, tx, p.ID)
+		return memberHeld(ctx, tx, p.ID)
 	})
 	if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 		return nil, kobo.Errorf(kobo.EUNAUTHORIZED, "invalid bearer token")
+	}
+	if err == nil {
+		s.touchSession(ctx, t)
 	}
 	return p, err
 }

@@ -88,8 +88,10 @@ func (s *Service) AuthorizeOrg(ctx context.Context, userID, orgID string, perm P
 	var role kobo.Role
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
-		role, err = s.roleIn(ctx, tx, orgID, userID)
-		return err
+		if role, err = s.roleIn(ctx, tx, orgID, userID); err != nil {
+			return err
+		}
+		return partnerHeld(ctx, tx, orgID)
 	})
 	if err != nil {
 		return "", err
@@ -116,7 +118,10 @@ func (s *Service) AuthorizeApp(ctx context.Context, userID, appID string, perm P
 		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 			return kobo.Errorf(kobo.ENOTFOUND, "app not found")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return partnerHeld(ctx, tx, org)
 	})
 	if err != nil {
 		return "", "", err

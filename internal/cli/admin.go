@@ -24,12 +24,15 @@ const adminUsage = `Usage: kobo admin [flags] <command>
                                             the note partners and customers see (planned maintenance, an outage),
                                             in place of kobo's own; --status also overrides kobo's status
   institutions clear INSTITUTION            remove the note: kobo's own status and note show again
+  golive policy [automatic|review]          show or set how apps go live (the setting is in the database)
+  golive requests                           go-live submissions waiting for review, with business details
+  golive approve APP | golive reject APP --reason TEXT
+                                            decide a submission (the partner sees the reason)
 
 Every action is written to the partner's audit log as the operator. The
-same actions are on the admin listener's console (/console). Running
-replicas refuse a suspended app's keys within a few seconds (their key
-cache); add-on decisions apply at once, institution notes within seconds.
-INSTITUTION is an id or a name (GTBank).`
+same actions are on the admin listener's console (/console). Holds and
+decisions apply on every replica from its next request; institution notes
+within seconds. INSTITUTION is an id or a name (GTBank).`
 
 // admin is the deployment operator's command line: the console's actions,
 // straight on the database.
@@ -76,6 +79,7 @@ func admin(ctx context.Context, e env) error {
 	case args[0] == "addons" && len(words) == 1 && words[0] == "requests":
 	case args[0] == "institutions" && (len(words) == 0 || len(words) == 2 && (words[0] == "note" || words[0] == "clear")):
 	case (args[0] == "addons" || args[0] == "suspend" || args[0] == "reinstate") && len(words) == 2:
+	case args[0] == "golive" && len(words) >= 1 && len(words) <= 2:
 	default:
 		fs.Usage()
 		return errUsage
@@ -148,6 +152,9 @@ func admin(ctx context.Context, e env) error {
 	case "institutions":
 		return adminInstitutions(ctx, e, svc, words, *status, *note)
 	}
+	if args[0] == "golive" {
+		return adminGoLive(ctx, e, svc, words, *reason)
+	}
 	kind := words[0]
 	if kind != kobo.SuspendPartner && kind != kobo.SuspendApp {
 		return fmt.Errorf("%s: say partner or app, then the id", args[0])
@@ -207,4 +214,50 @@ func adminInstitutions(ctx context.Context, e env, svc *app.Service, words []str
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", x.Institution.ID, x.Institution.Name, st, x.Calls, x.Errors, last, cmpOr(x.Note, "-"))
 	}
 	return tw.Flush()
+}
+
+func adminGoLive(ctx context.Context, e env, svc *app.Service, words []string, reason string) error {
+	switch {
+	case words[0] == "policy":
+		if len(words) == 2 {
+			if err := svc.SetGoLivePolicy(ctx, words[1]); err != nil {
+				return err
+			}
+		}
+		p, set, err := svc.GoLivePolicy(ctx)
+		if err != nil {
+			return err
+		}
+		from := "the configured default (KOBO_GOLIVE_POLICY)"
+		if set != nil {
+			from = "set by " + set.UpdatedBy + " at " + set.UpdatedAt.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(e.stdout, "go-live policy: %s (%s)\n", p, from)
+		return nil
+	case words[0] == "requests" && len(words) == 1:
+		list, err := svc.PendingGoLives(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "no go-live reviews are waiting")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SUBMITTED\tAPP\tPARTNER\tLEGAL NAME\tREGISTRATION\tCOUNTRY\tWEBSITE\tCONTACT\tUSE CASE")
+		for _, p := range list {
+			fmt.Fprintf(tw, "%s\t%s (%s)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.SubmittedAt.Format("2006-01-02 15:04"), p.App.ID, p.App.Name, p.Partner.Email,
+				p.LegalName, p.RegistrationNumber, p.Country, p.Website, p.ContactEmail, p.UseCase)
+		}
+		return tw.Flush()
+	case (words[0] == "approve" || words[0] == "reject") && len(words) == 2:
+		r, err := svc.DecideGoLive(ctx, words[1], words[0] == "approve", reason)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "go-live of app %s is now %s\n", r.AppID, r.Status)
+		return nil
+	}
+	fmt.Fprintln(e.stderr, adminUsage)
+	return errUsage
 }

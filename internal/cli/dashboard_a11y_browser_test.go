@@ -55,6 +55,7 @@ func TestDashboardAccessibility(t *testing.T) {
 		{"go-live checklist", appPath + "/golive"},
 		{"team", "/dashboard/team"},
 		{"audit log", "/dashboard/audit"},
+		{"sessions", "/dashboard/sessions"},
 		{"providers", appPath + "/providers"},
 		{"accounts", appPath + "/accounts"},
 		{"accounts, no match", appPath + "/accounts?q=nobody-has-this-name&status=PARTIAL"},

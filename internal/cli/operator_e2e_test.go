@@ -298,8 +298,8 @@ func TestAddonsPageRequestsAndOperatorConsoleApproves(t *testing.T) {
 // TestKoboAdminCommands: `kobo admin` does the console's actions straight
 // on the database of a running kobo: the request queue, approve (live
 // keys pass the add-on gate at once: it is read per request), the partner
-// list, and suspend/reinstate (other processes refuse the keys within
-// their key cache's few seconds), all audited as the command line.
+// list, and suspend/reinstate (other processes refuse the keys from their
+// next request: the holds' epoch), all audited as the command line.
 func TestKoboAdminCommands(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -347,5 +347,50 @@ func TestKoboAdminCommands(t *testing.T) {
 		if !strings.Contains(audit, a) {
 			t.Errorf("audit log lacks %q", a)
 		}
+	}
+}
+
+// TestKoboAdminGoLive: the command line sets the go-live policy (every
+// process reads it from the database), lists a submission with its
+// business details, and approves it; the Partner API's live key works
+// from the next request.
+func TestKoboAdminGoLive(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := startE2E(t, e2eOpts{dir: dir})
+	e.signupApp("https://hooks.acme.ng/kobo")
+	id := e.app["id"].(string)
+	env := map[string]string{"KOBO_DATA_DIR": dir}
+	if code, out := runKobo(t, env, "admin", "golive", "policy"); code != 0 || !strings.Contains(out, "go-live policy: automatic (the configured default") {
+		t.Fatalf("policy: %d %s", code, out)
+	}
+	if code, out := runKobo(t, env, "admin", "golive", "policy", "review"); code != 0 || !strings.Contains(out, "go-live policy: review (set by operator (kobo command line)") {
+		t.Fatalf("set policy: %d %s", code, out)
+	}
+	body := map[string]string{"legal_name": "Acme Lending Ltd", "registration_number": "RC 1234567", "country": "NG", "website": "https://acme.ng",
+		"contact_email": "compliance@acme.ng", "use_case": "Affordability checks for personal loans"}
+	if r := e.do("POST", "/v1/apps/"+id+"/golive", map[string]string{"legal_name": "Acme"}, "Authorization", e.auth); r.status != 400 || !strings.Contains(string(r.body), "registration_number") {
+		t.Errorf("incomplete submission: %d %s", r.status, r.body)
+	}
+	sub := e.must(202, "POST", "/v1/apps/"+id+"/golive", body, "Authorization", e.auth).m(t)
+	if sub["status"] != "pending" || sub["policy"] != "review" || sub["live"] != true {
+		t.Fatalf("submission: %v", sub)
+	}
+	lk := []string{"mono-sec-key", sub["secret_key"].(string)}
+	if r := e.do("GET", "/v2/accounts", nil, lk...); r.status != 403 {
+		t.Errorf("pending live key: %d %s", r.status, r.body)
+	}
+	if code, out := runKobo(t, env, "admin", "golive", "requests"); code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "RC 1234567") || !strings.Contains(out, "Affordability") {
+		t.Fatalf("queue: %d %s", code, out)
+	}
+	if code, out := runKobo(t, env, "admin", "golive", "reject", id); code == 0 || !strings.Contains(out, "reason") {
+		t.Errorf("rejecting without a reason: %d %s", code, out)
+	}
+	if code, out := runKobo(t, env, "admin", "golive", "approve", id); code != 0 || !strings.Contains(out, "go-live of app "+id+" is now approved") {
+		t.Fatalf("approve: %d %s", code, out)
+	}
+	e.must(200, "GET", "/v2/accounts", nil, lk...)
+	if q := e.adminDo("GET", "/v1/admin/golive/requests", nil); q.status != 200 || strings.Contains(string(q.body), id) {
+		t.Errorf("queue after approval: %d %s", q.status, q.body)
 	}
 }

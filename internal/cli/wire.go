@@ -134,7 +134,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Notify:    func() { s.runner.Notify(); s.dispatcher.Notify() },
 		Providers: providers, ProviderDefaults: mergeDefaults(provDefaults, providerDefaults(cfg, providers)), Sandbox: bank, Renderer: webhook.Renderer{},
 		FetchOutcome: fetchOutcome, BankError: bankError, SandboxWebhooksPrivate: sandboxPrivate,
-		ProviderOutcome: providerMetrics(work), PublicURL: cfg.PublicURL,
+		ProviderOutcome: providerMetrics(work), PublicURL: cfg.PublicURL, GoLivePolicy: cfg.GoLivePolicy,
 		Statements: statement.New(statementimport.NewPDFParser()),
 		Retention: app.Retention{AppPurgeGrace: cfg.AppPurgeGrace, Events: cfg.EventRetention, Sessions: cfg.SessionRetention,
 			Statements: cfg.StatementRetention},

@@ -96,6 +96,11 @@ type Config struct {
 	// ReplicaID names this process in logs, metrics and job leases
 	// (default hostname-pid).
 	ReplicaID string
+	// GoLivePolicy is how apps go live ("automatic", or "review": the
+	// operator approves each) while the operator has not chosen one in the
+	// console; the console's choice is kept in the database and wins, so
+	// every replica agrees.
+	GoLivePolicy string
 	// RequestLog ("off", "errors", "sampled", "all"), RequestLogSample,
 	// RequestLogRetention and RequestLogMaxRows bound the API request log.
 	RequestLog          string

@@ -18,8 +18,12 @@ import (
 // RequestLogModes are the values of --request-log.
 var RequestLogModes = []string{"off", "errors", "sampled", "all"}
 
+// GoLivePolicies are the values of --golive-policy.
+var GoLivePolicies = []string{"automatic", "review"}
+
 // opsDefaults fills Default's share of these settings.
 func (c *Config) opsDefaults() {
+	c.GoLivePolicy = "automatic"
 	c.RequestLog = "all"
 	c.RequestLogSample = 0.1
 	c.RequestLogRetention = 7 * 24 * time.Hour
@@ -31,6 +35,9 @@ func (c *Config) opsFromEnv(getenv func(string) string) error {
 	var errs []error
 	if v := getenv("KOBO_REPLICA_ID"); v != "" {
 		c.ReplicaID = v
+	}
+	if v := getenv("KOBO_GOLIVE_POLICY"); v != "" {
+		c.GoLivePolicy = v
 	}
 	if v := getenv("KOBO_REQUEST_LOG"); v != "" {
 		c.RequestLog = v
@@ -62,6 +69,7 @@ func (c *Config) opsFromEnv(getenv func(string) string) error {
 // opsFlags registers these settings' flags.
 func (c *Config) opsFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ReplicaID, "replica-id", c.ReplicaID, "this replica's name in logs, metrics and job leases (default hostname-pid)")
+	fs.StringVar(&c.GoLivePolicy, "golive-policy", c.GoLivePolicy, "how apps go live until the operator sets it in the console: automatic, or review (the operator approves each, with the partner's business details)")
 	fs.StringVar(&c.RequestLog, "request-log", c.RequestLog, "which API calls the dashboard's request log keeps: off, errors, sampled (every error and --request-log-sample of the rest) or all")
 	fs.Float64Var(&c.RequestLogSample, "request-log-sample", c.RequestLogSample, "share of successful calls kept with --request-log sampled, 0..1")
 	fs.DurationVar(&c.RequestLogRetention, "request-log-retention", c.RequestLogRetention, "how long request log lines are kept")
@@ -84,6 +92,9 @@ func (c Config) opsValidate() []error {
 	var errs []error
 	if len(c.ReplicaID) > 100 || strings.ContainsAny(c.ReplicaID, " \t\r\n\"") {
 		errs = append(errs, fmt.Errorf("replica-id: %q must be at most 100 characters without spaces or quotes", c.ReplicaID))
+	}
+	if !slices.Contains(GoLivePolicies, c.GoLivePolicy) {
+		errs = append(errs, fmt.Errorf("golive-policy: %q is not one of %s", c.GoLivePolicy, strings.Join(GoLivePolicies, ", ")))
 	}
 	if !slices.Contains(RequestLogModes, c.RequestLog) {
 		errs = append(errs, fmt.Errorf("request-log: %q is not one of %s", c.RequestLog, strings.Join(RequestLogModes, ", ")))
@@ -125,6 +136,7 @@ var EnvVars = map[string]string{
 	"replica-id":            "KOBO_REPLICA_ID",
 	"request-log":           "KOBO_REQUEST_LOG",
 	"request-log-sample":    "KOBO_REQUEST_LOG_SAMPLE",
+	"golive-policy":         "KOBO_GOLIVE_POLICY",
 	"request-log-retention": "KOBO_REQUEST_LOG_RETENTION",
 	"request-log-max-rows":  "KOBO_REQUEST_LOG_MAX_ROWS",
 

@@ -136,3 +136,17 @@ func TestProviderDefaultFamily(t *testing.T) {
 		t.Error("a Config not filled from the environment has provider defaults")
 	}
 }
+
+func TestGoLivePolicyFromEnv(t *testing.T) {
+	if c := Default(); c.GoLivePolicy != "automatic" {
+		t.Errorf("default go-live policy = %q", c.GoLivePolicy)
+	}
+	c, err := Default().FromEnv(env(map[string]string{"KOBO_GOLIVE_POLICY": "review"}))
+	if err != nil || c.GoLivePolicy != "review" {
+		t.Fatalf("KOBO_GOLIVE_POLICY=review: %q, %v", c.GoLivePolicy, err)
+	}
+	c, _ = Default().FromEnv(env(map[string]string{"KOBO_GOLIVE_POLICY": "sometimes"}))
+	if err := c.WithDerived().Validate(); err == nil || !strings.Contains(err.Error(), "golive-policy") {
+		t.Errorf("a bad policy validates: %v", err)
+	}
+}

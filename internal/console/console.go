@@ -66,6 +66,8 @@ func (c *Console) Register(m *http.ServeMux) {
 	m.HandleFunc("POST /console/{kind}/{id}/{action}", c.form(c.hold))
 	m.HandleFunc("POST /console/institutions/{id}/note", c.form(c.setNote))
 	m.HandleFunc("POST /console/institutions/{id}/clear", c.form(c.clearNote))
+	m.HandleFunc("POST /console/apps/{id}/golive/{decision}", c.form(c.decideGoLive))
+	m.HandleFunc("POST /console/golive-policy", c.form(c.setPolicy))
 
 	m.HandleFunc("GET /v1/admin/partners", c.api(c.partnersJSON))
 	m.HandleFunc("GET /v1/admin/addons/requests", c.api(c.pendingJSON))
@@ -74,6 +76,10 @@ func (c *Console) Register(m *http.ServeMux) {
 	m.HandleFunc("GET /v1/admin/institutions", c.api(c.institutionsJSON))
 	m.HandleFunc("POST /v1/admin/institutions/{id}/note", c.api(c.setNote))
 	m.HandleFunc("POST /v1/admin/institutions/{id}/clear", c.api(c.clearNote))
+	m.HandleFunc("GET /v1/admin/golive/requests", c.api(c.goLiveQueueJSON))
+	m.HandleFunc("POST /v1/admin/apps/{id}/golive/{decision}", c.api(c.decideGoLive))
+	m.HandleFunc("GET /v1/admin/golive/policy", c.api(c.policyJSON))
+	m.HandleFunc("POST /v1/admin/golive/policy", c.api(c.setPolicy))
 }
 
 // action is one operator action; it reads its input from r (form or JSON
@@ -148,6 +154,12 @@ func doneText(r *http.Request) string {
 	if strings.HasPrefix(r.URL.Path, "/console/institutions/") {
 		return "the note on institution " + r.PathValue("id") + " " + map[bool]string{true: "cleared", false: "saved"}[strings.HasSuffix(r.URL.Path, "/clear")]
 	}
+	if r.URL.Path == "/console/golive-policy" {
+		return "go-live policy set to " + r.PostForm.Get("policy")
+	}
+	if d := r.PathValue("decision"); d != "" && r.PathValue("addon") == "" {
+		return "go-live " + pastTense(d) + " for app " + r.PathValue("id")
+	}
 	if d := r.PathValue("decision"); d != "" {
 		return r.PathValue("addon") + " " + pastTense(d) + " for app " + r.PathValue("id")
 	}
@@ -160,6 +172,8 @@ func pastTense(verb string) string {
 		return "approved"
 	case "deny":
 		return "denied"
+	case "reject":
+		return "rejected"
 	case "revoke":
 		return "revoked"
 	case "suspend":
@@ -305,6 +319,9 @@ type pageData struct {
 	Partners     []app.OperatorPartner
 	Institutions []app.InstitutionStatus
 	NoteAudit    []*kobo.AuditEntry
+	GoLives      []app.PendingGoLive
+	Policy       string
+	PolicySet    *kobo.Setting // nil: the configured default
 }
 
 func (c *Console) show(w http.ResponseWriter, r *http.Request) {
@@ -319,6 +336,12 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		d.NoteAudit, err = c.app.OperatorAudit(r.Context(), 20)
 	}
+	if err == nil {
+		d.GoLives, err = c.app.PendingGoLives(r.Context())
+	}
+	if err == nil {
+		d.Policy, d.PolicySet, err = c.app.GoLivePolicy(r.Context())
+	}
 	if err != nil {
 		c.log.ErrorContext(r.Context(), "console", "err", err)
 		http.Error(w, "the console could not read the database; see the logs", http.StatusInternalServerError)
@@ -331,6 +354,59 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request) {
 	if err := c.page.Execute(w, d); err != nil {
 		c.log.ErrorContext(r.Context(), "console render", "err", err)
 	}
+}
+
+// ---- go-live reviews and the policy ----------------------------------------
+
+func (c *Console) decideGoLive(r *http.Request, in map[string]string) (any, error) {
+	d := r.PathValue("decision")
+	if d != "approve" && d != "reject" {
+		return nil, kobo.Errorf(kobo.ENOTFOUND, "decision must be approve or reject")
+	}
+	rev, err := c.app.DecideGoLive(r.Context(), r.PathValue("id"), d == "approve", in["reason"])
+	if err != nil {
+		return nil, err
+	}
+	return reviewJSON(rev), nil
+}
+
+func reviewJSON(r *kobo.GoLiveReview) map[string]any {
+	return map[string]any{"app_id": r.AppID, "status": r.Status, "legal_name": r.LegalName, "registration_number": r.RegistrationNumber,
+		"country": r.Country, "website": r.Website, "contact_email": r.ContactEmail, "use_case": r.UseCase,
+		"submitted_at": r.SubmittedAt, "submitted_by": r.SubmittedBy, "decided_at": r.DecidedAt, "decided_by": r.DecidedBy, "reason": r.Reason}
+}
+
+func (c *Console) goLiveQueueJSON(r *http.Request, _ map[string]string) (any, error) {
+	list, err := c.app.PendingGoLives(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := []map[string]any{}
+	for _, p := range list {
+		m := reviewJSON(&p.GoLiveReview)
+		m["app_name"], m["partner_id"], m["partner_email"] = p.App.Name, p.Partner.ID, p.Partner.Email
+		out = append(out, m)
+	}
+	return map[string]any{"data": out}, nil
+}
+
+func (c *Console) policyJSON(r *http.Request, _ map[string]string) (any, error) {
+	p, set, err := c.app.GoLivePolicy(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"policy": p, "source": "configured default (KOBO_GOLIVE_POLICY)"}
+	if set != nil {
+		out["source"], out["updated_at"], out["updated_by"] = "operator", set.UpdatedAt, set.UpdatedBy
+	}
+	return out, nil
+}
+
+func (c *Console) setPolicy(r *http.Request, in map[string]string) (any, error) {
+	if err := c.app.SetGoLivePolicy(r.Context(), in["policy"]); err != nil {
+		return nil, err
+	}
+	return c.policyJSON(r, in)
 }
 
 var statusOf = map[kobo.Code]int{

@@ -102,6 +102,13 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/logout":                                   d.page(d.logout),
 		"GET /dashboard/password":                                  d.page(d.authed(d.passwordForm)),
 		"POST /dashboard/password":                                 d.page(d.authed(d.changePassword)),
+		"GET /dashboard/forgot":                                    d.page(d.forgotForm),
+		"POST /dashboard/forgot":                                   d.page(d.forgot),
+		"GET /dashboard/reset/{token}":                             d.page(d.resetForm),
+		"POST /dashboard/reset/{token}":                            d.page(d.reset),
+		"GET /dashboard/sessions":                                  d.page(d.authed(d.sessions)),
+		"POST /dashboard/sessions/end":                             d.page(d.authed(d.endSession)),
+		"POST /dashboard/sessions/others":                          d.page(d.authed(d.endOtherSessions)),
 		"POST /dashboard/apps":                                     d.page(d.authed(d.createApp)),
 		"GET /dashboard/team":                                      d.page(d.authed(d.team)),
 		"POST /dashboard/team/invite":                              d.page(d.authed(d.invite)),
@@ -194,6 +201,8 @@ type handler func(q *request) error
 // POST, and errors shown as pages.
 func (d *Dashboard) page(h handler) http.Handler {
 	return d.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// sessions made by this request remember where (the Sessions page)
+		r = r.WithContext(app.WithClient(r.Context(), app.Client{IP: clientIP(r), UserAgent: r.UserAgent()}))
 		q := &request{w: w, r: r, v: &view{Data: map[string]any{}, Fields: map[string]string{}}}
 		q.v.CSRF = d.csrfToken(w, r)
 		if r.Method == http.MethodPost {

@@ -2,9 +2,11 @@ package dashboard
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/kobo-oss/kobo/internal/app"
+	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
 // checkItem is one line of the go-live checklist.
@@ -57,13 +59,32 @@ func (d *Dashboard) goLive(q *request) error {
 	q.v.Data["Items"], q.v.Data["Ready"] = items, ready
 	q.v.Data["RealProviders"] = d.app.RealProviders()
 	q.v.Data["CanGoLive"] = app.Can(q.v.Role, app.PermGoLive)
+	policy, _, err := d.app.GoLivePolicy(q.r.Context())
+	if err != nil {
+		return err
+	}
+	rev, err := d.app.GoLiveReview(q.r.Context(), q.org, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	q.v.Data["Review"], q.v.Data["Policy"] = rev, policy
+	if q.v.Form == nil && rev != nil {
+		// a resubmission starts from what was sent last time
+		q.v.Form = url.Values{"legal_name": {rev.LegalName}, "registration_number": {rev.RegistrationNumber}, "country": {rev.Country},
+			"website": {rev.Website}, "contact_email": {rev.ContactEmail}, "use_case": {rev.UseCase}}
+	}
 	d.render(q, "golive")
 	return nil
 }
 
 func (d *Dashboard) goLiveSubmit(q *request) error {
-	if q.app.App.Live {
-		return d.redirect(q, "/dashboard/apps/"+q.app.App.ID+"/golive", "")
+	rev, err := d.app.GoLiveReview(q.r.Context(), q.org, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	page := "/dashboard/apps/" + q.app.App.ID + "/golive"
+	if q.app.App.Live && (rev == nil || rev.Status == kobo.GoLiveApproved) {
+		return d.redirect(q, page, "")
 	}
 	for _, it := range d.goLiveChecklist(q) {
 		if it.Required && !it.Done {
@@ -74,16 +95,27 @@ func (d *Dashboard) goLiveSubmit(q *request) error {
 	}
 	if q.r.PostFormValue("confirm") != "yes" {
 		q.v.Error = "Not live yet: tick the box to confirm you have read what live means on this kobo."
+		q.v.Form = q.r.PostForm
 		q.w.WriteHeader(http.StatusBadRequest)
 		return d.goLive(q)
 	}
-	live := true
-	a, err := d.app.UpdateApp(q.r.Context(), q.org, q.app.App.ID, app.AppInput{Live: &live})
+	f := q.r.PostFormValue
+	a, rev, err := d.app.GoLive(q.r.Context(), q.org, q.app.App.ID, kobo.BusinessDetails{LegalName: f("legal_name"), RegistrationNumber: f("registration_number"),
+		Country: f("country"), Website: f("website"), ContactEmail: f("contact_email"), UseCase: f("use_case")})
 	if err != nil {
 		if fieldErrors(q, err) {
+			q.v.Form = q.r.PostForm
 			return d.goLive(q)
 		}
 		return err
+	}
+	if rev != nil && rev.Status == kobo.GoLivePending {
+		if len(secrets(a)) > 0 {
+			// the overview is the page that shows secrets once
+			return d.redirectWith(q, "/dashboard/apps/"+a.App.ID+"/", app.FlashMessage{Kind: "ok", Secrets: secrets(a),
+				Message: "Submitted for review. Copy the live secret key now: kobo keeps only a hash of it, and it works once the operator approves (the Live status page says where the review stands). Sandbox keys keep working."})
+		}
+		return d.redirectWith(q, page, app.FlashMessage{Kind: "ok", Message: "Submitted for review again. The operator of this kobo reviews your business details; where it stands is on this page."})
 	}
 	return d.redirectWith(q, "/dashboard/apps/"+a.App.ID+"/?mode=live", app.FlashMessage{Kind: "ok",
 		Message: "Your app is live. Copy the live secret key now: kobo keeps only a hash of it. Sandbox keys keep working.", Secrets: secrets(a)})

@@ -198,6 +198,14 @@ func (d *Dashboard) renderOverview(q *request) error {
 	if err != nil {
 		return err
 	}
+	// a go-live waiting for the operator, or refused, is said on top
+	rev, err := d.app.GoLiveReview(q.r.Context(), q.org, q.app.App.ID)
+	if err != nil {
+		return err
+	}
+	if rev != nil && rev.Status != kobo.GoLiveApproved {
+		q.v.Data["GoLiveHeld"] = rev
+	}
 	keys, err := d.app.AppKeys(q.r.Context(), q.org, q.app.App.ID)
 	if err != nil {
 		return err

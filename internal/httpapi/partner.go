@@ -62,7 +62,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil {
 		return err
 	}
-	t, err := s.app.Login(r.Context(), deref(req.Email), kobo.Secret(deref(req.Password)), clientIP(r), "api")
+	ctx := app.WithClient(r.Context(), app.Client{IP: clientIP(r), UserAgent: r.UserAgent()}) // shown on the login's Sessions page
+	t, err := s.app.Login(ctx, deref(req.Email), kobo.Secret(deref(req.Password)), clientIP(r), "api")
 	if err != nil {
 		return err
 	}

@@ -128,6 +128,8 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/apps/{id}/webhook/rotate", s.partner(s.bearer(s.rotateWebhook)))
 	m.Handle("GET /v1/apps/{id}/addons", s.partner(s.bearer(s.listAddons)))
 	m.Handle("POST /v1/apps/{id}/addons/{addon}", s.partner(s.bearer(s.requestAddon)))
+	m.Handle("GET /v1/apps/{id}/golive", s.partner(s.bearer(s.getGoLive)))
+	m.Handle("POST /v1/apps/{id}/golive", s.partner(s.bearer(s.postGoLive)))
 	s.teamRoutes() // teams and the audit log (teams.go)
 
 	// Providers' own webhooks (Mono's, for apps that link through Mono).

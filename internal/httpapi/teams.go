@@ -30,6 +30,8 @@ var routePerms = map[string]app.Permission{
 	"PUT /v1/apps/{id}":                                     app.PermSettings,
 	"GET /v1/apps/{id}/addons":                              app.PermView,
 	"POST /v1/apps/{id}/addons/{addon}":                     app.PermSettings,
+	"GET /v1/apps/{id}/golive":                              app.PermView,
+	"POST /v1/apps/{id}/golive":                             app.PermGoLive,
 	"DELETE /v1/apps/{id}":                                  app.PermData,
 	"POST /v1/apps/{id}/keys/rotate":                        app.PermKeys,
 	"POST /v1/apps/{id}/webhook/rotate":                     app.PermKeys,

@@ -22,6 +22,10 @@ type PartnerToken struct {
 	Kind      string // "api" or "dashboard"
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// where the session was made, for the partner's Sessions page
+	UserAgent  string
+	IP         string
+	LastSeenAt *time.Time // nil: not used since it was made
 }
 
 // SyncFrequency is how often scheduled sync runs for an app's accounts.

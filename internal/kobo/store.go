@@ -82,6 +82,7 @@ type Tx interface {
 	OperatorStore
 	InstitutionHealthStore
 	TPPKeyStore
+	PartnerExperienceStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

@@ -40,21 +40,25 @@ func (t *tx) UpdatePartnerPassword(ctx context.Context, id, hash string, at time
 	return t.execOne(ctx, "partner", `UPDATE partners SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, utc(at), id)
 }
 
+const tokenCols = `hash, partner_id, kind, created_at, expires_at, user_agent, ip, last_seen_at`
+
+func scanToken(s scanner) (*kobo.PartnerToken, error) {
+	var pt kobo.PartnerToken
+	if err := s.Scan(&pt.Hash, &pt.PartnerID, &pt.Kind, &pt.CreatedAt, &pt.ExpiresAt, &pt.UserAgent, &pt.IP, &pt.LastSeenAt); err != nil {
+		return nil, err
+	}
+	pt.CreatedAt, pt.ExpiresAt, pt.LastSeenAt = pt.CreatedAt.UTC(), pt.ExpiresAt.UTC(), utcPtr(pt.LastSeenAt)
+	return &pt, nil
+}
+
 func (t *tx) CreatePartnerToken(ctx context.Context, pt *kobo.PartnerToken) error {
-	_, err := t.exec(ctx, `INSERT INTO partner_tokens (hash, partner_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		pt.Hash, pt.PartnerID, pt.Kind, utc(pt.CreatedAt), utc(pt.ExpiresAt))
+	_, err := t.exec(ctx, `INSERT INTO partner_tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		pt.Hash, pt.PartnerID, pt.Kind, utc(pt.CreatedAt), utc(pt.ExpiresAt), pt.UserAgent, pt.IP, utcPtr(pt.LastSeenAt))
 	return err
 }
 
 func (t *tx) PartnerTokenByHash(ctx context.Context, hash string) (*kobo.PartnerToken, error) {
-	return one(ctx, t, "token", func(s scanner) (*kobo.PartnerToken, error) {
-		var pt kobo.PartnerToken
-		if err := s.Scan(&pt.Hash, &pt.PartnerID, &pt.Kind, &pt.CreatedAt, &pt.ExpiresAt); err != nil {
-			return nil, err
-		}
-		pt.CreatedAt, pt.ExpiresAt = pt.CreatedAt.UTC(), pt.ExpiresAt.UTC()
-		return &pt, nil
-	}, `SELECT hash, partner_id, kind, created_at, expires_at FROM partner_tokens WHERE hash = $1`, hash)
+	return one(ctx, t, "token", scanToken, `SELECT `+tokenCols+` FROM partner_tokens WHERE hash = $1`, hash)
 }
 
 func (t *tx) DeletePartnerToken(ctx context.Context, hash string) error {

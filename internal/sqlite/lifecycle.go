@@ -99,6 +99,7 @@ func (t *tx) Prune(ctx context.Context, kind kobo.PruneKind, before time.Time, l
 		qs = []string{
 			`DELETE FROM partner_tokens WHERE hash IN (SELECT hash FROM partner_tokens WHERE expires_at < ?1 LIMIT (?2 + 0))`,
 			`DELETE FROM reauth_tokens WHERE hash IN (SELECT hash FROM reauth_tokens WHERE expires_at < ?1 LIMIT (?2 + 0))`,
+			`DELETE FROM password_resets WHERE token_hash IN (SELECT token_hash FROM password_resets WHERE expires_at < ?1 LIMIT (?2 + 0))`,
 		}
 	default:
 		return 0, fmt.Errorf("prune: unknown kind %q", kind)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -41,22 +42,27 @@ func (t *tx) UpdatePartnerPassword(ctx context.Context, id, hash string, at time
 	return t.execOne(ctx, "partner", `UPDATE partners SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, ts(at), id)
 }
 
+const tokenCols = `hash, partner_id, kind, created_at, expires_at, user_agent, ip, last_seen_at`
+
+func scanToken(s scanner) (*kobo.PartnerToken, error) {
+	var pt kobo.PartnerToken
+	var created, expires int64
+	var seen sql.NullInt64
+	if err := s.Scan(&pt.Hash, &pt.PartnerID, &pt.Kind, &created, &expires, &pt.UserAgent, &pt.IP, &seen); err != nil {
+		return nil, err
+	}
+	pt.CreatedAt, pt.ExpiresAt, pt.LastSeenAt = fromTS(created), fromTS(expires), fromNullTS(seen)
+	return &pt, nil
+}
+
 func (t *tx) CreatePartnerToken(ctx context.Context, pt *kobo.PartnerToken) error {
-	_, err := t.exec(ctx, `INSERT INTO partner_tokens (hash, partner_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		pt.Hash, pt.PartnerID, pt.Kind, ts(pt.CreatedAt), ts(pt.ExpiresAt))
+	_, err := t.exec(ctx, `INSERT INTO partner_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		pt.Hash, pt.PartnerID, pt.Kind, ts(pt.CreatedAt), ts(pt.ExpiresAt), pt.UserAgent, pt.IP, tsPtr(pt.LastSeenAt))
 	return err
 }
 
 func (t *tx) PartnerTokenByHash(ctx context.Context, hash string) (*kobo.PartnerToken, error) {
-	return one(ctx, t, "token", func(s scanner) (*kobo.PartnerToken, error) {
-		var pt kobo.PartnerToken
-		var created, expires int64
-		if err := s.Scan(&pt.Hash, &pt.PartnerID, &pt.Kind, &created, &expires); err != nil {
-			return nil, err
-		}
-		pt.CreatedAt, pt.ExpiresAt = fromTS(created), fromTS(expires)
-		return &pt, nil
-	}, `SELECT hash, partner_id, kind, created_at, expires_at FROM partner_tokens WHERE hash = ?`, hash)
+	return one(ctx, t, "token", scanToken, `SELECT `+tokenCols+` FROM partner_tokens WHERE hash = ?`, hash)
 }
 
 func (t *tx) DeletePartnerToken(ctx context.Context, hash string) error {

@@ -1,5 +1,7 @@
 // Package statement renders bank statements as PDF documents: branded
-// with the partner's app, an account summary, every transaction in a table
+// with the partner's app, an account summary (with the customer's address when
+// known), every transaction in a table (value date and reference columns
+// when the source gave them, TxnMeta)
 // with its running balance (from the balance brought forward to the
 // totals and "end of statement"), page numbers, the disclaimer that the
 // data comes from the customer's bank, and a verification block (the
@@ -159,18 +161,31 @@ func Render(w io.Writer, d Document) error {
 	}
 	period := d.From.In(lagos).Format("02 Jan 2006") + " – " + d.To.In(lagos).Format("02 Jan 2006")
 
-	// columns: date, narration, debit, credit, balance
-	widths := []float64{22, 88, 26, 26, 24}
+	// columns: date, [value date], narration, [reference], debit, credit,
+	// balance; the bracketed ones only when some transaction has one (a
+	// source's TxnMeta), as banks print them
+	cols := columnsFor(d.Transactions)
+	widths := make([]float64, len(cols))
+	fixed := 0.0
+	for i, c := range cols {
+		widths[i] = c.width
+		fixed += c.width
+	}
+	for i, c := range cols {
+		if c.kind == colNarration {
+			widths[i] = 186 - fixed
+		}
+	}
 	tableHeader := func() {
 		pdf.SetFont("dv", "B", 8)
 		pdf.SetFillColor(52, 64, 84) // plain slate, as banks print: the brand stays in the band
 		pdf.SetTextColor(255, 255, 255)
-		for i, h := range []string{"Date", "Narration", "Debit", "Credit", "Balance"} {
+		for i, c := range cols {
 			align := "L"
-			if i >= 2 {
+			if c.kind >= colDebit {
 				align = "R"
 			}
-			pdf.CellFormat(widths[i], 7, h, "", 0, align, true, 0, "")
+			pdf.CellFormat(widths[i], 7, c.title, "", 0, align, true, 0, "")
 		}
 		pdf.Ln(-1)
 		pdf.SetTextColor(30, 30, 30)
@@ -269,55 +284,79 @@ func Render(w io.Writer, d Document) error {
 	// the balance brought forward opens the table, as on a bank's statement
 	pdf.SetFont("dv", "B", 7.5)
 	pdf.SetFillColor(255, 255, 255)
+	last := len(widths) - 1
+	sum := func(ws []float64) float64 {
+		t := 0.0
+		for _, w := range ws {
+			t += w
+		}
+		return t
+	}
 	pdf.CellFormat(widths[0], 5.5, d.From.In(lagos).Format("02 Jan 2006"), "", 0, "L", true, 0, "")
-	pdf.CellFormat(widths[1]+widths[2]+widths[3], 5.5, "Balance brought forward", "", 0, "L", true, 0, "")
-	pdf.CellFormat(widths[4], 5.5, Money(tot.Opening), "", 1, "R", true, 0, "")
+	narrAt := 1 // the words stand in the narration column, where a reader (statementimport) looks for them
+	if cols[1].kind == colValueDate {
+		pdf.CellFormat(widths[1], 5.5, "", "", 0, "L", true, 0, "")
+		narrAt = 2
+	}
+	pdf.CellFormat(sum(widths[narrAt:last]), 5.5, "Balance brought forward", "", 0, "L", true, 0, "")
+	pdf.CellFormat(widths[last], 5.5, Money(tot.Opening), "", 1, "R", true, 0, "")
 	pdf.SetFont("dv", "", 7.5)
 	if len(d.Transactions) == 0 {
 		pdf.SetTextColor(120, 120, 120)
 		pdf.CellFormat(0, 10, "No transactions in this period.", "", 1, "C", false, 0, "")
 		pdf.SetTextColor(30, 30, 30)
 	}
-	maxNarr := widths[1] - 2
 	for i, x := range d.Transactions {
 		if i%2 == 1 {
 			pdf.SetFillColor(246, 247, 249)
 		} else {
 			pdf.SetFillColor(255, 255, 255)
 		}
-		debit, credit := "", ""
-		if x.Type == kobo.Credit {
-			credit = Money(x.Amount)
-		} else {
-			debit = Money(x.Amount)
-		}
-		narr := x.Narration
-		if pdf.GetStringWidth(narr) > maxNarr {
-			for len(narr) > 0 && pdf.GetStringWidth(narr+"…") > maxNarr {
-				_, size := utf8.DecodeLastRuneInString(narr)
-				narr = narr[:len(narr)-size]
+		for j, c := range cols {
+			w, text, align := widths[j], "", "L"
+			switch c.kind {
+			case colDate:
+				text = x.Date.In(lagos).Format("02 Jan 2006")
+			case colValueDate:
+				text = valueDate(x.Meta)
+			case colNarration:
+				text = clip(pdf, x.Narration, w-2)
+			case colReference:
+				text = clip(pdf, reference(x.Meta), w-2)
+			case colDebit:
+				align = "R"
+				pdf.SetTextColor(180, 35, 24)
+				if x.Type != kobo.Credit {
+					text = Money(x.Amount)
+				}
+			case colCredit:
+				align = "R"
+				pdf.SetTextColor(10, 120, 60)
+				if x.Type == kobo.Credit {
+					text = Money(x.Amount)
+				}
+			case colBalance:
+				align = "R"
+				text = Money(*x.Balance)
 			}
-			narr += "…"
+			ln := 0
+			if j == last {
+				ln = 1
+			}
+			pdf.CellFormat(w, 5.5, text, "", ln, align, true, 0, "")
+			pdf.SetTextColor(30, 30, 30)
 		}
-		pdf.CellFormat(widths[0], 5.5, x.Date.In(lagos).Format("02 Jan 2006"), "", 0, "L", true, 0, "")
-		pdf.CellFormat(widths[1], 5.5, narr, "", 0, "L", true, 0, "")
-		pdf.SetTextColor(180, 35, 24)
-		pdf.CellFormat(widths[2], 5.5, debit, "", 0, "R", true, 0, "")
-		pdf.SetTextColor(10, 120, 60)
-		pdf.CellFormat(widths[3], 5.5, credit, "", 0, "R", true, 0, "")
-		pdf.SetTextColor(30, 30, 30)
-		pdf.CellFormat(widths[4], 5.5, Money(*x.Balance), "", 1, "R", true, 0, "")
 	}
 	// totals, then the closing balance, then the end
 	pdf.SetDrawColor(52, 64, 84)
 	pdf.Line(12, pdf.GetY(), 198, pdf.GetY())
 	pdf.SetFont("dv", "B", 7.5)
-	pdf.CellFormat(widths[0]+widths[1], 6, "Totals", "", 0, "L", false, 0, "")
-	pdf.CellFormat(widths[2], 6, Money(tot.Debits), "", 0, "R", false, 0, "")
-	pdf.CellFormat(widths[3], 6, Money(tot.Credits), "", 0, "R", false, 0, "")
-	pdf.CellFormat(widths[4], 6, Money(tot.Closing), "", 1, "R", false, 0, "")
-	pdf.CellFormat(widths[0]+widths[1]+widths[2]+widths[3], 6, "Closing balance "+d.To.In(lagos).Format("02 Jan 2006"), "", 0, "L", false, 0, "")
-	pdf.CellFormat(widths[4], 6, Money(tot.Closing), "", 1, "R", false, 0, "")
+	pdf.CellFormat(sum(widths[:last-2]), 6, "Totals", "", 0, "L", false, 0, "")
+	pdf.CellFormat(widths[last-2], 6, Money(tot.Debits), "", 0, "R", false, 0, "")
+	pdf.CellFormat(widths[last-1], 6, Money(tot.Credits), "", 0, "R", false, 0, "")
+	pdf.CellFormat(widths[last], 6, Money(tot.Closing), "", 1, "R", false, 0, "")
+	pdf.CellFormat(sum(widths[:last]), 6, "Closing balance "+d.To.In(lagos).Format("02 Jan 2006"), "", 0, "L", false, 0, "")
+	pdf.CellFormat(widths[last], 6, Money(tot.Closing), "", 1, "R", false, 0, "")
 	pdf.Ln(2)
 	pdf.SetFont("dv", "", 8)
 	pdf.SetTextColor(90, 90, 90)
@@ -336,6 +375,84 @@ func Render(w io.Writer, d Document) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+type colKind int
+
+const (
+	colDate colKind = iota
+	colValueDate
+	colNarration
+	colReference
+	colDebit // this and after: amounts, right-aligned
+	colCredit
+	colBalance
+)
+
+type column struct {
+	kind  colKind
+	title string
+	width float64 // mm; the narration takes what the others leave
+}
+
+// columnsFor is the table's columns: value date and reference only when
+// some transaction's source reported one.
+func columnsFor(txns []kobo.Transaction) []column {
+	var vd, ref bool
+	for _, x := range txns {
+		vd = vd || valueDate(x.Meta) != ""
+		ref = ref || reference(x.Meta) != ""
+	}
+	cols := []column{{colDate, "Date", 20}}
+	if vd {
+		cols = append(cols, column{colValueDate, "Value date", 20})
+	}
+	cols = append(cols, column{colNarration, "Narration", 0})
+	if ref {
+		cols = append(cols, column{colReference, "Reference", 28})
+	}
+	return append(cols, column{colDebit, "Debit", 24}, column{colCredit, "Credit", 24}, column{colBalance, "Balance", 24})
+}
+
+// valueDate is the source's value date as the table prints dates; "" when
+// it has none or it does not parse.
+func valueDate(m kobo.TxnMeta) string {
+	v := m[kobo.MetaValueDate]
+	if v == "" {
+		return ""
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			if layout == "2006-01-02" {
+				return t.Format("02 Jan 2006") // a calendar date: no zone to convert
+			}
+			return t.In(lagos).Format("02 Jan 2006")
+		}
+	}
+	return ""
+}
+
+// reference is the payment's reference as the source named it, the most
+// specific first.
+func reference(m kobo.TxnMeta) string {
+	for _, k := range []string{kobo.MetaReference, kobo.MetaEntryReference, kobo.MetaEndToEndID, kobo.MetaStatementReference} {
+		if v := strings.TrimSpace(m[k]); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// clip shortens s with an ellipsis to w (mm) in the table's font.
+func clip(pdf *fpdf.Fpdf, s string, w float64) string {
+	if pdf.GetStringWidth(s) <= w {
+		return s
+	}
+	for len(s) > 0 && pdf.GetStringWidth(s+"…") > w {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s + "…"
 }
 
 // fit shortens s with an ellipsis to width w (mm) in the current font.

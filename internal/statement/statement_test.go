@@ -208,3 +208,32 @@ func BenchmarkRender3000(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes")
 }
+
+// TestValueDateReferenceAndAddress: the value date and reference columns
+// appear only when a transaction's source gave one, carry what it gave
+// (an RFC 3339 value date in Lagos time, a calendar date as it is), and
+// the customer's address stands under the holder's name when known.
+func TestValueDateReferenceAndAddress(t *testing.T) {
+	t.Parallel()
+	pdftotext := tool(t, "pdftotext")
+	plain := doc(3)
+	text, _ := exec.Command(pdftotext, "-layout", render(t, plain), "-").Output()
+	if s := string(text); strings.Contains(s, "Value date") || strings.Contains(s, "Reference") || strings.Contains(s, "Address") {
+		t.Errorf("a statement without detail has its columns:\n%s", s)
+	}
+	d := doc(3)
+	d.HolderAddress = "12 Admiralty Way, Lekki, Lagos"
+	d.Transactions[0].Meta = kobo.TxnMeta{kobo.MetaValueDate: "2025-11-21", kobo.MetaReference: "FT25325XYZ"}
+	d.Transactions[1].Meta = kobo.TxnMeta{kobo.MetaValueDate: "2025-11-21T23:30:00Z", kobo.MetaEntryReference: "ENTRY-77"}
+	d.Transactions[2].Meta = kobo.TxnMeta{kobo.MetaValueDate: "not a date"}
+	text, _ = exec.Command(pdftotext, "-layout", render(t, d), "-").Output()
+	s := string(text)
+	for _, want := range []string{"Value date", "Reference", "FT25325XYZ", "ENTRY-77", "21 Nov 2025", "22 Nov 2025", "12 Admiralty Way, Lekki, Lagos"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("statement lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "not a date") {
+		t.Error("an unparsable value date was printed")
+	}
+}

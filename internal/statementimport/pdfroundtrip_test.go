@@ -2,6 +2,7 @@ package statementimport
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,59 @@ func TestPDFLastRowNamingAnotherBank(t *testing.T) {
 	}
 	if st.Layout != "kobo" || st.BankName != "GTBank" || st.BankCode != "058" || len(st.Rows) != len(txns) {
 		t.Fatalf("layout %q bank %q %q, %d rows", st.Layout, st.BankName, st.BankCode, len(st.Rows))
+	}
+}
+
+// TestPDFRoundTripKoboStatementWithValueDatesAndReferences: where the
+// source gave value dates and references (TxnMeta), kobo's statement
+// prints them in their own columns, and reading it back finds them.
+func TestPDFRoundTripKoboStatementWithValueDatesAndReferences(t *testing.T) {
+	wat := time.FixedZone("WAT", 3600)
+	from := time.Date(2025, 7, 1, 0, 0, 0, 0, wat)
+	to := time.Date(2025, 9, 30, 23, 59, 59, 0, wat)
+	txns := banksim.History(7, "gtbank", "user_good", from, to)
+	for i := range txns {
+		if i%3 == 0 {
+			continue // rows without detail keep empty cells
+		}
+		txns[i].Meta = kobo.TxnMeta{}
+		txns[i].Meta.Set(kobo.MetaValueDate, txns[i].Date.In(wat).AddDate(0, 0, 1).Format("2006-01-02"))
+		txns[i].Meta.Set(kobo.MetaReference, fmt.Sprintf("REF%06d", i))
+	}
+	doc := statement.Document{Brand: "Acme Lending", GeneratedAt: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), From: from, To: to,
+		HolderName: "ADAEZE NNEKA OKAFOR", HolderAddress: "12 Admiralty Way, Lekki, Lagos", Institution: "GTBank", BankCode: "058",
+		AccountNumber: "0123456789", AccountType: "SAVINGS", Currency: "NGN", Transactions: txns}
+	var buf bytes.Buffer
+	if err := statement.Render(&buf, doc); err != nil {
+		t.Fatal(err)
+	}
+	st, err := parsePDF(t, buf.Bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Layout != "kobo" || len(st.Rows) != len(txns) {
+		for i := range min(len(st.Rows), len(txns)) {
+			if st.Rows[i].Debit+st.Rows[i].Credit != txns[i].Amount {
+				t.Logf("first difference at row %d: read %+v, wrote %+v", i, st.Rows[i], txns[i])
+				break
+			}
+		}
+		t.Fatalf("layout %q, %d rows, want kobo and %d", st.Layout, len(st.Rows), len(txns))
+	}
+	for i, x := range txns {
+		r := st.Rows[i]
+		if i%3 == 0 {
+			if !r.ValueDate.IsZero() || r.Reference != "" {
+				t.Fatalf("row %d without detail read back %v %q", i, r.ValueDate, r.Reference)
+			}
+			continue
+		}
+		want, _ := time.Parse("2006-01-02", x.Meta[kobo.MetaValueDate])
+		if !r.ValueDate.Equal(want) || r.Reference != x.Meta[kobo.MetaReference] {
+			t.Fatalf("row %d: value date %v reference %q, want %v %q", i, r.ValueDate, r.Reference, want, x.Meta[kobo.MetaReference])
+		}
+		if r.Balance == nil || *r.Balance != *x.Balance {
+			t.Fatalf("row %d balance %v, want %d", i, deref(r.Balance), *x.Balance)
+		}
 	}
 }

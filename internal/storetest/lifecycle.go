@@ -284,6 +284,12 @@ func testPrune(t *testing.T, s kobo.Store) {
 				return err
 			}
 		}
+		for _, r := range []*kobo.PasswordReset{{TokenHash: "pr_old", PartnerID: p.ID, CreatedAt: old, ExpiresAt: old.Add(30 * time.Minute)},
+			{TokenHash: "pr_live", PartnerID: p.ID, CreatedAt: T0, ExpiresAt: T0.Add(30 * time.Minute)}} {
+			if err := tx.CreatePasswordReset(ctx, r); err != nil {
+				return err
+			}
+		}
 		return tx.CreateReauthToken(ctx, &kobo.ReauthToken{Hash: "r_old", AccountID: linked.ID, AppID: a.ID, ExpiresAt: old, CreatedAt: old})
 	})
 
@@ -338,9 +344,15 @@ func testPrune(t *testing.T, s kobo.Store) {
 	if n := prune(kobo.PruneStatements, T0.Add(-24*time.Hour), 1000); n != 1 {
 		t.Fatalf("pruned %d statements, want 1", n)
 	}
-	if n := prune(kobo.PruneTokens, T0, 1000); n != 2 {
-		t.Fatalf("pruned %d tokens, want the expired partner token and re-auth token", n)
+	if n := prune(kobo.PruneTokens, T0, 1000); n != 3 {
+		t.Fatalf("pruned %d tokens, want the expired partner token, re-auth token and password reset", n)
 	}
+	view(t, s, func(tx kobo.Tx) error {
+		_, err := tx.PasswordReset(ctx, "pr_old")
+		wantCode(t, err, kobo.ENOTFOUND)
+		_, err = tx.PasswordReset(ctx, "pr_live")
+		return err
+	})
 	view(t, s, func(tx kobo.Tx) error {
 		_, err := tx.Statement(ctx, "st_old", true)
 		wantCode(t, err, kobo.ENOTFOUND)

@@ -83,6 +83,10 @@ func Run(t *testing.T, open Opener) {
 		{"InstitutionNotes", testInstitutionNotes},
 		{"PartnersList", testPartnersList},
 		{"TPPKeys", testTPPKeys},
+		{"SessionsList", testSessionsList},
+		{"PasswordResets", testPasswordResets},
+		{"SettingsAndEpochs", testSettingsAndEpochs},
+		{"GoLiveReviews", testGoLiveReviews},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
