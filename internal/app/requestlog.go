@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"regexp"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
@@ -104,6 +106,7 @@ func (s *Service) LogRequest(r kobo.APIRequest) {
 	if r.ID == "" {
 		r.ID = kobo.NewID(r.CreatedAt) + kobo.RandomToken(4)
 	}
+	r.ErrorBody = LoggedErrorBody(r.Status, r.ErrorBody)
 	select {
 	case s.reqlog.ch <- r:
 	default:
@@ -167,6 +170,7 @@ type RequestLogQuery struct {
 	Method      string
 	StatusClass int
 	PathPrefix  string
+	RequestID   string
 	Before      *time.Time
 	Limit       int
 }
@@ -180,7 +184,7 @@ func (s *Service) ListRequests(ctx context.Context, partnerID, appID string, q R
 	err := s.store.View(ctx, func(tx kobo.Tx) error {
 		var err error
 		out, err = tx.ListAPIRequests(ctx, kobo.APIRequestFilter{AppID: appID, Live: &q.Live, Method: q.Method, StatusClass: q.StatusClass,
-			PathPrefix: q.PathPrefix, Before: q.Before, Limit: min(max(q.Limit, 1), 500)})
+			PathPrefix: q.PathPrefix, RequestID: q.RequestID, Before: q.Before, Limit: min(max(q.Limit, 1), 500)})
 		return err
 	})
 	return out, err
@@ -257,4 +261,33 @@ func (s *Service) SandboxUsers(ctx context.Context) ([]kobo.SandboxUser, error) 
 		return nil, nil
 	}
 	return s.sandbox.Users(ctx, *cat.All[0], cat.All[0].AuthMethods[0].Type)
+}
+
+// MaxLoggedErrorBody bounds the error body one request log line keeps.
+const MaxLoggedErrorBody = 1024
+
+// sensitive matches what an error message may echo that the request log
+// must not keep: runs of 8 or more digits (account numbers are 10, BVNs
+// and phone numbers 11) and anything shaped like a key or secret
+// (test_sk_…, live_pk_…, whsec_…). Error messages are kobo's own public
+// text, but some quote a field's value back, so the log masks rather
+// than trusts.
+var sensitive = regexp.MustCompile(`\d{8,}|\b(?:test|live)_[a-z]{2}_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9+/=]+`)
+
+// LoggedErrorBody is what the request log keeps of a response body: for
+// a 4xx or 5xx, the error body masked and cut to MaxLoggedErrorBody
+// bytes on a character boundary; for anything else, nothing.
+func LoggedErrorBody(status int, body string) string {
+	if status < 400 || body == "" {
+		return ""
+	}
+	body = sensitive.ReplaceAllString(body, "[redacted]")
+	if len(body) > MaxLoggedErrorBody {
+		cut := MaxLoggedErrorBody
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut] + "…"
+	}
+	return body
 }

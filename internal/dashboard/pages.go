@@ -622,7 +622,7 @@ func (d *Dashboard) sandboxExchange(q *request) error {
 
 func (d *Dashboard) logs(q *request) error {
 	v := q.r.URL.Query()
-	rq := app.RequestLogQuery{Live: q.v.Live, Method: strings.ToUpper(v.Get("method")), PathPrefix: v.Get("path"), Limit: 100}
+	rq := app.RequestLogQuery{Live: q.v.Live, Method: strings.ToUpper(v.Get("method")), PathPrefix: v.Get("path"), RequestID: strings.TrimSpace(v.Get("request_id")), Limit: 100}
 	if c, err := strconv.Atoi(v.Get("status")); err == nil {
 		rq.StatusClass = c
 	}
@@ -637,6 +637,7 @@ func (d *Dashboard) logs(q *request) error {
 	q.v.Title, q.v.Nav = "API logs", "logs"
 	q.v.Data["Requests"] = list
 	q.v.Data["Method"], q.v.Data["Status"], q.v.Data["Path"] = rq.Method, v.Get("status"), rq.PathPrefix
+	q.v.Data["RequestID"] = rq.RequestID
 	if len(list) == rq.Limit {
 		q.v.Data["Before"] = list[len(list)-1].CreatedAt.UnixMicro()
 	}

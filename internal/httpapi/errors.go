@@ -99,12 +99,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fl flavour, 
 	if status >= 500 {
 		msg += " (request id " + requestID(r.Context()) + ")"
 	}
+	var body any
 	switch fl {
 	case flavourV2:
-		writeJSON(w, status, v2Error{Status: "failed", Message: msg, Timestamp: s.timestamp(), Data: fieldErrors(err)})
+		body = v2Error{Status: "failed", Message: msg, Timestamp: s.timestamp(), Data: fieldErrors(err)}
 	case flavourPartner:
-		writeJSON(w, status, partnerError{Message: msg, Errors: fieldErrors(err)})
+		body = partnerError{Message: msg, Errors: fieldErrors(err)}
 	default:
-		writeJSON(w, status, v1Error{Message: msg})
+		body = v1Error{Message: msg}
 	}
+	noteErrorBody(r.Context(), body)
+	writeJSON(w, status, body)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -148,14 +149,36 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				path = path[:200]
 			}
 			s.app.LogRequest(kobo.APIRequest{AppID: c.App.ID, Live: c.Mode.IsLive(), Method: r.Method, Path: path, Route: route,
-				Status: sw.status, LatencyUS: el.Microseconds(), RequestID: requestID(r.Context()), CreatedAt: s.clock.Now()})
+				Status: sw.status, LatencyUS: el.Microseconds(), RequestID: requestID(r.Context()), ErrorBody: errorBody(sw.status, info.errBody), CreatedAt: s.clock.Now()})
 		}
 	})
 }
 
+// errorBody is what the request log keeps of an error response: nothing
+// for a success.
+func errorBody(status int, b []byte) string {
+	if status < 400 {
+		return ""
+	}
+	return string(b)
+}
+
 // reqInfo is filled in by the handlers below observe: which app a request
 // was for, once its key has been checked.
-type reqInfo struct{ caller *kobo.Caller }
+type reqInfo struct {
+	caller  *kobo.Caller
+	errBody []byte // the error JSON writeError answered with, for the request log
+}
+
+// noteErrorBody keeps the error body writeError sent, so the request log
+// shows the partner kobo's own answer. Only writeError's bodies are kept:
+// they come from the one error table and carry public messages, never
+// the request.
+func noteErrorBody(ctx context.Context, body any) {
+	if info, ok := ctx.Value(keyInfo).(*reqInfo); ok {
+		info.errBody, _ = json.Marshal(body)
+	}
+}
 
 // noteCaller records the authenticated app for the access and request logs.
 func noteCaller(ctx context.Context, c *kobo.Caller) {

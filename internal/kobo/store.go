@@ -97,6 +97,10 @@ type APIRequest struct {
 	Status    int
 	LatencyUS int64
 	RequestID string
+	// ErrorBody is, for a 4xx or 5xx, the error JSON kobo answered with:
+	// kobo's own public message, never the request, cut to 1 KiB with
+	// anything shaped like an account number, BVN or key masked.
+	ErrorBody string
 	CreatedAt time.Time
 }
 
@@ -107,6 +111,7 @@ type APIRequestFilter struct {
 	Method      string
 	StatusClass int    // 2, 4 or 5 for 2xx, 4xx, 5xx; 0 for all
 	PathPrefix  string // e.g. "/v2/accounts"
+	RequestID   string // exact X-Request-Id
 	Before      *time.Time
 	Limit       int
 }

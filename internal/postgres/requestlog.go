@@ -24,9 +24,9 @@ func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, o
 func (t *tx) InsertAPIRequests(ctx context.Context, rs []kobo.APIRequest) error {
 	rows := make([][]any, len(rs))
 	for i, r := range rs {
-		rows[i] = []any{r.ID, r.AppID, r.Live, r.Method, r.Path, r.Route, r.Status, r.LatencyUS, r.RequestID, r.CreatedAt}
+		rows[i] = []any{r.ID, r.AppID, r.Live, r.Method, r.Path, r.Route, r.Status, r.LatencyUS, r.RequestID, r.ErrorBody, r.CreatedAt}
 	}
-	cols := []string{"id", "app_id", "live", "method", "path", "route", "status", "latency_us", "request_id", "created_at"}
+	cols := []string{"id", "app_id", "live", "method", "path", "route", "status", "latency_us", "request_id", "error_body", "created_at"}
 	if copier, ok := t.q.(interface {
 		CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error)
 	}); ok {
@@ -34,8 +34,8 @@ func (t *tx) InsertAPIRequests(ctx context.Context, rs []kobo.APIRequest) error 
 		return classify(err)
 	}
 	for _, r := range rows {
-		if _, err := t.exec(ctx, `INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r...); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, error_body, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, r...); err != nil {
 			return err
 		}
 	}
@@ -44,13 +44,13 @@ func (t *tx) InsertAPIRequests(ctx context.Context, rs []kobo.APIRequest) error 
 
 func scanAPIRequest(s scanner) (kobo.APIRequest, error) {
 	var r kobo.APIRequest
-	err := s.Scan(&r.ID, &r.AppID, &r.Live, &r.Method, &r.Path, &r.Route, &r.Status, &r.LatencyUS, &r.RequestID, &r.CreatedAt)
+	err := s.Scan(&r.ID, &r.AppID, &r.Live, &r.Method, &r.Path, &r.Route, &r.Status, &r.LatencyUS, &r.RequestID, &r.ErrorBody, &r.CreatedAt)
 	r.CreatedAt = r.CreatedAt.UTC()
 	return r, err
 }
 
 func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]kobo.APIRequest, error) {
-	q := `SELECT id, app_id, live, method, path, route, status, latency_us, request_id, created_at FROM api_requests WHERE app_id = $1`
+	q := `SELECT id, app_id, live, method, path, route, status, latency_us, request_id, error_body, created_at FROM api_requests WHERE app_id = $1`
 	args := []any{f.AppID}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if f.Live != nil {
@@ -64,6 +64,9 @@ func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]ko
 	}
 	if f.PathPrefix != "" {
 		q += ` AND left(path, ` + arg(len([]rune(f.PathPrefix))) + `) = ` + arg(f.PathPrefix)
+	}
+	if f.RequestID != "" {
+		q += ` AND request_id = ` + arg(f.RequestID)
 	}
 	if f.Before != nil {
 		q += ` AND created_at < ` + arg(*f.Before)

@@ -20,18 +20,18 @@ func (t *tx) ListAccounts(ctx context.Context, appID string, live bool, limit, o
 
 // InsertAPIRequests writes a batch in one multi-row statement.
 func (t *tx) InsertAPIRequests(ctx context.Context, rs []kobo.APIRequest) error {
-	const cols = 10
+	const cols = 11
 	for start, end := 0, 0; start < len(rs); start = end {
 		end = start + batchRows(len(rs)-start)
 		var b strings.Builder
-		b.WriteString(`INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, created_at) VALUES `)
+		b.WriteString(`INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, error_body, created_at) VALUES `)
 		args := make([]any, 0, (end-start)*cols)
 		for i, r := range rs[start:end] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?)")
-			args = append(args, r.ID, r.AppID, boolInt(r.Live), r.Method, r.Path, r.Route, r.Status, r.LatencyUS, r.RequestID, ts(r.CreatedAt))
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, r.ID, r.AppID, boolInt(r.Live), r.Method, r.Path, r.Route, r.Status, r.LatencyUS, r.RequestID, r.ErrorBody, ts(r.CreatedAt))
 		}
 		if _, err := t.exec(ctx, b.String(), args...); err != nil {
 			return err
@@ -44,13 +44,13 @@ func scanAPIRequest(s scanner) (kobo.APIRequest, error) {
 	var r kobo.APIRequest
 	var live int
 	var at int64
-	err := s.Scan(&r.ID, &r.AppID, &live, &r.Method, &r.Path, &r.Route, &r.Status, &r.LatencyUS, &r.RequestID, &at)
+	err := s.Scan(&r.ID, &r.AppID, &live, &r.Method, &r.Path, &r.Route, &r.Status, &r.LatencyUS, &r.RequestID, &r.ErrorBody, &at)
 	r.Live, r.CreatedAt = live == 1, fromTS(at)
 	return r, err
 }
 
 func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]kobo.APIRequest, error) {
-	q := `SELECT id, app_id, live, method, path, route, status, latency_us, request_id, created_at FROM api_requests WHERE app_id = ?`
+	q := `SELECT id, app_id, live, method, path, route, status, latency_us, request_id, error_body, created_at FROM api_requests WHERE app_id = ?`
 	args := []any{f.AppID}
 	if f.Live != nil {
 		q, args = q+` AND live = ?`, append(args, boolInt(*f.Live))
@@ -63,6 +63,9 @@ func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]ko
 	}
 	if f.PathPrefix != "" {
 		q, args = q+` AND substr(path, 1, ?) = ?`, append(args, len(f.PathPrefix), f.PathPrefix)
+	}
+	if f.RequestID != "" {
+		q, args = q+` AND request_id = ?`, append(args, f.RequestID)
 	}
 	if f.Before != nil {
 		q, args = q+` AND created_at < ?`, append(args, ts(*f.Before))

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,4 +87,41 @@ func testRequestLog(t *testing.T, s kobo.Store) {
 	if n != 101 { // app1's first 100 and app2's one
 		t.Fatalf("pruned %d", n)
 	}
+}
+
+// testRequestLogErrorBodies: a line keeps its error body whole (the
+// multi-row insert and COPY paths alike) and is found by its request id.
+func testRequestLogErrorBodies(t *testing.T, s kobo.Store) {
+	ctx := context.Background()
+	body := `{"status":"failed","message":"Account not found: ✓ ` + strings.Repeat("x", 900) + `","timestamp":"t","data":[]}`
+	var rs []kobo.APIRequest
+	for i := range 40 {
+		r := kobo.APIRequest{ID: fmt.Sprintf("e%04d", i), AppID: "errapp", Method: "GET", Path: "/v2/accounts/x", Route: "GET /v2/accounts/{id}",
+			Status: 200, RequestID: fmt.Sprintf("req_%d", i), CreatedAt: T0.Add(time.Duration(i) * time.Second)}
+		if i%4 == 0 {
+			r.Status, r.ErrorBody = 404, body
+		}
+		rs = append(rs, r)
+	}
+	update(t, s, func(tx kobo.Tx) error { return tx.InsertAPIRequests(ctx, rs) })
+	view(t, s, func(tx kobo.Tx) error {
+		got, err := tx.ListAPIRequests(ctx, kobo.APIRequestFilter{AppID: "errapp", RequestID: "req_8", Limit: 10})
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].ID != "e0008" || got[0].ErrorBody != body || got[0].RequestID != "req_8" {
+			return fmt.Errorf("by request id req_8: %+v", got)
+		}
+		got, err = tx.ListAPIRequests(ctx, kobo.APIRequestFilter{AppID: "errapp", RequestID: "req_9", Limit: 10})
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].ErrorBody != "" || got[0].Status != 200 {
+			return fmt.Errorf("a success line: %+v", got)
+		}
+		if got, _ := tx.ListAPIRequests(ctx, kobo.APIRequestFilter{AppID: "app1", RequestID: "req_8", Limit: 10}); len(got) != 0 {
+			return fmt.Errorf("another app's request id matched: %+v", got)
+		}
+		return nil
+	})
 }

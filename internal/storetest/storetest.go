@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"RequestLog", testRequestLog},
 		{"Replays", testReplays},
 		{"RequestLogCap", testRequestLogCap},
+		{"RequestLogErrorBodies", testRequestLogErrorBodies},
 		{"StatementUploads", testStatementUploads},
 		{"StatementStaging", testStatementStaging},
 		{"IdempotencyModes", testIdempotencyModes},
