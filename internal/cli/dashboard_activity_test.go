@@ -3,8 +3,11 @@ package cli
 import (
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -52,5 +55,71 @@ func TestDashboardAPILogRequestIDsAndErrors(t *testing.T) {
 	_, _, body = d.get(page+"?request_id=req-activity-200", "")
 	if !strings.Contains(body, "req-activity-200") || strings.Contains(body, "Error body") {
 		t.Fatalf("a success line with an error body, or not found by its id:\n%s", body)
+	}
+}
+
+// TestDashboardDeliveryHeaders: a delivery's page lists the headers the
+// receiver really got, with the same values for the non-secret ones and
+// neither the webhook secret nor the signature in the page; the payload
+// is indented.
+func TestDashboardDeliveryHeaders(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got http.Header
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+	}))
+	t.Cleanup(recv.Close)
+	e := startE2E(t, e2eOpts{})
+	e.signupApp(recv.URL + "/hooks")
+	appID := e.app["id"].(string)
+	e.must(202, "POST", "/v1/apps/"+appID+"/webhooks/test", nil, "Authorization", e.auth)
+	waitUntil(t, "the test event delivered", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return got != nil })
+
+	d := newDashClient(t, e)
+	if st, _, body := d.post("/dashboard/login", url.Values{"email": {e.email}, "password": {"a long passphrase"}}, ""); st != http.StatusSeeOther {
+		t.Fatalf("login: %d %.300s", st, body)
+	}
+	link := regexp.MustCompile(`href="(/dashboard/apps/` + appID + `/webhooks/[^"/?]+)"`)
+	var page, body string
+	waitUntil(t, "the delivery listed with its attempt", 20*time.Second, func() bool {
+		_, _, list := d.get("/dashboard/apps/"+appID+"/webhooks", "")
+		m := link.FindStringSubmatch(list)
+		if m == nil {
+			return false
+		}
+		page = m[1]
+		_, _, body = d.get(page, "")
+		return strings.Contains(body, `id="attempts"`)
+	})
+	text := html.UnescapeString(body)
+	mu.Lock()
+	h := got
+	mu.Unlock()
+	for _, name := range []string{"Content-Type", "User-Agent", "webhook-id", "webhook-timestamp"} {
+		v := h.Get(name)
+		if v == "" || !strings.Contains(text, "<code>"+name+"</code></td><td><code>"+v+"</code>") {
+			t.Errorf("header %s: the receiver got %q; the page does not show it:\n%s", name, v, body)
+		}
+	}
+	for _, name := range []string{"webhook-signature", "mono-webhook-secret"} {
+		v := h.Get(name)
+		if v == "" {
+			t.Fatalf("the receiver got no %s", name)
+		}
+		if !strings.Contains(text, "<code>"+name+"</code>") {
+			t.Errorf("the page does not name %s", name)
+		}
+		if strings.Contains(text, v) || strings.Contains(body, v) {
+			t.Errorf("the page shows the %s value", name)
+		}
+	}
+	if strings.Contains(text, strings.TrimPrefix(h.Get("webhook-signature"), "v1,")) {
+		t.Error("the page shows the signature")
+	}
+	if !regexp.MustCompile(`id="payload">\{\n  "`).MatchString(text) {
+		t.Errorf("the payload is not indented:\n%s", body)
 	}
 }

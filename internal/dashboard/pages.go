@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -561,10 +563,54 @@ func (d *Dashboard) delivery(q *request) error {
 	q.v.Title, q.v.Nav = "Delivery", "webhooks"
 	q.v.Data["Delivery"], q.v.Data["Attempts"] = del, attempts
 	if del.Event != nil {
-		q.v.Data["Payload"] = string(del.Event.Payload)
+		q.v.Data["Payload"] = prettyJSON(del.Event.Payload)
 	}
+	var last *kobo.DeliveryAttempt
+	for _, a := range attempts {
+		if last == nil || a.Attempt > last.Attempt {
+			last = a
+		}
+	}
+	q.v.Data["Headers"] = sentHeaders(del.EventID, last)
 	d.render(q, "delivery")
 	return nil
+}
+
+// prettyJSON indents a payload for reading; what is not JSON is shown as
+// it is.
+func prettyJSON(b []byte) string {
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return string(b)
+	}
+	return out.String()
+}
+
+// sentHeader is one header of a webhook POST as the delivery page shows it.
+type sentHeader struct {
+	Name, Value string
+	Masked      bool
+}
+
+// sentHeaders lists the headers kobo sends with a webhook (the webhook
+// package's Client.Send sets them; TestDashboardDeliveryHeaders checks
+// the two agree against a real receiver). The secret and the signature
+// are masked: the page is seen by every team member with view access,
+// and either value lets its reader forge webhooks. webhook-timestamp
+// is the latest attempt's; each attempt signs afresh.
+func sentHeaders(eventID string, last *kobo.DeliveryAttempt) []sentHeader {
+	ts := "set at each attempt"
+	if last != nil {
+		ts = strconv.FormatInt(last.AttemptedAt.Unix(), 10)
+	}
+	return []sentHeader{
+		{Name: "Content-Type", Value: "application/json"},
+		{Name: "User-Agent", Value: "kobo-webhooks/1"},
+		{Name: "webhook-id", Value: eventID},
+		{Name: "webhook-timestamp", Value: ts},
+		{Name: "webhook-signature", Value: "v1,•••••••• (HMAC-SHA256 of id.timestamp.body, keyed by the webhook secret)", Masked: true},
+		{Name: "mono-webhook-secret", Value: "•••••••• (the app's webhook secret)", Masked: true},
+	}
 }
 
 func (d *Dashboard) redeliver(q *request) error {
