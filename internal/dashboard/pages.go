@@ -411,7 +411,7 @@ func (d *Dashboard) account(q *request) error {
 		return err
 	}
 	if page != nil {
-		q.v.Data["Txns"], q.v.Data["TxnTotal"], q.v.Data["TxnPage"] = page.Transactions, page.Total, page.Page
+		q.v.Data["Txns"], q.v.Data["TxnTotal"] = page.Transactions, page.Total
 		q.v.Data["TxnNext"], q.v.Data["TxnPrev"] = page.Next, page.Prev
 	}
 	q.v.Data["Search"], q.v.Data["Type"] = vals.Get("search"), vals.Get("type")
