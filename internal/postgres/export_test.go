@@ -9,3 +9,6 @@ var (
 	ClaimJobsSQL = claimJobsSQL
 	NextJobAtSQL = nextJobAtSQL
 )
+
+// APIRequestsSQL exposes the API log's read to the plan tests.
+var APIRequestsSQL = apiRequestsSQL

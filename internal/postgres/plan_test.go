@@ -119,3 +119,23 @@ func TestJobPlansSeek(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIRequestPlans: looking one request up by the X-Request-Id a partner
+// quotes seeks the request-id index, not every retained row of the app.
+func TestAPIRequestPlans(t *testing.T) {
+	t.Parallel()
+	s := pgtest.Open(t)
+	ctx := context.Background()
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO api_requests (id, app_id, live, method, path, route, status, latency_us, request_id, created_at)
+		SELECT 'r' || g, 'app', false, 'GET', '/v2/accounts', '/v2/accounts', 200, 100, 'req_' || g, $1::timestamptz + g * interval '1 second'
+		FROM generate_series(1, 20000) g`, storetest.T0); err != nil {
+		t.Fatal(err)
+	}
+	if ran, err := s.RefreshStats(ctx); err != nil || !ran {
+		t.Fatalf("RefreshStats = %v, %v", ran, err)
+	}
+	q, args := postgres.APIRequestsSQL(kobo.APIRequestFilter{AppID: "app", RequestID: "req_77", Limit: 50})
+	if got := explain(t, s, q, args...); !strings.Contains(got, "api_requests_request_id") || strings.Contains(got, "Seq Scan") {
+		t.Errorf("by request id: plan %q, want the request-id index", got)
+	}
+}

@@ -50,6 +50,13 @@ func scanAPIRequest(s scanner) (kobo.APIRequest, error) {
 }
 
 func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]kobo.APIRequest, error) {
+	q, args := apiRequestsSQL(f)
+	return many(ctx, t, scanAPIRequest, q, args...)
+}
+
+// apiRequestsSQL is the API log's one read, kept apart so the plan test
+// checks the statement the store runs.
+func apiRequestsSQL(f kobo.APIRequestFilter) (string, []any) {
 	q := `SELECT id, app_id, live, method, path, route, status, latency_us, request_id, error_body, created_at FROM api_requests WHERE app_id = $1`
 	args := []any{f.AppID}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -72,7 +79,7 @@ func (t *tx) ListAPIRequests(ctx context.Context, f kobo.APIRequestFilter) ([]ko
 		q += ` AND created_at < ` + arg(*f.Before)
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ` + arg(max(f.Limit, 1))
-	return many(ctx, t, scanAPIRequest, q, args...)
+	return q, args
 }
 
 func (t *tx) PruneAPIRequests(ctx context.Context, before time.Time, limit int) (int, error) {

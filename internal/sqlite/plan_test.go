@@ -91,3 +91,23 @@ func TestJobPlansSeek(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIRequestPlans: looking one request up by the X-Request-Id a partner
+// quotes seeks the request-id index instead of reading every retained row
+// of the app; the log of one mode still walks its newest rows first.
+func TestAPIRequestPlans(t *testing.T) {
+	s := migrated(t, filepath.Join(t.TempDir(), "kobo.db"))
+	for name, c := range map[string]struct {
+		f    kobo.APIRequestFilter
+		want string
+	}{
+		"by request id": {kobo.APIRequestFilter{AppID: "app", RequestID: "req_1", Limit: 50}, "USING INDEX api_requests_request_id (app_id=? AND request_id=?)"},
+		"newest first":  {kobo.APIRequestFilter{AppID: "app", Live: new(bool), Limit: 50}, "USING PRIMARY KEY (app_id=? AND live=?)"},
+	} {
+		q, args := apiRequestsSQL(c.f)
+		if got := queryPlan(t, s, q, args...); !strings.Contains(got, c.want) || (c.f.RequestID == "" && strings.Contains(got, "TEMP B-TREE")) {
+			// the few rows of one request id may be sorted; a mode's log may not
+			t.Errorf("%s: plan %q, want %q and no sort of the log", name, got, c.want)
+		}
+	}
+}
