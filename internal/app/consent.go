@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -120,6 +121,10 @@ func (s *Service) checkReturnTo(raw string, live bool) error {
 func (s *Service) consentStep(ctx context.Context, cs *kobo.ConnectSession, r route, step kobo.LoginStep, rs *redirectSecrets) (*ConnectStep, error) {
 	pc := pendingConsent{Provider: r.name}
 	now := s.now()
+	if err := checkConsentURLs(step); err != nil {
+		_ = s.save(ctx, cs) // release the hold; the session stays where it was
+		return nil, err
+	}
 	switch {
 	case step.Redirect != nil:
 		if rs == nil {
@@ -154,6 +159,54 @@ func (s *Service) consentStep(ctx context.Context, cs *kobo.ConnectSession, r ro
 		return nil, err
 	}
 	return s.consentView(cs, pc, now), nil
+}
+
+// checkConsentURLs refuses a consent step whose URL the widget would
+// navigate to (a redirect's URL) or load as a script (an embedded widget's
+// script) unless it is https: a javascript: or data: URL would run in the
+// widget's origin, and plain http lets anyone on the customer's network
+// rewrite the bank's login page. Plain http is allowed only on loopback
+// hosts, which never leave the customer's machine: that is where banksim
+// and the tests' banks listen (http://127.0.0.1:port).
+func checkConsentURLs(step kobo.LoginStep) error {
+	check := func(what, raw string) error {
+		if safeConsentURL(raw) {
+			return nil
+		}
+		shown := raw
+		if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
+			shown = u.Scheme + ":" // the rest may carry the bank's state or a payload
+		} else if len(shown) > 40 {
+			shown = shown[:40] + "…"
+		}
+		return kobo.Errorf(kobo.EPROVIDER, "the bank answered with a consent %s that is not an https URL (%q); kobo does not send the customer there", what, shown)
+	}
+	switch {
+	case step.Redirect != nil:
+		return check("redirect URL", step.Redirect.URL)
+	case step.Embedded != nil:
+		return check("script", step.Embedded.Script)
+	}
+	return nil
+}
+
+func safeConsentURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || len(raw) > 8192 {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		if h == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(h)
+		return ip != nil && ip.IsLoopback()
+	}
+	return false
 }
 
 func (s *Service) sealConsent(cs *kobo.ConnectSession, pc pendingConsent) error {

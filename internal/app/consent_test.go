@@ -33,6 +33,7 @@ type openBank struct {
 	logins    int
 	creds     []kobo.ProviderCredentials // what each login was given
 	loginErr  error                      // every interactive login fails so
+	stepURL   string                     // when set, the redirect URL or embedded script the bank answers
 }
 
 func (o *openBank) Policy() kobo.ProviderPolicy { return o.policy }
@@ -69,12 +70,19 @@ func (o *openBank) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 		o.challenge = req.Redirect.CodeChallenge
 		u := "https://bank.example/authorize?" + url.Values{"state": {req.Redirect.State}, "code_challenge": {req.Redirect.CodeChallenge},
 			"redirect_uri": {req.Redirect.CallbackURL}}.Encode()
+		if o.stepURL != "" {
+			u = o.stepURL
+		}
 		return kobo.LoginStep{Redirect: &kobo.Redirect{URL: u, Ref: "redirect-ref"}}, nil
 	case kobo.ConsentDecoupled:
 		return kobo.LoginStep{Decoupled: &kobo.Decoupled{Ref: "decoupled-ref", Message: "Approve in the Open app", Interval: 2 * time.Second,
 			ExpiresAt: o.clock.Now().Add(5 * time.Minute)}}, nil
 	case kobo.ConsentEmbedded:
-		return kobo.LoginStep{Embedded: &kobo.Embedded{Script: "https://cdn.open.example/widget.js", Config: map[string]string{"key": "pk_open"}, Ref: "embedded-ref"}}, nil
+		script := "https://cdn.open.example/widget.js"
+		if o.stepURL != "" {
+			script = o.stepURL
+		}
+		return kobo.LoginStep{Embedded: &kobo.Embedded{Script: script, Config: map[string]string{"key": "pk_open"}, Ref: "embedded-ref"}}, nil
 	case kobo.ConsentToken:
 		if req.Fields["setup_token"].Reveal() != "good-token" {
 			return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "This setup token is not valid"}
@@ -269,6 +277,59 @@ func TestConsentRedirect(t *testing.T) {
 	c := b.consent(t, acct.ID)
 	if c.Kind != kobo.ConsentRedirect || c.Provider != "open" || c.ExpiresAt == nil || !c.ExpiresAt.Equal(b.clock.Now().Add(90*24*time.Hour)) {
 		t.Errorf("consent = %+v", c)
+	}
+}
+
+// A bank's consent URL reaches the customer's browser (the widget navigates
+// to it or loads it as a script; a headless partner redirects to it), so
+// anything but https, or http on a loopback host, is refused as the
+// provider's fault and the session is left as it was, ready to log in again.
+func TestConsentStepURLMustBeHTTPS(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bad := []string{"javascript:alert(document.domain)", "data:text/html,<script>alert(1)</script>", "http://bank.example/authorize",
+		"http://127.0.0.1.bank.example/authorize", "//bank.example/authorize", "https:///nohost", "https://user@bank.example/", "ftp://bank.example/", ""}
+	good := []string{"https://bank.example/authorize", "HTTPS://bank.example/a", "http://127.0.0.1:8080/authorize", "http://localhost:9/a", "http://[::1]:9/a"}
+	for _, kind := range []string{kobo.ConsentRedirect, kobo.ConsentEmbedded} {
+		b := setupOpen(t, kobo.ProviderPolicy{Real: true})
+		for _, u := range bad {
+			b.bank.mu.Lock()
+			b.bank.stepURL = u
+			if u == "" {
+				b.bank.stepURL = " " // the double's "unset" is "", so send a blank one
+			}
+			b.bank.mu.Unlock()
+			cs := b.start(t, kind)
+			step, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, map[string]string{})
+			if kobo.ErrorCode(err) != kobo.EPROVIDER || step != nil {
+				t.Errorf("%s with %q: step %+v, err %v; want a provider error", kind, u, step, err)
+				continue
+			}
+			if strings.Contains(err.Error(), "alert") {
+				t.Errorf("%s with %q: the error repeats the payload: %v", kind, u, err)
+			}
+			var got *kobo.ConnectSession
+			if err := b.store.View(ctx, func(tx kobo.Tx) error {
+				var err error
+				got, err = tx.ConnectSession(ctx, cs.ID)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got.State != kobo.SessionCreated || got.Challenge != "" {
+				t.Errorf("%s with %q: session left %s with a challenge %v", kind, u, got.State, got.Challenge != "")
+			}
+		}
+		for _, u := range good {
+			b.bank.mu.Lock()
+			b.bank.stepURL = u
+			b.bank.mu.Unlock()
+			cs := b.start(t, kind)
+			step, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, map[string]string{})
+			if err != nil || step.Consent == nil || (step.Consent.URL != u && step.Consent.Script != u) {
+				t.Errorf("%s with %q: step %+v, err %v", kind, u, step, err)
+			}
+		}
 	}
 }
 
