@@ -33,8 +33,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -377,24 +379,12 @@ func (p *Provider) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 	}
 	g := grant{Bank: b.ID, Consent: c.ConsentID, Approach: approach, ValidUntil: until, PSU: psu}
 	switch approach {
-	case ApproachRedirect:
-		link := c.Links["scaRedirect"].Href
-		if link == "" {
-			return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank gave no SCA redirect", Err: errors.New("berlingroup: no scaRedirect link")}
-		}
-		return kobo.LoginStep{Redirect: &kobo.Redirect{URL: link, Ref: g.secret()}}, nil
-	case ApproachOAuth:
-		var meta struct {
-			Authorize string `json:"authorization_endpoint"`
-		}
-		if _, err := p.call(ctx, b, nil, "GET", c.Links["scaOAuth"].Href, nil, nil, &meta); err != nil {
-			return kobo.LoginStep{}, err
-		}
-		g.Callback = req.Redirect.CallbackURL
-		q := url.Values{"response_type": {"code"}, "client_id": {b.TPPID}, "redirect_uri": {req.Redirect.CallbackURL}, "scope": {"AIS:" + c.ConsentID},
-			"state": {req.Redirect.State}, "code_challenge": {req.Redirect.CodeChallenge}, "code_challenge_method": {"S256"}}
-		return kobo.LoginStep{Redirect: &kobo.Redirect{URL: meta.Authorize + "?" + q.Encode(), Ref: g.secret()}}, nil
+	case ApproachRedirect, ApproachOAuth:
+		return p.redirectStep(ctx, b, req, c, g)
 	case ApproachDecoupled:
+		if c.Links["scaStatus"].Href == "" {
+			return kobo.LoginStep{}, noSCALink(c, "a decoupled approval (scaStatus)")
+		}
 		g.Auth = strings.TrimPrefix(c.Links["scaStatus"].Href, "/v1/consents/"+c.ConsentID+"/authorisations/")
 		return kobo.LoginStep{Decoupled: &kobo.Decoupled{Ref: g.secret(), Message: cmp.Or(c.PSUMessage, "Approve the request in your "+b.Name+" app"),
 			Interval: p.c.PollInterval, ExpiresAt: p.c.Clock.Now().Add(p.c.DecoupledTimeout)}}, nil
@@ -416,6 +406,69 @@ func (p *Provider) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 	hint := cmp.Or(start.ChallengeData.AdditionalInformation, "Enter the code "+b.Name+" sent you")
 	return kobo.LoginStep{Challenge: &kobo.Challenge{Ref: g.secret().Reveal(), Kind: "otp", Tenant: req.Tenant,
 		UI: kobo.UIForm{Title: hint, Form: []kobo.FormField{{Type: "elements.input", Name: "otp", Hint: hint, ContentType: "number", MaxLength: 12}}}}}, nil
+}
+
+// redirectStep sends the customer to the bank for a redirect-like
+// consent. The entry's approach is only kobo's preference
+// (TPP-Redirect-Preferred): the standard lets the ASPSP choose between
+// its plain REDIRECT approach (an scaRedirect link to send the browser to)
+// and the OAuth2 flavour of it (an scaOAuth link to the authorisation
+// server's metadata), and both answer the same request. So kobo follows
+// the link the bank returned, preferring the configured one when a bank
+// offers both, and records which it followed: the callback of one needs a
+// token exchange and the other does not.
+func (p *Provider) redirectStep(ctx context.Context, b Bank, req kobo.LoginRequest, c consentResp, g grant) (kobo.LoginStep, error) {
+	redirect, oauth := c.Links["scaRedirect"].Href, c.Links["scaOAuth"].Href
+	switch {
+	case oauth != "" && (redirect == "" || g.Approach == ApproachOAuth):
+		g.Approach = ApproachOAuth
+	case redirect != "":
+		g.Approach = ApproachRedirect
+	default:
+		return kobo.LoginStep{}, noSCALink(c, "a redirect (scaRedirect or scaOAuth)")
+	}
+	if g.Approach == ApproachRedirect {
+		return kobo.LoginStep{Redirect: &kobo.Redirect{URL: redirect, Ref: g.secret()}}, nil
+	}
+	if b.TPPID == "" {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank asked for its OAuth approach (scaOAuth), which needs the entry's tpp_id as the client id",
+			Err: errors.New("berlingroup: scaOAuth without a tpp_id")}
+	}
+	var meta struct {
+		Authorize string `json:"authorization_endpoint"`
+	}
+	if _, err := p.call(ctx, b, nil, "GET", oauth, nil, nil, &meta); err != nil {
+		return kobo.LoginStep{}, err
+	}
+	if meta.Authorize == "" {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank's OAuth server metadata (scaOAuth) names no authorization_endpoint",
+			Err: errors.New("berlingroup: no authorization_endpoint")}
+	}
+	g.Callback = req.Redirect.CallbackURL
+	q := url.Values{"response_type": {"code"}, "client_id": {b.TPPID}, "redirect_uri": {req.Redirect.CallbackURL}, "scope": {"AIS:" + c.ConsentID},
+		"state": {req.Redirect.State}, "code_challenge": {req.Redirect.CodeChallenge}, "code_challenge_method": {"S256"}}
+	return kobo.LoginStep{Redirect: &kobo.Redirect{URL: meta.Authorize + "?" + q.Encode(), Ref: g.secret()}}, nil
+}
+
+// noSCALink is a consent answer without the SCA link the approach needs,
+// naming the links the bank did return so an operator can see which
+// approach the bank chose instead.
+func noSCALink(c consentResp, want string) error {
+	names := slices.Sorted(maps.Keys(c.Links))
+	for i, n := range names { // the bank's keys: keep the message short
+		if len(n) > 60 {
+			names[i] = n[:60] + "…"
+		}
+	}
+	if len(names) > 12 {
+		names = append(names[:12], "…")
+	}
+	got := "no links"
+	if len(names) > 0 {
+		got = "links " + strings.Join(names, ", ")
+	}
+	return &kobo.BankError{Kind: kobo.BankInvalidData, Message: fmt.Sprintf("the bank's consent answer has no link for %s; it returned %s", want, got),
+		Err: fmt.Errorf("berlingroup: consent %s: no SCA link for the approach (%s)", c.ConsentID, got)}
 }
 
 // relogin is a background sync: the consent must still be valid (an OAuth

@@ -1,6 +1,7 @@
 package berlingroup_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"math/big"
 	"net"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/kobo-oss/kobo/internal/banksim"
 	bgface "github.com/kobo-oss/kobo/internal/banksim/berlingroup"
+	"github.com/kobo-oss/kobo/internal/banksim/conformance"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/provider/berlingroup"
 )
@@ -36,7 +39,9 @@ type fixture struct {
 
 // newFixture serves banksim's Berlin Group face over mTLS on loopback and
 // points a provider at it through a bank entry.
-func newFixture(t *testing.T, approaches []string, faceApproaches []string) *fixture {
+// A wrap, given the face's base URL, wraps the provider's transport (the
+// spec's validator, a bank answering differently).
+func newFixture(t *testing.T, approaches []string, faceApproaches []string, wrap ...func(base string) func(http.RoundTripper) http.RoundTripper) *fixture {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
@@ -70,7 +75,17 @@ func newFixture(t *testing.T, approaches []string, faceApproaches []string) *fix
 	if err != nil {
 		t.Fatal(err)
 	}
-	prov, err := berlingroup.New(berlingroup.Config{Banks: banks, Clock: simClock{sim},
+	var wt func(http.RoundTripper) http.RoundTripper
+	for _, w := range wrap {
+		inner, outer := wt, w(srv.URL)
+		wt = func(rt http.RoundTripper) http.RoundTripper {
+			if inner != nil {
+				rt = inner(rt)
+			}
+			return outer(rt)
+		}
+	}
+	prov, err := berlingroup.New(berlingroup.Config{Banks: banks, Clock: simClock{sim}, WrapTransport: wt,
 		TLS: map[string]*tls.Config{"simbank": {RootCAs: pool, Certificates: []tls.Certificate{leaf(3, x509.ExtKeyUsageClientAuth, nil)}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -236,20 +251,35 @@ func params(u *url.URL) map[string]string {
 	return out
 }
 
+// The entry's approach is kobo's preference; the bank picks REDIRECT or
+// its OAuth flavour and kobo follows the link it returns (scaRedirect or
+// scaOAuth), every answer checked against the Berlin Group spec.
 func TestRedirectAndOAuthLinks(t *testing.T) {
-	for _, a := range []string{"redirect", "oauth"} {
-		t.Run(a, func(t *testing.T) {
-			face := []string{bgface.Redirect, bgface.Embedded}
-			if a == "oauth" {
-				face = []string{bgface.OAuth, bgface.Embedded}
-			}
-			f := newFixture(t, []string{a}, face)
+	spec := conformance.Require(t, bgface.SpecFile)
+	for _, c := range []struct{ entry, bank string }{
+		{"redirect", bgface.Redirect}, {"oauth", bgface.OAuth},
+		{"oauth", bgface.Redirect}, // an OAuth entry at a bank answering scaRedirect
+		{"redirect", bgface.OAuth}, // and the other way round
+	} {
+		t.Run(c.entry+"-entry-"+c.bank+"-bank", func(t *testing.T) {
+			var val *conformance.Validator
+			f := newFixture(t, []string{c.entry}, []string{c.bank, bgface.Embedded}, func(base string) func(http.RoundTripper) http.RoundTripper {
+				var err error
+				if val, err = bgface.NewValidator(spec, base); err != nil {
+					t.Fatal(err)
+				}
+				return val.Transport
+			})
 			verifier := "verifier-verifier-verifier-verifier-verifier-1"
 			sum := sha256.Sum256([]byte(verifier))
 			rp := &kobo.RedirectParams{State: "signed-state", CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), CallbackURL: "https://kobo.example/connect/callback/berlingroup"}
 			step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Interactive: true, Redirect: rp})
 			if err != nil || step.Redirect == nil {
 				t.Fatalf("login: %v %+v", err, step)
+			}
+			link, _ := url.Parse(step.Redirect.URL)
+			if wantOAuth := c.bank == bgface.OAuth; (link.Path == "/oauth/authorize") != wantOAuth || link.Host != strings.TrimPrefix(f.base, "https://") {
+				t.Fatalf("the bank answered %s but kobo sent the customer to %s", c.bank, link)
 			}
 			back := f.follow(t, step.Redirect.URL)
 			if back.Host != "kobo.example" || back.Query().Get("state") != "signed-state" {
@@ -270,7 +300,71 @@ func TestRedirectAndOAuthLinks(t *testing.T) {
 				t.Fatalf("background login: %v", err)
 			}
 			f.read(t, re.Session)
+			if checked, failed := val.Counts(); checked == 0 || failed != 0 {
+				t.Errorf("spec check: %d answers checked, %d failed: %+v", checked, failed, val.Failures())
+			}
 		})
+	}
+}
+
+// stripLinks drops the named _links from the bank's consent answers, as a
+// bank that returns neither SCA link would (both are optional in the spec).
+type stripLinks struct {
+	rt    http.RoundTripper
+	names []string
+}
+
+func (s stripLinks) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := s.rt.RoundTrip(req)
+	if err != nil || req.Method != "POST" || req.URL.Path != "/v1/consents" {
+		return resp, err
+	}
+	var body map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	links, _ := body["_links"].(map[string]any)
+	for _, n := range s.names {
+		delete(links, n)
+	}
+	b, _ := json.Marshal(body)
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// A bank whose consent answer carries no link kobo can follow fails the
+// login with a message naming what it did return, not with a request to
+// an empty URL.
+func TestConsentWithoutSCALinkNamesWhatTheBankReturned(t *testing.T) {
+	spec := conformance.Require(t, bgface.SpecFile)
+	var val *conformance.Validator
+	f := newFixture(t, []string{"oauth"}, []string{bgface.Redirect, bgface.Embedded}, func(string) func(http.RoundTripper) http.RoundTripper {
+		return func(rt http.RoundTripper) http.RoundTripper {
+			return stripLinks{rt: rt, names: []string{"scaRedirect"}}
+		}
+	}, func(base string) func(http.RoundTripper) http.RoundTripper {
+		var err error
+		if val, err = bgface.NewValidator(spec, base); err != nil {
+			t.Fatal(err)
+		}
+		return val.Transport // sees the stripped answer: still the standard's shape
+	})
+	rp := &kobo.RedirectParams{State: "s", CodeChallenge: "c", CallbackURL: "https://kobo.example/connect/callback/berlingroup"}
+	step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Interactive: true, Redirect: rp})
+	var be *kobo.BankError
+	if !asBankError(err, &be) || be.Kind != kobo.BankInvalidData || step.Redirect != nil {
+		t.Fatalf("login: %v %+v", err, step)
+	}
+	for _, want := range []string{"scaRedirect or scaOAuth", "scaStatus", "self", "status"} {
+		if !strings.Contains(be.Message, want) {
+			t.Errorf("message %q does not name %q", be.Message, want)
+		}
+	}
+	if checked, failed := val.Counts(); checked != 1 || failed != 0 {
+		t.Errorf("spec check: %d answers checked, %d failed: %+v", checked, failed, val.Failures())
 	}
 }
 
