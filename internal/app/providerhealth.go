@@ -15,18 +15,17 @@ func healthy(h kobo.ProviderHealth) bool { return h.CheckedAt.IsZero() || h.OK }
 // between working and not, tells the app once with
 // kobo.events.provider_health: a provider refusing every call of a sync
 // is one "down", and the check that passes again one "up". The previous
-// health is read in the same transaction as the write. ENOTFOUND when the
-// app configured no keys of its own at the provider (the deployment's
+// health is the one the write replaced, read by the store under the row's
+// lock: replicas recording the same change at once would otherwise both
+// read the old health and both send the event. ENOTFOUND when the app
+// configured no keys of its own at the provider (the deployment's
 // defaults have no row to mark).
 func (s *Service) setProviderHealth(ctx context.Context, tx kobo.Tx, appID, provider string, h kobo.ProviderHealth) error {
-	prev, err := tx.AppProvider(ctx, appID, provider)
+	prev, err := tx.SetAppProviderHealth(ctx, appID, provider, h)
 	if err != nil {
 		return err
 	}
-	if err := tx.SetAppProviderHealth(ctx, appID, provider, h); err != nil {
-		return err
-	}
-	return s.announceProviderHealth(ctx, tx, appID, provider, prev.Health, h)
+	return s.announceProviderHealth(ctx, tx, appID, provider, prev, h)
 }
 
 // announceProviderHealth records kobo.events.provider_health when the

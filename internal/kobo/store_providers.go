@@ -39,9 +39,12 @@ type ProviderStore interface {
 	AppProvider(ctx context.Context, appID, provider string) (*AppProvider, error)
 	// AppProviders lists an app's configurations by provider name.
 	AppProviders(ctx context.Context, appID string) ([]*AppProvider, error)
-	// SetAppProviderHealth records a credential check (ENOTFOUND if the
-	// provider is not configured).
-	SetAppProviderHealth(ctx context.Context, appID, provider string, h ProviderHealth) error
+	// SetAppProviderHealth records a credential check and returns the
+	// health it replaced (ENOTFOUND if the provider is not configured). The
+	// old health is read under the row's lock, so of two replicas
+	// recording the same change at once, only the first sees it as a
+	// change: the second sees the first's write as its old health.
+	SetAppProviderHealth(ctx context.Context, appID, provider string, h ProviderHealth) (ProviderHealth, error)
 	// DeleteAppProvider removes a configuration (ENOTFOUND if none).
 	DeleteAppProvider(ctx context.Context, appID, provider string) error
 	// SetInstitutionProvider records an app's choice of provider for an

@@ -45,9 +45,30 @@ func (t *tx) AppProviders(ctx context.Context, appID string) ([]*kobo.AppProvide
 	return many(ctx, t, scanAppProvider, `SELECT `+appProviderCols+` FROM app_providers WHERE app_id = $1 ORDER BY provider`, appID)
 }
 
-func (t *tx) SetAppProviderHealth(ctx context.Context, appID, provider string, h kobo.ProviderHealth) error {
-	return t.execOne(ctx, "provider configuration", `UPDATE app_providers SET health_ok = $1, health_message = $2, checked_at = $3 WHERE app_id = $4 AND provider = $5`,
+func (t *tx) SetAppProviderHealth(ctx context.Context, appID, provider string, h kobo.ProviderHealth) (kobo.ProviderHealth, error) {
+	// The old row is read FOR UPDATE in the same statement: a concurrent
+	// writer waits for this one to commit and then reads what it wrote
+	// (read committed re-reads a locked row), never the value both saw
+	// before, so the transition is seen by one transaction only.
+	prev, err := one(ctx, t, "provider configuration", func(s scanner) (*kobo.ProviderHealth, error) {
+		var p kobo.ProviderHealth
+		var checked *time.Time
+		if err := s.Scan(&p.OK, &p.Message, &checked); err != nil {
+			return nil, err
+		}
+		if checked != nil {
+			p.CheckedAt = checked.UTC()
+		}
+		return &p, nil
+	}, `UPDATE app_providers n SET health_ok = $1, health_message = $2, checked_at = $3
+		FROM (SELECT app_id, provider, health_ok, health_message, checked_at FROM app_providers WHERE app_id = $4 AND provider = $5 FOR UPDATE) o
+		WHERE n.app_id = o.app_id AND n.provider = o.provider
+		RETURNING o.health_ok, o.health_message, o.checked_at`,
 		h.OK, h.Message, utc(h.CheckedAt), appID, provider)
+	if err != nil {
+		return kobo.ProviderHealth{}, err
+	}
+	return *prev, nil
 }
 
 func (t *tx) DeleteAppProvider(ctx context.Context, appID, provider string) error {

@@ -54,9 +54,16 @@ func (t *tx) AppProviders(ctx context.Context, appID string) ([]*kobo.AppProvide
 	return many(ctx, t, scanAppProvider, `SELECT `+appProviderCols+` FROM app_providers WHERE app_id = ? ORDER BY provider`, appID)
 }
 
-func (t *tx) SetAppProviderHealth(ctx context.Context, appID, provider string, h kobo.ProviderHealth) error {
-	return t.execOne(ctx, "provider configuration", `UPDATE app_providers SET health_ok = ?, health_message = ?, checked_at = ? WHERE app_id = ? AND provider = ?`,
+func (t *tx) SetAppProviderHealth(ctx context.Context, appID, provider string, h kobo.ProviderHealth) (kobo.ProviderHealth, error) {
+	// Write transactions run one at a time on the one writer connection,
+	// so the read and the write cannot interleave with another replica's.
+	prev, err := t.AppProvider(ctx, appID, provider)
+	if err != nil {
+		return kobo.ProviderHealth{}, err
+	}
+	err = t.execOne(ctx, "provider configuration", `UPDATE app_providers SET health_ok = ?, health_message = ?, checked_at = ? WHERE app_id = ? AND provider = ?`,
 		boolInt(h.OK), h.Message, ts(h.CheckedAt), appID, provider)
+	return prev.Health, err
 }
 
 func (t *tx) DeleteAppProvider(ctx context.Context, appID, provider string) error {

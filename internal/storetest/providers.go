@@ -40,7 +40,19 @@ func testProviders(t *testing.T, s kobo.Store) {
 	update(t, s, func(tx kobo.Tx) error { return tx.PutAppProvider(ctx, p) })
 	checked := T0.Add(time.Minute)
 	update(t, s, func(tx kobo.Tx) error {
-		return tx.SetAppProviderHealth(ctx, a.ID, "mono", kobo.ProviderHealth{OK: false, Message: "key refused", CheckedAt: checked})
+		prev, err := tx.SetAppProviderHealth(ctx, a.ID, "mono", kobo.ProviderHealth{OK: false, Message: "key refused", CheckedAt: checked})
+		if err == nil && (prev.OK || prev.Message != "" || !prev.CheckedAt.IsZero()) {
+			t.Errorf("first SetAppProviderHealth replaced %+v, want the never-checked zero", prev)
+		}
+		return err
+	})
+	// the health replaced is returned: what the app decides a transition on
+	update(t, s, func(tx kobo.Tx) error {
+		prev, err := tx.SetAppProviderHealth(ctx, a.ID, "mono", kobo.ProviderHealth{OK: false, Message: "key refused", CheckedAt: checked})
+		if err == nil && (prev.OK || prev.Message != "key refused" || !prev.CheckedAt.Equal(checked)) {
+			t.Errorf("second SetAppProviderHealth replaced %+v", prev)
+		}
+		return err
 	})
 	view(t, s, func(tx kobo.Tx) error {
 		got, err := tx.AppProvider(ctx, a.ID, "mono")
@@ -56,7 +68,8 @@ func testProviders(t *testing.T, s kobo.Store) {
 		return nil
 	})
 	update(t, s, func(tx kobo.Tx) error {
-		wantCode(t, tx.SetAppProviderHealth(ctx, other.ID, "mono", kobo.ProviderHealth{CheckedAt: T0}), kobo.ENOTFOUND)
+		_, err := tx.SetAppProviderHealth(ctx, other.ID, "mono", kobo.ProviderHealth{CheckedAt: T0})
+		wantCode(t, err, kobo.ENOTFOUND)
 		return nil
 	})
 	// a replacement keeps created_at and takes the new health

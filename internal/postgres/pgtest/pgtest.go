@@ -24,6 +24,25 @@ const Env = "KOBO_TEST_DATABASE_URL"
 // in parallel without seeing each other's rows.
 func Open(t testing.TB) *postgres.Store {
 	t.Helper()
+	s, _ := open(t)
+	return s
+}
+
+// Replicas returns two stores on one fresh schema, each with its own
+// connection pool, as two replicas of kobo sharing a database are.
+func Replicas(t testing.TB) (*postgres.Store, *postgres.Store) {
+	t.Helper()
+	a, schema := open(t)
+	b, err := postgres.Open(context.Background(), os.Getenv(Env), postgres.Options{MaxConns: 8, SearchPath: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() }) // registered after a's, so it runs before the schema is dropped
+	return a, b
+}
+
+func open(t testing.TB) (*postgres.Store, string) {
+	t.Helper()
 	dsn := os.Getenv(Env)
 	if dsn == "" {
 		t.Skipf("%s is not set: skipping PostgreSQL test (set it to e.g. postgres://postgres@127.0.0.1:5432/test)", Env)
@@ -55,5 +74,5 @@ func Open(t testing.TB) *postgres.Store {
 	if _, err := s.Migrate(ctx, kobo.SystemClock{}); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, schema
 }
