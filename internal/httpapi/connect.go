@@ -170,23 +170,15 @@ func (s *Server) stepBody(step *app.ConnectStep, v2 bool) any {
 	return body
 }
 
-// stepError renders a failed login or commit: Mono answers 400 with
-// responseCode 400 (and data null) for wrong credentials or input.
+// stepError answers a failed login or commit in the step flavour (Mono's
+// 400 with responseCode 400), through the one error path so the request
+// log keeps the body.
 func (s *Server) stepError(w http.ResponseWriter, r *http.Request, v2 bool, err error) error {
-	if StatusOf(err) != http.StatusBadRequest {
-		return err
-	}
-	body := map[string]any{"status": "failed", "message": kobo.ErrorMessage(err), "responseCode": app.CodeBadInput, "data": nil}
-	if n := attemptsLeft(err); n > 0 {
-		body["attempts_left"] = n
-	}
+	fl := flavourStepV1
 	if v2 {
-		body["timestamp"] = s.timestamp()
-		if fe := fieldErrors(err); fe != nil {
-			body["data"] = fe
-		}
+		fl = flavourStepV2
 	}
-	writeJSON(w, http.StatusBadRequest, body)
+	s.fail(w, r, fl, err)
 	return nil
 }
 

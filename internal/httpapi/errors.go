@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
@@ -17,7 +18,30 @@ const (
 	flavourV1      flavour = iota // Mono legacy: {"message": "..."}
 	flavourV2                     // Mono v2 envelope
 	flavourPartner                // our Partner API: {"message", "errors"}
+	// A failed connect step (headless login or commit) Mono answers 400
+	// with responseCode 400 and data null, plus attempts_left; other
+	// statuses take the plain v1 or v2 body.
+	flavourStepV1
+	flavourStepV2
+	// kobo's hosted widget shows a 400's message beside the form, with the
+	// attempts left in the text, the field errors and why a session closed;
+	// other statuses take the v1 body.
+	flavourWidget
 )
+
+// forStatus is the flavour whose body answers status: the step and
+// widget bodies are for 400s only.
+func (fl flavour) forStatus(status int) flavour {
+	switch {
+	case status == http.StatusBadRequest:
+		return fl
+	case fl == flavourStepV2:
+		return flavourV2
+	case fl == flavourStepV1, fl == flavourWidget:
+		return flavourV1
+	}
+	return fl
+}
 
 // statusOf is the one table from error codes to HTTP statuses. Mono
 // documents 400, 401, 402, 403, 404, 409, 429 and 5xx, so codes without a
@@ -100,7 +124,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fl flavour, 
 		msg += " (request id " + requestID(r.Context()) + ")"
 	}
 	var body any
-	switch fl {
+	switch fl.forStatus(status) {
+	case flavourStepV1, flavourStepV2:
+		body = s.stepErrorBody(fl == flavourStepV2, err)
+	case flavourWidget:
+		body = widgetErrorBody(err)
 	case flavourV2:
 		body = v2Error{Status: "failed", Message: msg, Timestamp: s.timestamp(), Data: fieldErrors(err)}
 	case flavourPartner:
@@ -110,4 +138,34 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, fl flavour, 
 	}
 	noteErrorBody(r.Context(), body)
 	writeJSON(w, status, body)
+}
+
+// stepErrorBody is a failed connect step's 400 (flavourStepV1/V2). Mono's
+// v1 says "status":"failed" here too, not the numeric status of its
+// successes.
+func (s *Server) stepErrorBody(v2 bool, err error) map[string]any {
+	body := map[string]any{"status": "failed", "message": kobo.ErrorMessage(err), "responseCode": app.CodeBadInput, "data": nil}
+	if n := attemptsLeft(err); n > 0 {
+		body["attempts_left"] = n
+	}
+	if v2 {
+		body["timestamp"] = s.timestamp()
+		if fe := fieldErrors(err); fe != nil {
+			body["data"] = fe
+		}
+	}
+	return body
+}
+
+// widgetErrorBody is the hosted widget's 400 (flavourWidget).
+func widgetErrorBody(err error) map[string]any {
+	body := map[string]any{"responseCode": app.CodeBadInput, "message": widgetMessage(err)}
+	if fe := fieldErrors(err); fe != nil {
+		body["errors"] = fe
+	}
+	if e := (*kobo.Error)(nil); errors.As(err, &e) && e.Closed != "" {
+		// the session is over: the widget offers another bank or close
+		body["closed"] = e.Closed
+	}
+	return body
 }

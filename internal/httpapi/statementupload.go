@@ -57,13 +57,13 @@ var widgetUploadFields = map[string]bool{"password": true, "account_number": tru
 func (s *Server) widgetUpload(w http.ResponseWriter, r *http.Request) error {
 	sp, fields, err := readUpload(r, widgetUploadFields)
 	if err != nil {
-		return s.widgetError(w, err)
+		return s.widgetError(w, r, err)
 	}
 	defer sp.close()
 	in := app.UploadInput{File: sp.f, Size: sp.size, Name: sp.name, Hash: sp.hash, Password: kobo.Secret(fields["password"]), AccountNumber: fields["account_number"]}
 	u, err := s.app.StageStatementUpload(r.Context(), callerFrom(r.Context()), r.Header.Get("x-session-id"), in)
 	if err != nil {
-		return s.widgetError(w, err)
+		return s.widgetError(w, r, err)
 	}
 	summary := uploadData(u)
 	delete(summary, "account") // there is none yet
@@ -76,7 +76,7 @@ func (s *Server) widgetUpload(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) widgetUploadConfirm(w http.ResponseWriter, r *http.Request) error {
 	step, err := s.app.ConfirmStatementUpload(r.Context(), callerFrom(r.Context()), r.Header.Get("x-session-id"))
 	if err != nil {
-		return s.widgetError(w, err)
+		return s.widgetError(w, r, err)
 	}
 	writeJSON(w, http.StatusOK, widgetStep(step))
 	return nil

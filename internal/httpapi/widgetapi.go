@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -161,21 +160,11 @@ func widgetStep(step *app.ConnectStep) map[string]any {
 	return out
 }
 
-// widgetError answers a failed step the widget can show beside the form:
-// 400 with responseCode 400, as the headless API does.
-func (s *Server) widgetError(w http.ResponseWriter, err error) error {
-	if StatusOf(err) != http.StatusBadRequest {
-		return err
-	}
-	body := map[string]any{"responseCode": app.CodeBadInput, "message": widgetMessage(err)}
-	if fe := fieldErrors(err); fe != nil {
-		body["errors"] = fe
-	}
-	if e := (*kobo.Error)(nil); errors.As(err, &e) && e.Closed != "" {
-		// the session is over: the widget offers another bank or close
-		body["closed"] = e.Closed
-	}
-	writeJSON(w, http.StatusBadRequest, body)
+// widgetError answers a failed step the widget can show beside the form
+// (flavourWidget: 400 with responseCode 400, as the headless API does),
+// through the one error path so the request log keeps the body.
+func (s *Server) widgetError(w http.ResponseWriter, r *http.Request, err error) error {
+	s.fail(w, r, flavourWidget, err)
 	return nil
 }
 
@@ -206,12 +195,12 @@ func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) error {
 			req.ReauthToken, account = account, ""
 		}
 		if account == "" && req.ReauthToken == "" {
-			return s.widgetError(w, &kobo.Error{Code: kobo.EINVALID, Message: "Re-authorisation needs a reauth token", Fields: map[string]string{"reauth_token": "is required"}})
+			return s.widgetError(w, r, &kobo.Error{Code: kobo.EINVALID, Message: "Re-authorisation needs a reauth token", Fields: map[string]string{"reauth_token": "is required"}})
 		}
 		in.Scope, in.InstitutionID, in.ReauthToken = "", "", req.ReauthToken
 		step, err := s.app.StartReauth(r.Context(), c, account, in)
 		if err != nil {
-			return s.widgetError(w, err)
+			return s.widgetError(w, r, err)
 		}
 		out := widgetStep(step)
 		out["reauth"] = true
@@ -220,7 +209,7 @@ func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	cs, inst, err := s.app.CreateSession(r.Context(), c, in)
 	if err != nil {
-		return s.widgetError(w, err)
+		return s.widgetError(w, r, err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"session_id": cs.ID, "form": cs.Form, "expires_at": monoTime(cs.ExpiresAt),
 		"institution": map[string]any{"id": inst.ID, "name": inst.Name, "auth_method": cs.AuthMethod}})
@@ -267,7 +256,7 @@ func (s *Server) widgetAdvance(commit bool) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		fields, err := formFields(r)
 		if err != nil {
-			return s.widgetError(w, err)
+			return s.widgetError(w, r, err)
 		}
 		c, id := callerFrom(r.Context()), r.Header.Get("x-session-id")
 		var step *app.ConnectStep
@@ -280,7 +269,7 @@ func (s *Server) widgetAdvance(commit bool) handler {
 			step, err = s.app.ConnectLogin(r.Context(), c, id, fields)
 		}
 		if err != nil {
-			return s.widgetError(w, err)
+			return s.widgetError(w, r, err)
 		}
 		writeJSON(w, http.StatusOK, widgetStep(step))
 		return nil
