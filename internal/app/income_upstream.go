@@ -186,19 +186,19 @@ func (s *Service) setIncomeUpstream(ctx context.Context, id string, at, after *t
 // naming kobo's account, and mono.events.account_income to the partner. A
 // record another replica (or the webhook) completed already is left.
 func (s *Service) completeUpstreamIncome(ctx context.Context, tx kobo.Tx, id string, acct *kobo.Account, rep kobo.ProviderIncome) error {
-	var m MonoIncome
+	var m kobo.MonoIncome
 	if err := json.Unmarshal(rep.Report, &m); err != nil {
 		return jobs.Permanent(fmt.Errorf("the upstream's income report: %w", err))
 	}
 	m.Account = acct.ID
 	if m.IncomeStreams == nil {
-		m.IncomeStreams = []MonoIncomeStream{}
+		m.IncomeStreams = []kobo.MonoIncomeStream{}
 	}
 	return s.completeIncomeTx(ctx, tx, id, acct, m)
 }
 
 // completeIncomeTx stores a finished report and announces it.
-func (s *Service) completeIncomeTx(ctx context.Context, tx kobo.Tx, id string, acct *kobo.Account, m MonoIncome) error {
+func (s *Service) completeIncomeTx(ctx context.Context, tx kobo.Tx, id string, acct *kobo.Account, m kobo.MonoIncome) error {
 	rec, err := tx.IncomeRecord(ctx, id)
 	if err != nil || rec.Status != "PROCESSING" {
 		return err

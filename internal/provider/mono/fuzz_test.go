@@ -141,7 +141,7 @@ func FuzzIncome(f *testing.F) {
 	f.Add([]byte(`{"data":[{"income":{"income_summary":{"total_income":1.5}},"created_at":"2025-01-01T00:00:00Z"}],"meta":{"next":"x?page=0"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		check := func(rep json.RawMessage) {
-			var out incomeOut
+			var out kobo.MonoIncome
 			if err := json.Unmarshal(rep, &out); err != nil {
 				t.Fatalf("normalised report does not read back: %v: %s", err, rep)
 			}

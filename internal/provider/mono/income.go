@@ -179,48 +179,6 @@ type streamWire struct {
 	NumberOfMonths        json.Number `json:"number_of_months"`
 }
 
-// incomeOut is the report as kobo keeps and serves it: Mono's names (the
-// new aggregated_* ones only), amounts as whole minor units. The account
-// is left out: kobo names its own.
-type incomeOut struct {
-	IncomeSummary                     summaryOut  `json:"income_summary"`
-	IncomeStreams                     []streamOut `json:"income_streams"`
-	IncomeSourceType                  string      `json:"income_source_type"`
-	FirstTransactionDate              *string     `json:"first_transaction_date"`
-	LastTransactionDate               *string     `json:"last_transaction_date"`
-	Period                            string      `json:"period"`
-	NumberOfIncomeStreams             int64       `json:"number_of_income_streams"`
-	TotalIncome                       int64       `json:"total_income"`
-	AnnualIncome                      int64       `json:"annual_income"`
-	MonthlyIncome                     int64       `json:"monthly_income"`
-	AggregatedMonthlyAverage          int64       `json:"aggregated_monthly_average"`
-	AggregatedMonthlyAverageRegular   int64       `json:"aggregated_monthly_average_regular"`
-	AggregatedMonthlyAverageIrregular int64       `json:"aggregated_monthly_average_irregular"`
-	TotalRegularIncomeAmount          int64       `json:"total_regular_income_amount"`
-	TotalIrregularIncomeAmount        int64       `json:"total_irregular_income_amount"`
-}
-
-type summaryOut struct {
-	TotalIncome int64  `json:"total_income"`
-	Employer    string `json:"employer"`
-}
-
-type streamOut struct {
-	IncomeType            string  `json:"income_type"`
-	Frequency             string  `json:"frequency"`
-	MonthlyAverage        int64   `json:"monthly_average"`
-	AverageIncomeAmount   float64 `json:"average_income_amount"`
-	LastIncomeAmount      int64   `json:"last_income_amount"`
-	LastIncomeDescription string  `json:"last_income_description"`
-	LastIncomeDate        string  `json:"last_income_date"`
-	FirstIncomeDate       string  `json:"first_income_date"`
-	Currency              string  `json:"currency"`
-	Stability             float64 `json:"stability"`
-	PeriodsWithIncome     int64   `json:"periods_with_income"`
-	NumberOfIncomes       int64   `json:"number_of_incomes"`
-	NumberOfMonths        int64   `json:"number_of_months"`
-}
-
 // normaliseIncome checks one of Mono's reports and writes it in kobo's
 // form. A report has an income_summary or income_streams (with too little
 // history Mono still sends the summary, total 0).
@@ -244,6 +202,15 @@ func normaliseIncome(raw json.RawMessage) (json.RawMessage, error) {
 		}
 		return v
 	}
+	// counts are whole and small; one past int32 is not a count
+	count := func(n json.Number, name string) int {
+		v := num(n, name)
+		if v < 0 || v > math.MaxInt32 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a count", name, n))
+			return 0
+		}
+		return int(v)
+	}
 	frac := func(n json.Number, name string) float64 {
 		if n == "" {
 			return 0
@@ -254,7 +221,7 @@ func normaliseIncome(raw json.RawMessage) (json.RawMessage, error) {
 		}
 		return f
 	}
-	out := incomeOut{IncomeStreams: []streamOut{}, IncomeSourceType: clip(w.IncomeSourceType, 32), Period: clip(w.Period, 32),
+	out := kobo.MonoIncome{IncomeStreams: []kobo.MonoIncomeStream{}, IncomeSourceType: clip(w.IncomeSourceType, 32), Period: clip(w.Period, 32),
 		FirstTransactionDate: dateOf(w.FirstTransactionDate), LastTransactionDate: dateOf(w.LastTransactionDate),
 		TotalIncome:                       num(w.TotalIncome, "total_income"),
 		AnnualIncome:                      num(w.AnnualIncome, "annual_income"),
@@ -265,24 +232,24 @@ func normaliseIncome(raw json.RawMessage) (json.RawMessage, error) {
 		TotalRegularIncomeAmount:          num(w.TotalRegularIncomeAmount, "total_regular_income_amount"),
 		TotalIrregularIncomeAmount:        num(w.TotalIrregularIncomeAmount, "total_irregular_income_amount")}
 	if w.IncomeSummary != nil {
-		out.IncomeSummary = summaryOut{TotalIncome: num(w.IncomeSummary.TotalIncome, "income_summary.total_income"), Employer: clip(w.IncomeSummary.Employer, 200)}
+		out.IncomeSummary = kobo.MonoIncomeSummary{TotalIncome: num(w.IncomeSummary.TotalIncome, "income_summary.total_income"), Employer: clip(w.IncomeSummary.Employer, 200)}
 	}
 	if w.IncomeStreams != nil {
 		if len(*w.IncomeStreams) > 1000 {
 			return nil, errors.New("too many income streams")
 		}
 		for _, st := range *w.IncomeStreams {
-			out.IncomeStreams = append(out.IncomeStreams, streamOut{IncomeType: clip(st.IncomeType, 32), Frequency: clip(st.Frequency, 32),
+			out.IncomeStreams = append(out.IncomeStreams, kobo.MonoIncomeStream{IncomeType: clip(st.IncomeType, 32), Frequency: clip(st.Frequency, 32),
 				MonthlyAverage: num(st.MonthlyAverage, "monthly_average"), AverageIncomeAmount: frac(st.AverageIncomeAmount, "average_income_amount"),
 				LastIncomeAmount: num(st.LastIncomeAmount, "last_income_amount"), LastIncomeDescription: clip(st.LastIncomeDescription, 200),
 				LastIncomeDate: clip(st.LastIncomeDate, 32), FirstIncomeDate: clip(st.FirstIncomeDate, 32), Currency: currency(st.Currency),
-				Stability: frac(st.Stability, "stability"), PeriodsWithIncome: num(st.PeriodsWithIncome, "periods_with_income"),
-				NumberOfIncomes: num(st.NumberOfIncomes, "number_of_incomes"), NumberOfMonths: num(st.NumberOfMonths, "number_of_months")})
+				Stability: frac(st.Stability, "stability"), PeriodsWithIncome: count(st.PeriodsWithIncome, "periods_with_income"),
+				NumberOfIncomes: count(st.NumberOfIncomes, "number_of_incomes"), NumberOfMonths: count(st.NumberOfMonths, "number_of_months")})
 		}
 	}
-	out.NumberOfIncomeStreams = num(w.NumberOfIncomeStreams, "number_of_income_streams")
+	out.NumberOfIncomeStreams = count(w.NumberOfIncomeStreams, "number_of_income_streams")
 	if w.NumberOfIncomeStreams == "" {
-		out.NumberOfIncomeStreams = int64(len(out.IncomeStreams))
+		out.NumberOfIncomeStreams = len(out.IncomeStreams)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
