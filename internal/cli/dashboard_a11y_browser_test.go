@@ -75,15 +75,20 @@ func TestDashboardAccessibility(t *testing.T) {
 	b.Run("phone viewport", chromedp.EmulateViewport(390, 844))
 	d.open(appPath + "/accounts/" + id)
 	var fits struct {
-		Scroll, Client, AmountRight, Width float64
-		Rows                               int
+		Scroll, Client, AmountRight, Width, Page float64
+		Rows                                     int
 	}
 	b.Run("measure the table", chromedp.Evaluate(`(function(){ var w = document.querySelector("#transactions").parentElement;
 	  var amt = document.querySelector("#transactions tbody tr td.num");
 	  return {Scroll: w.scrollWidth, Client: w.clientWidth, AmountRight: amt.getBoundingClientRect().right, Width: window.innerWidth,
-	    Rows: document.querySelectorAll("#transactions tbody tr").length}; })()`, &fits))
+	    Rows: document.querySelectorAll("#transactions tbody tr").length, Page: document.documentElement.scrollWidth}; })()`, &fits))
 	if fits.Rows == 0 || fits.Scroll > fits.Client || fits.AmountRight > fits.Width {
 		t.Errorf("transactions at 390 px: %+v (the table scrolls sideways or the amount is off screen)", fits)
+	}
+	// the whole page too: the account bar (name, team, audit log, …, log
+	// out) once ran past the screen's edge on every page
+	if fits.Page > fits.Width {
+		t.Errorf("the page at 390 px is %v px wide, wider than the %v px screen", fits.Page, fits.Width)
 	}
 	check("account at 390 px")
 	b.Screenshot("a11y-account-390")
