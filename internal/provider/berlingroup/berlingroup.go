@@ -16,6 +16,14 @@
 // signs every XS2A request (signing.go: Digest, Signature,
 // TPP-Signature-Certificate).
 //
+// Where the bank's answer carries a link (_links: the next authorisation
+// step, the SCA status, the next page; the OAuth server's token_endpoint)
+// kobo follows it rather than the standard's example paths, because
+// ASPSPs serve the API under base paths of their own; the standard's paths
+// are only the fallback for a bank that returns no link. A link must stay
+// on the bank's origin (link), as kobo sends the consent id and token with
+// what it requests there.
+//
 // kobo's BankTransaction has no field yet for the standard's counterparty
 // accounts, endToEndId, mandate and creditor ids, bank transaction codes
 // or merchant category code; Transaction decodes them all so a meta field
@@ -139,6 +147,8 @@ type grant struct {
 	ValidUntil string    `json:"v,omitempty"`
 	PSU        string    `json:"p,omitempty"`
 	Auth       string    `json:"h,omitempty"` // embedded/decoupled authorisation
+	AuthLink   string    `json:"l,omitempty"` // its URL, as the bank's links gave it (older grants: built from Auth)
+	TokenURL   string    `json:"k,omitempty"` // OAuth token_endpoint from the server's metadata (older grants: /oauth/token)
 	Callback   string    `json:"u,omitempty"` // OAuth redirect_uri
 	AccessExp  time.Time `json:"e,omitzero"`
 }
@@ -151,6 +161,49 @@ func parseGrant(s kobo.Secret) (grant, error) {
 		return g, errors.New("not a Berlin Group grant")
 	}
 	return g, nil
+}
+
+// authURL is the authorisation an embedded or decoupled SCA goes on at:
+// the link the bank gave, or for grants made before kobo kept it, the
+// standard's path.
+func (g grant) authURL() string {
+	return cmp.Or(g.AuthLink, "/v1/consents/"+g.Consent+"/authorisations/"+g.Auth)
+}
+
+// link resolves a link the bank returned (an _links href) to a URL. The
+// standard's examples give absolute paths ("/v1/consents/…"); a bank that
+// serves the API under a base path may give its links with the base path
+// or without it, and some give whole URLs. A whole URL must be on the
+// bank's own origin: kobo sends the consent id and the OAuth token with
+// what it requests there, and a link elsewhere would hand them to whoever
+// the answer named.
+func link(b Bank, href string) (string, error) {
+	base, err := url.Parse(b.BaseURL)
+	if err != nil {
+		return "", &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank entry's base_url is unusable", Err: err}
+	}
+	u, err := url.Parse(href)
+	bad := func(why string) error {
+		shown := href
+		if len(shown) > 120 {
+			shown = shown[:120] + "…"
+		}
+		return &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank gave an unusable link: " + why, Err: fmt.Errorf("berlingroup: link %q", shown)}
+	}
+	switch {
+	case err != nil || href == "":
+		return "", bad("not a URL")
+	case u.IsAbs():
+		if u.Scheme != base.Scheme || u.Host != base.Host {
+			return "", bad("it points away from the bank's API (" + base.Scheme + "://" + base.Host + ")")
+		}
+		return u.String(), nil
+	case !strings.HasPrefix(href, "/") || strings.HasPrefix(href, "//"):
+		return "", bad("not an absolute path")
+	case base.Path != "" && !strings.HasPrefix(u.Path, base.Path+"/"):
+		return base.Scheme + "://" + base.Host + base.Path + href, nil
+	}
+	return base.Scheme + "://" + base.Host + href, nil
 }
 
 func (p *Provider) session(g grant) *kobo.BankSession {
@@ -385,23 +438,50 @@ func (p *Provider) Login(ctx context.Context, req kobo.LoginRequest) (kobo.Login
 		if c.Links["scaStatus"].Href == "" {
 			return kobo.LoginStep{}, noSCALink(c, "a decoupled approval (scaStatus)")
 		}
-		g.Auth = strings.TrimPrefix(c.Links["scaStatus"].Href, "/v1/consents/"+c.ConsentID+"/authorisations/")
+		if g.AuthLink, err = link(b, c.Links["scaStatus"].Href); err != nil {
+			return kobo.LoginStep{}, err
+		}
 		return kobo.LoginStep{Decoupled: &kobo.Decoupled{Ref: g.secret(), Message: cmp.Or(c.PSUMessage, "Approve the request in your "+b.Name+" app"),
 			Interval: p.c.PollInterval, ExpiresAt: p.c.Clock.Now().Add(p.c.DecoupledTimeout)}}, nil
 	}
 	// embedded: the password now, then the OTP as a challenge
+	// the links the bank returns name the next request; the standard's
+	// paths are only the fallback for a bank that returns none
+	startURL := "/v1/consents/" + c.ConsentID + "/authorisations"
+	if h := cmp.Or(c.Links["startAuthorisationWithPsuAuthentication"].Href, c.Links["startAuthorisation"].Href); h != "" {
+		if startURL, err = link(b, h); err != nil {
+			return kobo.LoginStep{}, err
+		}
+	}
 	var start consentResp
-	if _, err := p.call(ctx, b, nil, "POST", "/v1/consents/"+c.ConsentID+"/authorisations", hdr,
+	if _, err := p.call(ctx, b, nil, "POST", startURL, hdr,
 		map[string]any{"psuData": map[string]string{"password": req.Fields[FieldPassword].Reveal()}}, &start); err != nil {
 		return kobo.LoginStep{}, err
 	}
 	g.Auth = start.AuthorisationID
-	path := "/v1/consents/" + c.ConsentID + "/authorisations/" + g.Auth
+	next := func(r consentResp, names ...string) (string, error) {
+		for _, n := range names {
+			if h := r.Links[n].Href; h != "" {
+				return link(b, h)
+			}
+		}
+		if g.Auth == "" {
+			return "", noSCALink(r, "the next authorisation step ("+strings.Join(names, " or ")+")")
+		}
+		return "/v1/consents/" + c.ConsentID + "/authorisations/" + g.Auth, nil
+	}
 	if len(start.ScaMethods) > 0 && start.ScaStatus == "psuAuthenticated" {
-		m := start.ScaMethods[0].ID
-		if _, err := p.call(ctx, b, nil, "PUT", path, hdr, map[string]string{"authenticationMethodId": m}, &start); err != nil {
+		u, err := next(start, "selectAuthenticationMethod", "scaStatus")
+		if err != nil {
 			return kobo.LoginStep{}, err
 		}
+		m := start.ScaMethods[0].ID
+		if _, err := p.call(ctx, b, nil, "PUT", u, hdr, map[string]string{"authenticationMethodId": m}, &start); err != nil {
+			return kobo.LoginStep{}, err
+		}
+	}
+	if g.AuthLink, err = next(start, "authoriseTransaction", "scaStatus"); err != nil {
+		return kobo.LoginStep{}, err
 	}
 	hint := cmp.Or(start.ChallengeData.AdditionalInformation, "Enter the code "+b.Name+" sent you")
 	return kobo.LoginStep{Challenge: &kobo.Challenge{Ref: g.secret().Reveal(), Kind: "otp", Tenant: req.Tenant,
@@ -436,6 +516,7 @@ func (p *Provider) redirectStep(ctx context.Context, b Bank, req kobo.LoginReque
 	}
 	var meta struct {
 		Authorize string `json:"authorization_endpoint"`
+		Token     string `json:"token_endpoint"`
 	}
 	if _, err := p.call(ctx, b, nil, "GET", oauth, nil, nil, &meta); err != nil {
 		return kobo.LoginStep{}, err
@@ -444,6 +525,11 @@ func (p *Provider) redirectStep(ctx context.Context, b Bank, req kobo.LoginReque
 		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank's OAuth server metadata (scaOAuth) names no authorization_endpoint",
 			Err: errors.New("berlingroup: no authorization_endpoint")}
 	}
+	if u, err := url.Parse(meta.Token); meta.Token != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank's OAuth server metadata (scaOAuth) gives a token_endpoint that is not an https URL",
+			Err: fmt.Errorf("berlingroup: token_endpoint %q", meta.Token)}
+	}
+	g.TokenURL = meta.Token
 	g.Callback = req.Redirect.CallbackURL
 	q := url.Values{"response_type": {"code"}, "client_id": {b.TPPID}, "redirect_uri": {req.Redirect.CallbackURL}, "scope": {"AIS:" + c.ConsentID},
 		"state": {req.Redirect.State}, "code_challenge": {req.Redirect.CodeChallenge}, "code_challenge_method": {"S256"}}
@@ -511,8 +597,7 @@ func (p *Provider) Answer(ctx context.Context, ch kobo.Challenge, fields map[str
 		return kobo.LoginStep{}, err
 	}
 	var fin consentResp
-	path := "/v1/consents/" + g.Consent + "/authorisations/" + g.Auth
-	if _, err := p.call(ctx, b, nil, "PUT", path, map[string]string{"PSU-ID": g.PSU}, map[string]string{"scaAuthenticationData": fields["otp"].Reveal()}, &fin); err != nil {
+	if _, err := p.call(ctx, b, nil, "PUT", g.authURL(), map[string]string{"PSU-ID": g.PSU}, map[string]string{"scaAuthenticationData": fields["otp"].Reveal()}, &fin); err != nil {
 		return kobo.LoginStep{}, err
 	}
 	if fin.ScaStatus != "finalised" {
@@ -552,7 +637,9 @@ func (p *Provider) token(ctx context.Context, b Bank, g *grant, v url.Values) er
 	if err != nil {
 		return err
 	}
-	tokenURL := u.Scheme + "://" + u.Host + "/oauth/token"
+	// the metadata's token_endpoint; grants made before kobo kept it
+	// used the authorization server's usual path on the bank's origin
+	tokenURL := cmp.Or(g.TokenURL, u.Scheme+"://"+u.Host+"/oauth/token")
 	req, _ := http.NewRequestWithContext(ctx, "POST", tokenURL, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := p.clients[b.ID].Do(req)
@@ -589,12 +676,12 @@ func (p *Provider) Poll(ctx context.Context, d kobo.Decoupled, _ kobo.ProviderCr
 		return kobo.LoginStep{}, err
 	}
 	var st consentResp
-	if _, err := p.call(ctx, b, nil, "GET", "/v1/consents/"+g.Consent+"/authorisations/"+g.Auth, nil, nil, &st); err != nil {
+	if _, err := p.call(ctx, b, nil, "GET", g.authURL(), nil, nil, &st); err != nil {
 		return kobo.LoginStep{}, err
 	}
 	switch st.ScaStatus {
 	case "finalised", "exempted":
-		g.Auth, g.PSU = "", ""
+		g.Auth, g.AuthLink, g.PSU = "", "", ""
 		return kobo.LoginStep{Session: p.session(g)}, nil
 	case "failed":
 		return kobo.LoginStep{}, &kobo.BankError{Kind: kobo.BankBadCredentials, Message: "the request was declined in the bank app", Err: errors.New("berlingroup: scaStatus failed")}

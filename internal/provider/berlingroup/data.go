@@ -270,19 +270,9 @@ func (p *Provider) Transactions(ctx context.Context, s kobo.BankSession, ref str
 		}
 		next = ""
 		if r.Transactions.Links.Next != nil {
-			next = r.Transactions.Links.Next.Href
-			if !strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "https://") {
-				return &kobo.BankError{Kind: kobo.BankInvalidData, Message: "the bank gave an unusable next link", Err: errors.New("berlingroup: next link " + next)}
-			}
-			if strings.HasPrefix(next, "/") {
-				// an absolute path is against the bank's origin, which may
-				// carry a base path already in the link
-				u, _ := url.Parse(b.BaseURL)
-				if u != nil && u.Path != "" && !strings.HasPrefix(next, u.Path+"/") {
-					next = u.Scheme + "://" + u.Host + u.Path + next
-				} else if u != nil {
-					next = u.Scheme + "://" + u.Host + next
-				}
+			var err error
+			if next, err = link(b, r.Transactions.Links.Next.Href); err != nil {
+				return err
 			}
 		}
 	}

@@ -43,6 +43,14 @@ type fixture struct {
 // spec's validator, a bank answering differently).
 func newFixture(t *testing.T, approaches []string, faceApproaches []string, wrap ...func(base string) func(http.RoundTripper) http.RoundTripper) *fixture {
 	t.Helper()
+	return newFixtureAt(t, "", approaches, faceApproaches, wrap...)
+}
+
+// newFixtureAt is newFixture for a bank that serves its XS2A API under a
+// base path (https://host/psd2/v1/…) and gives its links with it, as many
+// ASPSPs do; the bank entry's base_url carries the path.
+func newFixtureAt(t *testing.T, prefix string, approaches []string, faceApproaches []string, wrap ...func(base string) func(http.RoundTripper) http.RoundTripper) *fixture {
+	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
@@ -65,11 +73,15 @@ func newFixture(t *testing.T, approaches []string, faceApproaches []string, wrap
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(face.Handler())
+	h := face.Handler()
+	if prefix != "" {
+		h = underPrefix(prefix, h)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	srv.TLS = bgface.TLSConfig(leaf(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)}), pool)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	entry := `[{"id":"simbank","name":"Sim Bank","country":"NG","base_url":"` + srv.URL + `","tpp_id":"kobo-tpp","sca_approaches":["` +
+	entry := `[{"id":"simbank","name":"Sim Bank","country":"NG","base_url":"` + srv.URL + prefix + `","tpp_id":"kobo-tpp","sca_approaches":["` +
 		strings.Join(approaches, `","`) + `"],"frequency_per_day":4}]`
 	banks, err := berlingroup.ParseBanks([]byte(entry))
 	if err != nil {
@@ -93,6 +105,64 @@ func newFixture(t *testing.T, approaches []string, faceApproaches []string, wrap
 	browser := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &fixture{sim: sim, prov: prov, inst: berlingroup.Catalog(banks)[0], browser: browser, base: srv.URL}
+}
+
+// underPrefix serves h's XS2A API (/v1/…) only under prefix and writes
+// prefix into the links of its answers; the bank's login and OAuth pages
+// stay where they are.
+func underPrefix(prefix string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			http.NotFound(w, r)
+			return
+		}
+		if rest, ok := strings.CutPrefix(r.URL.Path, prefix); ok && strings.HasPrefix(rest, "/v1/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = rest, ""
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r2)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			body := bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"href":"/v1/`), []byte(`"href":"`+prefix+`/v1/`))
+			w.Header().Del("Content-Length")
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// A bank under a base path that writes it into its links: kobo follows
+// the links (the decoupled status, the embedded authorisation, the next
+// page) rather than the standard's bare paths.
+func TestBankUnderABasePath(t *testing.T) {
+	f := newFixtureAt(t, "/psd2", []string{"embedded", "decoupled"}, nil)
+	step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: f.inst.AuthMethods[0].Type, Interactive: true,
+		Fields: map[string]kobo.Secret{"psu_id": "user_good", "password": "123456"}})
+	if err != nil || step.Challenge == nil {
+		t.Fatalf("embedded login: %v %+v", err, step)
+	}
+	st, err := f.prov.Answer(t.Context(), *step.Challenge, map[string]kobo.Secret{"otp": banksim.TestOTP})
+	if err != nil || st.Session == nil {
+		t.Fatalf("embedded OTP: %v %+v", err, st)
+	}
+	if _, txns := f.read(t, st.Session); len(txns) == 0 {
+		t.Error("embedded: no transactions read")
+	}
+
+	step, err = f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: f.inst.AuthMethods[1].Type, Interactive: true,
+		Fields: map[string]kobo.Secret{"psu_id": "user_good"}})
+	if err != nil || step.Decoupled == nil {
+		t.Fatalf("decoupled login: %v %+v", err, step)
+	}
+	f.sim.Advance(t.Context(), "", 21*time.Second)
+	st, err = f.prov.Poll(t.Context(), *step.Decoupled, nil)
+	if err != nil || st.Session == nil {
+		t.Fatalf("decoupled poll after approval: %v %+v", err, st)
+	}
+	f.read(t, st.Session)
 }
 
 // simClock is the simulator's shared clock, so consent dates agree.
@@ -402,4 +472,60 @@ func asBankError(err error, be **kobo.BankError) bool {
 	e, ok := err.(*kobo.BankError)
 	*be = e
 	return ok
+}
+
+// movedToken is a bank whose OAuth server names a token_endpoint of its
+// own (as /as/token.oauth2 at many ASPSPs) rather than /oauth/token.
+type movedToken struct{ rt http.RoundTripper }
+
+func (m movedToken) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch req.URL.Path {
+	case "/oauth/token":
+		return &http.Response{StatusCode: 404, Status: "404 Not Found", Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req}, nil
+	case "/as/token.oauth2":
+		r := req.Clone(req.Context())
+		r.URL.Path = "/oauth/token"
+		return m.rt.RoundTrip(r)
+	}
+	resp, err := m.rt.RoundTrip(req)
+	if err != nil || req.URL.Path != "/.well-known/oauth-authorization-server" {
+		return resp, err
+	}
+	var meta map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	meta["token_endpoint"] = "https://" + req.URL.Host + "/as/token.oauth2"
+	b, _ := json.Marshal(meta)
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// kobo exchanges the code and refreshes the token at the token_endpoint
+// the bank's OAuth metadata names.
+func TestOAuthTokenEndpointFromMetadata(t *testing.T) {
+	f := newFixture(t, []string{"oauth"}, []string{bgface.OAuth}, func(string) func(http.RoundTripper) http.RoundTripper {
+		return func(rt http.RoundTripper) http.RoundTripper { return movedToken{rt} }
+	})
+	verifier := "verifier-verifier-verifier-verifier-verifier-2"
+	sum := sha256.Sum256([]byte(verifier))
+	rp := &kobo.RedirectParams{State: "st", CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), CallbackURL: "https://kobo.example/connect/callback/berlingroup"}
+	step, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Interactive: true, Redirect: rp})
+	if err != nil || step.Redirect == nil {
+		t.Fatalf("login: %v %+v", err, step)
+	}
+	back := f.follow(t, step.Redirect.URL)
+	s, err := f.prov.Callback(t.Context(), kobo.CallbackRequest{Ref: step.Redirect.Ref, Params: params(back), CodeVerifier: kobo.Secret(verifier), Institution: f.inst})
+	if err != nil || s.Session == nil {
+		t.Fatalf("callback: %v %+v", err, s)
+	}
+	f.sim.Advance(t.Context(), "", 20*time.Minute)
+	re, err := f.prov.Login(t.Context(), kobo.LoginRequest{Institution: f.inst, AuthMethod: kobo.InternetBanking, Persist: s.Session.Persist})
+	if err != nil || re.Session == nil {
+		t.Fatalf("background login (token refresh): %v", err)
+	}
+	f.read(t, re.Session)
 }
