@@ -800,12 +800,16 @@ func (s *Service) Exchange(ctx context.Context, c *kobo.Caller, code string) (*k
 	if cs.State != kobo.SessionLinked || cs.CodeExpiresAt == nil || !s.clock.Now().Before(*cs.CodeExpiresAt) {
 		return nil, kobo.Errorf(kobo.EGONE, "this code has expired (codes last %d minutes); link the account again", int(CodeTTL.Minutes()))
 	}
-	if err := s.hold(ctx, cs); err != nil {
-		return nil, kobo.Errorf(kobo.EGONE, "this code is already being exchanged")
-	}
-	acct, err := s.finishLink(ctx, cs)
-	if err != nil {
-		_ = s.save(ctx, cs)
+	var acct *kobo.Account
+	if cs.AuthMethod == kobo.AuthStatementUpload {
+		if err := s.hold(ctx, cs); err != nil {
+			return nil, kobo.Errorf(kobo.EGONE, "this code is already being exchanged")
+		}
+		if acct, err = s.finishUploadLink(ctx, cs); err != nil {
+			_ = s.save(ctx, cs)
+			return nil, err
+		}
+	} else if acct, err = s.finishLink(ctx, cs); err != nil {
 		return nil, err
 	}
 	s.notify()
@@ -922,16 +926,31 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 	return acct, nil
 }
 
-// finishLink runs at exchange: it links the account (unless a
-// re-authorisation already did when the user finished) and closes the
-// session, in one transaction.
+// finishLink runs at exchange: it claims the session, links the account
+// (unless a re-authorisation already did when the user finished) and
+// closes the session, in one transaction. The claim is the same row lock
+// hold takes, but no bank is called here, so it need not be a transaction
+// of its own: a second exchange of the code waits on the row and then
+// finds it claimed or exchanged, and a failure rolls the claim back with
+// the rest.
 func (s *Service) finishLink(ctx context.Context, cs *kobo.ConnectSession) (*kobo.Account, error) {
-	if cs.AuthMethod == kobo.AuthStatementUpload {
-		return s.finishUploadLink(ctx, cs)
-	}
 	var acct *kobo.Account
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
-		var err error
+		now := s.clock.Now()
+		if err := tx.ClaimConnectSession(ctx, cs.ID, now, now.Add(sessionHoldFor)); err != nil {
+			if kobo.ErrorCode(err) == kobo.ECONFLICT {
+				return kobo.Errorf(kobo.EGONE, "this code is already being exchanged")
+			}
+			return err
+		}
+		fresh, err := tx.ConnectSession(ctx, cs.ID)
+		if err != nil {
+			return err
+		}
+		if fresh.State != cs.State || !fresh.UpdatedAt.Equal(cs.UpdatedAt) {
+			return kobo.Errorf(kobo.EGONE, "this code is already being exchanged")
+		}
+		*cs = *fresh
 		if cs.Scope == kobo.ScopeReauth {
 			// re-authorised when the user finished
 			acct, err = tx.Account(ctx, cs.AccountID)

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/kobo"
+	"github.com/kobo-oss/kobo/internal/postgres/pgtest"
 	"github.com/kobo-oss/kobo/internal/vault"
 	"github.com/kobo-oss/kobo/internal/webhook"
 )
@@ -103,12 +105,25 @@ type connectBundle struct {
 func setupConnect(t *testing.T, bank kobo.Provider) connectBundle {
 	t.Helper()
 	b := setup(t)
+	return setupConnectOn(t, b, bank)
+}
+
+// connectService is the service setupConnect runs: another over the same
+// database is another replica.
+func connectService(t *testing.T, st kobo.Store, clock kobo.Clock, bank kobo.Provider) *app.Service {
+	t.Helper()
 	v, err := vault.New([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.svc = app.New(app.Config{Store: b.store, Clock: b.clock, Sealer: v, FingerprintKey: []byte("fp"), Renderer: webhook.Renderer{},
+	return app.New(app.Config{Store: st, Clock: clock, Sealer: v, FingerprintKey: []byte("fp"), Renderer: webhook.Renderer{},
 		Providers: map[string]kobo.Provider{"fake": bank}, PasswordParams: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+}
+
+// setupConnectOn is setupConnect over b's store (a Postgres replica's, say).
+func setupConnectOn(t *testing.T, b bundle, bank kobo.Provider) connectBundle {
+	t.Helper()
+	b.svc = connectService(t, b.store, b.clock, bank)
 	ctx := context.Background()
 	inst := kobo.Institution{ID: "5f2d08be60b92e2888287702", Name: "GTBank", Type: kobo.PersonalBanking, BankCode: "058", Country: "ng", Provider: "fake",
 		AuthMethods: []kobo.AuthMethod{{ID: "60d071acf73e6468062ae8de", Type: kobo.InternetBanking, Name: "Internet Banking", UI: kobo.UIForm{Title: "Log in",
@@ -393,4 +408,71 @@ func TestFetchAccount(t *testing.T) {
 	if got, _ := b.svc.Account(ctx, b.caller, acct2.ID); got.DataStatus != kobo.DataPartial {
 		t.Fatalf("transactions failing: status %s, want PARTIAL", got.DataStatus)
 	}
+}
+
+// Exchanges of one code racing, on one process and on two replicas of one
+// Postgres database: exactly one links the account (one account, one
+// account_connected event); every other is told the code is gone.
+func TestConcurrentExchangesLinkOnce(t *testing.T) {
+	t.Parallel()
+	run := func(t *testing.T, svcs []*app.Service, b connectBundle) {
+		ctx := context.Background()
+		for round := range 5 {
+			cs := b.session(t)
+			step, err := b.svc.ConnectLogin(ctx, b.caller, cs.ID, goodLogin)
+			if err != nil || step.Code == "" {
+				t.Fatalf("login: %v %+v", err, step)
+			}
+			var wins, gone atomic.Int32
+			var ids sync.Map
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Go(func() {
+					acct, err := svcs[i%len(svcs)].Exchange(ctx, b.caller, step.Code)
+					switch kobo.ErrorCode(err) {
+					case "":
+						wins.Add(1)
+						ids.Store(acct.ID, true)
+					case kobo.EGONE:
+						gone.Add(1)
+					default:
+						t.Errorf("round %d: exchange: %v", round, err)
+					}
+				})
+			}
+			wg.Wait()
+			if wins.Load() != 1 || gone.Load() != 7 {
+				t.Fatalf("round %d: %d exchanges linked and %d were told the code is gone; want 1 and 7", round, wins.Load(), gone.Load())
+			}
+			ids.Range(func(k, _ any) bool {
+				var evs []*kobo.Event
+				b.store.View(ctx, func(tx kobo.Tx) error { evs, err = tx.EventsByAccount(ctx, k.(string)); return err })
+				if len(evs) != 1 || evs[0].Type != kobo.EventAccountConnected {
+					t.Errorf("round %d: events %+v, want one account_connected", round, evs)
+				}
+				return true
+			})
+		}
+		var total int
+		b.store.View(ctx, func(tx kobo.Tx) error {
+			_, n, err := tx.ListAccounts(ctx, b.caller.App.ID, false, 1, 0)
+			total = n
+			return err
+		})
+		if total != 5 {
+			t.Errorf("%d accounts after 5 codes exchanged, want 5", total)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		b := setupConnect(t, scripted(oneAccount, false))
+		run(t, []*app.Service{b.svc}, b)
+	})
+	t.Run("postgres replicas", func(t *testing.T) {
+		t.Parallel()
+		pa, pb := pgtest.Replicas(t)
+		clock := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+		a := setupConnectOn(t, bundle{store: pa, clock: clock}, scripted(oneAccount, false))
+		run(t, []*app.Service{a.svc, connectService(t, pb, clock, scripted(oneAccount, false))}, a)
+	})
 }
