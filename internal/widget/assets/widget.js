@@ -493,7 +493,6 @@
       render("LOADING", [p("Finishing…", "muted")]);
       api("POST", (state.reauth ? "login?reauth=1" : "commit"), { code: code }).then(step).catch(function (e) { fatal(e.message); });
     }
-    function failed() { fatal("The connection window closed before it finished.", function () { embeddedStep(r); }); }
     var s = document.createElement("script");
     s.src = c.script;
     s.onerror = function () { fatal("Your bank's connection window could not be loaded."); };
