@@ -62,6 +62,20 @@ func FuzzParseStep(f *testing.F) {
 	})
 }
 
+// FuzzParseReauthToken: a re-auth token kobo hands Mono's widget is one
+// validID accepts (it goes into the widget's config), or an error.
+func FuzzParseReauthToken(f *testing.F) {
+	seeds(f, "reauthorise.json", "exchange_v1.json")
+	f.Add([]byte(`{"data":{"token":"VwxcfeLRZvq1UlD5WiuN"}}`))
+	f.Add([]byte(`{"token":"a/b"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tok, err := parseReauthToken(b)
+		if err == nil && !validID(tok) {
+			t.Fatalf("token %q accepted", tok)
+		}
+	})
+}
+
 // FuzzParseTxnPage: rows are complete (id, debit or credit, a
 // non-negative amount, a date), and the next page is a page number.
 func FuzzParseTxnPage(f *testing.F) {

@@ -527,6 +527,44 @@ func TestReauth(t *testing.T) {
 	}
 }
 
+// TestEmbeddedReauth: an account linked through Mono's Connect widget is
+// re-authorised through it (docs.mono.co/api/bank-data/reauth): kobo's
+// server asks POST /accounts/{id}/reauthorise for a token and the widget
+// opens with it in scope reauth, never a fresh link (scope auth); the
+// widget's code is exchanged to the same account.
+func TestEmbeddedReauth(t *testing.T) {
+	f := newFake(t)
+	f.on("POST /accounts/5f171a530295e231abca1153/reauthorise", ok("reauthorise.json"))
+	f.on("POST /v2/accounts/auth", ok("exchange_v1.json"))
+	p := newProvider(f, Config{})
+	ctx := context.Background()
+	inst := gtbank
+	inst.AuthMethods = []kobo.AuthMethod{{Type: kobo.InternetBanking, Consent: kobo.ConsentEmbedded}}
+	step, err := p.Login(ctx, kobo.LoginRequest{Institution: inst, AuthMethod: kobo.InternetBanking, Persist: "5f171a530295e231abca1153", Interactive: true, Credentials: creds})
+	if err != nil || step.Embedded == nil {
+		t.Fatalf("step %+v, %v", step, err)
+	}
+	e := step.Embedded
+	if e.Config["scope"] != "reauth" || e.Config["reauth_token"] != "VwxcfeLRZvq1UlD5WiuN" || e.Config["key"] != "test_pk_abc" || e.Config["adapter"] != "mono-connect" {
+		t.Fatalf("embedded re-auth config = %v", e.Config)
+	}
+	if r := f.requests("POST /accounts/5f171a530295e231abca1153/reauthorise"); len(r) != 1 || r[0].header.Get("mono-sec-key") != "test_sk_abc" {
+		t.Fatalf("reauthorise calls = %+v", r)
+	}
+	if len(f.requests("POST /v2/connect/reauth/session")) != 0 {
+		t.Fatal("a widget-linked account went through the Partners API re-auth")
+	}
+	step, err = p.Callback(ctx, kobo.CallbackRequest{Params: map[string]string{"code": "code_IjyfZzzMML1ZXc8tTpYG"}, Credentials: creds})
+	if err != nil || step.Session == nil || step.Session.Persist != "5f171a530295e231abca1153" {
+		t.Fatalf("callback %+v, %v", step, err)
+	}
+	// Mono not knowing the account is the customer's to redo, not a crash
+	f.on("POST /accounts/5f171a530295e231abca1153/reauthorise", reply{status: 404, file: `{"message":"Account not found"}`})
+	if _, err := p.Login(ctx, kobo.LoginRequest{Institution: inst, AuthMethod: kobo.InternetBanking, Persist: "5f171a530295e231abca1153", Interactive: true, Credentials: creds}); err == nil {
+		t.Fatal("an unknown account re-authorised")
+	}
+}
+
 // TestWebhooks decodes Mono's webhooks (docs.mono.co/docs/webhooks for the
 // secret and account_updated, docs.mono.co/docs/financial-data/realtime-data
 // for sync_status, docs.mono.co/docs/data-synctokenisation,

@@ -37,7 +37,7 @@
   var backBtn = document.getElementById("back");
   var pageName = "LOADING";
   // screens where closing loses nothing, so no "are you sure?"
-  var noConfirm = { CONSENT: 1, SUCCESS: 1, ERROR: 1, LOCKED: 1, ATTEMPTS: 1, CLOSED: 1, RETURNED: 1, REAUTH: 1 };
+  var noConfirm = { CONSENT: 1, SUCCESS: 1, ERROR: 1, LOCKED: 1, ATTEMPTS: 1, CLOSED: 1, EMBEDDED_CLOSED: 1, RETURNED: 1, REAUTH: 1 };
 
   // ---- protocol ----------------------------------------------------------
   function post(type, data) {
@@ -493,15 +493,27 @@
       render("LOADING", [p("Finishing…", "muted")]);
       api("POST", (state.reauth ? "login?reauth=1" : "commit"), { code: code }).then(step).catch(function (e) { fatal(e.message); });
     }
-    function failed() { fatal("The connection window closed before it finished.", function () { embeddedStep(r); }); }
     var s = document.createElement("script");
     s.src = c.script;
     s.onerror = function () { fatal("Your bank's connection window could not be loaded."); };
     s.onload = function () {
       if (conf.adapter === "mono-connect" && typeof window.Connect === "function") {
-        // Mono's connect.js: new Connect({key, onSuccess({code})}).setup(); open()
-        var w = new window.Connect({ key: conf.key, onSuccess: function (d) { done(d && d.code); }, onClose: function () {} });
-        if (typeof w.setup === "function") w.setup();
+        // Mono's connect.js turns every option but the callbacks into its
+        // frame's query and JSON-encodes selectedInstitution itself, so it
+        // gets the object. A re-auth opens with the token kobo's server
+        // got for it (reauthorise), never setup's fresh link. Closing
+        // Mono's window before it finished leaves the customer here: the
+        // same way out as any other dead end.
+        var finished = false, o = { key: conf.key, scope: conf.scope || "auth",
+          onSuccess: function (d) { finished = true; done(d && d.code); }, onClose: function () { if (!finished) closedEarly(r); } };
+        // an absent option must stay absent: connect.js would send "undefined"
+        if (conf.reference || cfg.reference) o.reference = conf.reference || cfg.reference;
+        var sel = conf.selectedInstitution;
+        try { sel = typeof sel === "string" ? JSON.parse(sel) : sel; } catch (e) { sel = null; }
+        if (sel && sel.id) o.selectedInstitution = sel;
+        var w = new window.Connect(o);
+        if (conf.reauth_token && typeof w.reauthorise === "function") w.reauthorise(conf.reauth_token);
+        else if (typeof w.setup === "function") w.setup();
         w.open();
         return;
       }
@@ -515,6 +527,20 @@
       if (conf.open && typeof window[conf.open] === "function") window[conf.open](conf);
     };
     document.head.appendChild(s);
+  }
+
+  // closedEarly is where closing the provider's own window leaves the
+  // customer: open it again, another bank (not in a re-auth, nor when the
+  // partner chose the bank) or close, as at the other dead ends.
+  function closedEarly(r) {
+    var bank = (state.inst && state.inst.name) || "your bank";
+    render("EMBEDDED_CLOSED", [
+      el("h1", { text: "The " + bank + " window was closed" }),
+      p("Your account is not " + (state.reauth ? "reconnected" : "linked") + ". You can open the window again, or link an account at another bank.", "muted"),
+      el("button", { "class": "btn", type: "button", id: "try-again", text: "Try again", onclick: function () { embeddedStep(r); } }),
+      state.reauth || cfg.link && cfg.selected ? null : el("button", { "class": "btn secondary", type: "button", id: "another-bank", text: "Choose another bank", onclick: institutions }),
+      el("button", { "class": "btn secondary", type: "button", id: "dead-close", text: "Close", onclick: close })
+    ]);
   }
 
   function chooseAccount(accounts) {
