@@ -59,6 +59,11 @@ func Start(bin, dir string, timeout time.Duration, extra ...chromedp.ExecAllocat
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1100, 800),
 		chromedp.UserDataDir(dir),
+		// chromedp waits 20 s by default for Chromium to print its
+		// DevTools address; a cold Chromium beside a -race test run on two
+		// loaded cores has taken longer ("websocket url timeout reached"),
+		// so the start gets what any one step gets.
+		chromedp.WSURLReadTimeout(StepTimeout),
 	)
 	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)

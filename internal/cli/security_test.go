@@ -52,10 +52,12 @@ var accountRoutes = []struct{ method, path string }{
 // token, an expired token and none.
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
-	// Tokens live 10 s: the owner's first token is expired by the check
-	// below (it sleeps past that after the link), while a fresh one taken
-	// just before the app calls outlives them even on a loaded machine.
-	e := startE2E(t, e2eOpts{tokenTTL: 10 * time.Second})
+	// Tokens live an hour of the stack's clock, which the check below
+	// moves past that: the owner's first token is then expired, while the
+	// stranger's, taken after the move, is live (so it fails for being
+	// another partner's, not for its age).
+	clk := &shiftClock{}
+	e := startE2E(t, e2eOpts{tokenTTL: time.Hour, clock: clk})
 	e.signupApp("")
 	owner := *e
 	id := linkUser(t, e, e.institution("GTBank"), "user_good", nil)
@@ -108,7 +110,8 @@ func TestTenantIsolation(t *testing.T) {
 	appPaths := []struct{ method, path string }{{"GET", "/v1/apps/{app}"}, {"PATCH", "/v1/apps/{app}"}, {"DELETE", "/v1/apps/{app}"},
 		{"POST", "/v1/apps/{app}/keys/rotate"}, {"POST", "/v1/apps/{app}/webhook/rotate"}, {"GET", "/v1/apps/{app}/webhooks/deliveries"},
 		{"POST", "/v1/apps/{app}/webhooks/test"}, {"POST", "/v1/apps/{app}/webhooks/replay"}, {"GET", "/v1/apps/{app}/events"}}
-	time.Sleep(10200 * time.Millisecond) // the owner's first partner token has expired
+	clk.advance(time.Hour + time.Minute) // the owner's first partner token has expired
+	stranger.relogin()
 	for who, h := range map[string][]string{"another partner": {"Authorization", stranger.auth}, "an expired token": {"Authorization", owner.auth}, "no token": {}} {
 		for _, rt := range appPaths {
 			path := strings.ReplaceAll(rt.path, "{app}", owner.app["id"].(string))
