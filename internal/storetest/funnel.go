@@ -66,7 +66,10 @@ func testConnectFunnel(t *testing.T, s kobo.Store) {
 	o := NewFunnelSession(t, s, other.ID, "gtb", false, false, T0)
 	mark(o.ID, kobo.StageStarted, T0)
 
-	err := s.Update(ctx, func(tx kobo.Tx) error { _, err := tx.MarkConnectStage(ctx, "sess_missing", kobo.StageStarted, T0); return err })
+	err := s.Update(ctx, func(tx kobo.Tx) error {
+		_, err := tx.MarkConnectStage(ctx, "sess_missing", kobo.StageStarted, T0)
+		return err
+	})
 	wantCode(t, err, kobo.ENOTFOUND)
 	err = s.Update(ctx, func(tx kobo.Tx) error { _, err := tx.MarkConnectStage(ctx, linked.ID, "bogus", T0); return err })
 	wantCode(t, err, kobo.EINVALID)
