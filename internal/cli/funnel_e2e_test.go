@@ -40,13 +40,14 @@ func TestConnectFunnelThroughTheAPI(t *testing.T) {
 	}
 
 	// GTBank, headless: three link and are exchanged
+	var acct string
 	for range 3 {
 		r := e.flowV1(t, gt, "user_good", "")
 		if r.status != 200 {
 			t.Fatalf("user_good: %d %s", r.status, r.body)
 		}
 		code := r.m(t)["data"].(map[string]any)["code"].(string)
-		e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...)
+		acct = e.must(200, "POST", "/account/auth", map[string]string{"code": code}, e.key()...).m(t)["id"].(string)
 		e.must(400, "POST", "/account/auth", map[string]string{"code": code}, e.key()...) // reused: nothing new
 	}
 	// one fails on wrong passwords, then a step on the closed session is refused
@@ -104,12 +105,29 @@ func TestConnectFunnelThroughTheAPI(t *testing.T) {
 	if tot := f["total"].(map[string]any); tot["submitted_rate"] != 0.75 || tot["linked_rate"] != 0.6667 || tot["chosen_rate"] != float64(1) {
 		t.Errorf("total rates: %v", tot)
 	}
-	// nothing live, nothing re-authorised; bad filters are 400s; another partner cannot read it
+	// nothing live, nothing re-authorised yet
 	for _, q := range []string{"?mode=live", "?reauth=true"} {
 		if rows := e.funnelOf(t, q)["data"].([]any); len(rows) != 0 {
 			t.Errorf("%s: %v", q, rows)
 		}
 	}
+	// a headless re-authorisation with the kept login counts apart, linked
+	// when the customer finishes (there is no exchange to wait for)
+	rs := e.must(200, "POST", "/v2/connect/reauth/session", map[string]string{"account": acct}, e.key()...).m(t)["data"].(map[string]any)["session_id"].(string)
+	if r := e.must(200, "POST", "/v2/connect/reauth/login", map[string]string{}, e.key("x-session-id", rs)...).m(t); r["data"].(map[string]any)["responseCode"] != float64(99) {
+		t.Fatalf("re-auth login: %v", r)
+	}
+	reauth := e.funnelOf(t, "?reauth=true")
+	if rows := reauth["data"].([]any); len(rows) != 1 || funnelCounts(rows[0].(map[string]any)) != "GTBank 1/1/1/1 exited 0 failed 0 conv 1" {
+		t.Errorf("re-authorisations: %v", rows)
+	}
+	if got := funnelCounts(e.funnelOf(t, "?days=7&mode=test&reauth=false")["total"].(map[string]any)); got != want[2] {
+		t.Errorf("new links after the re-auth: %s, want %s", got, want[2])
+	}
+	if got := funnelCounts(e.funnelOf(t, "")["total"].(map[string]any)); got != "total 9/9/7/5 exited 1 failed 2 conv 0.5556" {
+		t.Errorf("every session: %s", got)
+	}
+	// bad filters are 400s; another partner cannot read it
 	for _, q := range []string{"?days=0", "?days=91", "?days=x", "?mode=prod", "?reauth=maybe"} {
 		e.must(400, "GET", "/v1/apps/"+appID+"/funnel"+q, nil, "Authorization", e.auth)
 	}
