@@ -29,7 +29,12 @@ func funnelCounts(row map[string]any) string {
 // (a reused code, a step on a closed session, a second exit) count nothing.
 func TestConnectFunnelThroughTheAPI(t *testing.T) {
 	t.Parallel()
-	e := startE2E(t, e2eOpts{})
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); connectFunnel(t, e2eOpts{}) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); connectFunnel(t, e2eOpts{postgres: true, dsn: postgresDSN(t)}) })
+}
+
+func connectFunnel(t *testing.T, o e2eOpts) {
+	e := startE2E(t, o)
 	e.signupApp("")
 	appID := e.app["id"].(string)
 	gt, zenith := e.institution("GTBank"), e.institution("Zenith Bank")
