@@ -269,7 +269,17 @@ func (s *Service) CreateSession(ctx context.Context, c *kobo.Caller, in SessionI
 			}
 			cs.CustomerID = id
 		}
-		return tx.CreateConnectSession(ctx, cs)
+		if err := tx.CreateConnectSession(ctx, cs); err != nil {
+			return err
+		}
+		// a kobo session is made for the institution it links (the widget
+		// asks for the bank first), so it starts with one chosen
+		for _, st := range []kobo.FunnelStage{kobo.StageStarted, kobo.StageChosen} {
+			if _, err := tx.MarkConnectStage(ctx, cs.ID, st, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -353,7 +363,18 @@ func (s *Service) failSession(ctx context.Context, cs *kobo.ConnectSession, why 
 	}
 	cs.Failure, cs.UpdatedAt = why, s.now()
 	cs.Challenge, cs.BankSession, cs.Accounts = "", "", "" // nothing sensitive outlives the session
-	return s.store.Update(ctx, func(tx kobo.Tx) error { return tx.UpdateConnectSession(ctx, cs) })
+	return s.store.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.UpdateConnectSession(ctx, cs); err != nil {
+			return err
+		}
+		if why == "expired" {
+			// running out of time is abandonment, not a failure the
+			// funnel blames on the bank or the customer's answers
+			return nil
+		}
+		_, err := tx.MarkConnectStage(ctx, cs.ID, kobo.StageFailed, cs.UpdatedAt)
+		return err
+	})
 }
 
 // checkFields validates submitted form fields against the names of the
@@ -474,6 +495,7 @@ func (s *Service) ConnectLogin(ctx context.Context, c *kobo.Caller, sessionID st
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
+	s.markStage(ctx, cs.ID, kobo.StageSubmitted)
 	creds, err := s.providerCredentials(ctx, cs.AppID, r.name)
 	if err != nil {
 		_ = s.save(ctx, cs)
@@ -711,7 +733,13 @@ func (s *Service) choose(ctx context.Context, cs *kobo.ConnectSession, accts sea
 			if _, err := s.linkAccount(ctx, tx, cs); err != nil {
 				return err
 			}
-			return tx.UpdateConnectSession(ctx, cs)
+			if err := tx.UpdateConnectSession(ctx, cs); err != nil {
+				return err
+			}
+			// a re-authorisation is done when the customer finishes; its
+			// exchange, if any, finds the stage counted
+			_, err := tx.MarkConnectStage(ctx, cs.ID, kobo.StageLinked, cs.UpdatedAt)
+			return err
 		})
 		if err != nil {
 			_ = s.save(ctx, cs)
@@ -809,6 +837,7 @@ func (s *Service) Exchange(ctx context.Context, c *kobo.Caller, code string) (*k
 			_ = s.save(ctx, cs)
 			return nil, err
 		}
+		s.markStage(ctx, cs.ID, kobo.StageLinked)
 	} else if acct, err = s.finishLink(ctx, cs); err != nil {
 		return nil, err
 	}
@@ -964,7 +993,11 @@ func (s *Service) finishLink(ctx context.Context, cs *kobo.ConnectSession) (*kob
 			return err
 		}
 		cs.Accounts, cs.BankSession, cs.Challenge, cs.UpdatedAt = "", "", "", s.now()
-		return tx.UpdateConnectSession(ctx, cs)
+		if err := tx.UpdateConnectSession(ctx, cs); err != nil {
+			return err
+		}
+		_, err = tx.MarkConnectStage(ctx, cs.ID, kobo.StageLinked, cs.UpdatedAt)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -60,6 +60,7 @@ func (s *Service) StageStatementUpload(ctx context.Context, c *kobo.Caller, sess
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
+	s.markStage(ctx, cs.ID, kobo.StageSubmitted) // the statement stands in for the login
 	cs.Attempts++
 	refuse := func(err error) (*kobo.StatementUpload, error) {
 		if cs.Attempts >= MaxUploadTries {

@@ -417,6 +417,7 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 	if err := s.hold(ctx, cs); err != nil {
 		return nil, err
 	}
+	s.markStage(ctx, cs.ID, kobo.StageSubmitted) // the kept login, sent for the customer
 	creds, err := s.providerCredentials(ctx, cs.AppID, r.name)
 	if err != nil {
 		_ = s.save(ctx, cs)

@@ -62,6 +62,7 @@ func TestDashboardAccessibility(t *testing.T) {
 		{"account", appPath + "/accounts/" + id},
 		{"webhooks", appPath + "/webhooks"},
 		{"API logs", appPath + "/logs"},
+		{"link funnel", appPath + "/funnel"},
 		{"sandbox", appPath + "/sandbox"},
 		{"widget", appPath + "/widget"},
 		{"404", "/dashboard/no-such-page"},

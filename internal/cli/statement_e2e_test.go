@@ -488,4 +488,9 @@ func TestStatementUploadViaConnectLink(t *testing.T) {
 	waitUntil(t, "connected and updated", 20*time.Second, func() bool {
 		return strings.Join(hooks.types(again), ",") == "account_connected,account_updated"
 	})
+	// the upload is the session's submission; the link's own exchange
+	// linked it, and the partner's second exchange counts nothing
+	if got := funnelCounts(e.funnelOf(t, "")["total"].(map[string]any)); got != "total 1/1/1/1 exited 0 failed 0 conv 1" {
+		t.Errorf("link funnel: %s", got)
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -397,6 +398,19 @@ func TestWidgetSuccessAndExits(t *testing.T) {
 	if results != 2 {
 		t.Errorf("onSuccess ran %d times, want 2", results)
 	}
+
+	// the link funnel: two linked, one locked (its close is no exit), one
+	// left at the login form (the widget's POST /connect/api/exit)
+	want := "GTBank 4/4/3/2 exited 1 failed 1 conv 0.5"
+	var got string
+	waitUntil(t, "the funnel to count the exit", 20*time.Second, func() bool {
+		rows := r.e.funnelOf(t, "?days=1")["data"].([]any)
+		got = fmt.Sprint(len(rows))
+		if len(rows) == 1 {
+			got = funnelCounts(rows[0].(map[string]any))
+		}
+		return got == want
+	})
 }
 
 // focusedIn reports whether sel is the focused element in the widget.

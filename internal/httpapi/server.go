@@ -198,6 +198,7 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/apps/{id}/webhooks/replay", s.partner(s.bearer(s.replay)))
 	m.Handle("POST /v1/apps/{id}/webhooks/enable", s.partner(s.bearer(s.enableWebhooks)))
 	m.Handle("GET /v1/apps/{id}/events", s.partner(s.bearer(s.events)))
+	m.Handle("GET /v1/apps/{id}/funnel", s.partner(s.bearer(s.funnel)))
 
 	// The hosted widget's API (public key; see widgetapi.go).
 	m.Handle("GET /connect/api/config", s.v1(s.widgetKey(s.widgetConfig)))
@@ -208,6 +209,7 @@ func (s *Server) routes() {
 	m.Handle("POST /connect/api/commit", s.v1(s.widgetKey(s.widgetAdvance(true))))
 	m.Handle("POST /connect/api/link/complete", s.v1(s.widgetKey(s.widgetLinkDone(true))))
 	m.Handle("POST /connect/api/link/cancel", s.v1(s.widgetKey(s.widgetLinkDone(false))))
+	m.Handle("POST /connect/api/exit", s.v1(s.widgetKey(s.widgetExit)))
 	m.Handle("POST /v2/accounts/initiate", s.v2(s.secret(s.idempotent(flavourV2, s.initiate))))
 
 	// Statement uploads (statementupload.go).

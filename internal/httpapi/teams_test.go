@@ -37,6 +37,7 @@ func TestTeamRolesOnPartnerRoutes(t *testing.T) {
 		{"GET", "/v1/apps/" + id, nil, all(200)},
 		{"GET", "/v1/apps?id=" + id, nil, all(200)},
 		{"GET", "/v1/apps/" + id + "/events", nil, all(200)},
+		{"GET", "/v1/apps/" + id + "/funnel?days=7", nil, all(200)},
 		{"GET", "/v1/apps/" + id + "/webhooks/deliveries", nil, all(200)},
 		{"PATCH", "/v1/apps/" + id, map[string]any{"display_name": "Acme Loans"}, map[string]int{"owner": 200, "admin": 200, "developer": 200, "viewer": 403, "stranger": 404}},
 		{"POST", "/v1/apps/" + id + "/keys/rotate?kind=secret&overlap=1h", nil, map[string]int{"owner": 200, "admin": 200, "developer": 200, "viewer": 403, "stranger": 404}},

@@ -54,6 +54,7 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 	for _, q := range []string{
 		`DELETE FROM customers WHERE app_id = $1`,
 		`DELETE FROM connect_sessions WHERE app_id = $1`,
+		`DELETE FROM connect_funnel WHERE app_id = $1`,
 		`DELETE FROM idempotency_keys WHERE app_id = $1`,
 		`DELETE FROM api_requests WHERE app_id = $1`,
 		`DELETE FROM app_providers WHERE app_id = $1`, // the app's keys at its providers

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"Institutions", testInstitutions},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"ConnectSessions", testConnectSessions},
+		{"ConnectFunnel", testConnectFunnel},
 		{"Accounts", testAccounts},
 		{"Jobs", testJobs},
 		{"JobsConcurrentClaims", testJobsConcurrentClaims},

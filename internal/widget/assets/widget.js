@@ -72,6 +72,13 @@
     pane.querySelector("h1").focus();
   }
   function close() {
+    // tell kobo the customer left before linking (the link funnel's
+    // "exited"); keepalive lets it finish after the iframe is gone
+    if (state.session && pageName !== "SUCCESS") {
+      var h = { "Accept": "application/json", "x-session-id": state.session };
+      if (cfg.link) h["x-link-token"] = cfg.link; else h["x-public-key"] = cfg.key;
+      try { fetch("/connect/api/exit", { method: "POST", headers: h, credentials: "omit", keepalive: true }).catch(function () {}); } catch (e) {}
+    }
     post("mono.connect.on_exit", { pageName: pageName });
     post("mono.connect.widget.closed", {});
     if (!cfg.link) return;
