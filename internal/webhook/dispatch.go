@@ -199,17 +199,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// start POSTs a run's deliveries one after another, each as soon as
 	// the last was answered, and then, while the app has runs waiting, the
 	// next of them
-	var start func(run []*kobo.Delivery, app *kobo.App)
-	start = func(run []*kobo.Delivery, app *kobo.App) {
+	//
+	// A run's age is counted from its claim, on the clock the lease was
+	// written with, also while it waited for its app's slot: counted from
+	// its start instead, a run that waited half its lease went on for
+	// another half, its last POSTs after the lease had lapsed, when
+	// another replica may already have claimed and sent them again.
+	var start func(run []*kobo.Delivery, app *kobo.App, claimedAt time.Time)
+	start = func(run []*kobo.Delivery, app *kobo.App, claimedAt time.Time) {
 		inflight.Add(1)
 		go func() {
 			defer inflight.Done()
 			for run != nil {
 				appID := run[0].AppID
-				claimedAt := time.Now()
 				for i, dl := range run {
 					rest := run[i+1:]
-					if i > 0 && (ctx.Err() != nil || time.Since(claimedAt) > d.c.Lease/2) {
+					if (i > 0 && ctx.Err() != nil) || d.c.Clock.Now().Sub(claimedAt) > d.c.Lease/2 {
 						// the rest goes back; the lease must not lapse on
 						// deliveries still waiting here
 						q.done(len(run) - i)
@@ -231,7 +236,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 						break
 					}
 				}
-				run, app = q.next(appID, ctx.Err() == nil)
+				run, app, claimedAt = q.next(appID, ctx.Err() == nil)
 			}
 		}()
 	}
@@ -248,6 +253,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		free := d.c.Concurrency - q.count()
 		var claimed [][]*kobo.Delivery
+		claimedAt := d.c.Clock.Now() // no later than the leases' start
 		if len(batch) > 0 || free > 0 {
 			outs, back := outcomes(batch), released(batch)
 			err := d.c.Store.Update(ctx, func(tx kobo.Tx) error {
@@ -286,9 +292,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		for _, run := range claimed {
 			n += len(run)
 			app := apps.get(ctx, d, run[0].AppID)
-			switch q.add(run, app, d.c.PerApp) {
+			switch q.add(run, app, d.c.PerApp, claimedAt) {
 			case startNow:
-				start(run, app)
+				start(run, app, claimedAt)
 			case tooMany:
 				release = append(release, deliveryIDs(run)...)
 			}
@@ -341,8 +347,9 @@ type appQueue struct {
 }
 
 type waitingRun struct {
-	run []*kobo.Delivery
-	app *kobo.App
+	run       []*kobo.Delivery
+	app       *kobo.App
+	claimedAt time.Time
 }
 
 type placement int
@@ -354,10 +361,10 @@ const (
 )
 
 // add places a claimed run: started if its app has a free slot, waiting
-// if not, handed back if as many wait as may be in flight (each waiting
-// one then starts within one run's time, which is kept inside half its
-// lease).
-func (q *queues) add(run []*kobo.Delivery, app *kobo.App, perApp int) placement {
+// if not, handed back if as many wait as may be in flight. A waiting run
+// keeps its claim time: if it is still waiting when half its lease has
+// gone, it is handed back when its turn comes rather than started.
+func (q *queues) add(run []*kobo.Delivery, app *kobo.App, perApp int, claimedAt time.Time) placement {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	appID := run[0].AppID
@@ -371,7 +378,7 @@ func (q *queues) add(run []*kobo.Delivery, app *kobo.App, perApp int) placement 
 	case a.inflight < perApp:
 		a.inflight++
 	case len(a.waiting) < perApp:
-		a.waiting = append(a.waiting, waitingRun{run, app})
+		a.waiting = append(a.waiting, waitingRun{run, app, claimedAt})
 		p = waits
 	default:
 		return tooMany
@@ -389,20 +396,20 @@ func (q *queues) done(n int) {
 
 // next is called when one of app's runs has finished: it returns the app's
 // next waiting run to start in that slot, or frees the slot.
-func (q *queues) next(appID string, more bool) ([]*kobo.Delivery, *kobo.App) {
+func (q *queues) next(appID string, more bool) ([]*kobo.Delivery, *kobo.App, time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	a := q.apps[appID]
 	if more && len(a.waiting) > 0 {
 		w := a.waiting[0]
 		a.waiting = a.waiting[1:]
-		return w.run, w.app
+		return w.run, w.app, w.claimedAt
 	}
 	a.inflight--
 	if a.inflight == 0 && len(a.waiting) == 0 {
 		delete(q.apps, appID)
 	}
-	return nil, nil
+	return nil, nil, time.Time{}
 }
 
 func (q *queues) count() int {
