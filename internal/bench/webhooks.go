@@ -223,10 +223,10 @@ func (k *benchKobo) databaseURL() string {
 
 // replica starts another `kobo serve` on k's database (Postgres only): its
 // own data directory and replica id, the same master key.
-func (k *benchKobo) replica(ctx context.Context, n int) (stop func(), err error) {
+func (k *benchKobo) replica(ctx context.Context, n int) (pid int, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "kobo-bench-replica-")
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	args := slices.Clone(k.args)
 	for i := range args {
@@ -241,37 +241,61 @@ func (k *benchKobo) replica(ctx context.Context, n int) (stop func(), err error)
 	var cmd *exec.Cmd
 	if cmd, _, err = startProcess(ctx, k.exe, args, k.storeEnv); err != nil {
 		os.RemoveAll(dir)
-		return nil, err
+		return 0, nil, err
 	}
-	return func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); os.RemoveAll(dir) }, nil
+	return cmd.Process.Pid, func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); os.RemoveAll(dir) }, nil
+}
+
+// drained is what draining a backlog measured.
+type drained struct {
+	rate, fireRate float64 // deliveries/s, and events/s recorded through the API
+	// CPU time per delivery of the kobo processes (pids) and of the
+	// Postgres backends serving their database (zero on SQLite, or when
+	// the server is not on this machine): what bounds the rate on a
+	// machine of few cores
+	koboCPU, pgCPU time.Duration
+}
+
+func (d drained) cpuNote() string {
+	if d.koboCPU == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("CPU per delivery: kobo %v", d.koboCPU.Round(time.Microsecond))
+	if d.pgCPU > 0 {
+		s += fmt.Sprintf(", Postgres backends %v", d.pgCPU.Round(time.Microsecond))
+	}
+	return s
 }
 
 // drain fires n events with the endpoint paused, resumes it and times the
 // backlog's delivery: the dispatchers' capacity, whatever the API's rate of
-// recording events. It returns deliveries/s and the firing rate.
-func (k *benchKobo) drain(ctx context.Context, sink *hookSink, ids []string, n int) (rate, fireRate float64, err error) {
+// recording events. pids are the kobo processes delivering.
+func (k *benchKobo) drain(ctx context.Context, sink *hookSink, ids []string, n int, pids ...int) (drained, error) {
 	if err := k.pauseWebhooks(ctx); err != nil {
-		return 0, 0, fmt.Errorf("pause webhooks: %w", err)
+		return drained{}, fmt.Errorf("pause webhooks: %w", err)
 	}
 	before := sink.n.Load()
 	took, err := k.fire(ids, n)
 	if err != nil {
-		return 0, 0, err
+		return drained{}, err
 	}
 	if got := sink.n.Load() - before; got != 0 {
-		return 0, 0, fmt.Errorf("%d webhooks went out while the endpoint was paused", got)
+		return drained{}, fmt.Errorf("%d webhooks went out while the endpoint was paused", got)
 	}
 	sink.takeLag()
-	profileChild("webhooks-drain", time.Duration(float64(n)/2000*float64(time.Second)))
+	profileChild("webhooks-drain", time.Duration(float64(n)/500*float64(time.Second))) // about the drain at today's rate
+	cpu0 := sampleCPU(ctx, k.databaseURL(), pids...)
 	t0 := time.Now()
 	if err := k.resumeWebhooks(); err != nil {
-		return 0, 0, err
+		return drained{}, err
 	}
 	if err := sink.waitFor(before+int64(n), 2*time.Minute); err != nil {
-		return 0, 0, err
+		return drained{}, err
 	}
+	took2 := time.Since(t0)
+	kc, pc := sampleCPU(ctx, k.databaseURL(), pids...).since(cpu0)
 	sink.takeLag()
-	return float64(n) / time.Since(t0).Seconds(), float64(n) / took.Seconds(), nil
+	return drained{rate: float64(n) / took2.Seconds(), fireRate: float64(n) / took.Seconds(), koboCPU: kc / time.Duration(n), pgCPU: pc / time.Duration(n)}, nil
 }
 
 // steady fires events at rate for d (each on its own goroutine, so a slow
@@ -371,10 +395,11 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	// measured again just before (the higher of the two: the machine is
 	// shared, and a lower baseline would flatter the ratio)
 	base = max(base, plainPosts(k.client, sink.addr+"/plain", baseFor))
-	drained, fireRate, err := k.drain(ctx, sink, ids, total)
+	one, err := k.drain(ctx, sink, ids, total, k.pid)
 	if err != nil {
 		return nil, err
 	}
+	drained, fireRate := one.rate, one.fireRate
 	capacity := min(drained, fireRate)
 
 	// steady: events at half of what the whole path sustains
@@ -409,7 +434,7 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 	out := []benchResult{
 		{Suite: "webhooks", Name: fmt.Sprintf("a backlog of %d events delivered (signed, logged, in order per account, 32 accounts)", total), Value: drained, Unit: "deliveries/s",
 			Baseline: base, BaseName: "plain POSTs/s to the same receiver (16 clients)", Ratio: ratio, Target: "≥ 0.25", Pass: ratio >= 0.25,
-			Note: fmt.Sprintf("the backlog was recorded with the endpoint paused, at %.0f events/s through the API (16 clients)", fireRate)},
+			Note: fmt.Sprintf("the backlog was recorded with the endpoint paused, at %.0f events/s through the API (16 clients); %s", fireRate, one.cpuNote())},
 		{Suite: "webhooks", Name: fmt.Sprintf("%d events fired and delivered at once", total), Value: burst, Unit: "deliveries/s", Baseline: base, BaseName: "plain POSTs/s",
 			Ratio: burst / base, Target: "(no target: bounded by recording events)", Pass: true,
 			Note: fmt.Sprintf("firing took %v, %d delivered meanwhile; event to first delivery p50 %v p99 %v", fireTime.Round(time.Millisecond),
@@ -427,19 +452,21 @@ func benchWebhooks(ctx context.Context, o benchOpts) ([]benchResult, error) {
 				s()
 			}
 		}()
+		pids := []int{k.pid}
 		for n := 2; n <= 3; n++ {
-			stop, err := k.replica(ctx, n)
+			pid, stop, err := k.replica(ctx, n)
 			if err != nil {
 				return nil, err
 			}
-			stops = append(stops, stop)
+			stops, pids = append(stops, stop), append(pids, pid)
 		}
-		three, _, err := k.drain(ctx, sink, ids, total)
+		d3, err := k.drain(ctx, sink, ids, total, pids...)
 		if err != nil {
 			return nil, err
 		}
+		three := d3.rate
 		out = append(out, benchResult{Suite: "webhooks", Name: "the same backlog, three replicas on one database", Value: three, Unit: "deliveries/s",
-			Baseline: drained, BaseName: "deliveries/s one replica", Ratio: three / drained, Target: "≥ 2.0", Pass: three/drained >= 2})
+			Baseline: drained, BaseName: "deliveries/s one replica", Ratio: three / drained, Target: "≥ 2.0", Pass: three/drained >= 2, Note: d3.cpuNote()})
 	}
 	// per-account order, over every phase above
 	order := sink.outOfOrder()

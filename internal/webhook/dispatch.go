@@ -50,11 +50,18 @@ type DispatcherConfig struct {
 	// SandboxPrivate lets sandbox apps' deliveries reach loopback and
 	// private addresses (a developer's machine). Live apps never may.
 	SandboxPrivate bool
-	Concurrency    int           // POSTs in flight at once (default 128)
-	PerApp         int           // of which at most this many for one app (default 16)
-	Lease          time.Duration // how long a claimed delivery is held (default 1m)
-	Poll           time.Duration // longest sleep without a wake-up (default 1s)
-	WorkerID       string
+	// Concurrency is how many deliveries the dispatcher holds at once,
+	// POSTs in flight and claimed runs waiting for their app's slot
+	// (default 256). A turn records and claims at most this many, and
+	// turns are one after another: on Postgres, at 128, a replica draining
+	// a backlog of 32 accounts claimed runs of 4 and waited on its turns
+	// (128 outcomes a turn, 100-200 ms each on a loaded 2-core machine,
+	// 501-680 deliveries/s); at 256, runs of 8, 870-905/s on the same one.
+	Concurrency int
+	PerApp      int           // of which at most this many for one app (default 16)
+	Lease       time.Duration // how long a claimed delivery is held (default 1m)
+	Poll        time.Duration // longest sleep without a wake-up (default 1s)
+	WorkerID    string
 	// Metrics, when set, observes each attempt.
 	Metrics func(event string, ok bool, latency time.Duration)
 	// FirstAttemptLag, when set, observes how long each event waited for
@@ -118,7 +125,7 @@ func (d *Dispatcher) liveURL(ctx context.Context, appID string) string {
 func NewDispatcher(c DispatcherConfig) *Dispatcher {
 	c.Clock = cmp.Or[kobo.Clock](c.Clock, kobo.SystemClock{})
 	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
-	c.Concurrency = cmp.Or(c.Concurrency, 128)
+	c.Concurrency = cmp.Or(c.Concurrency, 256)
 	c.PerApp = cmp.Or(c.PerApp, 16)
 	c.Lease = cmp.Or(c.Lease, time.Minute)
 	c.Poll = cmp.Or(c.Poll, time.Second)
