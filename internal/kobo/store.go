@@ -83,6 +83,7 @@ type Tx interface {
 	InstitutionHealthStore
 	TPPKeyStore
 	PartnerExperienceStore
+	UsageStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and
