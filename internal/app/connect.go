@@ -926,6 +926,15 @@ func (s *Service) linkAccount(ctx context.Context, tx kobo.Tx, cs *kobo.ConnectS
 // re-authorisation already did when the user finished) and closes the
 // session, in one transaction.
 func (s *Service) finishLink(ctx context.Context, cs *kobo.ConnectSession) (*kobo.Account, error) {
+	acct, err := s.finishLinkSession(ctx, cs)
+	// usage counts accounts linked; a re-authorisation links nothing new
+	if err == nil && cs.Scope != kobo.ScopeReauth {
+		s.countLink(cs.AppID, cs.Live)
+	}
+	return acct, err
+}
+
+func (s *Service) finishLinkSession(ctx context.Context, cs *kobo.ConnectSession) (*kobo.Account, error) {
 	if cs.AuthMethod == kobo.AuthStatementUpload {
 		return s.finishUploadLink(ctx, cs)
 	}

@@ -143,6 +143,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Store: sealed, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
 		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
+		Delivered: s.svc.CountWebhook,
 	})
 	if err := s.svc.SeedInstitutions(ctx, catalog); err != nil {
 		st.Close()
@@ -189,6 +190,7 @@ func (s *stack) start(ctx context.Context) {
 	spawn(func(ctx context.Context) { _ = s.dispatcher.Run(ctx) })
 	spawn(s.svc.RunRequestLog)
 	spawn(s.svc.RunBankHealth)
+	spawn(s.svc.RunUsage)
 	if s.tppKeys != nil {
 		spawn(func(ctx context.Context) { s.tppKeys.refresh(ctx, tppKeyRefresh) })
 	}
