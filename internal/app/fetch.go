@@ -29,7 +29,7 @@ var FetchJobKinds = []string{JobFetchAccount, JobSyncAccount, JobRealtimeAccount
 // FetchArgs are the arguments of an account.fetch job.
 type FetchArgs struct {
 	AccountID       string `json:"account_id"`
-	Reason          string `json:"reason"` // "link", "reauth", "sync" (scheduled or manual), "realtime"
+	Reason          string `json:"reason"` // "link", "reauth", "sync" (scheduled), "manual", "realtime"
 	AllowIncomplete bool   `json:"allow_incomplete,omitempty"`
 	// Job is the name a real-time fetch reports (mono.accounts.jobs.update
 	// and GET /v2/accounts/{id}/jobs/{job}): which read started it.
@@ -744,7 +744,7 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 		s.notify()
 		s.fetchOutcome(cmpStr(args.Reason, "link"), out.Code)
 		// usage counts syncs, not the first fetch of a link or a re-authorisation
-		if settled && out.Status == "successful" && (args.Reason == "sync" || args.Reason == "realtime") {
+		if reason := cmpStr(args.Reason, "link"); settled && out.Status == "successful" && reason != "link" && reason != "reauth" {
 			s.countSync(acct.AppID, acct.Live)
 		}
 	}
