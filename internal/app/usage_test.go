@@ -30,7 +30,7 @@ func TestUsageTwoReplicasAddUp(t *testing.T) {
 
 	const rounds, perRound = 20, 50
 	want := map[string]kobo.UsageCounts{} // by day
-	for range 2 { // two days
+	for range 2 {                         // two days
 		var wg sync.WaitGroup
 		for i, svc := range svcs {
 			wg.Go(func() {
