@@ -30,7 +30,8 @@ func TestUsageTwoReplicasAddUp(t *testing.T) {
 
 	const rounds, perRound = 20, 50
 	want := map[string]kobo.UsageCounts{} // by day
-	for range 2 {                         // two days
+	// two days, the second past midnight UTC
+	for range 2 {
 		var wg sync.WaitGroup
 		for i, svc := range svcs {
 			wg.Go(func() {
