@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,29 @@ func TestUsageThroughTheAPI(t *testing.T) {
 	// another partner cannot read it
 	other := startE2EPartner(t, e)
 	e.must(404, "GET", "/v1/apps/"+appID+"/usage", nil, "Authorization", other)
+
+	// the operator console lists the app with its last 30 days
+	r = e.adminDo("GET", "/v1/admin/partners", nil)
+	var listed map[string]any
+	for _, p := range r.m(t)["data"].([]any) {
+		for _, a := range p.(map[string]any)["apps"].([]any) {
+			if a.(map[string]any)["id"] == appID {
+				listed = a.(map[string]any)["usage_30d"].(map[string]any)
+			}
+		}
+	}
+	for _, k := range []string{"calls", "errors", "links", "syncs", "webhooks"} {
+		if listed == nil || listed[k] != got[k] {
+			t.Errorf("console usage_30d %s = %v, want %v (all: %v)", k, listed[k], got[k], listed)
+		}
+	}
+	page := e.adminDo("GET", "/console", nil)
+	_, cell, _ := strings.Cut(string(page.body), `id="usage-`+appID+`"`)
+	cell, _, _ = strings.Cut(cell, "</td>")
+	want := fmt.Sprintf("%d calls (%d errors)", calls, errs)
+	if !strings.Contains(cell, want) || !strings.Contains(cell, fmt.Sprintf("1 links · 1 syncs · %v webhooks", got["webhooks"])) {
+		t.Errorf("console cell %q, want %q", cell, want)
+	}
 }
 
 // startE2EPartner signs up another partner on e and returns its bearer.
