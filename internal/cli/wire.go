@@ -345,8 +345,9 @@ func sealStore(ctx context.Context, st kobo.Store, vlt kobo.Sealer, log *slog.Lo
 
 // prunedMetric registers kobo_pruned_total: rows retention removed, by
 // what they were (events, connect_sessions, customers, statements, tokens,
-// purged_apps for deleted apps whose data went, and staged_uploads for
-// widget statement uploads that were never exchanged).
+// purged_apps for deleted apps whose data went, staged_uploads for
+// widget statement uploads that were never exchanged, and usage_days for
+// per-day usage past app.UsageKept).
 func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_pruned_total",
 		Help: "Rows removed by retention and deleted-app purges, by kind."}, []string{"kind"})
@@ -356,6 +357,7 @@ func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 	}
 	c.WithLabelValues("purged_apps")
 	c.WithLabelValues("staged_uploads") // widget statement uploads nobody exchanged
+	c.WithLabelValues("usage_days")     // per-day usage rows past app.UsageKept
 	return func(what string, n int) { c.WithLabelValues(what).Add(float64(n)) }
 }
 
