@@ -143,3 +143,31 @@ func TestAppUsageRange(t *testing.T) {
 	_, err = b.svc.AppUsage(ctx, other.ID, appID, false, 7)
 	code(t, err, kobo.ENOTFOUND)
 }
+
+// TestPruneUsage: days older than UsageKept go, the rest stay.
+func TestPruneUsage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	now := b.clock.Now()
+	for _, age := range []time.Duration{app.UsageKept + 48*time.Hour, app.UsageKept - 48*time.Hour, 0} {
+		b.clock.Add(-age)
+		b.svc.CountCall("app_prune", kobo.ModeTest, 200)
+		b.clock.Add(age)
+	}
+	if err := b.svc.FlushUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := b.svc.PruneUsage(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("PruneUsage = %d, %v; want the one day past %v", n, err, app.UsageKept)
+	}
+	var left map[string]kobo.UsageCounts
+	if err := b.store.View(ctx, func(tx kobo.Tx) error {
+		var err error
+		left, err = tx.UsageTotals(ctx, []string{"app_prune"}, now.Add(-2*app.UsageKept), now)
+		return err
+	}); err != nil || left["app_prune"].Calls != 2 {
+		t.Fatalf("after the prune: %v, %v; want 2 calls left", left, err)
+	}
+}
