@@ -67,7 +67,7 @@ func TestDashboardUsage(t *testing.T) {
 	}
 	check("usage")
 	d.click("#range-7")
-	d.waitPath(appPath + "/usage")
+	d.waitText("#usage-range", "over the last 7 days") // the new page, not the one the click left
 	if n := d.count("#usage-days tbody tr"); n != 7 {
 		t.Errorf("last 7 days: %d rows", n)
 	}
