@@ -153,6 +153,7 @@ type Service struct {
 	lookupHost     func(context.Context, string) ([]netip.Addr, error)
 	urlKey         []byte
 	reqlog         *requestLog
+	usage          *usageRecorder
 	keyLimiter     *keyedLimiter // nil: unlimited
 	apiIPLimiter   *keyedLimiter // nil: unlimited (API traffic; ipLimiter is for logins)
 	retention      Retention
@@ -186,6 +187,7 @@ func New(c Config) *Service {
 		s.fetchOutcome = func(string, string) {}
 	}
 	s.reqlog = newRequestLog(c.RequestLog)
+	s.usage = newUsageRecorder()
 	if c.KeyRateLimit > 0 {
 		s.keyLimiter = newKeyedLimiter(s.clock, c.KeyRateLimit, int(2*c.KeyRateLimit))
 	}

@@ -841,6 +841,10 @@ func (s *Service) Exchange(ctx context.Context, c *kobo.Caller, code string) (*k
 	} else if acct, err = s.finishLink(ctx, cs); err != nil {
 		return nil, err
 	}
+	// usage counts accounts linked; a re-authorisation links nothing new
+	if cs.Scope != kobo.ScopeReauth {
+		s.countLink(cs.AppID, cs.Live)
+	}
 	s.notify()
 	return acct, nil
 }

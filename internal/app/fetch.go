@@ -29,7 +29,7 @@ var FetchJobKinds = []string{JobFetchAccount, JobSyncAccount, JobRealtimeAccount
 // FetchArgs are the arguments of an account.fetch job.
 type FetchArgs struct {
 	AccountID       string `json:"account_id"`
-	Reason          string `json:"reason"` // "link", "reauth", "sync" (scheduled or manual), "realtime"
+	Reason          string `json:"reason"` // "link", "reauth", "sync" (scheduled), "manual", "realtime"
 	AllowIncomplete bool   `json:"allow_incomplete,omitempty"`
 	// Job is the name a real-time fetch reports (mono.accounts.jobs.update
 	// and GET /v2/accounts/{id}/jobs/{job}): which read started it.
@@ -624,7 +624,9 @@ func (r fetchResult) outcome() SyncOutcome {
 func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Account, args FetchArgs, r fetchResult) error {
 	now := s.now()
 	out := r.outcome()
+	settled := false // the account and its app still exist: the outcome was recorded
 	err := s.store.Update(ctx, func(tx kobo.Tx) error {
+		settled = false // a retried transaction starts over
 		cur, err := tx.Account(ctx, acct.ID)
 		if kobo.ErrorCode(err) == kobo.ENOTFOUND {
 			return nil
@@ -735,11 +737,16 @@ func (s *Service) settleFetch(ctx context.Context, j *kobo.Job, acct *kobo.Accou
 				f.HasNewData = &hasNew
 			}
 		}
+		settled = true
 		return s.recordEvent(ctx, tx, app, cur, f)
 	})
 	if err == nil {
 		s.notify()
 		s.fetchOutcome(cmpStr(args.Reason, "link"), out.Code)
+		// usage counts syncs, not the first fetch of a link or a re-authorisation
+		if reason := cmpStr(args.Reason, "link"); settled && out.Status == "successful" && reason != "link" && reason != "reauth" {
+			s.countSync(acct.AppID, acct.Live)
+		}
 	}
 	return err
 }

@@ -415,7 +415,13 @@ type OperatorApp struct {
 	Addons    []*kobo.AppAddon
 	// linked accounts, sandbox and live: what the store counts cheaply
 	AccountsTest, AccountsLive int
+	// Usage is the app's usage over the last 30 UTC days (today
+	// included), sandbox and live together
+	Usage kobo.UsageCounts
 }
+
+// OperatorUsageDays is how many days the operator's list sums usage over.
+const OperatorUsageDays = 30
 
 // OperatorPartners lists partners (after afterID, up to limit) with their
 // apps, holds and add-ons.
@@ -458,6 +464,22 @@ func (s *Service) OperatorPartners(ctx context.Context, afterID string, limit in
 				op.Apps = append(op.Apps, oa)
 			}
 			out = append(out, op)
+		}
+		var ids []string
+		for _, p := range out {
+			for _, a := range p.Apps {
+				ids = append(ids, a.App.ID)
+			}
+		}
+		to := kobo.UsageDayOf(s.clock.Now())
+		used, err := tx.UsageTotals(ctx, ids, to.AddDate(0, 0, -(OperatorUsageDays-1)), to)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			for j := range out[i].Apps {
+				out[i].Apps[j].Usage = used[out[i].Apps[j].App.ID]
+			}
 		}
 		return nil
 	})

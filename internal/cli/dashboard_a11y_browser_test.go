@@ -13,7 +13,7 @@ import (
 // TestDashboardAccessibility runs axe-core in Chromium on the dashboard's
 // pages added for the partner experience (keys with an overlap, go-live
 // checklist, team, audit log, providers, account search, webhooks, the
-// widget page with and without field errors, 404 and 405, the statement
+// widget page with and without field errors, usage, 404 and 405, the statement
 // verification page) and fails on any serious or critical violation.
 func TestDashboardAccessibility(t *testing.T) {
 	e := startE2E(t, e2eOpts{})
@@ -63,6 +63,7 @@ func TestDashboardAccessibility(t *testing.T) {
 		{"webhooks", appPath + "/webhooks"},
 		{"API logs", appPath + "/logs"},
 		{"link funnel", appPath + "/funnel"},
+		{"usage", appPath + "/usage"},
 		{"sandbox", appPath + "/sandbox"},
 		{"widget", appPath + "/widget"},
 		{"404", "/dashboard/no-such-page"},

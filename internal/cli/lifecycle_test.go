@@ -79,7 +79,7 @@ func TestPrunedMetric(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range append(kobo.PruneKinds, "purged_apps", "staged_uploads") {
+	for _, k := range append(kobo.PruneKinds, "purged_apps", "staged_uploads", "usage_days") {
 		if !slices.Contains(kinds, string(k)) {
 			t.Errorf("kobo_pruned_total has no %q (has %v)", k, kinds)
 		}

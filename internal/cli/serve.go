@@ -234,7 +234,7 @@ func openVault(cfg config.Config, engine string) (*vault.Vault, error) {
 // finished jobs, old idempotency records and what retention no longer
 // keeps (events and delivery logs, connect sessions, customers that never
 // linked, statement PDFs, expired tokens, bank call counters older than a
-// day), counting it in pruned.
+// day, usage days older than app.UsageKept), counting it in pruned.
 func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slog.Logger, pruned func(what string, n int)) {
 	ctx = kobo.Background(ctx)
 	tick := time.NewTicker(30 * time.Second)
@@ -281,6 +281,11 @@ func housekeeping(ctx context.Context, svc *app.Service, st kobo.Store, log *slo
 				log.Warn("pruning bank call counters failed", "err", err)
 			} else if n > 0 {
 				pruned("bank_calls", n)
+			}
+			if n, err := svc.PruneUsage(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("pruning usage counters failed", "err", err)
+			} else if n > 0 {
+				pruned("usage_days", n)
 			}
 			counts, err := svc.Prune(ctx)
 			for k, n := range counts {

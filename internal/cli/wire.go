@@ -143,6 +143,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, clock kobo.
 		Store: sealed, Clock: clock, Logger: log.With("component", "webhooks"), Send: webhook.NewClient(10 * time.Second).Send,
 		Health: s.svc.RecordWebhookHealth, Backoff: webhook.Backoff, MaxAttempts: webhook.MaxAttempts, Lease: cfg.Lease,
 		Metrics: hookMetrics, FirstAttemptLag: hookLag, SandboxPrivate: sandboxPrivate, WorkerID: leaseHolder(cfg.ReplicaID),
+		Delivered: s.svc.CountWebhook,
 	})
 	if err := s.svc.SeedInstitutions(ctx, catalog); err != nil {
 		st.Close()
@@ -189,6 +190,7 @@ func (s *stack) start(ctx context.Context) {
 	spawn(func(ctx context.Context) { _ = s.dispatcher.Run(ctx) })
 	spawn(s.svc.RunRequestLog)
 	spawn(s.svc.RunBankHealth)
+	spawn(s.svc.RunUsage)
 	if s.tppKeys != nil {
 		spawn(func(ctx context.Context) { s.tppKeys.refresh(ctx, tppKeyRefresh) })
 	}
@@ -343,8 +345,9 @@ func sealStore(ctx context.Context, st kobo.Store, vlt kobo.Sealer, log *slog.Lo
 
 // prunedMetric registers kobo_pruned_total: rows retention removed, by
 // what they were (events, connect_sessions, customers, statements, tokens,
-// purged_apps for deleted apps whose data went, and staged_uploads for
-// widget statement uploads that were never exchanged).
+// purged_apps for deleted apps whose data went, staged_uploads for
+// widget statement uploads that were never exchanged, and usage_days for
+// per-day usage past app.UsageKept).
 func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kobo_pruned_total",
 		Help: "Rows removed by retention and deleted-app purges, by kind."}, []string{"kind"})
@@ -354,6 +357,7 @@ func prunedMetric(reg *prometheus.Registry) func(what string, n int) {
 	}
 	c.WithLabelValues("purged_apps")
 	c.WithLabelValues("staged_uploads") // widget statement uploads nobody exchanged
+	c.WithLabelValues("usage_days")     // per-day usage rows past app.UsageKept
 	return func(what string, n int) { c.WithLabelValues(what).Add(float64(n)) }
 }
 

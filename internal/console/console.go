@@ -267,7 +267,8 @@ func (c *Console) partnersJSON(r *http.Request, _ map[string]string) (any, error
 				ad[x.Addon] = string(x.Status)
 			}
 			apps = append(apps, map[string]any{"id": a.App.ID, "name": a.App.Name, "live": a.App.Live, "suspended": a.Suspended != nil,
-				"addons": ad, "accounts": map[string]int{"test": a.AccountsTest, "live": a.AccountsLive}})
+				"addons": ad, "accounts": map[string]int{"test": a.AccountsTest, "live": a.AccountsLive},
+				"usage_30d": map[string]int64{"calls": a.Usage.Calls, "errors": a.Usage.Errors, "links": a.Usage.Links, "syncs": a.Usage.Syncs, "webhooks": a.Usage.Webhooks}})
 		}
 		out = append(out, map[string]any{"id": p.Partner.ID, "name": p.Partner.Name, "email": p.Partner.Email,
 			"created_at": p.Partner.CreatedAt, "suspended": p.Suspended != nil, "apps": apps})

@@ -68,7 +68,7 @@ func New(c Config) *Dashboard {
 	funcs := template.FuncMap{"naira": naira, "when": when, "ago": d.ago, "mask": mask, "lower": strings.ToLower, "upper": strings.ToUpper,
 		"statusClass": statusClass, "add": func(a, b int) int { return a + b }, "query": query, "list": func(s ...string) []string { return s },
 		"typed": typed, "expiresIn": d.expiresIn, "explain": explain, "can": app.Can, "perms": func() []app.Permission { return app.AllPermissions },
-		"roles": func() []kobo.Role { return app.Roles }, "pct": pct}
+		"roles": func() []kobo.Role { return app.Roles }, "pct": pct, "itoa": itoa}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
 	entries, _ := fs.Glob(files, "templates/*.html")
 	for _, e := range entries {
@@ -151,6 +151,7 @@ func (d *Dashboard) Routes() map[string]http.Handler {
 		"POST /dashboard/apps/{app}/sandbox/users/{user}/delete":   app(appPerm.Develop, d.sandboxDeleteUser),
 		"GET /dashboard/apps/{app}/logs":                           app(appPerm.View, d.logs),
 		"GET /dashboard/apps/{app}/funnel":                         app(appPerm.View, d.funnel),
+		"GET /dashboard/apps/{app}/usage":                          app(appPerm.View, d.usage),
 		"GET /dashboard/apps/{app}/providers":                      app(appPerm.View, d.providers),
 		"GET /dashboard/apps/{app}/institutions":                   app(appPerm.View, d.institutions),
 		"GET /dashboard/apps/{app}/widget":                         app(appPerm.View, d.widget),

@@ -794,23 +794,57 @@ func balanceChart(closings []kobo.DayBalance, current int64, from, to time.Time)
 	if last == nil {
 		return template.HTML(`<p class="muted">No balance history in the last 90 days.</p>`)
 	}
+	return lineChart(vals, chartSpec{W: w, H: h, Format: func(v float64) string { return naira(int64(v)) },
+		Label: fmt.Sprintf("Daily balance over the last 90 days, from %s to %s", naira(int64(vals[0])), naira(int64(vals[len(vals)-1])))})
+}
+
+// chartSpec is how lineChart draws a series.
+type chartSpec struct {
+	W, H   float64 // the viewBox: a smaller one draws its labels larger on a phone
+	Label  string  // what the chart says to a screen reader
+	Format func(float64) string
+	// ZeroBase starts the axis at zero (counts) instead of at the lowest value
+	ZeroBase bool
+	// From and To, when set, label the first and last points under the chart
+	From, To string
+}
+
+// lineChart draws one value a point as an inline SVG line with the
+// highest and lowest values labelled. Only numbers the server computed
+// and escaped labels go into the markup.
+func lineChart(vals []float64, c chartSpec) template.HTML {
+	const pad = 8.0
+	if len(vals) < 2 {
+		return ""
+	}
 	lo, hi := vals[0], vals[0]
 	for _, v := range vals {
 		lo, hi = min(lo, v), max(hi, v)
 	}
+	if c.ZeroBase {
+		lo = 0
+	}
 	if hi == lo {
 		hi = lo + 1
 	}
+	w, h := c.W, c.H
 	var pts strings.Builder
 	for i, v := range vals {
 		x := pad + (w-2*pad)*float64(i)/float64(len(vals)-1)
 		y := h - pad - (h-2*pad)*(v-lo)/(hi-lo)
 		fmt.Fprintf(&pts, "%.1f,%.1f ", x, y)
 	}
-	svg := fmt.Sprintf(`<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="Daily balance over the last 90 days, from %s to %s">`+
+	full := h
+	var under string
+	if c.From != "" || c.To != "" {
+		full = h + 18
+		under = fmt.Sprintf(`<text x="%.0f" y="%.0f" class="axis">%s</text><text x="%.0f" y="%.0f" class="axis" text-anchor="end">%s</text>`,
+			pad, h+14, template.HTMLEscapeString(c.From), w-pad, h+14, template.HTMLEscapeString(c.To))
+	}
+	svg := fmt.Sprintf(`<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`+
 		`<polyline fill="none" stroke="currentColor" stroke-width="2" points="%s"/>`+
-		`<text x="%.0f" y="14" class="axis">%s</text><text x="%.0f" y="%.0f" class="axis">%s</text></svg>`,
-		w, h, template.HTMLEscapeString(naira(int64(vals[0]))), template.HTMLEscapeString(naira(int64(vals[len(vals)-1]))),
-		strings.TrimSpace(pts.String()), pad, template.HTMLEscapeString(naira(int64(hi))), pad, h-2, template.HTMLEscapeString(naira(int64(lo))))
+		`<text x="%.0f" y="14" class="axis">%s</text><text x="%.0f" y="%.0f" class="axis">%s</text>%s</svg>`,
+		w, full, template.HTMLEscapeString(c.Label),
+		strings.TrimSpace(pts.String()), pad, template.HTMLEscapeString(c.Format(hi)), pad, h-2, template.HTMLEscapeString(c.Format(lo)), under)
 	return template.HTML(svg)
 }

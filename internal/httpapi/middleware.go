@@ -144,6 +144,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.log.LogAttrs(r.Context(), lvl, "http request", attrs...)
 		}
 		if c := info.caller; c != nil {
+			s.app.CountCall(c.App.ID, c.Mode, sw.status)
 			path := r.URL.Path
 			if len(path) > 200 {
 				path = path[:200]

@@ -130,6 +130,7 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/apps/{id}/addons/{addon}", s.partner(s.bearer(s.requestAddon)))
 	m.Handle("GET /v1/apps/{id}/golive", s.partner(s.bearer(s.getGoLive)))
 	m.Handle("POST /v1/apps/{id}/golive", s.partner(s.bearer(s.postGoLive)))
+	m.Handle("GET /v1/apps/{id}/usage", s.partner(s.bearer(s.appUsage)))
 	s.teamRoutes() // teams and the audit log (teams.go)
 
 	// Providers' own webhooks (Mono's, for apps that link through Mono).

@@ -43,6 +43,7 @@ var routePerms = map[string]app.Permission{
 	"POST /v1/apps/{id}/webhooks/enable":                    app.PermSettings,
 	"GET /v1/apps/{id}/events":                              app.PermView,
 	"GET /v1/apps/{id}/funnel":                              app.PermView,
+	"GET /v1/apps/{id}/usage":                               app.PermView,
 	"GET /v1/apps/{id}/providers":                           app.PermView,
 	"PUT /v1/apps/{id}/providers/{provider}":                app.PermKeys,
 	"POST /v1/apps/{id}/providers/{provider}/check":         app.PermDevelop,

@@ -84,6 +84,7 @@ type Tx interface {
 	TPPKeyStore
 	PartnerExperienceStore
 	FunnelStore
+	UsageStore
 }
 
 // APIRequest is one line of an app's API request log: what was called and

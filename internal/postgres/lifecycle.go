@@ -57,6 +57,7 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 		`DELETE FROM connect_funnel WHERE app_id = $1`,
 		`DELETE FROM idempotency_keys WHERE app_id = $1`,
 		`DELETE FROM api_requests WHERE app_id = $1`,
+		`DELETE FROM usage_daily WHERE app_id = $1`,
 		`DELETE FROM app_providers WHERE app_id = $1`, // the app's keys at its providers
 		`DELETE FROM app_institution_providers WHERE app_id = $1`,
 		// in flight ones stay for their dispatcher to record (see SQLite)

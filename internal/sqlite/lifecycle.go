@@ -58,6 +58,7 @@ func (t *tx) PurgeAppBatch(ctx context.Context, appID string, limit int, at time
 		`DELETE FROM connect_funnel WHERE app_id = ?`,
 		`DELETE FROM idempotency_keys WHERE app_id = ?`,
 		`DELETE FROM api_requests WHERE app_id = ?`,
+		`DELETE FROM usage_daily WHERE app_id = ?`,
 		`DELETE FROM app_providers WHERE app_id = ?`, // the app's keys at its providers
 		`DELETE FROM app_institution_providers WHERE app_id = ?`,
 		// in flight ones stay for their dispatcher to record (they go with

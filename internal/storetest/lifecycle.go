@@ -142,6 +142,11 @@ func testAppPurge(t *testing.T, s kobo.Store) {
 		return nil
 	})
 	wantCode(t, s.Update(ctx, func(tx kobo.Tx) error { return tx.ScheduleAppPurge(ctx, other.ID, T0) }), kobo.ENOTFOUND)
+	// usage goes with the app; another app's stays
+	update(t, s, func(tx kobo.Tx) error {
+		return tx.AddUsage(ctx, []kobo.UsageDay{{AppID: a.ID, Mode: kobo.ModeTest, Day: T0, UsageCounts: kobo.UsageCounts{Calls: 1}},
+			{AppID: other.ID, Mode: kobo.ModeTest, Day: T0, UsageCounts: kobo.UsageCounts{Calls: 2}}})
+	})
 	batches := 0
 	for done := false; !done; batches++ {
 		update(t, s, func(tx kobo.Tx) error {
@@ -162,6 +167,9 @@ func testAppPurge(t *testing.T, s kobo.Store) {
 		wantCode(t, err, kobo.ENOTFOUND)
 		if _, err := tx.Account(ctx, kept.ID); err != nil {
 			return fmt.Errorf("another app's account went: %w", err)
+		}
+		if used, err := tx.UsageTotals(ctx, []string{a.ID, other.ID}, T0, T0); err != nil || len(used) != 1 || used[other.ID].Calls != 2 {
+			return fmt.Errorf("usage after the purge = %v, %v; want only the other app's", used, err)
 		}
 		_, err = tx.Event(ctx, updated.ID)
 		wantCode(t, err, kobo.ENOTFOUND)

@@ -89,6 +89,7 @@ func Run(t *testing.T, open Opener) {
 		{"PasswordResets", testPasswordResets},
 		{"SettingsAndEpochs", testSettingsAndEpochs},
 		{"GoLiveReviews", testGoLiveReviews},
+		{"Usage", testUsage},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -67,6 +67,9 @@ type DispatcherConfig struct {
 	// FirstAttemptLag, when set, observes how long each event waited for
 	// its first attempt.
 	FirstAttemptLag func(time.Duration)
+	// Delivered, when set, is told of each delivery the app's endpoint
+	// answered 2xx (the app's usage counts them).
+	Delivered func(appID string, live bool)
 }
 
 // Dispatcher delivers webhook deliveries from the store: it claims due
@@ -639,6 +642,9 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *kobo.Delivery, app *kobo.A
 	}
 	if d.c.Metrics != nil {
 		d.c.Metrics(dl.EventType, res.ok, r.Latency)
+	}
+	if res.ok && d.c.Delivered != nil {
+		d.c.Delivered(dl.AppID, dl.Live)
 	}
 	if d.c.FirstAttemptLag != nil && dl.Attempts == 1 && dl.Event != nil {
 		d.c.FirstAttemptLag(now.Sub(dl.Event.CreatedAt))
