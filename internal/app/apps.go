@@ -299,6 +299,9 @@ func (s *Service) UpdateApp(ctx context.Context, partnerID, appID string, in App
 			if err := tx.RevokeAPIKeys(ctx, a.ID, kobo.ModeLive, a.UpdatedAt); err != nil {
 				return err
 			}
+			if err := keysChanged(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if err := s.auditAppUpdate(ctx, tx, &before, a, wasLive, wasHook); err != nil {
 			return err

@@ -9,10 +9,11 @@ import (
 )
 
 // epochWatch reads one epoch (kobo.EpochHolds) for the key cache: every
-// suspension and reinstatement bumps it in the same transaction, and a
-// cached key resolved at an older epoch is resolved again, so a hold put
-// through one replica refuses the next request on every other one instead
-// of after the cache's few seconds.
+// suspension and reinstatement, and every key revocation (keysChanged),
+// bumps it in the same transaction, and a cached key resolved at an older
+// epoch is resolved again, so a hold put or a key revoked through one
+// replica refuses the next request on every other one instead of after the
+// cache's few seconds.
 //
 // Each request needs a read that started after it arrived (an older read
 // might predate the hold), but concurrent requests share one: a request

@@ -98,6 +98,9 @@ func (s *Service) RotateKey(ctx context.Context, orgID, appID string, in RotateI
 				return err
 			}
 		}
+		if err := keysChanged(ctx, tx); err != nil {
+			return err
+		}
 		d.PublicKeys, err = publicKeys(ctx, tx, a.ID)
 		if err != nil {
 			return err

@@ -49,6 +49,14 @@ func (s *Service) issueKey(ctx context.Context, tx kobo.Tx, appID string, mode k
 	return tx.CreateAPIKey(ctx, &kobo.APIKey{ID: kobo.NewID(now), AppID: appID, Kind: kobo.SecretKey, Mode: mode, Prefix: sk[:keyPrefixLen], Hash: hashKey(sk), CreatedAt: now})
 }
 
+// keysChanged is called in the transaction that revokes or shortens an
+// app's keys (or deletes the app): it moves the epoch every replica's key
+// cache is checked against (epoch.go), so the old key is refused by the
+// next request on every replica, not after the cache's few seconds.
+func keysChanged(ctx context.Context, tx kobo.Tx) error {
+	return tx.BumpEpoch(ctx, kobo.EpochHolds)
+}
+
 func hashKey(k string) string {
 	sum := sha256.Sum256([]byte(k))
 	return hex.EncodeToString(sum[:])
@@ -96,8 +104,8 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string, want kobo.Key
 	}
 	digest := hashKey(raw)
 	if c, at, ok := s.keys.get(digest); ok {
-		// a cached key is trusted only while no hold has changed since it
-		// was resolved, on any replica (epoch.go)
+		// a cached key is trusted only while no hold has changed and no key
+		// been revoked since it was resolved, on any replica (epoch.go)
 		now, err := s.holds.current(ctx)
 		if err != nil {
 			return nil, err

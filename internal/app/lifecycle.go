@@ -74,6 +74,9 @@ func (s *Service) DeleteApp(ctx context.Context, partnerID, appID string, purge 
 		if err := tx.DeleteApp(ctx, appID, now); err != nil {
 			return err
 		}
+		if err := keysChanged(ctx, tx); err != nil {
+			return err
+		}
 		if err := tx.StopAppWork(ctx, appID, now); err != nil {
 			return err
 		}

@@ -134,3 +134,67 @@ func TestEpochReadsAreShared(t *testing.T) {
 	}
 	run(kobo.EFORBIDDEN)
 }
+
+// TestKeyRevocationReachesEveryReplicaAtOnce: a key revoked through A
+// (rotated with no overlap, the app sent back to sandbox, the app deleted)
+// is refused by B's very next request, though B has it cached for an hour:
+// revocations move the epoch the cache is checked against, as holds do.
+func TestKeyRevocationReachesEveryReplicaAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		mode   kobo.Mode
+		revoke func(ctx context.Context, svc *app.Service, partnerID, appID string) error
+	}{
+		{"rotate secret key, no overlap", kobo.ModeTest, func(ctx context.Context, svc *app.Service, p, a string) error {
+			_, err := svc.RotateKey(ctx, p, a, app.RotateInput{Kind: kobo.SecretKey})
+			return err
+		}},
+		{"rotate both keys", kobo.ModeTest, func(ctx context.Context, svc *app.Service, p, a string) error {
+			_, err := svc.RotateKeys(ctx, p, a, kobo.ModeTest)
+			return err
+		}},
+		{"rotate as operator", kobo.ModeTest, func(ctx context.Context, svc *app.Service, _, a string) error {
+			_, err := svc.RotateKeyAsOperator(ctx, a, app.RotateInput{Kind: kobo.SecretKey})
+			return err
+		}},
+		{"back to sandbox", kobo.ModeLive, func(ctx context.Context, svc *app.Service, p, a string) error {
+			_, err := svc.UpdateApp(ctx, p, a, app.AppInput{Live: ptr(false)})
+			return err
+		}},
+		{"delete app", kobo.ModeTest, func(ctx context.Context, svc *app.Service, p, a string) error {
+			return svc.DeleteApp(ctx, p, a, false)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			a := setup(t)
+			// the same clock and store: only the caches are apart
+			b := bundle{svc: app.New(app.Config{Store: a.store, Clock: a.clock, KeyCacheTTL: time.Hour, PasswordParams: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}}), clock: a.clock, store: a.store}
+			ctx := context.Background()
+			p := signup(t, a, "revoke@replicas.ng")
+			in := app.AppInput{Name: ptr("loans")}
+			ap, err := a.svc.CreateApp(ctx, p.ID, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.mode == kobo.ModeLive {
+				if ap, err = a.svc.UpdateApp(ctx, p.ID, ap.App.ID, app.AppInput{Live: ptr(true)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sk := ap.SecretKeys[c.mode].Reveal()
+			for range 2 { // resolved once, then from B's cache
+				if _, err := b.svc.AuthenticateKey(ctx, sk, kobo.SecretKey); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.revoke(ctx, a.svc, p.ID, ap.App.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.svc.AuthenticateKey(ctx, sk, kobo.SecretKey); kobo.ErrorCode(err) != kobo.EUNAUTHORIZED {
+				t.Errorf("old key on B after %s through A: %v, want EUNAUTHORIZED", c.name, err)
+			}
+		})
+	}
+}

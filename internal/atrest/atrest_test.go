@@ -110,6 +110,10 @@ func write(t *testing.T, s kobo.Store, v kobo.Sealer) fixture {
 		if err := tx.CompleteIdempotency(ctx, a.ID, false, "k1", 200, []byte(`{"accountNumber":"0123456789"}`), "application/json"); err != nil {
 			return err
 		}
+		if err := tx.CreatePartnerToken(ctx, &kobo.PartnerToken{Hash: "tok_" + acct.ID, PartnerID: p.ID, Kind: "dashboard", CreatedAt: storetest.T0,
+			ExpiresAt: storetest.T0.Add(time.Hour), UserAgent: "Mozilla/5.0 (ADA's laptop)", IP: "203.0.113.9"}); err != nil {
+			return err
+		}
 		return tx.CreateStatement(ctx, &kobo.Statement{ID: "st_" + acct.ID, AccountID: acct.ID, AppID: a.ID, Status: "BUILT", Period: "last1months",
 			From: storetest.T0, To: storetest.T0, PDF: []byte("%PDF 0123456789"), CreatedAt: storetest.T0})
 	})
@@ -160,6 +164,14 @@ func read(t *testing.T, s kobo.Store, f fixture) {
 		evs, err := tx.EventsByAccount(ctx, f.acct.ID)
 		if err != nil || len(evs) != 1 || !strings.Contains(string(evs[0].Payload), "0123456789") {
 			t.Errorf("events by account: %v %v", evs, err)
+		}
+		pt, err := tx.PartnerTokenByHash(ctx, "tok_"+f.acct.ID)
+		if err != nil || pt.IP != "203.0.113.9" || pt.UserAgent != "Mozilla/5.0 (ADA's laptop)" {
+			t.Errorf("partner token: %+v %v", pt, err)
+		}
+		pts, err := tx.PartnerTokens(ctx, f.app.PartnerID, storetest.T0)
+		if err != nil || len(pts) != 1 || pts[0].IP != "203.0.113.9" || pts[0].UserAgent != "Mozilla/5.0 (ADA's laptop)" {
+			t.Errorf("partner tokens: %+v %v", pts, err)
 		}
 		st, err := tx.Statement(ctx, "st_"+f.acct.ID, true)
 		if err != nil || string(st.PDF) != "%PDF 0123456789" {
@@ -264,7 +276,7 @@ func TestSealsAtRestAndOpensOnRead(t *testing.T) {
 		// couple of hundred
 		if strings.Contains(vals[0].Value, "0123456789") || strings.Contains(vals[0].Value, "22123456789") || strings.Contains(vals[0].Value, "whsec_") ||
 			strings.Contains(vals[0].Value, "ADA OBI") || strings.Contains(vals[0].Value, "08031234567") || strings.Contains(vals[0].Value, "12 Allen") ||
-			strings.Contains(vals[0].Value, "ada@obi.ng") || strings.Contains(vals[0].Value, "PRIVATE KEY") {
+			strings.Contains(vals[0].Value, "ada@obi.ng") || strings.Contains(vals[0].Value, "PRIVATE KEY") || strings.Contains(vals[0].Value, "203.0.113.") {
 			t.Errorf("%s leaks plaintext: %q", field, vals[0].Value)
 		}
 	}
@@ -467,5 +479,52 @@ func TestDerivedKeySurvivesRotation(t *testing.T) {
 	k3, err := atrest.Wrap(raw, b).DerivedKey(ctx, "account-fingerprint", func() []byte { return b.Derive("account-fingerprint") })
 	if err != nil || !bytes.Equal(k1, k3) {
 		t.Fatalf("after rotation with the old key gone: %x vs %x, %v", k3, k1, err)
+	}
+}
+
+// A session's IP and user agent written in plaintext (by a version before
+// they were sealed, or an older replica of a rolling upgrade) still read
+// after the upgrade pass has finished, as written; one that looks sealed
+// and is not reads as unknown. Neither fails the read.
+func TestPlaintextSessionDetailsStillRead(t *testing.T) {
+	t.Parallel()
+	raw := open(t)
+	v := mustVault(t, key('a'))
+	s := atrest.Wrap(raw, v)
+	ctx := context.Background()
+	if _, err := s.SealPlaintext(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	p := storetest.NewPartner(t, raw, "old@b.ng")
+	if err := raw.Update(ctx, func(tx kobo.Tx) error {
+		if err := tx.CreatePartnerToken(ctx, &kobo.PartnerToken{Hash: "old", PartnerID: p.ID, Kind: "dashboard", CreatedAt: storetest.T0,
+			ExpiresAt: storetest.T0.Add(time.Hour), UserAgent: "Mozilla/5.0 (old)", IP: "198.51.100.4"}); err != nil {
+			return err
+		}
+		return tx.CreatePartnerToken(ctx, &kobo.PartnerToken{Hash: "odd", PartnerID: p.ID, Kind: "api", CreatedAt: storetest.T0.Add(time.Second),
+			ExpiresAt: storetest.T0.Add(time.Hour), UserAgent: "deadbeef.not-sealed", IP: "198.51.100.5"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(ctx, func(tx kobo.Tx) error {
+		list, err := tx.PartnerTokens(ctx, p.ID, storetest.T0)
+		if err != nil {
+			return err
+		}
+		got := map[string]string{}
+		for _, pt := range list {
+			got[pt.Hash] = pt.IP + " " + pt.UserAgent
+		}
+		if got["old"] != "198.51.100.4 Mozilla/5.0 (old)" || got["odd"] != "198.51.100.5 " {
+			t.Errorf("sessions read as %q", got)
+		}
+		pt, err := tx.PartnerTokenByHash(ctx, "old")
+		if err != nil || pt.IP != "198.51.100.4" {
+			t.Errorf("PartnerTokenByHash: %+v %v", pt, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -38,10 +38,6 @@ func TestOperatorConsoleInChromium(t *testing.T) {
 		b.Run("count "+sel, chromedp.Evaluate(`document.querySelectorAll(`+jsQuote(sel)+`).length`, &n))
 		return n
 	}
-	click := func(sel string) {
-		t.Helper()
-		b.Run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
-	}
 	axe := func(name string) {
 		t.Helper()
 		for _, v := range b.Axe(name) {
@@ -56,7 +52,7 @@ func TestOperatorConsoleInChromium(t *testing.T) {
 		t.Fatal("the pending request is not on the console")
 	}
 	b.Run("note", chromedp.SendKeys("#note-"+id+"-headless_connect", "welcome", chromedp.ByQuery))
-	click(approve)
+	d.submit(approve)
 	d.waitText("#done", "headless_connect approved for app "+id) // the redirect's page, not the one clicked on
 	b.Run("reload", chromedp.Reload(), chromedp.WaitReady("body", chromedp.ByQuery))
 	if count(approve) != 0 || !strings.Contains(text("#pending"), "(0)") {
@@ -65,7 +61,7 @@ func TestOperatorConsoleInChromium(t *testing.T) {
 	b.Screenshot("console-01-approved")
 
 	b.Run("reason", chromedp.SendKeys("#reason-app-"+id, "chargebacks", chromedp.ByQuery))
-	click("#suspend-app-" + id)
+	d.submit("#suspend-app-" + id)
 	d.waitText("#done", "app "+id+" suspended")
 	if count("#held-app-"+id) != 1 {
 		t.Fatal("the suspended app is not marked on the console")
@@ -75,7 +71,7 @@ func TestOperatorConsoleInChromium(t *testing.T) {
 	}
 	axe("console with a suspended app")
 	b.Screenshot("console-02-suspended")
-	click("#reinstate-app-" + id)
+	d.submit("#reinstate-app-" + id)
 	d.waitText("#done", "app "+id+" reinstated")
 	if count("#held-app-"+id) != 0 {
 		t.Fatal("the reinstated app is still marked suspended")
@@ -94,18 +90,18 @@ func TestAddonsPageInChromium(t *testing.T) {
 	d.fill("#name", "Acme Lending")
 	d.fill("#email", "addons@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitText("#flash", "Welcome")
 	d.fill("#app-name", "Acme Loans")
-	d.click("#create-app")
+	d.submit("#create-app")
 	d.waitPath("/dashboard/apps/")
-	d.click("#nav-addons")
+	d.submit("#nav-addons")
 	d.waitText("#addon-headless_connect-status", "not requested")
 	for _, v := range b.Axe("add-ons page") {
 		t.Errorf("add-ons page: %s", v)
 	}
 	d.fill("#reason-headless_connect", "our own onboarding screens")
-	d.click("#request-headless_connect")
+	d.submit("#request-headless_connect")
 	d.waitText("#flash", "Requested")
 	d.waitText("#addon-headless_connect-status", "waiting for the operator")
 	if d.count("#request-headless_connect") != 0 {

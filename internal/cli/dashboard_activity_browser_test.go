@@ -33,7 +33,7 @@ func TestDashboardActivityAccessibility(t *testing.T) {
 	d.open("/dashboard/login")
 	d.fill("#email", e.email)
 	d.fill("#password", "a long passphrase")
-	d.click("#login")
+	d.submit("#login")
 	d.waitText("h1", "Your apps")
 
 	d.open(appPath + "/logs?request_id=req-a11y-404")
@@ -44,7 +44,7 @@ func TestDashboardActivityAccessibility(t *testing.T) {
 
 	d.open(appPath + "/webhooks")
 	d.waitReload("#deliveries", "succeeded")
-	d.click("#deliveries a")
+	d.submit("#deliveries a")
 	d.waitReload("#attempts", "200")
 	if s := d.text("#headers"); !strings.Contains(s, "mono-webhook-secret") || !strings.Contains(s, "webhook-signature") {
 		t.Fatalf("delivery headers: %q", s)

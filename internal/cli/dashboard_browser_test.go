@@ -38,6 +38,15 @@ func (d *dash) click(sel string) {
 	d.b.Run("click "+sel, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
 }
 
+// submit clicks a form's submit button, or a link, and returns once the
+// page it leads to has loaded; click is for what stays on the page (a
+// checkbox, a copy button). A read after a plain click could find the old
+// page still up and pass or fail on what it showed (browsertest.Submit).
+func (d *dash) submit(sel string) {
+	d.t.Helper()
+	d.b.Submit("submit "+sel, sel)
+}
+
 func (d *dash) text(sel string) string {
 	d.t.Helper()
 	var s string
@@ -99,23 +108,23 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("logged-out dashboard went to %s", d.path())
 	}
 	b.Screenshot("01-login")
-	d.click(`a[href="/dashboard/signup"]`)
+	d.submit(`a[href="/dashboard/signup"]`)
 	d.fill("#name", "Acme Lending")
 	d.fill("#email", "ada@acme.ng")
 	d.fill("#password", "short")
-	d.click("#signup")
+	d.submit("#signup")
 	if s := d.text(".ferr"); !strings.Contains(s, "Password") {
 		t.Fatalf("short password error: %q", s)
 	}
 	b.Screenshot("02-signup-error")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitText("#flash", "Welcome to kobo")
 	b.Screenshots("03-apps-empty")
 
 	// Create an app: the secret key is shown once, with a copy button.
 	d.fill("#app-name", "Acme Loans")
-	d.click("#create-app")
+	d.submit("#create-app")
 	secret := d.text("#secret-test")
 	if !secretKey.MatchString(secret) {
 		t.Fatalf("secret key shown as %q", secret)
@@ -132,10 +141,10 @@ func TestDashboard(t *testing.T) {
 	// Webhook URL; the secret is rotated so the receiver can verify.
 	d.open("/dashboard/apps/" + appID + "/")
 	d.fill("#webhook-url", hooks.srv.URL)
-	d.click("#save-settings")
+	d.submit("#save-settings")
 	d.waitText("#flash", "Settings saved")
 	b.Run("rotate webhook secret", chromedp.Evaluate(`window.confirm = function () { return true; }; true`, nil))
-	d.click("#rotate-webhook")
+	d.submit("#rotate-webhook")
 	hooks.mu.Lock()
 	hooks.secret = d.text("#secret-webhook")
 	hooks.mu.Unlock()
@@ -172,14 +181,14 @@ func TestDashboard(t *testing.T) {
 	d.text("#transactions")
 	b.Screenshots("07-account")
 	d.fill("#search", "salary")
-	d.click("#search-go")
+	d.submit("#search-go")
 	d.waitText("#transactions", "SALARY ")
 	if s := d.text("#transactions"); strings.Contains(s, "POS PURCHASE") {
 		t.Fatalf("search for salary still lists other rows: %q", s)
 	}
 
 	// The account is in the list.
-	d.click("#nav-accounts")
+	d.submit("#nav-accounts")
 	if s := d.text("#accounts"); !strings.Contains(s, "Providus Bank") || !strings.Contains(strings.ToLower(s), "available") {
 		t.Fatalf("accounts list: %q", s)
 	}
@@ -188,7 +197,7 @@ func TestDashboard(t *testing.T) {
 	// Sync now (the sandbox bank's clock moves, so there is news).
 	e.must(200, "POST", "/v2/sandbox/clock/advance", map[string]int{"days": 3}, e.key()...)
 	d.open(accountPath)
-	d.click("#sync-now")
+	d.submit("#sync-now")
 	d.waitText("#flash", "Synced")
 
 	// The API log shows calls made with the app's keys.
@@ -207,20 +216,20 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("the webhook page does not say sandbox webhooks may reach private hosts here: %q", s)
 	}
 	b.Screenshots("10-webhooks")
-	d.click(`#deliveries a`)
+	d.submit(`#deliveries a`)
 	d.waitReload("#attempts", "200")
 	b.Screenshots("11-delivery")
 	before := len(hooks.types(accountID))
-	d.click("#redeliver")
+	d.submit("#redeliver")
 	d.waitText("#flash", "redelivery")
 	waitUntil(t, "redelivery", 20*time.Second, func() bool { return len(hooks.types(accountID)) > before })
 	d.open("/dashboard/apps/" + appID + "/webhooks")
-	d.click("#send-test")
+	d.submit("#send-test")
 	d.waitText("#flash", "Test event sent")
 
 	// A PDF statement, and a re-auth link to send the customer.
 	d.open(accountPath)
-	d.click("#statement")
+	d.submit("#statement")
 	d.waitReload("#download", "Download PDF")
 	var href string
 	b.Run("statement link", chromedp.AttributeValue("#download", "href", &href, nil, chromedp.ByQuery))
@@ -230,18 +239,18 @@ func TestDashboard(t *testing.T) {
 	}
 	b.Screenshot("12a-statement")
 	d.open(accountPath)
-	d.click("#get-reauth")
+	d.submit("#get-reauth")
 	if u := d.text("#reauth-url"); !strings.Contains(u, "/connect/?link=") {
 		t.Fatalf("re-auth link %q", u)
 	}
 
 	// Unlink, with its confirmation box.
 	d.open(accountPath)
-	d.click("#unlink")
+	d.submit("#unlink")
 	d.waitText("#error", "Tick the box")
 	d.open(accountPath)
 	d.click("#unlink-confirm")
-	d.click("#unlink")
+	d.submit("#unlink")
 	d.waitText("#flash", "unlinked")
 	b.Screenshot("12-accounts-after-unlink")
 	e.must(404, "GET", "/accounts/"+accountID, nil, e.key()...)
@@ -255,7 +264,7 @@ func TestDashboard(t *testing.T) {
 	d.open("/dashboard/")
 	b.Run("forge", chromedp.Evaluate(`document.querySelector('form[action="/dashboard/apps"] input[name=csrf]').value = "x".repeat(32); true`, nil))
 	d.fill("#app-name", "Forged")
-	d.click("#create-app")
+	d.submit("#create-app")
 	d.waitText("#error", "did not come from kobo")
 	b.Screenshot("14-csrf-refused")
 	jar, _ := cookiejar.New(nil)
@@ -284,7 +293,7 @@ func TestDashboard(t *testing.T) {
 
 	// Log out; the dashboard asks to log in again.
 	d.open("/dashboard/")
-	d.click("#logout")
+	d.submit("#logout")
 	d.waitText("#flash", "logged out")
 	d.open("/dashboard/apps/" + appID + "/")
 	if !strings.HasPrefix(d.path(), "/dashboard/login") {
@@ -304,7 +313,7 @@ func TestDashboardSessionExpiry(t *testing.T) {
 	d.fill("#name", "Acme Lending")
 	d.fill("#email", "ada@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitText("#flash", "Welcome")
 	clk.advance(time.Hour + time.Minute)
 	d.open("/dashboard/password")
@@ -312,7 +321,7 @@ func TestDashboardSessionExpiry(t *testing.T) {
 	b.Screenshot("session-expired")
 	d.fill("#email", "ada@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#login")
+	d.submit("#login")
 	deadline := time.Now().Add(10 * time.Second)
 	for d.path() != "/dashboard/password" {
 		if time.Now().After(deadline) {

@@ -65,7 +65,7 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 	d.fill("#name", "Acme Lending")
 	d.fill("#email", "prg@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitText("#flash", "Welcome")
 	d.reload()
 	if d.count("#flash") != 0 {
@@ -74,7 +74,7 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 
 	// Create app: redirected to the app; the secret is shown once.
 	d.fill("#app-name", "Acme Loans")
-	d.click("#create-app")
+	d.submit("#create-app")
 	d.waitPath("/dashboard/apps/")
 	oldSK := d.text("#secret-test")
 	pk := d.text("#pk-test")
@@ -100,10 +100,10 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 	if s := d.text("#rotate-breaks"); !strings.Contains(s, "What breaks") || !strings.Contains(s, "widget") {
 		t.Fatalf("the rotation form does not say what breaks: %q", s)
 	}
-	d.click("#rotate-keys")
+	d.submit("#rotate-keys")
 	d.waitText("#error", "tick the box")
 	d.click("#rotate-confirm")
-	d.click("#rotate-keys")
+	d.submit("#rotate-keys")
 	d.waitText("#flash", "old one keeps working")
 	newSK := d.text("#secret-test")
 	if newSK == oldSK || !secretKey.MatchString(newSK) {
@@ -132,7 +132,7 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 	// Settings: a failed save keeps what was typed, a good one redirects.
 	d.fill("#webhook-url", "ftp://hooks.acme.ng/x")
 	d.fill("#display-name", "Acme Loans Ltd")
-	d.click("#save-settings")
+	d.submit("#save-settings")
 	d.waitText("#error", "not saved")
 	if v := d.value("#webhook-url"); v != "ftp://hooks.acme.ng/x" {
 		t.Fatalf("after a failed save the webhook field shows %q", v)
@@ -145,13 +145,13 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 	}
 	d.fill("#webhook-url", "https://hooks.acme.ng/kobo")
 	d.fill("#live-webhook-url", "http://live.acme.ng/kobo")
-	d.click("#save-settings")
+	d.submit("#save-settings")
 	d.waitText("#error", "not saved")
 	if s := d.text(".ferr"); !strings.Contains(s, "Live webhook URL") || !strings.Contains(s, "https") {
 		t.Fatalf("a plain-http live webhook URL: %q", s)
 	}
 	d.fill("#live-webhook-url", "https://live.acme.ng/kobo")
-	d.click("#save-settings")
+	d.submit("#save-settings")
 	d.waitText("#flash", "Settings saved")
 	d.reload()
 	if d.count("#flash") != 0 {
@@ -174,7 +174,7 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 		t.Fatalf("what live means (real providers checked: %v): %q", real, s)
 	}
 	d.click("#golive-confirm")
-	d.click("#go-live")
+	d.submit("#go-live")
 	d.waitText("#flash", "Your app is live")
 	if !strings.Contains(d.text("#secrets-h"), "Copy") || d.count("#secret-live") != 1 {
 		t.Fatal("going live did not show the live secret")
@@ -227,10 +227,10 @@ func TestDashboardTeams(t *testing.T) {
 	d.fill("#name", "Acme Lending")
 	d.fill("#email", "owner@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitText("#flash", "Welcome")
 	d.fill("#app-name", "Acme Loans")
-	d.click("#create-app")
+	d.submit("#create-app")
 	d.waitPath("/dashboard/apps/")
 	appPath := d.path()
 
@@ -240,7 +240,7 @@ func TestDashboardTeams(t *testing.T) {
 	}
 	d.fill("#invite-email", "dev@acme.ng")
 	d.selectValue("#invite-role-select", "developer")
-	d.click("#send-invite")
+	d.submit("#send-invite")
 	d.waitText("#flash", "Invitation created for dev@acme.ng")
 	link := d.text("#invite-url")
 	if !strings.HasPrefix(link, e.url+"/dashboard/invite/") {
@@ -257,7 +257,7 @@ func TestDashboardTeams(t *testing.T) {
 		t.Fatalf("pending invitations: %q", s)
 	}
 	b.Screenshot("teams-01-invited")
-	d.click("#logout")
+	d.submit("#logout")
 	d.waitText("#flash", "logged out")
 
 	// The invitee signs up from the link and accepts.
@@ -265,13 +265,13 @@ func TestDashboardTeams(t *testing.T) {
 	if s := d.text("#invite"); !strings.Contains(s, "Acme Lending") || !strings.Contains(s, "developer") {
 		t.Fatalf("invitation page: %q", s)
 	}
-	d.click("#invite-signup")
+	d.submit("#invite-signup")
 	d.fill("#name", "Dev Person")
 	d.fill("#email", "dev@acme.ng")
 	d.fill("#password", "another long passphrase")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitPath("/dashboard/invite/")
-	d.click("#accept-invite")
+	d.submit("#accept-invite")
 	d.waitText("#flash", "You joined the team as developer")
 	b.Screenshot("teams-02-joined")
 	d.reload()
@@ -297,13 +297,13 @@ func TestDashboardTeams(t *testing.T) {
 	if s := d.text("#error"); !strings.Contains(s, "does not allow") {
 		t.Fatalf("a developer opening the audit log: %q", s)
 	}
-	d.click("#logout")
+	d.submit("#logout")
 	d.waitText("#flash", "logged out")
 
 	d.open("/dashboard/login")
 	d.fill("#email", "owner@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#login")
+	d.submit("#login")
 	d.waitText("h1", "Your apps")
 	d.open("/dashboard/team")
 	if s := d.text("#members"); !strings.Contains(s, "dev@acme.ng") || !strings.Contains(s, "developer") {

@@ -94,7 +94,7 @@ func TestInstitutionStatusBrowser(t *testing.T) {
 	d.open("/dashboard/login")
 	d.fill("#email", e.email)
 	d.fill("#password", "a long passphrase")
-	d.click("#login")
+	d.submit("#login")
 	d.waitText("h1", "Your apps")
 	d.open("/dashboard/apps/" + e.app["id"].(string) + "/institutions")
 	row := d.text("#inst-" + gt)
@@ -116,7 +116,7 @@ func TestInstitutionStatusBrowser(t *testing.T) {
 	b.Run("open the console", chromedp.Navigate(e.operator()+"/console"), chromedp.WaitVisible("#save-note-"+gt, chromedp.ByQuery))
 	d.fill("#note-inst-"+gt, maint)
 	b.Run("status down", chromedp.SetValue("#status-inst-"+gt, "down", chromedp.ByQuery))
-	d.click("#save-note-" + gt)
+	d.submit("#save-note-" + gt)
 	d.waitText("#done", "the note on institution "+gt+" saved")
 	if row := d.text("#inst-" + gt); !strings.Contains(row, maint) || !strings.Contains(row, "kobo sees up") { // the console shows live; the failures were sandbox
 		t.Errorf("the console's GTBank row: %q", row)

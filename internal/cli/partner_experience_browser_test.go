@@ -34,12 +34,12 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 	d.fill("#name", "Acme Lending")
 	d.fill("#email", "sessions@acme.ng")
 	d.fill("#password", "a long passphrase for acme")
-	d.click("#signup")
+	d.submit("#signup")
 	d.waitText("#flash", "Welcome")
 	e.email = "sessions@acme.ng"
 	tok := e.must(200, "POST", "/v1/auth/login", map[string]string{"email": e.email, "password": "a long passphrase for acme"}).m(t)["token"].(string)
 
-	d.click("#nav-sessions")
+	d.submit("#nav-sessions")
 	d.waitPath("/dashboard/sessions")
 	if n := d.count("tr.session"); n != 2 {
 		t.Fatalf("sessions listed: %d, want the browser's and the API login", n)
@@ -53,7 +53,7 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 	axeClean(t, b, "sessions page")
 	b.Screenshot("sessions-01-two")
 	// one session signed out on its own
-	d.click("tr.session:not(#session-current) button")
+	d.submit("tr.session:not(#session-current) button")
 	d.waitText("#flash", "That session is signed out")
 	if r := e.do("GET", "/v1/apps", nil, "Authorization", "Bearer "+tok); r.status != 401 {
 		t.Errorf("the API token after signing it out: %d %s", r.status, r.body)
@@ -64,7 +64,7 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 	}
 	tok = e.must(200, "POST", "/v1/auth/login", map[string]string{"email": e.email, "password": "a long passphrase for acme"}).m(t)["token"].(string)
 	d.reload()
-	d.click("#end-others")
+	d.submit("#end-others")
 	d.waitText("#flash", "Every other session is signed out")
 	if r := e.do("GET", "/v1/apps", nil, "Authorization", "Bearer "+tok); r.status != 401 {
 		t.Errorf("the API token after signing out others: %d %s", r.status, r.body)
@@ -74,15 +74,15 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 		t.Fatalf("after a refresh: flash %d, sessions %d", d.count("#flash"), d.count("tr.session"))
 	}
 
-	d.click("#logout")
+	d.submit("#logout")
 	d.waitPath("/dashboard/login")
-	d.click("#forgot")
+	d.submit("#forgot")
 	d.waitPath("/dashboard/forgot")
 	axeClean(t, b, "forgot password page")
 	for _, email := range []string{"nobody@acme.ng", "sessions@acme.ng"} {
 		d.open("/dashboard/forgot")
 		d.fill("#email", email)
-		d.click("#send-reset")
+		d.submit("#send-reset")
 		d.waitText("#flash", "If an account has that email")
 	}
 	d.reload() // a GET: no second link is made
@@ -99,10 +99,10 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 	d.b.Run("open reset link", chromedp.Navigate(link), chromedp.WaitReady("body", chromedp.ByQuery))
 	axeClean(t, b, "set a new password page")
 	d.fill("#new-password", "short")
-	d.click("#set-password")
+	d.submit("#set-password")
 	d.waitText(".ferr", "New password")
 	d.fill("#new-password", "a fresh passphrase for acme")
-	d.click("#set-password")
+	d.submit("#set-password")
 	d.waitText("#flash", "Password set")
 	d.reload()
 	if !strings.HasPrefix(d.path(), "/dashboard/login") {
@@ -114,7 +114,7 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 	d.open("/dashboard/login")
 	d.fill("#email", "sessions@acme.ng")
 	d.fill("#password", "a fresh passphrase for acme")
-	d.click("#login")
+	d.submit("#login")
 	d.waitText("#nav-team", "Team") // logged in
 	tok = e.must(200, "POST", "/v1/auth/login", map[string]string{"email": e.email, "password": "a fresh passphrase for acme"}).m(t)["token"].(string)
 	audit := string(e.must(200, "GET", "/v1/audit", nil, "Authorization", "Bearer "+tok).body)
@@ -141,7 +141,7 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	d.waitText("#policy-now", "automatically")
 	axeClean(t, b, "console, automatic policy")
 	d.click("#policy-review")
-	d.click("#policy-save")
+	d.submit("#policy-save")
 	d.waitText("#done", "go-live policy set to review")
 	d.waitText("#policy-now", "after your review")
 	if r := e.adminDo("GET", "/v1/admin/golive/policy", nil); r.status != 200 || !strings.Contains(string(r.body), `"policy":"review"`) || !strings.Contains(string(r.body), `"source":"operator"`) {
@@ -156,7 +156,7 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	d.open("/dashboard/login")
 	d.fill("#email", e.email)
 	d.fill("#password", "a long passphrase")
-	d.click("#login")
+	d.submit("#login")
 	d.waitText("#nav-team", "Team") // logged in
 	page := "/dashboard/apps/" + id + "/golive"
 	d.open(page)
@@ -169,7 +169,7 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	d.fill("#legal-name", "Acme Lending Ltd")
 	d.fill("#country", "9")
 	d.click("#golive-confirm")
-	d.click("#go-live")
+	d.submit("#go-live")
 	d.waitText("#error", "fix the fields")
 	if d.value("#legal-name") != "Acme Lending Ltd" {
 		t.Error("a refused submission lost what was typed")
@@ -180,7 +180,7 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	d.fill("#contact-email", "compliance@acme.ng")
 	d.fill("#use-case", "Affordability checks for personal loans")
 	d.b.Run("confirm", chromedp.Evaluate(`document.querySelector('#golive-confirm').checked = true`, nil))
-	d.click("#go-live")
+	d.submit("#go-live")
 	d.waitText("#flash", "Submitted for review")
 	d.waitText("#golive-held", "Go-live under review")
 	axeClean(t, b, "app overview under review")
@@ -203,7 +203,7 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	}
 	axeClean(t, b, "console with a go-live review")
 	d.fill("#golive-reason-"+id, "registration number not found")
-	d.click("#golive-reject-" + id)
+	d.submit("#golive-reject-" + id)
 	d.waitText("#done", "go-live rejected for app "+id)
 	d.reload()
 	if d.count("#golive-"+id) != 0 {
@@ -222,12 +222,12 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	}
 	d.b.Run("fix number", chromedp.SetValue("#registration-number", "RC 7654321", chromedp.ByQuery))
 	d.click("#golive-confirm")
-	d.click("#go-live")
+	d.submit("#go-live")
 	d.waitText("#flash", "Submitted for review again")
 	d.waitText("#golive-status", "Under review")
 
 	d.b.Run("console again", chromedp.Navigate(admin+"/console"), chromedp.WaitReady("body", chromedp.ByQuery))
-	d.click("#golive-approve-" + id)
+	d.submit("#golive-approve-" + id)
 	d.waitText("#done", "go-live approved for app "+id)
 	e.must(200, "GET", "/v2/accounts", nil, "mono-sec-key", lk)
 	d.open(page)

@@ -24,7 +24,7 @@ func TestDashboardSandboxControls(t *testing.T) {
 	d.open("/dashboard/login")
 	d.fill("#email", e.email)
 	d.fill("#password", "a long passphrase")
-	d.click("#login")
+	d.submit("#login")
 	d.waitText("body", "Your apps")
 	page := "/dashboard/apps/" + e.app["id"].(string) + "/sandbox"
 
@@ -32,16 +32,16 @@ func TestDashboardSandboxControls(t *testing.T) {
 	d.open(page)
 	before := sandboxClock(t, e)
 	d.fill("#advance-days", "10")
-	d.click("#advance-clock")
+	d.submit("#advance-clock")
 	d.waitText("#flash", "Sandbox clock advanced")
 	if after := sandboxClock(t, e); after.Sub(before) < 10*24*time.Hour-time.Minute {
 		t.Fatalf("the clock moved %v, want 10 days", after.Sub(before))
 	}
 	// a webhook for the linked account, and its login reset
 	b.Run("choose event", chromedp.SetValue("#fire-event", "mono.events.account_updated", chromedp.ByQuery))
-	d.click("#fire")
+	d.submit("#fire")
 	d.waitText("#flash", "Webhook fired")
-	d.click("#reset-login")
+	d.submit("#reset-login")
 	d.waitText("#flash", "next sync of this account will need re-authorisation")
 	if r := e.must(200, "POST", "/accounts/"+id+"/sync", nil, e.key()...); r.m(t)["code"] != "REAUTHORISATION_REQUIRED" {
 		t.Fatalf("after reset login from the dashboard, a sync: %s", r.body)
@@ -49,12 +49,12 @@ func TestDashboardSandboxControls(t *testing.T) {
 
 	// a custom user: a wrong amount is named, then the example is created
 	b.Run("bad spec", chromedp.SetValue("#spec", `{"username":"ada_dash","accounts":[{"transactions":[{"date":"2026-01-02","narration":"x","amount":-1,"type":"credit"}]}]}`, chromedp.ByQuery))
-	d.click("#create-user")
+	d.submit("#create-user")
 	if s := d.text("#error"); !strings.Contains(s, "accounts[0].transactions[0].amount") {
 		t.Fatalf("bad user's error: %q", s)
 	}
 	d.open(page)
-	d.click("#create-user") // the example the form starts with
+	d.submit("#create-user") // the example the form starts with
 	d.waitText("#flash", "Sandbox user created")
 	d.waitText("#custom-user-list", "ada_case_1")
 	b.Screenshots("sandbox-controls")

@@ -113,21 +113,27 @@ const (
 	FieldCustomerName     SealedField = "customers.name"
 	FieldCustomerPhone    SealedField = "customers.phone"
 	FieldCustomerAddress  SealedField = "customers.address"
+	// Where a dashboard or Partner API session was made from; row: the
+	// token's hash.
+	FieldSessionIP SealedField = "partner_tokens.ip"
+	FieldSessionUA SealedField = "partner_tokens.user_agent"
 )
 
 // SealedFields lists every sealed field.
 var SealedFields = []SealedField{FieldAccountNumber, FieldCredentials, FieldBVN, FieldWebhookSecret, FieldCustomerID,
 	FieldEventPayload, FieldIdempotency, FieldStatementPDF, FieldSessionBank, FieldSessionAccts, FieldSessionChallen, FieldDerivedKey,
 	FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB, FieldIdentityAddress1, FieldIdentityAddress2,
-	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress, FieldAppProvider, FieldAccountIdent, FieldTPPKey}
+	FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress, FieldAppProvider, FieldAccountIdent, FieldTPPKey, FieldSessionIP, FieldSessionUA}
 
 // LegacyFields are the sealed fields kobo stored in plaintext before
 // migration 0008, which the upgrade seals (and the customer address,
 // sealed from its first day, listed by migration 0020 so the upgrade
-// treats it like the others).
+// treats it like the others; and sessions' IP and user agent, stored in
+// plaintext until migration 0038 listed them).
 var LegacyFields = []SealedField{FieldAccountNumber, FieldBVN, FieldCustomerID, FieldWebhookSecret, FieldEventPayload,
 	FieldIdempotency, FieldStatementPDF, FieldIdentityName, FieldIdentityEmail, FieldIdentityPhone, FieldIdentityDOB,
-	FieldIdentityAddress1, FieldIdentityAddress2, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress}
+	FieldIdentityAddress1, FieldIdentityAddress2, FieldCustomerName, FieldCustomerPhone, FieldCustomerAddress,
+	FieldSessionIP, FieldSessionUA}
 
 // AAD is the additional authenticated data a field's value on a row is
 // sealed with. The fields app seals keep the names they always had.

@@ -67,9 +67,11 @@ type GoLiveReview struct {
 	UpdatedAt   time.Time
 }
 
-// EpochHolds names the epoch bumped by every suspension or reinstatement:
-// a replica whose cached API keys were resolved at an older epoch resolves
-// them again.
+// EpochHolds names the epoch bumped by every suspension or reinstatement,
+// and by every change that stops keys working (revocation, a rotation, an
+// app back to sandbox or deleted): a replica whose cached API keys were
+// resolved at an older epoch resolves them again. One epoch for both keeps
+// a cached key's check at one read.
 const EpochHolds = "holds"
 
 // PartnerExperienceStore keeps sessions' details, password resets, the

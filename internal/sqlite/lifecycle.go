@@ -149,6 +149,8 @@ var sealedSpecs = map[kobo.SealedField]sealedSpec{
 	kobo.FieldAccountIdent:     {"account_identifiers", "account_id || ' ' || scheme", "value", false},
 	kobo.FieldAppProvider:      {"app_providers", "app_id || ' ' || provider", "credentials", false},
 	kobo.FieldTPPKey:           {"tpp_keys", "name", "material", false},
+	kobo.FieldSessionIP:        {"partner_tokens", "hash", "ip", false},
+	kobo.FieldSessionUA:        {"partner_tokens", "hash", "user_agent", false},
 }
 
 func specOf(f kobo.SealedField) (sealedSpec, error) {
