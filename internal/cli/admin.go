@@ -98,14 +98,14 @@ func admin(ctx context.Context, e env) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PARTNER\tEMAIL\tAPP\tMODE\tACCOUNTS (SANDBOX/LIVE)\tADD-ONS\tHOLD")
+		fmt.Fprintf(tw, "PARTNER\tEMAIL\tAPP\tMODE\tACCOUNTS (SANDBOX/LIVE)\tUSAGE (%d DAYS)\tADD-ONS\tHOLD\n", app.OperatorUsageDays)
 		for _, p := range list {
 			hold := ""
 			if p.Suspended != nil {
 				hold = "partner suspended"
 			}
 			if len(p.Apps) == 0 {
-				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t%s\n", p.Partner.ID, p.Partner.Email, hold)
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t%s\n", p.Partner.ID, p.Partner.Email, hold)
 			}
 			for _, a := range p.Apps {
 				ad := ""
@@ -116,8 +116,9 @@ func admin(ctx context.Context, e env) error {
 				if a.Suspended != nil {
 					h = "app suspended"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s (%s)\t%s\t%d/%d\t%s\t%s\n", p.Partner.ID, p.Partner.Email, a.App.ID, a.App.Name,
-					kobo.ModeOf(a.App.Live), a.AccountsTest, a.AccountsLive, cmpOr(ad, "-"), h)
+				u := a.Usage
+				fmt.Fprintf(tw, "%s\t%s\t%s (%s)\t%s\t%d/%d\tcalls=%d errors=%d links=%d syncs=%d webhooks=%d\t%s\t%s\n", p.Partner.ID, p.Partner.Email, a.App.ID, a.App.Name,
+					kobo.ModeOf(a.App.Live), a.AccountsTest, a.AccountsLive, u.Calls, u.Errors, u.Links, u.Syncs, u.Webhooks, cmpOr(ad, "-"), h)
 			}
 		}
 		return tw.Flush()

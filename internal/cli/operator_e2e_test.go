@@ -330,6 +330,13 @@ func TestKoboAdminCommands(t *testing.T) {
 	if code, out := runKobo(t, env, "admin", "partners"); code != 0 || !strings.Contains(out, e.email) || !strings.Contains(out, "headless_connect=approved") {
 		t.Fatalf("partners: %d %s", code, out)
 	}
+	// the app's calls so far, once the server has written its counts
+	// (every few seconds)
+	usage := regexp.MustCompile(`calls=[1-9][0-9]* errors=[0-9]+ links=0 syncs=0 webhooks=0`)
+	waitUntil(t, "the app's usage in admin partners", 30*time.Second, func() bool {
+		_, out := runKobo(t, env, "admin", "partners")
+		return usage.MatchString(out)
+	})
 	if code, out := runKobo(t, env, "admin", "suspend", "app", id, "--reason", "review"); code != 0 || !strings.Contains(out, "app "+id+" suspended") {
 		t.Fatalf("suspend: %d %s", code, out)
 	}
