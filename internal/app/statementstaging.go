@@ -57,10 +57,10 @@ func (s *Service) StageStatementUpload(ctx context.Context, c *kobo.Caller, sess
 	if inst.Provider != kobo.StatementProvider {
 		in.BankCode = inst.BankCode // the bank the customer chose is the hint
 	}
-	if err := s.hold(ctx, cs); err != nil {
+	// submitted: the statement stands in for the login
+	if err := s.holdAt(ctx, cs, kobo.StageSubmitted); err != nil {
 		return nil, err
 	}
-	s.markStage(ctx, cs.ID, kobo.StageSubmitted) // the statement stands in for the login
 	cs.Attempts++
 	refuse := func(err error) (*kobo.StatementUpload, error) {
 		if cs.Attempts >= MaxUploadTries {

@@ -414,10 +414,10 @@ func (s *Service) storedLogin(ctx context.Context, cs *kobo.ConnectSession) (*Co
 	if err := s.unseal(acct.Credentials, "account:"+acct.ID, &bs); err != nil {
 		return nil, fmt.Errorf("open credentials: %w", err)
 	}
-	if err := s.hold(ctx, cs); err != nil {
+	// submitted: the kept login, sent for the customer
+	if err := s.holdAt(ctx, cs, kobo.StageSubmitted); err != nil {
 		return nil, err
 	}
-	s.markStage(ctx, cs.ID, kobo.StageSubmitted) // the kept login, sent for the customer
 	creds, err := s.providerCredentials(ctx, cs.AppID, r.name)
 	if err != nil {
 		_ = s.save(ctx, cs)
