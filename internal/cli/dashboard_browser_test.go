@@ -47,6 +47,26 @@ func (d *dash) submit(sel string) {
 	d.b.Submit("submit "+sel, sel)
 }
 
+// login signs in as e's partner (the password e2e's signup gives) and
+// waits for the logged-in page.
+func (d *dash) login() {
+	d.t.Helper()
+	d.open("/dashboard/login")
+	d.fill("#email", d.e.email)
+	d.fill("#password", "a long passphrase")
+	d.submit("#login")
+	d.waitText("#nav-team", "Team")
+}
+
+// axe fails the test on each serious or critical axe-core violation of
+// the page open now, named name.
+func (d *dash) axe(name string) {
+	d.t.Helper()
+	for _, v := range d.b.Axe(name) {
+		d.t.Errorf("%s: %s", name, v)
+	}
+}
+
 func (d *dash) text(sel string) string {
 	d.t.Helper()
 	var s string

@@ -35,17 +35,8 @@ func TestDashboardUsage(t *testing.T) {
 
 	b := browsertest.New(t, 4*time.Minute)
 	d := &dash{t: t, b: b, e: e}
-	check := func(name string) {
-		t.Helper()
-		for _, v := range b.Axe(name) {
-			t.Errorf("%s: %s", name, v)
-		}
-	}
-	d.open("/dashboard/login")
-	d.fill("#email", e.email)
-	d.fill("#password", "a long passphrase")
-	d.click("#login")
-	d.waitText("h1", "Your apps")
+	check := d.axe
+	d.login()
 
 	d.open(appPath + "/")
 	d.click("#nav-usage")

@@ -91,11 +91,7 @@ func TestInstitutionStatusBrowser(t *testing.T) {
 
 	// the partner's Institutions page
 	d := &dash{t: t, b: b, e: e}
-	d.open("/dashboard/login")
-	d.fill("#email", e.email)
-	d.fill("#password", "a long passphrase")
-	d.submit("#login")
-	d.waitText("h1", "Your apps")
+	d.login()
 	d.open("/dashboard/apps/" + e.app["id"].(string) + "/institutions")
 	row := d.text("#inst-" + gt)
 	for _, want := range []string{"GTBank", "down", "100% (5 of 5)", "not responding right now"} {

@@ -153,11 +153,7 @@ func TestGoLiveReviewInChromium(t *testing.T) {
 	if r := e.do("PATCH", "/v1/apps/"+id, map[string]any{"live": true}, "Authorization", e.auth); r.status != 409 || !strings.Contains(string(r.body), "business details") {
 		t.Errorf("switching to live over the API under review: %d %s", r.status, r.body)
 	}
-	d.open("/dashboard/login")
-	d.fill("#email", e.email)
-	d.fill("#password", "a long passphrase")
-	d.submit("#login")
-	d.waitText("#nav-team", "Team") // logged in
+	d.login()
 	page := "/dashboard/apps/" + id + "/golive"
 	d.open(page)
 	if d.count("#legal-name") != 1 || !strings.Contains(d.text("#go-live"), "Submit for review") {

@@ -21,11 +21,7 @@ func TestDashboardSandboxControls(t *testing.T) {
 	waitUntil(t, "first fetch", 30*time.Second, func() bool { return status(t, e, id) == "AVAILABLE" })
 	b := browsertest.New(t, 3*time.Minute)
 	d := &dash{t: t, b: b, e: e}
-	d.open("/dashboard/login")
-	d.fill("#email", e.email)
-	d.fill("#password", "a long passphrase")
-	d.submit("#login")
-	d.waitText("body", "Your apps")
+	d.login()
 	page := "/dashboard/apps/" + e.app["id"].(string) + "/sandbox"
 
 	// the clock
