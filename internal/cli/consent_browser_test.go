@@ -98,8 +98,71 @@ type consentRig struct {
 	insts map[string]string // consent kind → institution id
 }
 
-func newConsentRig(t *testing.T) *consentRig {
+// rigKobo is a kobo in the test's process for the widget's consent
+// browser tests: SQLite, the given providers, the API and the widget on a
+// loopback server.
+type rigKobo struct {
+	t      *testing.T
+	svc    *app.Service
+	st     *sqlite.Store
+	srv    *httptest.Server
+	public string
+}
+
+// newRigKobo builds the service; key is the vault key's repeated byte.
+func newRigKobo(t *testing.T, key string, providers map[string]kobo.Provider, defaults map[string]kobo.ProviderCredentials) *rigKobo {
+	t.Helper()
 	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx, kobo.SystemClock{}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.New([]byte(strings.Repeat(key, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	public := "http://" + srv.Listener.Addr().String()
+	svc := app.New(app.Config{Store: st, Clock: kobo.SystemClock{}, Sealer: v, FingerprintKey: []byte("fp"), URLSigningKey: []byte("url-key"),
+		Renderer: webhook.Renderer{}, PublicURL: public, Providers: providers, ProviderDefaults: defaults,
+		PasswordParams: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	return &rigKobo{t: t, svc: svc, st: st, srv: srv, public: public}
+}
+
+// start seeds the institutions, serves the API and the widget (which may
+// load the bank's or upstream's scripts from origins), and signs up a
+// partner with an app.
+func (k *rigKobo) start(insts []kobo.Institution, email string, origins []string) *app.AppDetails {
+	t := k.t
+	t.Helper()
+	ctx := context.Background()
+	if err := k.svc.SeedInstitutions(ctx, insts); err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.New(httpapi.Config{App: k.svc, PublicURL: k.public, BodyLimit: 64 << 10, Ready: k.st.Ping})
+	for pattern, h := range widget.New(origins...).Routes() {
+		api.Handle(pattern, h)
+	}
+	k.srv.Config.Handler = api.Handler()
+	k.srv.Start()
+	t.Cleanup(k.srv.Close)
+	p, err := k.svc.Signup(ctx, app.SignupInput{Name: "Acme", Email: email, Password: "a long passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "Acme Loans"
+	d, err := k.svc.CreateApp(ctx, p.ID, app.AppInput{Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func newConsentRig(t *testing.T) *consentRig {
 	br := browsertest.New(t, 3*time.Minute)
 	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -122,23 +185,8 @@ func newConsentRig(t *testing.T) *consentRig {
 	t.Cleanup(bank.Close)
 	provider := consentBank{url: bank.URL}
 
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx, kobo.SystemClock{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := vault.New([]byte(strings.Repeat("c", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	public := "http://" + srv.Listener.Addr().String()
-	svc := app.New(app.Config{Store: st, Clock: kobo.SystemClock{}, Sealer: v, FingerprintKey: []byte("fp"), URLSigningKey: []byte("url-key"),
-		Renderer: webhook.Renderer{}, PublicURL: public, Providers: map[string]kobo.Provider{"testbank": provider},
-		PasswordParams: app.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	k := newRigKobo(t, "c", map[string]kobo.Provider{"testbank": provider}, nil)
+	public := k.public
 	insts := map[string]string{}
 	var list []kobo.Institution
 	for i, kind := range []string{kobo.ConsentRedirect, kobo.ConsentEmbedded} {
@@ -149,26 +197,7 @@ func newConsentRig(t *testing.T) *consentRig {
 			AuthMethods: []kobo.AuthMethod{{ID: fmt.Sprintf("70d071acf73e6468062ae8c%d", i), Type: kobo.InternetBanking, Name: kind,
 				UI: kobo.UIForm{Title: "Connect Test Bank"}, Consent: kind}}})
 	}
-	if err := svc.SeedInstitutions(ctx, list); err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(httpapi.Config{App: svc, PublicURL: public, BodyLimit: 64 << 10, Ready: st.Ping})
-	for pattern, h := range widget.New(provider.ScriptOrigins()...).Routes() {
-		api.Handle(pattern, h)
-	}
-	srv.Config.Handler = api.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
-
-	p, err := svc.Signup(ctx, app.SignupInput{Name: "Acme", Email: "consent@acme.ng", Password: "a long passphrase"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "Acme Loans"
-	d, err := svc.CreateApp(ctx, p.ID, app.AppInput{Name: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := k.start(list, "consent@acme.ng", provider.ScriptOrigins())
 	pk, sk := d.PublicKeys[kobo.ModeTest], d.SecretKeys[kobo.ModeTest].Reveal()
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

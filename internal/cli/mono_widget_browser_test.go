@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,13 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/kobo-oss/kobo/internal/app"
 	"github.com/kobo-oss/kobo/internal/browsertest"
-	"github.com/kobo-oss/kobo/internal/httpapi"
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/provider/mono"
-	"github.com/kobo-oss/kobo/internal/sqlite"
-	"github.com/kobo-oss/kobo/internal/vault"
-	"github.com/kobo-oss/kobo/internal/webhook"
-	"github.com/kobo-oss/kobo/internal/widget"
 )
 
 // fakeMonoConnectJS stands in for Mono's connect.js, written from its
@@ -137,51 +131,17 @@ type monoWidgetRig struct {
 }
 
 func newMonoWidgetRig(t *testing.T) *monoWidgetRig {
-	ctx := context.Background()
 	br := browsertest.New(t, 3*time.Minute)
 	up := newMonoUpstream(t)
 	provider := mono.New(mono.Config{BaseURL: up.srv.URL, WidgetScript: up.srv.URL + "/connect.js", Backoff: time.Millisecond})
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kobo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx, kobo.SystemClock{}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := vault.New([]byte(strings.Repeat("m", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	public := "http://" + srv.Listener.Addr().String()
-	svc := app.New(app.Config{Store: st, Clock: kobo.SystemClock{}, Sealer: v, FingerprintKey: []byte("fp"), URLSigningKey: []byte("url-key"),
-		Renderer: webhook.Renderer{}, PublicURL: public, Providers: map[string]kobo.Provider{mono.Name: provider},
-		ProviderDefaults: map[string]kobo.ProviderCredentials{mono.Name: {mono.CredSecretKey: "test_sk_mono", mono.CredPublicKey: "test_pk_mono", mono.CredWebhookSecret: "whsec_mono"}},
-		PasswordParams:   app.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	k := newRigKobo(t, "m", map[string]kobo.Provider{mono.Name: provider},
+		map[string]kobo.ProviderCredentials{mono.Name: {mono.CredSecretKey: "test_sk_mono", mono.CredPublicKey: "test_pk_mono", mono.CredWebhookSecret: "whsec_mono"}})
+	svc, public := k.svc, k.public
 	inst := kobo.Institution{ID: "6a2d08be60b92e2888287790", Name: "GTBank", Type: kobo.PersonalBanking, BankCode: "058", Country: "ng",
 		Scopes: []string{"financial_data"}, Provider: mono.Name, Providers: []string{mono.Name},
 		AuthMethods: []kobo.AuthMethod{{ID: "70d071acf73e6468062ae890", Type: kobo.InternetBanking, Name: "Internet Banking",
 			UI: kobo.UIForm{Title: "Connect GTBank"}, Consent: kobo.ConsentEmbedded}}}
-	if err := svc.SeedInstitutions(ctx, []kobo.Institution{inst}); err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(httpapi.Config{App: svc, PublicURL: public, BodyLimit: 64 << 10, Ready: st.Ping})
-	for pattern, h := range widget.New(provider.ScriptOrigins()...).Routes() {
-		api.Handle(pattern, h)
-	}
-	srv.Config.Handler = api.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
-	p, err := svc.Signup(ctx, app.SignupInput{Name: "Acme", Email: "mono-widget@acme.ng", Password: "a long passphrase"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "Acme Loans"
-	d, err := svc.CreateApp(ctx, p.ID, app.AppInput{Name: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := k.start([]kobo.Institution{inst}, "mono-widget@acme.ng", provider.ScriptOrigins())
 	r := &consentRig{widgetRig: &widgetRig{t: t, b: br}, kobo: public, sk: d.SecretKeys[kobo.ModeTest].Reveal()}
 	return &monoWidgetRig{consentRig: r, up: up, svc: svc, appID: d.App.ID, pk: d.PublicKeys[kobo.ModeTest], inst: inst.ID}
 }
