@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kobo-oss/kobo/internal/kobo"
 	"github.com/kobo-oss/kobo/internal/postgres"
 	"github.com/kobo-oss/kobo/internal/postgres/pgtest"
@@ -14,7 +16,16 @@ import (
 
 func explain(t *testing.T, s *postgres.Store, q string, args ...any) string {
 	t.Helper()
-	rows, err := s.Pool().Query(context.Background(), `EXPLAIN `+q, args...)
+	return explainOn(t, s.Pool(), q, args...)
+}
+
+// explainOn is explain on one connection (where a statement it prepared
+// lives) or a pool.
+func explainOn(t *testing.T, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `EXPLAIN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
