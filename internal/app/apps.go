@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -79,7 +78,7 @@ func (s *Service) validateApp(in AppInput, a *kobo.App, creating bool, resolved 
 	if in.Icon != nil {
 		icon := strings.TrimSpace(*in.Icon)
 		if icon != "" {
-			if u, err := url.Parse(icon); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(icon) > 2048 {
+			if _, ok := webURL(icon, "https", "http"); !ok || len(icon) > 2048 {
 				v.Add("icon", "must be an http(s) URL of an image")
 			}
 		}
@@ -144,8 +143,8 @@ func checkPageURL(v kobo.Invalid, field, raw string) string {
 	if s == "" {
 		return ""
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(s) > 2048 {
+	u, ok := webURL(s, "https")
+	if !ok || u.User != nil || len(s) > 2048 {
 		v.Add(field, "must be an https URL")
 	}
 	return s

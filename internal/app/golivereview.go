@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -84,7 +83,7 @@ func checkBusiness(d kobo.BusinessDetails) (kobo.BusinessDetails, error) {
 	if len(d.Country) != 2 || d.Country[0] < 'A' || d.Country[0] > 'Z' || d.Country[1] < 'A' || d.Country[1] > 'Z' {
 		v.Add("country", "must be a two-letter country code (NG, GH, KE, ...)")
 	}
-	if u, err := url.Parse(d.Website); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || len(d.Website) > 300 {
+	if u, ok := webURL(d.Website, "https", "http"); !ok || u.User != nil || len(d.Website) > 300 {
 		v.Add("website", "must be your website's address (https://...)")
 	}
 	if !validEmail(d.ContactEmail) {

@@ -82,8 +82,7 @@ func (s *Service) CreateLink(ctx context.Context, c *kobo.Caller, r LinkRequest)
 		v.Add("scope", `must be "auth" or "reauth"`)
 	}
 	if r.RedirectURL != "" {
-		u, err := url.Parse(r.RedirectURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if _, ok := webURL(r.RedirectURL, "https", "http"); !ok {
 			v.Add("redirect_url", "must be an absolute http(s) URL")
 		}
 	}
