@@ -3,10 +3,13 @@ package cli
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -309,27 +312,59 @@ func TestStatementUploadBadInput(t *testing.T) {
 }
 
 func zipBomb(t testing.TB) []byte {
+	const n = 300 // MB of zeros
+	raw, _ := repeatedDeflate(0, n)
+	crc := crc32.NewIEEE()
+	zeros := make([]byte, 1<<20)
+	for range n {
+		crc.Write(zeros)
+	}
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
-	w, _ := zw.Create("xl/worksheets/sheet1.xml")
-	zeros := make([]byte, 1<<20)
-	for range 300 {
-		w.Write(zeros)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate, CRC32: crc.Sum32(),
+		CompressedSize64: uint64(len(raw)), UncompressedSize64: n << 20})
+	if err != nil {
+		t.Fatal(err)
 	}
+	w.Write(raw)
 	zw.Close()
 	return b.Bytes()
+}
+
+// repeatedDeflate is a raw deflate stream of mb megabytes of the byte c,
+// and its Adler-32. Deflating hundreds of megabytes costs the race
+// detector about a minute, so one megabyte is deflated and its blocks
+// repeated: a sync flush ends them on a byte boundary, and deflate
+// streams are sequences of blocks, so the copies concatenate into one
+// valid stream that a final empty block closes.
+func repeatedDeflate(c byte, mb int) ([]byte, uint32) {
+	var one bytes.Buffer
+	fw, _ := flate.NewWriter(&one, flate.BestCompression)
+	fw.Write(bytes.Repeat([]byte{c}, 1<<20))
+	fw.Flush()
+	var out bytes.Buffer
+	for range mb {
+		out.Write(one.Bytes())
+	}
+	fw2, _ := flate.NewWriter(&out, flate.BestCompression)
+	fw2.Close() // the final (empty) block
+	// Adler-32 of n copies of c, in closed form: A = 1 + n*c, B = n + c*n(n+1)/2
+	const mod = 65521
+	n := uint64(mb) << 20
+	a := (1 + n*uint64(c)) % mod
+	bsum := (n%mod + uint64(c)*((n*(n+1)/2)%mod)) % mod
+	return out.Bytes(), uint32(bsum<<16 | a)
 }
 
 // pdfBomb is a small PDF whose one page's content inflates to 64 MB of
 // spaces: the reader must refuse it by the inflated size, not read it.
 func pdfBomb(t testing.TB) []byte {
+	// a zlib stream: header, the deflate blocks, Adler-32 big-endian
+	raw, sum := repeatedDeflate(' ', 64)
 	var z bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	spaces := bytes.Repeat([]byte{' '}, 1<<20)
-	for range 64 {
-		w.Write(spaces)
-	}
-	w.Close()
+	z.Write([]byte{0x78, 0xda})
+	z.Write(raw)
+	z.Write(binary.BigEndian.AppendUint32(nil, sum))
 	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
 		fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())}
@@ -492,5 +527,36 @@ func TestStatementUploadViaConnectLink(t *testing.T) {
 	// linked it, and the partner's second exchange counts nothing
 	if got := funnelCounts(e.funnelOf(t, "")["total"].(map[string]any)); got != "total 1/1/1/1 exited 0 failed 0 conv 1" {
 		t.Errorf("link funnel: %s", got)
+	}
+}
+
+// The bombs are only bombs if a reader takes them for valid streams: two
+// megabytes of repeated blocks inflate to exactly that, checksum included.
+func TestRepeatedDeflateIsValid(t *testing.T) {
+	t.Parallel()
+	raw, sum := repeatedDeflate('x', 2)
+	var z bytes.Buffer
+	z.Write([]byte{0x78, 0xda})
+	z.Write(raw)
+	z.Write(binary.BigEndian.AppendUint32(nil, sum))
+	zr, err := zlib.NewReader(&z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{'x'}, 2<<20)) {
+		t.Fatalf("inflated %d bytes, %v", len(got), err)
+	}
+	zr2, err := zip.NewReader(bytes.NewReader(zipBomb(t)), int64(len(zipBomb(t))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr2.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 1<<20)
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, make([]byte, 1<<20)) {
+		t.Fatalf("the zip bomb's first megabyte: %v", err)
 	}
 }
