@@ -129,8 +129,14 @@ func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Deliv
 // the row's latest version. Those conditions therefore restate the whole
 // claim rule (due and ready, or lease lapsed), which makes the claim
 // exclusive, as ClaimJobs' locked CTEs are.
+// A disabled endpoint's deliveries are left out of the candidates
+// themselves (see the SQLite adapter: left out after them, one disabled
+// endpoint's backlog filled the window and starved every other app).
 // claimWindow bounds how many due deliveries one claim looks at.
 const claimWindow = 1024
+
+// notDisabled keeps a delivery of an app whose endpoint is not disabled.
+const notDisabled = `app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)`
 
 func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Delivery, error) {
 	rows, err := t.q.Query(ctx, `WITH c AS (UPDATE webhook_deliveries SET status = 'delivering', locked_by = $1, locked_until = $2,
@@ -138,9 +144,9 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 		WHERE id IN (
 			SELECT d.id FROM webhook_deliveries d
 			WHERE d.id IN (
-				(SELECT id FROM webhook_deliveries WHERE status = 'pending' AND ready AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5)
+				(SELECT id FROM webhook_deliveries WHERE status = 'pending' AND ready AND next_attempt_at <= $3 AND `+notDisabled+` ORDER BY next_attempt_at LIMIT $5)
 				UNION ALL
-				(SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND locked_until <= $3 ORDER BY locked_until LIMIT $5))
+				(SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND locked_until <= $3 AND `+notDisabled+` ORDER BY locked_until LIMIT $5))
 			  AND ((d.status = 'pending' AND d.ready AND d.next_attempt_at <= $3) OR (d.status = 'delivering' AND d.locked_until <= $3))
 			  AND d.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
 			ORDER BY d.next_attempt_at
@@ -230,8 +236,8 @@ func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string,
 
 func (t *tx) NextDeliveryAt(ctx context.Context) (*time.Time, error) {
 	var next *time.Time
-	err := t.q.QueryRow(ctx, `SELECT least((SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending' AND ready),
-		(SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering'))`).Scan(&next)
+	err := t.q.QueryRow(ctx, `SELECT least((SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending' AND ready AND `+notDisabled+`),
+		(SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering' AND `+notDisabled+`))`).Scan(&next)
 	if err != nil {
 		return nil, classify(err)
 	}

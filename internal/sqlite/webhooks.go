@@ -85,8 +85,16 @@ func (t *tx) withEvents(ctx context.Context, ds []*kobo.Delivery) ([]*kobo.Deliv
 // ClaimDeliveries takes ready deliveries that are due, and deliveries
 // whose lease lapsed (a worker died), oldest first. Readiness carries the
 // per-account order (see blocker), so a claim reads only what it takes.
-// claimWindow bounds the rows of disabled apps a claim may pass over.
+//
+// A disabled endpoint's deliveries are left out of the candidates
+// themselves: left out only after them, the oldest due rows, a claim
+// window of one endpoint disabled with a backlog behind it starved every
+// other app's deliveries for as long as it stayed disabled.
+// claimWindow bounds how many due deliveries one claim looks at.
 const claimWindow = 1024
+
+// notDisabled keeps a delivery of an app whose endpoint is not disabled.
+const notDisabled = `app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)`
 
 func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time.Time, lease time.Duration) ([]*kobo.Delivery, error) {
 	ds, err := many(ctx, t, scanDelivery, `UPDATE webhook_deliveries SET status = 'delivering', locked_by = ?1, locked_until = ?2,
@@ -94,12 +102,11 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 		WHERE id IN (
 			SELECT c.id FROM (
 				SELECT * FROM (SELECT id, app_id, next_attempt_at AS due FROM webhook_deliveries
-					WHERE status = 'pending' AND ready = 1 AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT (?5 + 0))
+					WHERE status = 'pending' AND ready = 1 AND next_attempt_at <= ?3 AND `+notDisabled+` ORDER BY next_attempt_at LIMIT (?5 + 0))
 				UNION ALL
 				SELECT * FROM (SELECT id, app_id, locked_until AS due FROM webhook_deliveries
-					WHERE status = 'delivering' AND locked_until <= ?3 ORDER BY locked_until LIMIT (?5 + 0))
+					WHERE status = 'delivering' AND locked_until <= ?3 AND `+notDisabled+` ORDER BY locked_until LIMIT (?5 + 0))
 			) c
-			WHERE c.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
 			ORDER BY c.due
 			LIMIT (?4 + 0)
 		) RETURNING `+deliveryCols, worker, ts(now.Add(lease)), ts(now), n, claimWindow)
@@ -153,8 +160,8 @@ func (t *tx) ReleaseDeliveries(ctx context.Context, worker string, ids []string,
 func (t *tx) NextDeliveryAt(ctx context.Context) (*time.Time, error) {
 	var next sql.NullInt64
 	err := t.q.QueryRowContext(ctx, `SELECT min(at) FROM (
-		SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending' AND ready = 1
-		UNION ALL SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering')`).Scan(&next)
+		SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending' AND ready = 1 AND `+notDisabled+`
+		UNION ALL SELECT min(locked_until) FROM webhook_deliveries WHERE status = 'delivering' AND `+notDisabled+`)`).Scan(&next)
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryOrder", testDeliveryOrder},
 		{"DeliveriesConcurrentClaims", testDeliveriesConcurrentClaims},
 		{"DeliveryRuns", testDeliveryRuns},
+		{"DisabledBacklogStarvesNoOne", testDisabledBacklogStarvesNoOne},
 		{"RefreshStats", testRefreshStats},
 		{"KeyChecks", testKeyChecks},
 		{"KeyChecksFirstStartRace", testKeyChecksFirstStartRace},

@@ -281,6 +281,18 @@ func testDeliveries(t *testing.T, s kobo.Store) {
 			t.Fatalf("claimed %s for a disabled endpoint", d.ID)
 		}
 	}
+	// nor is it due: a dispatcher asked when to wake would otherwise wake
+	// at once, claim nothing and ask again, for as long as the endpoint
+	// stays disabled (it spun at a millisecond a turn)
+	view(t, s, func(tx kobo.Tx) error {
+		next, err := tx.NextDeliveryAt(ctx)
+		// the disabled app's redelivery is due at T0+3m; the other app's
+		// delivery, just claimed, at its lease's end
+		if err == nil && (next == nil || !next.Equal(T0.Add(11*time.Minute))) {
+			err = fmt.Errorf("NextDeliveryAt = %v, want the other app's lease end %v", next, T0.Add(11*time.Minute))
+		}
+		return err
+	})
 	view(t, s, func(tx kobo.Tx) error {
 		app, err := tx.App(ctx, a.ID)
 		if err == nil && (app.WebhookDisabledAt == nil || app.WebhookFailingSince == nil) {
@@ -410,5 +422,42 @@ func testQueueStats(t *testing.T, s kobo.Store) {
 	}
 	if st.Deliveries.Depth != 1 || st.Deliveries.OldestDue == nil || !st.Deliveries.OldestDue.Equal(e1.CreatedAt) {
 		t.Fatalf("delivery queue = %+v", st.Deliveries)
+	}
+}
+
+// testDisabledBacklogStarvesNoOne: an endpoint disabled with more due
+// deliveries than a claim looks at (1,024) must not hold back another
+// app's. They were passed over only after being taken as the claim's
+// candidates, so the oldest thousand, all the disabled app's, left none
+// for anyone else while it stayed disabled.
+func testDisabledBacklogStarvesNoOne(t *testing.T, s kobo.Store) {
+	ctx := context.Background()
+	down := NewApp(t, s, NewPartner(t, s, "down@b.ng").ID)
+	up := NewApp(t, s, NewPartner(t, s, "up@b.ng").ID)
+	old := T0.Add(-time.Hour)
+	update(t, s, func(tx kobo.Tx) error {
+		for i := range 1100 {
+			e := &kobo.Event{ID: kobo.NewID(old) + kobo.RandomToken(4), AppID: down.ID, Type: kobo.EventAccountUpdated, AccountID: fmt.Sprintf("acct%d", i),
+				Payload: json.RawMessage(`{"n":1}`), CreatedAt: old}
+			if err := tx.RecordEvent(ctx, e); err != nil {
+				return err
+			}
+			d := &kobo.Delivery{ID: kobo.NewID(old) + kobo.RandomToken(4), EventID: e.ID, EventSeq: e.Seq, EventType: e.Type, AppID: down.ID, AccountID: e.AccountID,
+				Status: kobo.DeliveryPending, NextAttemptAt: &old, CreatedAt: old, UpdatedAt: old}
+			if err := tx.CreateDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return tx.SetWebhookHealth(ctx, down.ID, &old, &old)
+	})
+	want := newDelivery(t, s, recordEvent(t, s, up.ID, "acct", kobo.EventAccountConnected, T0))
+	var got []*kobo.Delivery
+	update(t, s, func(tx kobo.Tx) error {
+		var err error
+		got, err = tx.ClaimDeliveries(ctx, "w", 10, T0, time.Minute)
+		return err
+	})
+	if len(got) != 1 || got[0].ID != want.ID {
+		t.Fatalf("claimed %d deliveries behind a disabled endpoint's backlog, want only the other app's %s", len(got), want.ID)
 	}
 }
