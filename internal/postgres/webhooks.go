@@ -148,7 +148,6 @@ func (t *tx) ClaimDeliveries(ctx context.Context, worker string, n int, now time
 				UNION ALL
 				(SELECT id FROM webhook_deliveries WHERE status = 'delivering' AND locked_until <= $3 AND `+notDisabled+` ORDER BY locked_until LIMIT $5))
 			  AND ((d.status = 'pending' AND d.ready AND d.next_attempt_at <= $3) OR (d.status = 'delivering' AND d.locked_until <= $3))
-			  AND d.app_id NOT IN (SELECT id FROM apps WHERE webhook_disabled_at IS NOT NULL)
 			ORDER BY d.next_attempt_at
 			LIMIT $4
 			FOR UPDATE OF d SKIP LOCKED
