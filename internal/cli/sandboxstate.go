@@ -67,6 +67,16 @@ func (s sandboxState) Add(ctx context.Context, kind, key string, delta int64) (i
 	return n, err
 }
 
+// Delete looks before it writes: the simulator clears a user's MFA flag
+// on every successful login, and the flag is almost never set, so an
+// unconditional delete made every connect flow one write transaction
+// longer on the store's single writer (on SQLite, 4% of the CPU of the
+// connect bench for deleting nothing). An entry put between the look and
+// the skipped delete was put after this delete was asked for, so keeping
+// it is what the unconditional order would have done too.
 func (s sandboxState) Delete(ctx context.Context, kind, key string) error {
+	if _, _, ok, err := s.Value(ctx, kind, key); err != nil || !ok {
+		return err
+	}
 	return s.st.Update(ctx, func(tx kobo.Tx) error { return tx.DeleteSandboxEntry(ctx, kind, key) })
 }
