@@ -235,6 +235,7 @@ func (r *consentRig) exchangeCode(code string) (string, map[string]any) {
 // sends the customer back to kobo's callback, and the widget, asking kobo
 // meanwhile, finishes the link; the partner's onSuccess gets the code.
 func TestWidgetRedirectConsent(t *testing.T) {
+	t.Parallel()
 	r := newConsentRig(t)
 	r.b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
 	r.eval(`window.c = makeConnect(); c.setup({selectedInstitution: {id: "`+r.insts[kobo.ConsentRedirect]+`", auth_method: "internet_banking"}}); c.open(); true`, nil)
@@ -267,6 +268,7 @@ func TestWidgetRedirectConsent(t *testing.T) {
 // by the page's Content-Security-Policy), the customer approves in the
 // provider's own UI, and the code it hands over finishes the link.
 func TestWidgetEmbeddedConsent(t *testing.T) {
+	t.Parallel()
 	r := newConsentRig(t)
 	r.b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
 	r.eval(`window.c = makeConnect(); c.setup({selectedInstitution: {id: "`+r.insts[kobo.ConsentEmbedded]+`", auth_method: "internet_banking"}}); c.open(); true`, nil)

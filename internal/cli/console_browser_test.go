@@ -15,6 +15,7 @@ import (
 // each POST redirects back (a refresh repeats nothing) and the page has
 // no serious axe-core violation.
 func TestOperatorConsoleInChromium(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	e.signupApp("")
 	id := e.app["id"].(string)
@@ -83,6 +84,7 @@ func TestOperatorConsoleInChromium(t *testing.T) {
 // dashboard's Add-ons page; the flash shows once, the page says it waits
 // for the operator, and neither state has a serious axe-core violation.
 func TestAddonsPageInChromium(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	b := browsertest.New(t, 3*time.Minute)
 	d := &dash{t: t, b: b, e: e}

@@ -16,6 +16,7 @@ import (
 // widget page with and without field errors, usage, 404 and 405, the statement
 // verification page) and fails on any serious or critical violation.
 func TestDashboardAccessibility(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	b := browsertest.New(t, 4*time.Minute)
 	d := &dash{t: t, b: b, e: e}

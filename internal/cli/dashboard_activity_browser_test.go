@@ -14,6 +14,7 @@ import (
 // log with an error line's body open, and on a delivery with its headers,
 // and fails on any serious or critical violation.
 func TestDashboardActivityAccessibility(t *testing.T) {
+	t.Parallel()
 	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(recv.Close)
 	e := startE2E(t, e2eOpts{})

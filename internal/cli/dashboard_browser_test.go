@@ -117,6 +117,7 @@ var secretKey = regexp.MustCompile(`test_sk_[A-Za-z0-9]+`)
 // deliveries, redeliver one, read the API log, unlink; then CSRF and an
 // expired session. Every page is screenshotted and checked non-blank.
 func TestDashboard(t *testing.T) {
+	t.Parallel()
 	hooks := newHookReceiver(t)
 	e := startE2E(t, e2eOpts{})
 	b := browsertest.New(t, 4*time.Minute)
@@ -325,6 +326,7 @@ func TestDashboard(t *testing.T) {
 // the stack's clock, the next page sends the partner to log in, saying why,
 // and back after.
 func TestDashboardSessionExpiry(t *testing.T) {
+	t.Parallel()
 	clk := &shiftClock{}
 	e := startE2E(t, e2eOpts{tokenTTL: time.Hour, clock: clk})
 	b := browsertest.New(t, 2*time.Minute)

@@ -55,6 +55,7 @@ func (d *dash) waitPath(prefix string) {
 // failed save keeps what was typed; form addresses, unknown paths and /
 // get pages.
 func TestDashboardPostRedirectGet(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	b := browsertest.New(t, 3*time.Minute)
 	d := &dash{t: t, b: b, e: e}
@@ -218,6 +219,7 @@ func TestDashboardPostRedirectGet(t *testing.T) {
 // sign up and join; the developer sees the app with a developer's powers
 // and not the audit log; the owner's audit log shows it all.
 func TestDashboardTeams(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	e := startE2E(t, e2eOpts{logs: logs})
 	b := browsertest.New(t, 3*time.Minute)

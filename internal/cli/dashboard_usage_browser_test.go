@@ -16,6 +16,7 @@ import (
 // labels still readable on a 390 px phone with nothing scrolling sideways,
 // and no serious or critical axe-core violation.
 func TestDashboardUsage(t *testing.T) {
+	t.Parallel()
 	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(recv.Close)
 	e := startE2E(t, e2eOpts{}) // private webhook targets allowed: the receiver is on loopback

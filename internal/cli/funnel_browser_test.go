@@ -14,6 +14,7 @@ import (
 // mode filters keep what was chosen, and axe finds no serious violation
 // on either state.
 func TestDashboardLinkFunnel(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	e.signupApp("")
 	appPath := "/dashboard/apps/" + e.app["id"].(string)

@@ -18,6 +18,7 @@ import (
 // operator's note through the admin JSON API and `kobo admin
 // institutions`, which replaces kobo's own everywhere until cleared.
 func TestInstitutionStatusBrowser(t *testing.T) {
+	t.Parallel()
 	r := newWidgetRig(t, "")
 	e, b := r.e, r.b
 	gt := e.institution("GTBank")
@@ -167,6 +168,7 @@ func TestInstitutionStatusBrowser(t *testing.T) {
 // both then show it down, because the counts they judge by are the
 // database's.
 func TestInstitutionStatusAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := postgresDSN(t)
 	a := startE2E(t, e2eOpts{postgres: true, dsn: dsn})
 	b := startE2E(t, e2eOpts{postgres: true, dsn: dsn})

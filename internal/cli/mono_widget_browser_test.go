@@ -206,6 +206,7 @@ func (r *consentRig) closedByCustomer(anotherBank bool) {
 // (reauthorise with the token from POST /accounts/{id}/reauthorise, scope
 // reauth), never a fresh link, back to the same account.
 func TestWidgetMonoUpstreamConnect(t *testing.T) {
+	t.Parallel()
 	r := newMonoWidgetRig(t)
 	up, inst, pk := r.up, r.inst, r.pk
 	sel := fmt.Sprintf(`{"id":%q,"auth_method":"internet_banking"}`, inst)

@@ -26,6 +26,7 @@ func axeClean(t *testing.T, b *browsertest.Browser, name string) {
 // signs every session out. Each POST redirects (a refresh repeats
 // nothing) and no page has a serious axe-core violation.
 func TestSessionsAndPasswordResetInChromium(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	e := startE2E(t, e2eOpts{logs: logs})
 	b := browsertest.New(t, 3*time.Minute)
@@ -132,6 +133,7 @@ func TestSessionsAndPasswordResetInChromium(t *testing.T) {
 // approves and the live key works. Refreshes repeat nothing; no page has a
 // serious axe-core violation.
 func TestGoLiveReviewInChromium(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	b := browsertest.New(t, 3*time.Minute)
 	d := &dash{t: t, b: b, e: e}

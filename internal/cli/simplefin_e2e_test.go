@@ -208,6 +208,7 @@ func simplefinLinkSyncAndReauth(t *testing.T, o e2eOpts) {
 // in Chromium: the customer pastes a setup token from the fake bridge into
 // the one-field form, picks an account, and the partner exchanges the code.
 func TestSimpleFINWidget(t *testing.T) {
+	t.Parallel()
 	fake := sfintest.New(false)
 	t.Cleanup(fake.Close)
 	now := time.Now()

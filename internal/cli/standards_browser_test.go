@@ -99,6 +99,7 @@ func (r *widgetRig) linkedAccount(n int, provider, bank string) string {
 // waits while the customer approves in the bank's app; the simulated
 // customer approves once the shared clock moves past the face's delay).
 func TestWidgetLinkBerlinGroup(t *testing.T) {
+	t.Parallel()
 	clk := &shiftClock{}
 	bank := startBerlinGroupBank(t, clk)
 	r := newStandardRig(t, clk, bank.banksFile, bank.server)
@@ -220,6 +221,7 @@ func bankClick(w *browsertest.Browser, sel string) {
 // to the widget, whose onSuccess code the partner exchanges for an
 // account that fills with the bank's transactions.
 func TestWidgetLinkOBIE(t *testing.T) {
+	t.Parallel()
 	clk := &shiftClock{}
 	sim := banksim.New(banksim.Config{Seed: 3, Clock: clk})
 	dir := t.TempDir()
@@ -266,6 +268,7 @@ func TestWidgetLinkOBIE(t *testing.T) {
 // has the bank's login page and OTP in a window of its own, back through
 // /connect/callback/berlingroup to the widget.
 func TestWidgetLinkBerlinGroupRedirect(t *testing.T) {
+	t.Parallel()
 	clk := &shiftClock{}
 	bank := startBerlinGroupBank(t, clk)
 	r := newStandardRig(t, clk, bank.banksFile, bank.server)

@@ -206,6 +206,7 @@ func has(list []string, want ...string) error {
 // uses kobo's /connect.js: OTP, several accounts, a wrong password, close,
 // a forged message, and re-authorisation with a token and an account id.
 func TestWidgetWithKoboLoader(t *testing.T) {
+	t.Parallel()
 	hooks := newHookReceiver(t)
 	r := newWidgetRig(t, hooks.srv.URL)
 	hooks.secret = r.e.app["webhook_secret"].(string)
@@ -477,6 +478,7 @@ func routeToKobo(t *testing.T, ctx context.Context, kobo string) {
 // from POST /accounts/{id}/reauthorise: kobo refuses an account id alone
 // from the public key, and takes a token arriving in data.account.
 func TestWidgetWithMonoConnectJS(t *testing.T) {
+	t.Parallel()
 	hooks := newHookReceiver(t)
 	r := newWidgetRig(t, hooks.srv.URL)
 	hooks.secret = r.e.app["webhook_secret"].(string)
@@ -562,6 +564,7 @@ func (r *widgetRig) redirectedTo(path string) string {
 // is sent back to redirect_url; the account arrives by webhook. Then a
 // re-auth link, and a link the customer closes.
 func TestConnectLink(t *testing.T) {
+	t.Parallel()
 	hooks := newHookReceiver(t)
 	r := newWidgetRig(t, hooks.srv.URL)
 	hooks.secret = r.e.app["webhook_secret"].(string)

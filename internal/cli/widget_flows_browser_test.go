@@ -51,6 +51,7 @@ func (r *widgetRig) attr(f *cdp.Node, sel, name string) string {
 // labelled with the bank's hints and their errors attached to them, and
 // the dead ends (too many attempts, a locked account) offer the ways out.
 func TestWidgetScreens(t *testing.T) {
+	t.Parallel()
 	r := newWidgetRig(t, "")
 	b := r.b
 	b.Run("a 900 px desktop", chromedp.EmulateViewport(1280, 900))
@@ -301,6 +302,7 @@ func TestWidgetScreens(t *testing.T) {
 // asks, and staying or Escape keep the customer where they were; every
 // close hands focus back to the launcher.
 func TestWidgetSuccessAndExits(t *testing.T) {
+	t.Parallel()
 	r := newWidgetRig(t, "")
 	b := r.b
 	b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
@@ -444,6 +446,7 @@ func (r *widgetRig) tabTo(f *cdp.Node, sel string) {
 // opens, Tab cycles inside it (it never reaches the partner's page behind
 // it), Enter works every step, and focus returns to the launcher.
 func TestWidgetKeyboardOnly(t *testing.T) {
+	t.Parallel()
 	r := newWidgetRig(t, "")
 	b := r.b
 	b.Run("open the partner page", chromedp.Navigate(r.site.URL), chromedp.WaitVisible("#link", chromedp.ByQuery))
@@ -532,6 +535,7 @@ func TestWidgetKeyboardOnly(t *testing.T) {
 // and masked number (never the whole number), and the re-auth entry
 // names the account only with the partner's token.
 func TestWidgetAPIEndsAndLinks(t *testing.T) {
+	t.Parallel()
 	e := startE2E(t, e2eOpts{})
 	e.signupApp("")
 	pk := []string{"x-public-key", e.pk}

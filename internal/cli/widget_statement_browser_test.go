@@ -27,6 +27,7 @@ import (
 // reaches onSuccess and exchanges to an account built from the file. A
 // bank's login screen offers the upload too.
 func TestWidgetStatementUpload(t *testing.T) {
+	t.Parallel()
 	r := newWidgetRig(t, "")
 	b := r.b
 	dir := t.TempDir()
@@ -125,6 +126,7 @@ func lockedStatementPDF(t *testing.T, password string) ([]byte, int) {
 // one shows the summary; confirming hands the code to onSuccess, and only
 // the partner's exchange makes the account, with every row of the PDF.
 func TestWidgetStatementLockedPDF(t *testing.T) {
+	t.Parallel()
 	r := newWidgetRig(t, "")
 	b := r.b
 	pdf, rows := lockedStatementPDF(t, "2505")
