@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"database/sql"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/kobo-oss/kobo/internal/banksim"
 	obieface "github.com/kobo-oss/kobo/internal/banksim/obie"
 	"github.com/kobo-oss/kobo/internal/browsertest"
+	"github.com/kobo-oss/kobo/internal/kobo"
 )
 
 // newStandardRig is kobo configured by a banks file (banksim's standard
@@ -155,6 +157,28 @@ func (r *widgetRig) bankPage(f *cdp.Node, bankURL string) *browsertest.Browser {
 	return w
 }
 
+// holdSession marks the rig's newest connect session busy for d, as a
+// request in progress does, and waits until it is free again: the
+// widget, asking every 2 s, is answered 409 at least once meanwhile.
+func (r *widgetRig) holdSession(clk kobo.Clock, d time.Duration) {
+	r.t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(r.e.dir, "kobo.db")+"?mode=ro")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer db.Close()
+	var id string
+	if err := db.QueryRow(`SELECT id FROM connect_sessions ORDER BY created_at DESC LIMIT 1`).Scan(&id); err != nil {
+		r.t.Fatalf("the widget's session: %v", err)
+	}
+	now := clk.Now()
+	if err := r.e.stk.sealed.Update(ctx, func(tx kobo.Tx) error { return tx.ClaimConnectSession(ctx, id, now, now.Add(d)) }); err != nil {
+		r.t.Fatalf("hold session %s: %v", id, err)
+	}
+	time.Sleep(d)
+}
+
 // backAtKobo presses the bank page's last button (sel) and waits until the
 // bank's window has come back through kobo's /connect/callback to the
 // widget's page and closed itself: what the customer sees is the bank's
@@ -248,6 +272,10 @@ func TestWidgetLinkOBIE(t *testing.T) {
 	r.waitScreen(f, "REDIRECT")
 	r.b.Screenshots("obie-03-redirect")
 	bank := r.bankPage(f, lb.URL+"/authorize?")
+	// while the customer is at the bank, another request holds the
+	// session (as the bank's callback does when it finishes the consent):
+	// the widget's asking meets 409s, and must wait them out, not fail
+	r.holdSession(clk, 5*time.Second)
 	bankType(bank, "#u", "user_otp")
 	bankType(bank, "#p", "123456")
 	bank.Screenshots("obie-04-bank-login")

@@ -458,6 +458,12 @@
   // redirectStep: the bank's own page. Framed, it opens in a new window and
   // the widget asks kobo until the customer is back; top-level (Connect
   // Link), the page goes there and the callback brings it back here.
+  // A 409 while the widget asks is the session held by another request:
+  // above all the bank's callback, finishing the consent the customer has
+  // just given in the other window. It is news to wait for, not an error
+  // (a slow bank made the widget show "Something went wrong" the moment
+  // the customer came back), so the widget asks again.
+  function busy(e) { return e && e.status === 409; }
   function redirectStep(r) {
     var c = r.consent || {};
     if (c.approved) return commitEmpty();
@@ -468,7 +474,7 @@
         api("POST", (state.reauth ? "login?reauth=1" : "commit"), {}).then(function (x) {
           if (x.responseCode === 103 && !(x.consent && x.consent.approved)) return poll();
           step(x);
-        }).catch(function (e) { fatal(e.message); });
+        }).catch(function (e) { if (busy(e)) return poll(); fatal(e.message); });
       }, 2000);
     }
     var go = el("button", { "class": "btn", type: "button", id: "consent-continue", text: "Continue to your bank", onclick: function () {
@@ -487,7 +493,7 @@
     var c = r.consent || {};
     render("PENDING", [el("h1", { text: "Approve in your bank app" }), p(r.message || "Open your bank app to approve the request.", "muted"),
       el("div", { "class": "spinner", "aria-hidden": "true" })]);
-    setTimeout(function () { commitEmpty().catch(function (e) { fatal(e.message); }); }, Math.max(c.poll_after_ms || 0, 1000));
+    setTimeout(function () { commitEmpty().catch(function (e) { if (busy(e)) return pendingStep(r); fatal(e.message); }); }, Math.max(c.poll_after_ms || 0, 1000));
   }
 
   // embeddedStep: the provider's own widget, loaded from its script; it
